@@ -1,0 +1,31 @@
+/**
+ * Names shared by the CDK construct (which sets them) and the runtime (`Durable.fromEnv()`, functions/),
+ * which reads them. Neither side spells these strings anywhere else.
+ */
+export const ENV = {
+  /** DynamoDB table holding runs, journals, waiters, events and DAG task states. */
+  tableName: 'DURABLE_TABLE_NAME',
+  /** SQS dispatch queue URL. */
+  queueUrl: 'DURABLE_QUEUE_URL',
+  /** SQS dispatch queue ARN (the Scheduler target). */
+  queueArn: 'DURABLE_QUEUE_ARN',
+  /** EventBridge bus name events are pushed to. */
+  eventBusName: 'DURABLE_EVENT_BUS_NAME',
+  /** EventBridge Scheduler schedule group for timers longer than 15 minutes. */
+  scheduleGroup: 'DURABLE_SCHEDULE_GROUP',
+  /** IAM role EventBridge Scheduler assumes to send to the dispatch queue. */
+  schedulerRoleArn: 'DURABLE_SCHEDULER_ROLE_ARN',
+  /** Days a finished run is kept before TTL deletes it. */
+  retentionDays: 'DURABLE_RETENTION_DAYS',
+} as const;
+
+/** The `source` of every EventBridge event durable-tasks pushes (and routes). */
+export const EVENT_SOURCE = 'durable-tasks';
+/** The `detail-type` of a pushed event. */
+export const EVENT_DETAIL_TYPE = 'durable-tasks.event';
+/** Number of shards per event key in the waiter index (spreads a hot key over partitions). */
+export const WAITER_SHARDS = 4;
+/** Name of the waiter GSI. */
+export const WAITER_INDEX = 'gsi1';
+/** Name of the sweep GSI (runs that may need a nudge). */
+export const SWEEP_INDEX = 'gsi2';

@@ -1,0 +1,291 @@
+/**
+ * The interfaces the core engine needs from the outside world. The core (sdk/core) only talks to these;
+ * adapters (sdk/adapters/memory, sdk/adapters/aws) implement them. Every method is a single-item operation
+ * or a single paginated read: no transactions, so DynamoDB (and dynalite) can implement each one with one
+ * conditional request.
+ */
+
+/** Lifecycle of a run. Terminal: SUCCEEDED, FAILED, CANCELLED, SKIPPED. */
+export type RunStatus = 'QUEUED' | 'RUNNING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'SKIPPED';
+
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'];
+
+/** An error as plain data, as it is stored in the journal and shown by `runs.get`. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  /** Extra fields of typed errors (position, expected, actual, ...) so a replayed failure is the same error. */
+  data?: Record<string, unknown>;
+  stack?: string;
+}
+
+/** Which run (and journal position) a child run reports to when it finishes. */
+export interface ParentLink {
+  runId: string;
+  /** The attempt of the parent whose journal the child belongs to. */
+  attempt: number;
+  position: number;
+}
+
+/**
+ * The run item. Payloads (`input`, `output`) are stored as JSON text: they were validated and
+ * size-checked once, when they entered the system, and are parsed only where they are used.
+ */
+export interface RunRecord {
+  runId: string;
+  /** Task or workflow name. */
+  name: string;
+  status: RunStatus;
+  /** JSON text of the input. */
+  input: string;
+  /** JSON text of the output, once SUCCEEDED (absent for `undefined`). */
+  output?: string;
+  error?: SerializedError;
+  createdAt: number;
+  updatedAt: number;
+  /** Task-level attempt, 0-based. Each attempt has its own journal. */
+  attempt: number;
+  /** Incremented by every resolution (event, child, cancel). Suspending is conditional on it. */
+  wake: number;
+  /** The `wake` value the latest replay started from. */
+  seen: number;
+  leaseOwner?: string;
+  leaseUntil?: number;
+  /** Running time spent so far by all replays of this attempt (executionTimeout counts only this). */
+  runningMs: number;
+  /** Earliest time a WAITING run must be replayed (timer due, retry backoff). */
+  wakeAt?: number;
+  cancelRequested?: boolean;
+  parent?: ParentLink;
+  /** For DAG task runs: the workflow run this task run belongs to. */
+  workflowRunId?: string;
+  /** Free-form metadata given at start (event-triggered runs carry the event's id and key). */
+  metadata?: Record<string, unknown>;
+  /** Epoch seconds after which the item may be deleted (DynamoDB TTL); reads ignore expired items. */
+  ttl?: number;
+}
+
+/** One clause of a condition on the run item: every field given must hold. */
+export interface RunClause {
+  status?: readonly RunStatus[];
+  leaseOwner?: string;
+  /** `leaseUntil < leaseExpiredBefore` (or no lease at all). */
+  leaseExpiredBefore?: number;
+  wake?: number;
+  /** `wake <> seen`: a resolution arrived since the last replay started. */
+  wakePending?: true;
+  /** `wakeAt <= wakeDueBy`. */
+  wakeDueBy?: number;
+  attempt?: number;
+  notCancelRequested?: true;
+}
+
+/** A condition on the run item: one clause, or several meaning Or. */
+export type RunCondition = RunClause | readonly RunClause[];
+
+/** A change to the run item. `set` overwrites fields, `remove` deletes them, `incrementWake` adds 1 to `wake`. */
+export interface RunPatch {
+  set?: Partial<Omit<RunRecord, 'runId' | 'wake'>>;
+  remove?: readonly (keyof RunRecord)[];
+  incrementWake?: true;
+  /** `seen = wake` (after `incrementWake`, when both are given): the replay about to start consumes every resolution so far. */
+  markSeen?: true;
+  /** Adds to `runningMs`. */
+  addRunningMs?: number;
+}
+
+export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event';
+
+/**
+ * A journal entry: the recorded outcome of one durable call. Written once, first-wins
+ * (`attribute_not_exists`), except a step's retry bookkeeping (`status: 'retrying'`), which moves
+ * forward only by a conditional update on `stepAttempt`.
+ */
+export interface JournalEntry {
+  attempt: number;
+  position: number;
+  kind: OperationKind;
+  name: string;
+  status: 'done' | 'failed' | 'retrying';
+  /** JSON text of the result (absent for `undefined`). */
+  result?: string;
+  error?: SerializedError;
+  /** For a step being retried: how many attempts have failed so far, and when the next may run. */
+  stepAttempt?: number;
+  retryAt?: number;
+  /** For sleeps: when it is due (a sleep is resolved by the clock, not by a write). */
+  dueAt?: number;
+  /** Which condition resolved a wait (readableDataKey) and who resolved it, for the timeline. */
+  resolvedBy?: string;
+  createdAt: number;
+}
+
+/**
+ * A registered condition of a pending wait: the run is parked until one (Or) or all groups (And) of
+ * its waiters are satisfied. Event waiters are indexed by event key so the router can find them.
+ */
+export interface Waiter {
+  runId: string;
+  attempt: number;
+  position: number;
+  /** Index of this condition within the wait. */
+  index: number;
+  /** The durable operation this wait belongs to (kind + name), to write the resolving entry and check determinism. */
+  opKind: OperationKind;
+  opName: string;
+  /** The condition tree of the whole wait, as JSON (same on every waiter of the wait). */
+  conditions: string;
+  type: 'sleep' | 'event' | 'child' | 'parent';
+  readableDataKey: string;
+  /** event waiters */
+  eventKey?: string;
+  expression?: string;
+  scope?: string;
+  /** sleep waiters */
+  dueAt?: number;
+  /** child waiters */
+  childRunId?: string;
+  /** When the wait began (events pushed at or after it match; lookback extends it). */
+  since: number;
+  createdAt: number;
+  ttl?: number;
+}
+
+/** An event as recorded for lookback. */
+export interface StoredEvent {
+  eventId: string;
+  key: string;
+  /** JSON text of the payload. */
+  payload: string;
+  scope?: string;
+  metadata?: Record<string, unknown>;
+  time: number;
+  ttl?: number;
+}
+
+/** Everything the engine needs to replay a run: read with one paginated query. */
+export interface LoadedRun {
+  run: RunRecord;
+  entries: JournalEntry[];
+  waiters: Waiter[];
+  tasks: TaskState[];
+}
+
+/** The state of one task of a DAG workflow run (kept under the workflow run). */
+export interface TaskState {
+  workflowRunId: string;
+  task: string;
+  status: RunStatus;
+  /** The task run that executes it, once dispatched. */
+  taskRunId?: string;
+  output?: string;
+  error?: SerializedError;
+  /** Which condition let it run / skipped / cancelled it. */
+  triggers?: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export interface ListRunsQuery {
+  status?: RunStatus;
+  name?: string;
+  limit?: number;
+}
+
+/** Where runs, journals, waiters and recorded events live. */
+export interface RunStore {
+  /** Creates the run item if absent. `false` when a run with that id already exists (idempotent starts). */
+  createRun(run: RunRecord): Promise<boolean>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(query: ListRunsQuery): Promise<RunRecord[]>;
+  /** Applies `patch` iff `condition` holds; the updated run, or `undefined` when the condition failed or the run is absent. */
+  updateRun(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined>;
+  /** The run with its journal, waiters and DAG task states (one paginated Query on AWS). */
+  loadRun(runId: string): Promise<LoadedRun | undefined>;
+  /** Writes `entry` iff its position is empty. Returns the entry that holds the position afterwards (first wins). */
+  putEntry(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }>;
+  /** Moves a retrying step forward: replaces the entry iff it is still `retrying` at `expectedStepAttempt`. */
+  updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean>;
+  /** Idempotent (same runId/attempt/position/index overwrites). */
+  putWaiters(waiters: readonly Waiter[]): Promise<void>;
+  deleteWaiters(waiters: readonly Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'>[]): Promise<void>;
+  /** Every event waiter registered for `eventKey` (all shards). */
+  findWaiters(eventKey: string): Promise<Waiter[]>;
+  recordEvent(event: StoredEvent): Promise<void>;
+  /** Events with `key` pushed at or after `since`, oldest first. */
+  findEvents(key: string, since: number): Promise<StoredEvent[]>;
+  /** Writes a DAG task state iff `expectedStatus` matches (undefined: iff absent). */
+  putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean>;
+  /** Runs that may need a nudge: QUEUED, RUNNING with a lease expired before `now`, WAITING with `wakeAt <= now`. */
+  sweepCandidates(now: number, limit: number): Promise<RunRecord[]>;
+}
+
+/** A message asking a worker to replay a run. Kept tiny: the table is the source of truth. */
+export interface DispatchMessage {
+  runId: string;
+}
+
+/** A received message, to be acknowledged once handled. */
+export interface ReceivedMessage {
+  message: DispatchMessage | undefined;
+  /** The raw body, for logging malformed messages. */
+  body: string;
+  ack(): Promise<void>;
+  /** Makes it visible again after `delayMs` (retry). */
+  retry(delayMs: number): Promise<void>;
+}
+
+/** The queue that carries "replay this run" messages (SQS on AWS). */
+export interface Dispatcher {
+  dispatch(message: DispatchMessage, options?: { delayMs?: number }): Promise<void>;
+  /** Long-polls up to `max` messages; resolves with none after `waitMs`. Used by `worker.start()`. */
+  receive(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedMessage[]>;
+}
+
+/** Fires "replay this run" at a time (SQS delay up to 15 min, EventBridge Scheduler beyond, virtual in tests). */
+export interface Timers {
+  /** Idempotent per `timerId`. */
+  schedule(timerId: string, dueAt: number, message: DispatchMessage): Promise<void>;
+  /** Best effort: a timer that fires anyway finds nothing to do. */
+  cancel(timerId: string): Promise<void>;
+}
+
+/** An event pushed by a user or another service. */
+export interface DurableEvent {
+  eventId: string;
+  key: string;
+  payload: unknown;
+  scope?: string;
+  metadata?: Record<string, unknown>;
+  time: number;
+}
+
+/** Carries pushed events to the router (EventBridge on AWS, in-process otherwise). */
+export interface EventBus {
+  publish(event: DurableEvent): Promise<void>;
+}
+
+/** The engine's time source: the wall clock in production, a virtual clock in tests. */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms` of this clock's time (used for in-process backoff and the timeout guard). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Counts requests to the backing services by `Service.Operation`. */
+export interface RequestCounter {
+  count(operation: string): void;
+  snapshot(): Record<string, number>;
+}
+
+/** The ports one engine instance runs on. */
+export interface Backend {
+  store: RunStore;
+  dispatcher: Dispatcher;
+  timers: Timers;
+  bus: EventBus;
+  clock: Clock;
+  counter: RequestCounter;
+  /** Called by the engine after it dispatches work, so in-process backends can deliver without polling. */
+  close(): Promise<void>;
+}
