@@ -147,6 +147,10 @@ export interface Waiter {
   childRunId?: string;
   /** When the wait began (events pushed at or after it match; lookback extends it). */
   since: number;
+  /** Set on a leaf of an And-wait once it is satisfied (the router marks it; the replay decides). */
+  satisfiedAt?: number;
+  /** JSON text of the data that satisfied it (the event payload). */
+  data?: string;
   createdAt: number;
   ttl?: number;
 }

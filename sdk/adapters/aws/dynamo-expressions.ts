@@ -1,0 +1,140 @@
+/**
+ * Translates `RunCondition` into a ConditionExpression and `RunPatch` into an UpdateExpression, with the
+ * exact meaning of the memory store's `holds()` and `updateRun`. Every attribute name goes through a
+ * placeholder (`status`, `name`, `ttl` are reserved words).
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { convertToAttr } from '@aws-sdk/util-dynamodb';
+import type { RunClause, RunCondition, RunPatch } from '../../ports.ts';
+import { toStorable } from './dynamo-items.ts';
+import { removedFields, type SweepOperand, type SweepPlan } from './dynamo-sweep.ts';
+import { PARTITION_KEY, SWEEP_INDEX_PARTITION_KEY, SWEEP_INDEX_SORT_KEY, TTL_ATTRIBUTE } from './table-schema.ts';
+
+/** Collects `ExpressionAttributeNames` / `ExpressionAttributeValues` while expressions are built. */
+export class ExpressionBuilder {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, AttributeValue> = {};
+  private readonly nameIds = new Map<string, string>();
+  private valueCount = 0;
+
+  /** The placeholder of attribute `attribute` (`#a0`, ...). */
+  name(attribute: string): string {
+    let id = this.nameIds.get(attribute);
+    if (!id) {
+      id = `#a${this.nameIds.size}`;
+      this.nameIds.set(attribute, id);
+      this.names[id] = attribute;
+    }
+    return id;
+  }
+
+  /** A placeholder bound to `value` (`:v0`, ...). */
+  value(value: unknown): string {
+    const id = `:v${this.valueCount++}`;
+    this.values[id] = convertToAttr(value, { removeUndefinedValues: true });
+    return id;
+  }
+
+  /** The parameters to spread into a request (omitted when empty: DynamoDB rejects empty maps). */
+  params(): { ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, AttributeValue> } {
+    return {
+      ...(Object.keys(this.names).length ? { ExpressionAttributeNames: this.names } : {}),
+      ...(this.valueCount ? { ExpressionAttributeValues: this.values } : {}),
+    };
+  }
+}
+
+/** An expression that never holds on an existing item (the run item always has `pk`). */
+const never = (b: ExpressionBuilder) => `attribute_not_exists(${b.name(PARTITION_KEY)})`;
+const always = (b: ExpressionBuilder) => `attribute_exists(${b.name(PARTITION_KEY)})`;
+
+/**
+ * The condition of an `updateRun`: the run exists and has not expired (TTL), and `condition` holds
+ * (clauses are Or'ed; an empty list holds never, an empty clause always).
+ */
+export function runConditionExpression(b: ExpressionBuilder, condition: RunCondition | undefined, now: number): string {
+  const ttl = b.name(TTL_ATTRIBUTE);
+  const base = `${always(b)} AND (attribute_not_exists(${ttl}) OR ${ttl} > ${b.value(now / 1000)})`;
+  if (condition === undefined) return base;
+  const clauses: readonly RunClause[] = Array.isArray(condition) ? condition : [condition as RunClause];
+  if (clauses.length === 0) return `${base} AND ${never(b)}`;
+  return `${base} AND (${clauses.map((c) => `(${clauseExpression(b, c)})`).join(' OR ')})`;
+}
+
+function clauseExpression(b: ExpressionBuilder, c: RunClause): string {
+  const parts: string[] = [];
+  if (c.status) {
+    if (c.status.length === 0) return never(b);
+    parts.push(`${b.name('status')} IN (${c.status.map((s) => b.value(s)).join(', ')})`);
+  }
+  if (c.leaseOwner !== undefined) parts.push(`${b.name('leaseOwner')} = ${b.value(c.leaseOwner)}`);
+  if (c.leaseExpiredBefore !== undefined) {
+    const lease = b.name('leaseUntil');
+    parts.push(`(attribute_not_exists(${lease}) OR ${lease} < ${b.value(c.leaseExpiredBefore)})`);
+  }
+  if (c.wake !== undefined) parts.push(`${b.name('wake')} = ${b.value(c.wake)}`);
+  if (c.wakePending) parts.push(`${b.name('wake')} <> ${b.name('seen')}`);
+  if (c.wakeDueBy !== undefined) parts.push(`${b.name('wakeAt')} <= ${b.value(c.wakeDueBy)}`);
+  if (c.attempt !== undefined) parts.push(`${b.name('attempt')} = ${b.value(c.attempt)}`);
+  if (c.notCancelRequested) {
+    const cancel = b.name('cancelRequested');
+    parts.push(`(attribute_not_exists(${cancel}) OR ${cancel} <> ${b.value(true)})`);
+  }
+  return parts.length ? parts.join(' AND ') : always(b);
+}
+
+/**
+ * The UpdateExpression of `patch`, in the memory store's order: `set`, then `remove` (a field in both ends
+ * removed), then `incrementWake`, `markSeen` (so `seen` ends equal to the new `wake`), `addRunningMs`.
+ * DynamoDB evaluates every operand on the item as it was before the update, hence `seen = wake + 1`.
+ */
+export function runUpdateExpression(b: ExpressionBuilder, patch: RunPatch, sweep: SweepPlan, sweepPartition: string): string {
+  const sets: string[] = [];
+  const removes = removedFields(patch);
+  removes.delete('runId');
+  removes.delete('wake');
+  if (patch.markSeen) removes.delete('seen');
+  const add = patch.addRunningMs ? patch.addRunningMs : 0;
+
+  for (const [field, value] of Object.entries(patch.set ?? {})) {
+    if (value === undefined || removes.has(field) || field === 'runId' || field === 'wake') continue;
+    if (field === 'seen' && patch.markSeen) continue;
+    if (field === 'runningMs' && add) {
+      sets.push(`${b.name(field)} = ${b.value((value as number) + add)}`);
+      continue;
+    }
+    sets.push(`${b.name(field)} = ${b.value(toStorable(field, value))}`);
+  }
+  const wake = b.name('wake');
+  if (patch.incrementWake) sets.push(`${wake} = ${wake} + ${b.value(1)}`);
+  if (patch.markSeen) sets.push(`${b.name('seen')} = ${patch.incrementWake ? `${wake} + ${b.value(1)}` : wake}`);
+  if (add && !(patch.set && patch.set.runningMs !== undefined) && !removes.has('runningMs')) {
+    const running = b.name('runningMs');
+    sets.push(`${running} = if_not_exists(${running}, ${b.value(0)}) + ${b.value(add)}`);
+  }
+
+  switch (sweep.type) {
+    case 'remove':
+      removes.add(SWEEP_INDEX_PARTITION_KEY);
+      removes.add(SWEEP_INDEX_SORT_KEY);
+      break;
+    case 'set':
+      if (sweep.withPartition) sets.push(`${b.name(SWEEP_INDEX_PARTITION_KEY)} = ${b.value(sweepPartition)}`);
+      sets.push(`${b.name(SWEEP_INDEX_SORT_KEY)} = ${sweepOperand(b, sweep.key)}`);
+      break;
+    case 'keep':
+      break;
+  }
+
+  // A patch with no effect still needs an action for UpdateItem to evaluate the condition and return the item.
+  if (sets.length === 0 && removes.size === 0) sets.push(`${b.name('runId')} = ${b.name('runId')}`);
+  const clauses: string[] = [];
+  if (sets.length) clauses.push(`SET ${sets.join(', ')}`);
+  if (removes.size) clauses.push(`REMOVE ${[...removes].map((f) => b.name(f)).join(', ')}`);
+  return clauses.join(' ');
+}
+
+function sweepOperand(b: ExpressionBuilder, operand: SweepOperand): string {
+  if ('value' in operand) return b.value(operand.value);
+  return `if_not_exists(${b.name(operand.attribute)}, ${b.value(operand.fallback)})`;
+}

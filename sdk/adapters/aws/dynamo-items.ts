@@ -1,0 +1,109 @@
+/**
+ * Conversions between port records and DynamoDB items. Payload fields (`input`, `output`, `result`,
+ * `payload`, `data`) are JSON text already and are stored as S attributes, never re-parsed; nested objects
+ * (`error`, `parent`, `metadata`, `triggers`) are stored as maps. `undefined` fields are omitted.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { DurableError } from '../../core/errors.ts';
+import type { JournalEntry, RunRecord, StoredEvent, TaskState, Waiter } from '../../ports.ts';
+import {
+  RUN_SK,
+  entrySk,
+  eventPk,
+  eventSk,
+  runPk,
+  sweepPk,
+  taskSk,
+  waiterIndexPk,
+  waiterIndexSk,
+  waiterShard,
+  waiterSk,
+} from './dynamo-keys.ts';
+import { sweepKey } from './dynamo-sweep.ts';
+import {
+  PARTITION_KEY,
+  SORT_KEY,
+  SWEEP_INDEX_PARTITION_KEY,
+  SWEEP_INDEX_SORT_KEY,
+  WAITER_INDEX_PARTITION_KEY,
+  WAITER_INDEX_SORT_KEY,
+} from './table-schema.ts';
+
+export type Item = Record<string, AttributeValue>;
+
+const INTERNAL = new Set([
+  PARTITION_KEY,
+  SORT_KEY,
+  WAITER_INDEX_PARTITION_KEY,
+  WAITER_INDEX_SORT_KEY,
+  SWEEP_INDEX_PARTITION_KEY,
+  SWEEP_INDEX_SORT_KEY,
+]);
+
+/**
+ * Nested objects go through JSON first: what the rest of the system would do to them anyway (dates become
+ * strings, non-finite numbers become null), and what `marshall` would otherwise reject.
+ */
+export function toStorable(field: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  try {
+    return JSON.parse(JSON.stringify(value)) as unknown;
+  } catch (cause) {
+    throw new DurableError(`cannot store field '${field}': it is not representable as JSON (${(cause as Error).message})`, { cause });
+  }
+}
+
+/** Marshalls a record's own fields plus `keys` into an item. */
+export function toItem(record: object, keys: Record<string, string | number>): Item {
+  const plain: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(record)) {
+    if (value !== undefined) plain[field] = toStorable(field, value);
+  }
+  return marshall({ ...plain, ...keys }, { removeUndefinedValues: true });
+}
+
+/** Unmarshalls an item and drops the key attributes. */
+export function fromItem<T>(item: Item): T {
+  const record = unmarshall(item);
+  for (const key of INTERNAL) delete record[key];
+  return record as T;
+}
+
+/** The run item, indexed for the sweeper while non-terminal. */
+export function runItem(run: RunRecord): Item {
+  const keys: Record<string, string | number> = { [PARTITION_KEY]: runPk(run.runId), [SORT_KEY]: RUN_SK };
+  const due = sweepKey(run);
+  if (due !== undefined) {
+    keys[SWEEP_INDEX_PARTITION_KEY] = sweepPk(run.runId);
+    keys[SWEEP_INDEX_SORT_KEY] = due;
+  }
+  return toItem(run, keys);
+}
+
+export function entryItem(runId: string, entry: JournalEntry): Item {
+  return toItem(entry, { [PARTITION_KEY]: runPk(runId), [SORT_KEY]: entrySk(entry.attempt, entry.position) });
+}
+
+/** A waiter item; only event waiters are indexed by key (the router finds nothing else there). */
+export function waiterItem(waiter: Waiter): Item {
+  const keys: Record<string, string | number> = { [PARTITION_KEY]: runPk(waiter.runId), [SORT_KEY]: waiterSk(waiter) };
+  if (waiter.type === 'event' && waiter.eventKey !== undefined) {
+    keys[WAITER_INDEX_PARTITION_KEY] = waiterIndexPk(waiter.eventKey, waiterShard(waiter.runId));
+    keys[WAITER_INDEX_SORT_KEY] = waiterIndexSk(waiter);
+  }
+  return toItem(waiter, keys);
+}
+
+export function taskItem(state: TaskState): Item {
+  return toItem(state, { [PARTITION_KEY]: runPk(state.workflowRunId), [SORT_KEY]: taskSk(state.task) });
+}
+
+export function eventItem(event: StoredEvent): Item {
+  return toItem(event, { [PARTITION_KEY]: eventPk(event.key), [SORT_KEY]: eventSk(event.time, event.eventId) });
+}
+
+/** True once an item's TTL (epoch seconds) has passed: DynamoDB deletes late, dynalite never. */
+export function expired(ttl: number | undefined, now: number): boolean {
+  return ttl !== undefined && ttl * 1000 <= now;
+}

@@ -1,0 +1,71 @@
+/**
+ * Key strings of the single-table layout. Numbers in sort keys are zero-padded so that string order is
+ * numeric order (a Query on `RUN#<id>` returns the journal sorted by attempt, then position).
+ */
+import type { Waiter } from '../../ports.ts';
+import { SWEEP_SHARDS, WAITER_SHARDS } from './table-schema.ts';
+
+/** Sort key of the run item. */
+export const RUN_SK = 'RUN';
+/** Sort-key prefixes of the items under a run's partition. */
+export const ENTRY_PREFIX = 'OP#';
+export const WAITER_PREFIX = 'WAIT#';
+export const TASK_PREFIX = 'TASK#';
+
+/** Zero-pads a non-negative integer to `width` digits. */
+export function pad(value: number, width: number): string {
+  return String(Math.max(0, Math.trunc(value))).padStart(width, '0');
+}
+
+/** Partition key of a run and everything it owns (journal, waiters, DAG task states). */
+export function runPk(runId: string): string {
+  return `RUN#${runId}`;
+}
+
+export function entrySk(attempt: number, position: number): string {
+  return `${ENTRY_PREFIX}${pad(attempt, 4)}#${pad(position, 8)}`;
+}
+
+export function waiterSk(ref: Pick<Waiter, 'attempt' | 'position' | 'index'>): string {
+  return `${WAITER_PREFIX}${pad(ref.attempt, 4)}#${pad(ref.position, 8)}#${pad(ref.index, 4)}`;
+}
+
+export function taskSk(task: string): string {
+  return `${TASK_PREFIX}${task}`;
+}
+
+/** Partition key of the events recorded for `key` (lookback). */
+export function eventPk(key: string): string {
+  return `EVT#${key}`;
+}
+
+export function eventSk(time: number, eventId: string): string {
+  return `${pad(time, 15)}#${eventId}`;
+}
+
+/** Waiter index partition: the key's waiters are spread over `WAITER_SHARDS` partitions by run. */
+export function waiterIndexPk(eventKey: string, shard: number): string {
+  return `EVT#${eventKey}#${shard}`;
+}
+
+export function waiterIndexSk(w: Pick<Waiter, 'createdAt' | 'runId' | 'attempt' | 'position' | 'index'>): string {
+  return `${pad(w.createdAt, 15)}#${w.runId}#${pad(w.attempt, 4)}#${pad(w.position, 8)}#${pad(w.index, 4)}`;
+}
+
+export function waiterShard(runId: string): number {
+  return stableHash(runId) % WAITER_SHARDS;
+}
+
+export function sweepPk(runId: string): string {
+  return `SWEEP#${stableHash(runId) % SWEEP_SHARDS}`;
+}
+
+/** FNV-1a (32 bit): stable across processes and versions, unlike anything keyed on object identity. */
+export function stableHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}

@@ -1,0 +1,81 @@
+import type { DispatchMessage, Dispatcher, ReceivedMessage, RequestCounter } from '../../ports.ts';
+import type { TimerClock } from './virtual-clock.ts';
+
+/**
+ * An in-process dispatch queue. Delayed messages wait on the engine's clock (virtual in tests). A
+ * consumer either subscribes (`listen`, the embedded worker) or long-polls (`receive`, `worker.start()`).
+ */
+export class MemoryQueue implements Dispatcher {
+  private readonly ready: string[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private listener: ((message: DispatchMessage) => void) | undefined;
+  /** Messages sent, for tests and benchmarks. */
+  sent = 0;
+
+  constructor(
+    private readonly clock: TimerClock,
+    private readonly counter?: RequestCounter,
+  ) {}
+
+  async dispatch(message: DispatchMessage, options?: { delayMs?: number }): Promise<void> {
+    this.counter?.count('Memory.dispatch');
+    this.sent++;
+    const body = JSON.stringify(message);
+    const delay = options?.delayMs ?? 0;
+    if (delay > 0) this.clock.setTimer(this.clock.now() + delay, () => this.deliver(body));
+    else this.deliver(body);
+  }
+
+  /** Delivers every message to `listener` instead of the pull queue. */
+  listen(listener: ((message: DispatchMessage) => void) | undefined) {
+    this.listener = listener;
+    if (listener) for (const body of this.ready.splice(0)) listener(JSON.parse(body) as DispatchMessage);
+  }
+
+  /** Puts a raw body on the queue, as a producer outside the SDK would (malformed-message tests). */
+  deliver(body: string) {
+    if (this.listener) {
+      let parsed: DispatchMessage | undefined;
+      try {
+        parsed = JSON.parse(body) as DispatchMessage;
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed && typeof parsed.runId === 'string') this.listener(parsed);
+      return;
+    }
+    this.ready.push(body);
+    this.waiting.shift()?.();
+  }
+
+  async receive(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedMessage[]> {
+    if (this.ready.length === 0 && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.waiting.push(wake);
+        signal?.addEventListener('abort', wake);
+      });
+    }
+    return this.ready.splice(0, max).map((body) => {
+      let message: DispatchMessage | undefined;
+      try {
+        const parsed = JSON.parse(body) as DispatchMessage;
+        message = parsed && typeof parsed.runId === 'string' ? parsed : undefined;
+      } catch {
+        message = undefined;
+      }
+      return {
+        message,
+        body,
+        ack: async () => undefined,
+        retry: async (delayMs: number) => {
+          this.clock.setTimer(this.clock.now() + delayMs, () => this.deliver(body));
+        },
+      };
+    });
+  }
+}

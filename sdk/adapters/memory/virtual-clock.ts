@@ -1,0 +1,134 @@
+import type { Clock } from '../../ports.ts';
+
+/** A clock that can also call back at a time: the virtual one in tests, the wall clock elsewhere. */
+export interface TimerClock extends Clock {
+  /** Calls `fn` once this clock reaches `at`. Returns a cancel function. */
+  setTimer(at: number, fn: () => void): () => void;
+}
+
+interface Pending {
+  at: number;
+  seq: number;
+  fn: () => void;
+  cancelled: boolean;
+}
+
+/**
+ * The engine's own virtual clock: time moves only when `advanceTo` is called. Global `setTimeout` and
+ * `Date` are never patched, so user code and libraries keep real time.
+ */
+export class VirtualClock implements TimerClock {
+  private current: number;
+  private seq = 0;
+  private readonly heap: Pending[] = [];
+
+  constructor(start = Date.UTC(2030, 0, 1)) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const cancel = this.setTimer(this.current + ms, resolve);
+      signal?.addEventListener('abort', () => {
+        cancel();
+        reject(signal.reason);
+      });
+    });
+  }
+
+  setTimer(at: number, fn: () => void): () => void {
+    const item: Pending = { at, seq: this.seq++, fn, cancelled: false };
+    this.push(item);
+    return () => {
+      item.cancelled = true;
+    };
+  }
+
+  /** When the next live timer is due, if any. */
+  nextDue(): number | undefined {
+    while (this.heap.length && this.heap[0]!.cancelled) this.pop();
+    return this.heap[0]?.at;
+  }
+
+  /** Moves time to `at` (never backwards), firing every timer due at or before it in due order. */
+  fireDue(at: number): number {
+    let fired = 0;
+    for (;;) {
+      const next = this.nextDue();
+      if (next === undefined || next > at) break;
+      const item = this.pop()!;
+      if (item.at > this.current) this.current = item.at;
+      fired++;
+      item.fn();
+    }
+    if (at > this.current) this.current = at;
+    return fired;
+  }
+
+  private push(item: Pending) {
+    const h = this.heap;
+    h.push(item);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (less(h[parent]!, h[i]!)) break;
+      [h[parent], h[i]] = [h[i]!, h[parent]!];
+      i = parent;
+    }
+  }
+
+  private pop(): Pending | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length && last) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i]!, h[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function less(a: Pending, b: Pending): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+/** The wall clock, with timers that survive long delays (setTimeout caps at ~24.8 days). */
+export class RealClock implements TimerClock {
+  now(): number {
+    return Date.now();
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const cancel = this.setTimer(Date.now() + ms, resolve);
+      signal?.addEventListener('abort', () => {
+        cancel();
+        reject(signal.reason);
+      });
+    });
+  }
+  setTimer(at: number, fn: () => void): () => void {
+    let handle: NodeJS.Timeout;
+    const arm = () => {
+      const delay = Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1);
+      handle = setTimeout(() => (Date.now() >= at ? fn() : arm()), delay);
+      handle.unref?.();
+    };
+    arm();
+    return () => clearTimeout(handle);
+  }
+}

@@ -1,0 +1,225 @@
+import type { Backend, DurableEvent, RunRecord, RunStatus } from '../ports.ts';
+import { TERMINAL_STATUSES } from '../ports.ts';
+import {
+  TaskDefinition,
+  WorkflowDefinition,
+  buildSpec,
+  type DagOptions,
+  type DurableTaskOptions,
+  type TaskOptions,
+  type WorkflowOptions,
+} from './definitions.ts';
+import { assertName } from './definitions.ts';
+import { Engine, type EngineOptions } from './engine.ts';
+import { DurableError, RunNotFoundError, publicError } from './errors.ts';
+import { decodePayload } from './json.ts';
+import { validateWorkflowTask } from './registry.ts';
+import { Worker, type WorkerOptions } from './worker.ts';
+import { describeRun, type RunDetails, type RunSummary } from './run-view.ts';
+
+/** How a client executes runs in its own process. */
+export type EmbeddedWorkerMode = 'listen' | 'poll' | 'none';
+
+export interface DurableOptions extends EngineOptions {
+  /** The ports to run on (see `Durable.fromEnv`, `Durable.local`, `createTestEnvironment`). */
+  backend: Backend | Promise<Backend>;
+  /** Runs are executed in this process as they are dispatched. @default 'none' */
+  embeddedWorker?: EmbeddedWorkerMode;
+  /** Turns an EventBridge event into a DurableEvent (for the router handler). */
+  parseEvent?: (event: unknown) => Promise<DurableEvent>;
+}
+
+/** Options of `Durable.local`. */
+export interface LocalOptions {
+  /** Where state is kept. @default '.durable' */
+  dir?: string;
+  /** Keep state in memory only (nothing on disk). @default false */
+  inMemory?: boolean;
+  /** Execute runs in this process. @default true */
+  worker?: boolean;
+  log?: EngineOptions['log'];
+}
+
+/**
+ * The durable-tasks client: define tasks and workflows, start runs, push events, inspect runs.
+ *
+ * @example
+ * const durable = Durable.local();
+ * const hello = durable.durableTask({ name: 'hello', fn: async (input: { name: string }, ctx) => {
+ *   await ctx.sleepFor('1s');
+ *   return { greeting: `Hello, ${input.name}` };
+ * } });
+ * console.log(await hello.run({ name: 'Ada' }));
+ */
+export class Durable {
+  /** @internal */
+  readonly engine: Engine;
+  private readonly active = new Set<Promise<unknown>>();
+  private pollingWorker: Worker | undefined;
+  private closed = false;
+
+  constructor(private readonly options: DurableOptions) {
+    this.engine = new Engine(Promise.resolve(options.backend), options);
+    const mode = options.embeddedWorker ?? 'none';
+    void this.engine.backendReady.then((backend) => {
+      if (this.closed) return;
+      if ('connect' in backend.bus && typeof (backend.bus as { connect?: unknown }).connect === 'function') {
+        (backend.bus as unknown as { connect(h: (e: DurableEvent) => Promise<unknown>): void }).connect((event) => this.engine.route(event));
+      }
+      if (mode === 'listen') {
+        const queue = backend.dispatcher as unknown as { listen?: (fn: (m: { runId: string }) => void) => void };
+        if (!queue.listen) throw new DurableError('the embedded worker mode "listen" needs an in-process queue');
+        queue.listen((message) => this.track(this.engine.process(message.runId)));
+      } else if (mode === 'poll') {
+        this.pollingWorker = new Worker('embedded', this.engine, { workflows: [], allDefinitions: true }, this.parseEvent());
+        void this.pollingWorker.start();
+      }
+    }, () => undefined);
+  }
+
+  /**
+   * A client for AWS, configured from the environment variables the `DurableTasks` construct sets
+   * (table, queue, bus, schedule group, scheduler role). Honours `AWS_ENDPOINT_URL`.
+   */
+  static fromEnv(options: Partial<Omit<DurableOptions, 'backend'>> = {}): Durable {
+    const backend = import('../adapters/aws/backend.ts').then((m) => m.createAwsBackendFromEnv());
+    return new Durable({ cancelPollMs: 1000, leaseMs: 15 * 60_000 + 30_000, ...options, backend, parseEvent: options.parseEvent ?? lazyParseEvent() });
+  }
+
+  /**
+   * The embedded default: DynamoDB (dynalite, on disk under `dir`) and SQS (fauxqs) started in this process
+   * on loopback, the same adapters as production. No AWS account needed; a restart resumes every run.
+   */
+  static local(options: LocalOptions = {}): Durable {
+    const backend = import('../local/index.ts').then((m) => m.createLocalBackend(options));
+    const engineOptions: Partial<DurableOptions> = {};
+    if (options.log) engineOptions.log = options.log;
+    return new Durable({
+      cancelPollMs: 0,
+      leaseMs: 30_000,
+      ...engineOptions,
+      backend,
+      embeddedWorker: options.worker === false ? 'none' : 'poll',
+      parseEvent: lazyParseEvent(),
+    });
+  }
+
+  private parseEvent(): (event: unknown) => Promise<DurableEvent> {
+    return this.options.parseEvent ?? lazyParseEvent();
+  }
+
+  private track<T>(work: Promise<T>): void {
+    const tracked = work
+      .catch((error) => console.error(JSON.stringify({ level: 'error', message: 'run processing failed', error: String((error as Error)?.stack ?? error) })))
+      .finally(() => this.active.delete(tracked));
+    this.active.add(tracked);
+  }
+
+  /** @internal resolves when no run is being processed in this process (test environment). */
+  async idle(): Promise<void> {
+    for (;;) {
+      while (this.active.size > 0) await Promise.allSettled([...this.active]);
+      // Let dispatches queued by the work that just finished start.
+      await new Promise((r) => setImmediate(r));
+      if (this.active.size === 0) return;
+    }
+  }
+
+  // ---- definitions ---------------------------------------------------------------------------------
+
+  /** Defines a durable task: its context checkpoints every durable call. @throws on a bad or duplicate name, duration or CEL */
+  durableTask<I = any, O = any>(options: DurableTaskOptions<I, O>): TaskDefinition<I, O> {
+    const def = new TaskDefinition<I, O>(buildSpec(options as DurableTaskOptions<I, O> & DagOptions, true), this.engine);
+    this.engine.registry.add(def);
+    return def;
+  }
+
+  /** Defines a plain task (its context has no durable calls). */
+  task<I = any, O = any>(options: TaskOptions<I, O>): TaskDefinition<I, O> {
+    const def = new TaskDefinition<I, O>(buildSpec(options as TaskOptions<I, O> & DagOptions, false), this.engine);
+    this.engine.registry.add(def);
+    return def;
+  }
+
+  /** Defines a DAG workflow; add tasks with `wf.task` / `wf.durableTask`. */
+  workflow<I = any>(options: WorkflowOptions): WorkflowDefinition<I> {
+    if (!options || typeof options !== 'object') throw new DurableError('workflow options must be an object with a name');
+    assertName(options.name, 'a workflow');
+    for (const key of options.onEvents ?? []) {
+      if (typeof key !== 'string' || key === '') throw new DurableError(`workflow '${options.name}': onEvents must hold non-empty event keys`);
+    }
+    const wf = new WorkflowDefinition<I>(options, this.engine, validateWorkflowTask);
+    this.engine.registry.add(wf);
+    return wf;
+  }
+
+  /** A worker for the given tasks and workflows (Lambda handler, or long-polling with `start()`). */
+  worker(name: string, options: WorkerOptions): Worker {
+    assertName(name, 'a worker');
+    return new Worker(name, this.engine, options, this.parseEvent());
+  }
+
+  // ---- events and runs -----------------------------------------------------------------------------
+
+  readonly events = {
+    /**
+     * Pushes an event: waiting runs whose key, scope and CEL filter match resume; workflows whose `onEvents`
+     * name the key start.
+     */
+    push: (key: string, payload: unknown, options?: { scope?: string; metadata?: Record<string, unknown> }) => this.engine.push(key, payload, options),
+  };
+
+  readonly runs = {
+    /** A run with its journal. @throws {RunNotFoundError} */
+    get: async (runId: string): Promise<RunDetails> => {
+      const backend = await this.engine.backend();
+      const loaded = await backend.store.loadRun(runId);
+      if (!loaded) throw new RunNotFoundError(runId);
+      return describeRun(loaded);
+    },
+    /** Runs, newest first. */
+    list: async (query: { status?: RunStatus; name?: string; limit?: number } = {}): Promise<RunSummary[]> => {
+      const backend = await this.engine.backend();
+      const runs = await backend.store.listRuns({ limit: 100, ...query });
+      return runs.map(summarize);
+    },
+    /** Cancels a run: a parked run ends at once, a running one at its next durable call. Idempotent. @throws {RunNotFoundError} */
+    cancel: (runId: string) => this.engine.cancel(runId),
+  };
+
+  /** Every backing-service request this client made, by `Service.Operation`, since it was created. */
+  metrics(): { requests: Record<string, number> } {
+    const backend = this.engine.backendIfReady;
+    return { requests: backend ? backend.counter.snapshot() : {} };
+  }
+
+  /** Stops background work (polling, timers) and releases local servers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pollingWorker?.stop();
+    await this.idle();
+    const backend = await this.engine.backend().catch(() => undefined);
+    await backend?.close();
+  }
+}
+
+function summarize(run: RunRecord): RunSummary {
+  return {
+    runId: run.runId,
+    name: run.name,
+    status: run.status,
+    createdAt: new Date(run.createdAt).toISOString(),
+    updatedAt: new Date(run.updatedAt).toISOString(),
+    ...(run.error ? { error: publicError(run.error) } : {}),
+    ...(TERMINAL_STATUSES.includes(run.status) && run.output !== undefined ? { output: decodePayload(run.output) } : {}),
+  };
+}
+
+/** Parses EventBridge events with the AWS adapter, loaded on first use (tests never pay for it). */
+function lazyParseEvent(): (event: unknown) => Promise<DurableEvent> {
+  return async (event) => {
+    const { parseEventBridgeEvent } = await import('../adapters/aws/eventbridge-bus.ts');
+    return parseEventBridgeEvent(event);
+  };
+}

@@ -1,0 +1,67 @@
+import type { Condition } from './conditions.ts';
+import type { RunRef, TaskDefinition, WorkflowDefinition } from './definitions.ts';
+import type { Duration } from './duration.ts';
+import type { Backoff } from './definitions.ts';
+
+/** Structured logger: one JSON line per call, tagged with the run. Silent while replaying recorded ground. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** The context every task receives. */
+export interface Context {
+  /** This run's id. */
+  readonly runId: string;
+  /** Retry count of this attempt: 0 for the first. */
+  readonly attempt: number;
+  readonly log: Logger;
+  /** Aborted when the run is cancelled (for cooperative cancellation of long side effects). */
+  readonly signal: AbortSignal;
+  /** A parent task's output (DAG tasks); `undefined` when the parent was skipped. */
+  parentOutput<O>(parent: TaskDefinition<any, O>): Promise<O>;
+  /** Which conditions let this DAG task run: `{ [readableDataKey]: data }` (empty when it had no waitFor). */
+  triggers(): Record<string, unknown>;
+  /** The workflow run's input (DAG tasks) or this run's input. */
+  workflowInput<I = unknown>(): I;
+}
+
+/** Options of `ctx.step`. */
+export interface StepOptions {
+  /** Retries of this step alone, each after its backoff (no compute is held while backing off). @default 0 */
+  retries?: number;
+  /** @default retry at once */
+  backoff?: Backoff;
+}
+
+/** Options of `ctx.waitForEvent`. */
+export interface WaitForEventOptions {
+  /** Rejects with `WaitTimeoutError` if no matching event arrives within this time. */
+  timeout?: Duration;
+  /** Only events pushed with this scope match. */
+  scope?: string;
+  /** Also match events pushed up to this long before the wait began. */
+  lookback?: Duration;
+}
+
+/** The context of a durable task: every method is a checkpoint in the run's journal. */
+export interface DurableContext extends Context {
+  /** Parks the run for `duration`; no compute is held. */
+  sleepFor(duration: Duration): Promise<{ durationMs: number }>;
+  /** Parks the run until `date`. */
+  sleepUntil(date: Date | number): Promise<{ durationMs: number }>;
+  /** Waits for an event pushed with `key` whose payload satisfies the CEL `expression` (`input` = payload). */
+  waitForEvent<T = any>(key: string, expression?: string, options?: WaitForEventOptions): Promise<T>;
+  /** Waits for a condition (or `Or(...)` / `And(...)`); resolves with `{ [readableDataKey]: data }` of what fired. */
+  waitFor(condition: Condition): Promise<Record<string, any>>;
+  /** Runs a side effect once; its result is checkpointed and replays return it. */
+  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, options?: StepOptions): Promise<Awaited<T>>;
+  /** Starts a child run and waits for its output (checkpointed: no duplicate child on replay). */
+  runChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I): Promise<O>;
+  /** Starts a child run without waiting (checkpointed). */
+  spawnChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I): Promise<RunRef<O>>;
+  /** A checkpointed clock: the same value on every replay (synchronous; its checkpoint is written in the background). */
+  now(): Date;
+}

@@ -1,0 +1,298 @@
+/**
+ * The engine behind a `Durable` client: starts runs, processes dispatches, routes events, cancels runs
+ * and waits for results, all through the ports of one Backend.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Backend, DurableEvent, RunRecord } from '../ports.ts';
+import { assertEventKey } from './conditions.ts';
+import type { Logger } from './context-types.ts';
+import { TaskDefinition, WorkflowDefinition, type RunRef, type TaskSpec } from './definitions.ts';
+import { DurableError, RunNotFoundError, TaskNotFoundError, deserializeError } from './errors.ts';
+import { finalizeCancelled, isTerminal, processRun, removeWaiters, wakeRun, type ExecutorDeps, type ProcessResult } from './executor.ts';
+import { decodePayload, encodePayload } from './json.ts';
+import { Registry, type Definition } from './registry.ts';
+import type { ReplayServices } from './replay.ts';
+import { routeEvent, type RouteResult } from './router.ts';
+
+export type LogSink = (line: Record<string, unknown>) => void;
+
+export interface EngineOptions {
+  workerId?: string;
+  /** Lease length; renewed while a replay runs. @default 30 s */
+  leaseMs?: number;
+  /** Days finished runs are kept (TTL). @default kept forever */
+  retentionDays?: number;
+  /** Where `ctx.log` lines go. @default console (JSON lines) */
+  log?: LogSink;
+  /** How often a replay re-reads its run item to notice a cancel made by another process. @default 1000 ms (0 in-process only) */
+  cancelPollMs?: number;
+  /** How often `result()` polls the store when the run finishes in another process. @default 250 ms */
+  resultPollMs?: number;
+}
+
+/** Hooks the DAG module plugs in (workflow runs are orchestrated there). */
+export interface WorkflowHooks {
+  /** Starts a workflow run (writes its task states); the run item already exists. */
+  processWorkflow(engine: Engine, run: RunRecord): Promise<ProcessResult | undefined>;
+  /** A task run of a workflow finished. */
+  onTaskRunFinished(engine: Engine, run: RunRecord): Promise<void>;
+  /** DAG context for a task run. */
+  dagContext(engine: Engine, run: RunRecord): Promise<ReplayServices['dag']>;
+}
+
+export class Engine {
+  readonly registry = new Registry();
+  readonly workerId: string;
+  readonly leaseMs: number;
+  private readonly finished = new EventEmitter();
+  private readonly cancelledHere = new Set<string>();
+  workflowHooks: WorkflowHooks | undefined;
+  private backendValue: Backend | undefined;
+
+  constructor(
+    readonly backendReady: Promise<Backend>,
+    readonly options: EngineOptions = {},
+  ) {
+    this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.finished.setMaxListeners(0);
+    backendReady.then(
+      (b) => (this.backendValue = b),
+      () => undefined,
+    );
+  }
+
+  /** The backend once it is ready (synchronous callers such as `metrics()`). */
+  get backendIfReady(): Backend | undefined {
+    return this.backendValue;
+  }
+
+  async backend(): Promise<Backend> {
+    return this.backendValue ?? this.backendReady;
+  }
+
+  // ---- starting runs -------------------------------------------------------------------------------
+
+  /** Starts a run of a task or workflow by name. */
+  async start(target: string, input: unknown, options: { metadata?: Record<string, unknown>; at?: Date; runId?: string } = {}): Promise<RunRef<unknown>> {
+    const definition = this.registry.get(target);
+    if (!definition) throw new TaskNotFoundError(target, 'it is not defined on this client');
+    const backend = await this.backend();
+    const encoded = encodePayload(input, `input of '${target}'`) ?? 'null';
+    const now = backend.clock.now();
+    const runId = options.runId ?? randomUUID();
+    const at = options.at?.getTime();
+    if (at !== undefined && !Number.isFinite(at)) throw new DurableError(`schedule needs a valid Date, got ${String(options.at)}`);
+    const delayed = at !== undefined && at > now;
+    const run: RunRecord = {
+      runId,
+      name: target,
+      status: delayed ? 'WAITING' : 'QUEUED',
+      input: encoded,
+      createdAt: now,
+      updatedAt: now,
+      attempt: 0,
+      wake: 0,
+      seen: 0,
+      runningMs: 0,
+      ...(delayed ? { wakeAt: at } : {}),
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+    };
+    const created = await backend.store.createRun(run);
+    if (created) {
+      if (delayed) await backend.timers.schedule(`${runId}-start`, at, { runId });
+      else await backend.dispatcher.dispatch({ runId });
+    }
+    return this.runRef(runId);
+  }
+
+  /** Creates a child run (idempotent: a replay that gets here again finds it). */
+  async createChildRun(parent: RunRecord, position: number, target: Definition, input: string, childRunId: string): Promise<void> {
+    const backend = await this.backend();
+    const now = backend.clock.now();
+    await backend.store.createRun({
+      runId: childRunId,
+      name: target.name,
+      status: 'QUEUED',
+      input,
+      createdAt: now,
+      updatedAt: now,
+      attempt: 0,
+      wake: 0,
+      seen: 0,
+      runningMs: 0,
+      ...(position >= 0 ? { parent: { runId: parent.runId, attempt: parent.attempt, position } } : {}),
+    });
+  }
+
+  runRef(runId: string): RunRef<unknown> {
+    return { runId, result: () => this.result(runId) };
+  }
+
+  /** Resolves with a run's output once it is terminal; rejects with its error. */
+  async result(runId: string): Promise<unknown> {
+    const backend = await this.backend();
+    for (;;) {
+      const finishedHere = new Promise<void>((resolve) => this.finished.once(runId, resolve));
+      const run = await backend.store.getRun(runId);
+      if (!run) throw new RunNotFoundError(runId);
+      if (isTerminal(run)) {
+        this.finished.removeAllListeners(runId);
+        if (run.status === 'SUCCEEDED') return decodePayload(run.output);
+        if (run.status === 'SKIPPED') return undefined;
+        throw deserializeError(run.error ?? { name: 'DurableError', message: `run ended ${run.status}` });
+      }
+      const poll = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.resultPollMs ?? 250);
+        timer.unref?.();
+        void finishedHere.then(() => clearTimeout(timer));
+      });
+      await Promise.race([finishedHere, poll]);
+    }
+  }
+
+  // ---- processing ----------------------------------------------------------------------------------
+
+  /** Handles one dispatch for `runId`. `allowed` limits the definitions (a worker's `workflows`). */
+  async process(runId: string, allowed?: ReadonlySet<string>): Promise<ProcessResult> {
+    return processRun(runId, await this.executorDeps(allowed));
+  }
+
+  private async executorDeps(allowed?: ReadonlySet<string>): Promise<ExecutorDeps> {
+    const backend = await this.backend();
+    const deps: ExecutorDeps = {
+      backend,
+      workerId: this.workerId,
+      leaseMs: this.leaseMs,
+      resolveSpec: (run) => this.registry.specFor(run.name, allowed),
+      services: (run) => this.replayServices(backend, run),
+      onFinished: (run) => this.onFinished(run),
+    };
+    if (this.options.retentionDays !== undefined) deps.retentionSeconds = Math.round(this.options.retentionDays * 86_400);
+    const hooks = this.workflowHooks;
+    if (hooks) deps.processWorkflow = (run) => hooks.processWorkflow(this, run);
+    return deps;
+  }
+
+  private async replayServices(backend: Backend, run: RunRecord): Promise<ReplayServices> {
+    const services: ReplayServices = {
+      backend,
+      createChildRun: (parent, position, target, input, childRunId) => this.createChildRun(parent, position, target, input, childRunId),
+      runRef: (id) => this.runRef(id),
+      isCancelled: (id) => this.cancelledHere.has(id),
+      cancelPollMs: this.options.cancelPollMs ?? 1000,
+      logger: (r, isReplaying) => this.logger(r, isReplaying),
+    };
+    if (run.workflowRunId && this.workflowHooks) {
+      const dag = await this.workflowHooks.dagContext(this, run);
+      if (dag) services.dag = dag;
+    }
+    return services;
+  }
+
+  private async onFinished(run: RunRecord): Promise<void> {
+    this.cancelledHere.delete(run.runId);
+    if (run.workflowRunId && this.workflowHooks) await this.workflowHooks.onTaskRunFinished(this, run);
+    this.finished.emit(run.runId);
+  }
+
+  /** Announces that a run became terminal in this process (used by the DAG module for workflow runs). */
+  announceFinished(runId: string) {
+    this.finished.emit(runId);
+  }
+
+  private logger(run: RunRecord, isReplaying: () => boolean): Logger {
+    const sink = this.options.log ?? consoleSink;
+    const emit = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+      if (isReplaying()) return;
+      sink({ level, message, runId: run.runId, task: run.name, attempt: run.attempt, ...fields });
+    };
+    return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+  }
+
+  // ---- events --------------------------------------------------------------------------------------
+
+  /** Validates and publishes an event on the bus. */
+  async push(key: string, payload: unknown, options: { scope?: string; metadata?: Record<string, unknown> } = {}): Promise<{ eventId: string }> {
+    assertEventKey(key);
+    encodePayload(payload, `event '${key}' payload`);
+    if (options.scope !== undefined && (typeof options.scope !== 'string' || options.scope === '')) {
+      throw new DurableError(`event scope must be a non-empty string when given, got ${JSON.stringify(options.scope)}`);
+    }
+    const backend = await this.backend();
+    const event: DurableEvent = { eventId: randomUUID(), key, payload, time: backend.clock.now() };
+    if (options.scope !== undefined) event.scope = options.scope;
+    if (options.metadata !== undefined) event.metadata = options.metadata;
+    await backend.bus.publish(event);
+    return { eventId: event.eventId };
+  }
+
+  /** The router: resolves waiting runs and starts runs of workflows whose `onEvents` name the key. */
+  async route(event: DurableEvent): Promise<RouteResult & { started: string[] }> {
+    const backend = await this.backend();
+    const result = await routeEvent(event, backend);
+    const started: string[] = [];
+    for (const wf of this.registry.workflows()) {
+      if (!wf.onEvents.includes(event.key)) continue;
+      // One run per (workflow, event): a redelivered event starts nothing new.
+      const ref = await this.start(wf.name, event.payload, { runId: `${wf.name}:${event.eventId}`, metadata: { eventId: event.eventId, eventKey: event.key } });
+      started.push(ref.runId);
+    }
+    return { ...result, started };
+  }
+
+  // ---- runs ----------------------------------------------------------------------------------------
+
+  async cancel(runId: string): Promise<void> {
+    const backend = await this.backend();
+    const run = await backend.store.getRun(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    if (isTerminal(run)) return;
+    this.cancelledHere.add(runId);
+    // Parked or queued: nobody runs it, finish it here. Running: flag it; the worker stops at its next durable call.
+    const flagged = await backend.store.updateRun(runId, { set: { cancelRequested: true }, incrementWake: true }, { status: ['QUEUED', 'WAITING', 'RUNNING'] });
+    if (!flagged) return;
+    if (flagged.status !== 'RUNNING') {
+      const deps = await this.executorDeps();
+      await finalizeCancelled(flagged, deps);
+    }
+    for (const child of await this.childrenOf(runId)) await this.cancel(child).catch(() => undefined);
+  }
+
+  private async childrenOf(runId: string): Promise<string[]> {
+    const backend = await this.backend();
+    const loaded = await backend.store.loadRun(runId);
+    return (loaded?.waiters ?? []).filter((w) => w.type === 'child' && w.childRunId).map((w) => w.childRunId!);
+  }
+
+  /** Re-dispatches runs stranded by a lost message or an expired lease. */
+  async sweep(limit = 1000): Promise<number> {
+    const backend = await this.backend();
+    const now = backend.clock.now();
+    const candidates = await backend.store.sweepCandidates(now, limit);
+    // QUEUED runs younger than a few seconds are probably still on their way: leave them to their message.
+    const stale = candidates.filter((r) => r.status !== 'QUEUED' || now - r.updatedAt >= 5_000);
+    for (const run of stale) await backend.dispatcher.dispatch({ runId: run.runId });
+    return stale.length;
+  }
+
+  /** Removes every waiter of a run (used when a DAG run is cancelled). */
+  async removeWaiters(runId: string) {
+    await removeWaiters(runId, { backend: await this.backend() });
+  }
+
+  async wake(runId: string) {
+    await wakeRun(runId, { backend: await this.backend() });
+  }
+
+  specOf(definition: TaskDefinition<any, any>): TaskSpec {
+    return definition.spec;
+  }
+
+  isWorkflow(name: string): boolean {
+    return this.registry.get(name) instanceof WorkflowDefinition;
+  }
+}
+
+const consoleSink: LogSink = (line) => console.log(JSON.stringify(line));

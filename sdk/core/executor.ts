@@ -1,0 +1,246 @@
+/**
+ * Processes one "replay this run" message: lease the run (fenced, conditional), replay it, and record
+ * the outcome with a write conditional on still holding the lease and on no resolution having arrived
+ * meanwhile (the wake counter). A resolution that lands during the replay makes the suspend fail, and
+ * the run is replayed again at once: no wake-up is lost.
+ */
+import type { Backend, JournalEntry, RunClause, RunPatch, RunRecord } from '../ports.ts';
+import { TERMINAL_STATUSES } from '../ports.ts';
+import { backoffDelayMs, type TaskSpec } from './definitions.ts';
+import { RunCancelledError, TaskNotFoundError, serializeError } from './errors.ts';
+import { replay, timerId, type ReplayOutcome, type ReplayServices } from './replay.ts';
+
+export type ProcessResult = 'skipped' | 'completed' | 'failed' | 'suspended' | 'cancelled' | 'retrying' | 'lost-lease';
+
+export interface ExecutorDeps {
+  backend: Backend;
+  workerId: string;
+  /** How long a lease lasts without renewal. */
+  leaseMs: number;
+  /** Seconds finished runs are kept (TTL), or undefined to keep forever. */
+  retentionSeconds?: number;
+  /** The task spec for a run, or undefined when this worker lacks it. */
+  resolveSpec(run: RunRecord): TaskSpec | undefined;
+  services(run: RunRecord): Promise<ReplayServices>;
+  /** Workflow (DAG) runs are orchestrated elsewhere; returns undefined when `run` is not a workflow run. */
+  processWorkflow?(run: RunRecord): Promise<ProcessResult | undefined>;
+  /** Called after a run reached a terminal status (this process wrote it). */
+  onFinished(run: RunRecord): Promise<void>;
+}
+
+const NON_TERMINAL: RunClause['status'] = ['QUEUED', 'RUNNING', 'WAITING'];
+
+/** The condition under which a worker may take a run. */
+export function leaseCondition(now: number): RunClause[] {
+  return [
+    { status: ['QUEUED'] },
+    { status: ['WAITING'], wakePending: true },
+    { status: ['WAITING'], wakeDueBy: now },
+    { status: ['RUNNING'], leaseExpiredBefore: now },
+  ];
+}
+
+export async function processRun(runId: string, deps: ExecutorDeps): Promise<ProcessResult> {
+  const { store, clock } = deps.backend;
+  const now = clock.now();
+  let run = await store.updateRun(
+    runId,
+    { set: { status: 'RUNNING', leaseOwner: deps.workerId, leaseUntil: now + deps.leaseMs, updatedAt: now }, markSeen: true, remove: ['wakeAt'] },
+    leaseCondition(now),
+  );
+  if (!run) return 'skipped';
+  if (run.cancelRequested) return finalizeCancelled(run, deps);
+
+  const workflowResult = await deps.processWorkflow?.(run);
+  if (workflowResult) return workflowResult;
+
+  const spec = deps.resolveSpec(run);
+  if (!spec) {
+    return finish(run, deps, { status: 'FAILED', error: serializeError(new TaskNotFoundError(run.name)) });
+  }
+
+  const heartbeat = startHeartbeat(run.runId, deps);
+  try {
+    for (;;) {
+      const loaded = await store.loadRun(runId);
+      if (!loaded) return 'skipped';
+      const started = performance.now();
+      const outcome = await replay(spec, { ...loaded, run }, await deps.services(run));
+      const ranMs = Math.round(performance.now() - started);
+      const next = await applyOutcome(run, spec, outcome, ranMs, deps);
+      if (next.type === 'done') return next.result;
+      run = next.run;
+    }
+  } finally {
+    heartbeat.stop();
+  }
+}
+
+async function applyOutcome(
+  run: RunRecord,
+  spec: TaskSpec,
+  outcome: ReplayOutcome,
+  ranMs: number,
+  deps: ExecutorDeps,
+): Promise<{ type: 'done'; result: ProcessResult } | { type: 'again'; run: RunRecord }> {
+  const { store, clock, timers, dispatcher } = deps.backend;
+  const owner: RunClause = { leaseOwner: deps.workerId, notCancelRequested: true };
+  switch (outcome.type) {
+    case 'completed': {
+      const result = await finish(run, deps, { status: 'SUCCEEDED', ...(outcome.output !== undefined ? { output: outcome.output } : {}) }, ranMs);
+      return { type: 'done', result };
+    }
+    case 'cancelled':
+      return { type: 'done', result: await finalizeCancelled(run, deps) };
+    case 'failed': {
+      const error = serializeError(outcome.error);
+      if (outcome.retryable && run.attempt < spec.retries) {
+        const delay = backoffDelayMs(spec.backoff, run.attempt + 1);
+        const now = clock.now();
+        const patch: RunPatch = {
+          set: { attempt: run.attempt + 1, runningMs: 0, error, updatedAt: now, status: delay > 0 ? 'WAITING' : 'QUEUED', ...(delay > 0 ? { wakeAt: now + delay } : {}) },
+          remove: ['leaseOwner', 'leaseUntil'],
+        };
+        const updated = await store.updateRun(run.runId, patch, owner);
+        if (!updated) return settleConflict(run, deps);
+        if (delay > 0) await timers.schedule(timerId(run.runId, run.attempt + 1, -1), now + delay, { runId: run.runId });
+        else await dispatcher.dispatch({ runId: run.runId });
+        return { type: 'done', result: 'retrying' };
+      }
+      return { type: 'done', result: await finish(run, deps, { status: 'FAILED', error }, ranMs) };
+    }
+    case 'suspended': {
+      const now = clock.now();
+      const patch: RunPatch = {
+        set: { status: 'WAITING', updatedAt: now, ...(outcome.wakeAt !== undefined ? { wakeAt: outcome.wakeAt } : {}) },
+        remove: outcome.wakeAt !== undefined ? ['leaseOwner', 'leaseUntil'] : ['leaseOwner', 'leaseUntil', 'wakeAt'],
+        addRunningMs: ranMs,
+      };
+      const updated = await store.updateRun(run.runId, patch, { ...owner, wake: run.wake });
+      if (updated) return { type: 'done', result: 'suspended' };
+      // Either a resolution arrived while we replayed (wake moved), a cancel, or we lost the lease.
+      const current = await store.getRun(run.runId);
+      if (!current || current.leaseOwner !== deps.workerId || current.status !== 'RUNNING') return { type: 'done', result: 'lost-lease' };
+      if (current.cancelRequested) return { type: 'done', result: await finalizeCancelled(current, deps) };
+      const again = await store.updateRun(
+        run.runId,
+        { markSeen: true, addRunningMs: ranMs, set: { leaseUntil: clock.now() + deps.leaseMs } },
+        { leaseOwner: deps.workerId },
+      );
+      if (!again) return { type: 'done', result: 'lost-lease' };
+      return { type: 'again', run: again };
+    }
+  }
+}
+
+async function settleConflict(run: RunRecord, deps: ExecutorDeps): Promise<{ type: 'done'; result: ProcessResult }> {
+  const current = await deps.backend.store.getRun(run.runId);
+  if (current?.cancelRequested && current.leaseOwner === deps.workerId) return { type: 'done', result: await finalizeCancelled(current, deps) };
+  return { type: 'done', result: 'lost-lease' };
+}
+
+/**
+ * Records a terminal outcome. A child notifies its parent *before* its own item turns terminal, so a crash
+ * in between is repaired by replaying the child (its journal gives the same outcome), never lost.
+ */
+async function finish(
+  run: RunRecord,
+  deps: ExecutorDeps,
+  outcome: { status: 'SUCCEEDED'; output?: string } | { status: 'FAILED'; error: ReturnType<typeof serializeError> },
+  ranMs = 0,
+): Promise<ProcessResult> {
+  const { store, clock } = deps.backend;
+  const now = clock.now();
+  if (run.parent) await notifyParent(run, outcome, deps);
+  const set: RunPatch['set'] = { status: outcome.status, updatedAt: now, ...retention(deps, now) };
+  if (outcome.status === 'SUCCEEDED' && outcome.output !== undefined) set.output = outcome.output;
+  if (outcome.status === 'FAILED') set.error = outcome.error;
+  const remove: (keyof RunRecord)[] = ['leaseOwner', 'leaseUntil', 'wakeAt'];
+  if (outcome.status === 'SUCCEEDED') remove.push('error');
+  const updated = await store.updateRun(run.runId, { set, remove, addRunningMs: ranMs }, { leaseOwner: deps.workerId, notCancelRequested: true });
+  if (!updated) {
+    const { result } = await settleConflict(run, deps);
+    return result;
+  }
+  await deps.onFinished(updated);
+  return outcome.status === 'SUCCEEDED' ? 'completed' : 'failed';
+}
+
+function retention(deps: ExecutorDeps, now: number): { ttl?: number } {
+  return deps.retentionSeconds === undefined ? {} : { ttl: Math.floor(now / 1000) + deps.retentionSeconds };
+}
+
+/** Writes the child's outcome at the parent's journal position (first wins), then wakes the parent. */
+export async function notifyParent(
+  child: RunRecord,
+  outcome: { status: 'SUCCEEDED'; output?: string } | { status: 'FAILED' | 'CANCELLED'; error: ReturnType<typeof serializeError> },
+  deps: Pick<ExecutorDeps, 'backend'>,
+): Promise<void> {
+  const parent = child.parent;
+  if (!parent || parent.position < 0) return;
+  const { store, clock, dispatcher } = deps.backend;
+  const entry: JournalEntry = {
+    attempt: parent.attempt,
+    position: parent.position,
+    kind: 'child',
+    name: child.name,
+    status: outcome.status === 'SUCCEEDED' ? 'done' : 'failed',
+    resolvedBy: child.runId,
+    createdAt: clock.now(),
+  };
+  if (outcome.status === 'SUCCEEDED') {
+    if (outcome.output !== undefined) entry.result = outcome.output;
+  } else {
+    entry.error = outcome.error;
+  }
+  await store.putEntry(parent.runId, entry);
+  await wakeRun(parent.runId, deps);
+}
+
+/** Tells a parked run that something it waits for happened: bump the wake counter, then dispatch. */
+export async function wakeRun(runId: string, deps: Pick<ExecutorDeps, 'backend'>): Promise<void> {
+  const woken = await deps.backend.store.updateRun(runId, { incrementWake: true }, { status: NON_TERMINAL });
+  if (woken && woken.status !== 'RUNNING') await deps.backend.dispatcher.dispatch({ runId });
+}
+
+/** Marks a run CANCELLED (whatever its lease), removes its waiters and timers, and tells its parent. */
+export async function finalizeCancelled(run: RunRecord, deps: ExecutorDeps): Promise<ProcessResult> {
+  const { store, clock } = deps.backend;
+  const now = clock.now();
+  const error = serializeError(new RunCancelledError(run.runId));
+  if (run.parent) await notifyParent(run, { status: 'CANCELLED', error }, deps);
+  const updated = await store.updateRun(
+    run.runId,
+    { set: { status: 'CANCELLED', error, updatedAt: now, cancelRequested: true, ...retention(deps, now) }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'] },
+    { status: NON_TERMINAL },
+  );
+  await removeWaiters(run.runId, deps);
+  if (updated) await deps.onFinished(updated);
+  return 'cancelled';
+}
+
+export async function removeWaiters(runId: string, deps: Pick<ExecutorDeps, 'backend'>): Promise<void> {
+  const { store, timers, clock } = deps.backend;
+  const loaded = await store.loadRun(runId);
+  if (!loaded || loaded.waiters.length === 0) return;
+  const now = clock.now();
+  for (const w of loaded.waiters) {
+    if (w.type === 'sleep' && (w.dueAt ?? 0) > now) await timers.cancel(timerId(runId, w.attempt, w.position, w.index));
+  }
+  await store.deleteWaiters(loaded.waiters);
+}
+
+export function isTerminal(run: RunRecord): boolean {
+  return TERMINAL_STATUSES.includes(run.status);
+}
+
+function startHeartbeat(runId: string, deps: ExecutorDeps): { stop(): void } {
+  const every = Math.max(1_000, Math.floor(deps.leaseMs / 3));
+  const timer = setInterval(() => {
+    void deps.backend.store
+      .updateRun(runId, { set: { leaseUntil: deps.backend.clock.now() + deps.leaseMs } }, { leaseOwner: deps.workerId, status: ['RUNNING'] })
+      .catch(() => undefined);
+  }, every);
+  timer.unref?.();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,640 @@
+/**
+ * The replay engine: runs a task's fn against its journal. Each durable call takes the next position;
+ * a recorded position answers from the journal, a new one does the work and records it first-wins.
+ * When the run must wait, the durable call never resolves and the replay reports `suspended`.
+ * See ARCHITECTURE.md in this folder.
+ */
+import type { Backend, JournalEntry, LoadedRun, OperationKind, RunRecord, Waiter } from '../ports.ts';
+import { compileExpression } from './cel.ts';
+import { evaluate, leaves, toConditionNode, assertEventKey, type Condition, type ConditionNode, type LeafNode } from './conditions.ts';
+import type { DurableContext, Logger, StepOptions, WaitForEventOptions } from './context-types.ts';
+import { backoffDelayMs, normaliseBackoff, assertName, TaskDefinition, WorkflowDefinition, type RunRef, type TaskSpec } from './definitions.ts';
+import { parseDuration, type Duration } from './duration.ts';
+import {
+  DurableError,
+  ExecutionTimeoutError,
+  InvalidDefinitionError,
+  NonDeterminismError,
+  NonRetryableError,
+  RunCancelledError,
+  WaitTimeoutError,
+  deserializeError,
+  serializeError,
+} from './errors.ts';
+import { decodePayload, encodePayload } from './json.ts';
+
+/** How a replay ended. */
+export type ReplayOutcome =
+  | { type: 'completed'; output: string | undefined }
+  | { type: 'failed'; error: unknown; retryable: boolean }
+  | { type: 'suspended'; wakeAt: number | undefined }
+  | { type: 'cancelled' };
+
+/** What the replay needs from the engine beyond the ports. */
+export interface ReplayServices {
+  backend: Backend;
+  /** Creates a run item for a child and returns its id (idempotent per childRunId). */
+  createChildRun(parent: RunRecord, position: number, target: TaskDefinition<any, any> | WorkflowDefinition<any>, input: string, childRunId: string): Promise<void>;
+  /** A reference to an existing run, for spawnChild. */
+  runRef(runId: string): RunRef<unknown>;
+  /** True once `runs.cancel` was called for the run in this process, or the store says so. */
+  isCancelled(runId: string): boolean;
+  /** How often (ms) a replay re-reads the run item to notice a cancel from another process; 0 = never. */
+  cancelPollMs: number;
+  logger(run: RunRecord, isReplaying: () => boolean): Logger;
+  /** The DAG context (parent outputs, triggers) for workflow task runs. */
+  dag?: { parentOutput(name: string): unknown; triggers(): Record<string, unknown>; workflowInput(): unknown };
+}
+
+const PARK: unique symbol = Symbol('park');
+const NEVER = new Promise<never>(() => {});
+/** Reserved readableDataKey of the timeout leaf of `waitForEvent`. */
+const TIMEOUT_KEY = '__timeout';
+
+/** An error that fails the run whatever user code does with it (it is re-raised past user try/catch). */
+class Fatal {
+  constructor(
+    readonly error: unknown,
+    readonly cancelled = false,
+  ) {}
+}
+
+/**
+ * Replays `spec.fn` for the run in `loaded`. Never throws: every ending is an outcome.
+ */
+export async function replay(spec: TaskSpec, loaded: LoadedRun, services: ReplayServices): Promise<ReplayOutcome> {
+  const replayer = new Replayer(spec, loaded, services);
+  return replayer.run();
+}
+
+class Replayer implements DurableContext {
+  readonly runId: string;
+  readonly attempt: number;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+
+  private readonly run0: RunRecord;
+  private readonly entries = new Map<number, JournalEntry>();
+  private readonly waiters = new Map<number, Waiter[]>();
+  private readonly recordedPositions: number;
+  private cursor = 0;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly parked: { position: number; wakeAt: number | undefined }[] = [];
+  private readonly abort = new AbortController();
+  private settle!: (outcome: ReplayOutcome) => void;
+  private finished = false;
+  private readonly startedAt = performance.now();
+  private lastCancelPoll = 0;
+  private suspendCheckScheduled = false;
+
+  constructor(
+    private readonly spec: TaskSpec,
+    loaded: LoadedRun,
+    private readonly services: ReplayServices,
+  ) {
+    this.run0 = loaded.run;
+    this.runId = loaded.run.runId;
+    this.attempt = loaded.run.attempt;
+    this.signal = this.abort.signal;
+    for (const entry of loaded.entries) if (entry.attempt === this.attempt) this.entries.set(entry.position, entry);
+    for (const waiter of loaded.waiters) {
+      if (waiter.attempt !== this.attempt) continue;
+      let list = this.waiters.get(waiter.position);
+      if (!list) this.waiters.set(waiter.position, (list = []));
+      list.push(waiter);
+    }
+    this.recordedPositions = Math.max(this.entries.size, this.waiters.size);
+    this.log = services.logger(loaded.run, () => this.cursor < this.recordedPositions);
+  }
+
+  private get backend() {
+    return this.services.backend;
+  }
+
+  async run(): Promise<ReplayOutcome> {
+    const ending = new Promise<ReplayOutcome>((resolve) => (this.settle = resolve));
+    const timeoutMs = this.spec.executionTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    if (timeoutMs !== undefined) {
+      const remaining = timeoutMs - this.run0.runningMs;
+      if (remaining <= 0) return { type: 'failed', error: new ExecutionTimeoutError(timeoutMs), retryable: true };
+      timer = setTimeout(() => this.finish({ type: 'failed', error: new ExecutionTimeoutError(timeoutMs), retryable: true }), remaining);
+      timer.unref?.();
+    }
+    const input = decodePayload(this.run0.input);
+    Promise.resolve()
+      .then(() => this.spec.fn(input, this))
+      .then(
+        async (value) => {
+          // A checkpoint written in the background (ctx.now) must land before the run completes.
+          await this.drain();
+          if (this.finished) return;
+          try {
+            this.finish({ type: 'completed', output: encodePayload(value, `task '${this.spec.name}' output`) });
+          } catch (error) {
+            this.finish({ type: 'failed', error, retryable: false });
+          }
+        },
+        async (error) => {
+          await this.drain();
+          if (error instanceof Fatal) return this.fail(error);
+          this.finish({ type: 'failed', error, retryable: !(error instanceof NonRetryableError) });
+        },
+      );
+    try {
+      return await ending;
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.finished = true;
+      this.abort.abort();
+    }
+  }
+
+  private finish(outcome: ReplayOutcome) {
+    if (this.finished) return;
+    this.finished = true;
+    this.settle(outcome);
+  }
+
+  private fail(fatal: Fatal) {
+    if (fatal.cancelled) this.finish({ type: 'cancelled' });
+    else this.finish({ type: 'failed', error: fatal.error, retryable: isRetryable(fatal.error) });
+  }
+
+  private async drain() {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Runs at every durable call before it takes a position. */
+  private checkLive() {
+    if (this.finished) throw new Fatal(new DurableError('this replay has already ended'));
+    if (this.services.isCancelled(this.runId)) throw new Fatal(new RunCancelledError(this.runId), true);
+    const timeoutMs = this.spec.executionTimeoutMs;
+    if (timeoutMs !== undefined && this.run0.runningMs + (performance.now() - this.startedAt) > timeoutMs) {
+      throw new Fatal(new ExecutionTimeoutError(timeoutMs));
+    }
+  }
+
+  private async pollCancel() {
+    const every = this.services.cancelPollMs;
+    if (every <= 0) return;
+    const now = performance.now();
+    if (now - this.lastCancelPoll < every) return;
+    this.lastCancelPoll = now;
+    const run = await this.backend.store.getRun(this.runId);
+    if (run?.cancelRequested) throw new Fatal(new RunCancelledError(this.runId), true);
+  }
+
+  /**
+   * Takes the next journal position and runs `body` for it. A Fatal thrown by the body ends the replay
+   * even if user code catches the error it surfaces.
+   */
+  private durable<T>(body: (position: number) => Promise<T | typeof PARK>): Promise<T> {
+    try {
+      this.checkLive();
+    } catch (error) {
+      this.fail(error as Fatal);
+      return NEVER;
+    }
+    const position = this.cursor++;
+    const tracked = (async () => {
+      await this.pollCancel();
+      return body(position);
+    })();
+    this.inflight.add(tracked);
+    return tracked.then(
+      (value) => {
+        this.inflight.delete(tracked);
+        if (value === PARK) {
+          this.scheduleSuspendCheck();
+          return NEVER;
+        }
+        return value as T;
+      },
+      (error) => {
+        this.inflight.delete(tracked);
+        if (error instanceof Fatal) {
+          this.fail(error);
+          return NEVER;
+        }
+        this.scheduleSuspendCheck();
+        throw error;
+      },
+    );
+  }
+
+  private park(position: number, wakeAt: number | undefined): typeof PARK {
+    this.parked.push({ position, wakeAt });
+    return PARK;
+  }
+
+  /** Suspends once something is parked and nothing else is in flight (let sibling branches record their work). */
+  private scheduleSuspendCheck() {
+    if (this.parked.length === 0 || this.suspendCheckScheduled) return;
+    this.suspendCheckScheduled = true;
+    setImmediate(() => {
+      this.suspendCheckScheduled = false;
+      if (this.finished || this.parked.length === 0) return;
+      if (this.inflight.size > 0) return; // the last in-flight call re-checks when it settles
+      const dues = this.parked.map((p) => p.wakeAt).filter((t): t is number => t !== undefined);
+      this.finish({ type: 'suspended', wakeAt: dues.length ? Math.min(...dues) : undefined });
+    });
+  }
+
+  private expect(position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string) {
+    if (recorded.kind !== kind || recorded.name !== name) {
+      throw new Fatal(new NonDeterminismError(position, describeOp(recorded.kind, recorded.name), describeOp(kind, name)));
+    }
+  }
+
+  private newEntry(position: number, kind: OperationKind, name: string, fields: Partial<JournalEntry>): JournalEntry {
+    return { attempt: this.attempt, position, kind, name, status: 'done', createdAt: this.backend.clock.now(), ...fields };
+  }
+
+  private async record(entry: JournalEntry): Promise<JournalEntry> {
+    const { entry: winner } = await this.backend.store.putEntry(this.runId, entry);
+    return winner;
+  }
+
+  private answer<T>(entry: JournalEntry): T {
+    if (entry.status === 'failed') throw deserializeError(entry.error ?? { name: 'Error', message: 'failed' });
+    return decodePayload<T>(entry.result);
+  }
+
+  // ---- Context -------------------------------------------------------------------------------------
+
+  async parentOutput<O>(parent: TaskDefinition<any, O>): Promise<O> {
+    if (!this.services.dag) throw new InvalidDefinitionError('ctx.parentOutput is only available in workflow (DAG) tasks');
+    return this.services.dag.parentOutput(parent.name) as O;
+  }
+
+  triggers(): Record<string, unknown> {
+    return this.services.dag?.triggers() ?? {};
+  }
+
+  workflowInput<I>(): I {
+    return (this.services.dag ? this.services.dag.workflowInput() : decodePayload(this.run0.input)) as I;
+  }
+
+  // ---- DurableContext ------------------------------------------------------------------------------
+
+  now(): Date {
+    this.requireDurable('now');
+    try {
+      this.checkLive();
+    } catch (error) {
+      this.fail(error as Fatal);
+      throw (error as Fatal).error;
+    }
+    const position = this.cursor++;
+    const recorded = this.entries.get(position);
+    if (recorded) {
+      try {
+        this.expect(position, recorded, 'now', '');
+      } catch (fatal) {
+        this.fail(fatal as Fatal);
+        throw (fatal as Fatal).error;
+      }
+      return new Date(decodePayload<number>(recorded.result));
+    }
+    const now = this.backend.clock.now();
+    const write = this.record(this.newEntry(position, 'now', '', { result: String(now) })).then(
+      (winner) => {
+        this.inflight.delete(write);
+        if (decodePayload<number>(winner.result) !== now) {
+          // A racing replay recorded another value first; this one must not go on with a different clock.
+          this.fail(new Fatal(new DurableError(`a concurrent replay recorded ctx.now() at position ${position} first; retrying`)));
+        }
+      },
+      (error) => {
+        this.inflight.delete(write);
+        this.fail(new Fatal(error));
+      },
+    );
+    this.inflight.add(write);
+    return new Date(now);
+  }
+
+  sleepFor(duration: Duration): Promise<{ durationMs: number }> {
+    this.requireDurable('sleepFor');
+    const ms = parseDuration(duration);
+    return this.sleep((now) => now + ms);
+  }
+
+  sleepUntil(date: Date | number): Promise<{ durationMs: number }> {
+    this.requireDurable('sleepUntil');
+    const at = date instanceof Date ? date.getTime() : date;
+    if (typeof at !== 'number' || !Number.isFinite(at)) throw new DurableError(`sleepUntil needs a valid Date or epoch milliseconds, got ${String(date)}`);
+    return this.sleep(() => at);
+  }
+
+  private sleep(due: (now: number) => number): Promise<{ durationMs: number }> {
+    return this.durable(async (position) => {
+      let entry = this.entries.get(position);
+      if (entry) {
+        this.expect(position, entry, 'sleep', '');
+      } else {
+        const now = this.backend.clock.now();
+        const dueAt = Math.max(now, due(now));
+        entry = await this.record(this.newEntry(position, 'sleep', '', { dueAt, result: JSON.stringify({ durationMs: dueAt - now }) }));
+        this.expect(position, entry, 'sleep', '');
+        if (entry.dueAt! > this.backend.clock.now()) {
+          await this.backend.timers.schedule(timerId(this.runId, this.attempt, position), entry.dueAt!, { runId: this.runId });
+        }
+      }
+      if (entry.dueAt! > this.backend.clock.now()) return this.park(position, entry.dueAt);
+      return decodePayload<{ durationMs: number }>(entry.result);
+    });
+  }
+
+  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, options?: StepOptions): Promise<Awaited<T>> {
+    this.requireDurable('step');
+    assertName(name, 'a step');
+    if (typeof fn !== 'function') throw new InvalidDefinitionError(`step '${name}': the second argument must be a function`);
+    const retries = options?.retries ?? 0;
+    if (!Number.isInteger(retries) || retries < 0) throw new InvalidDefinitionError(`step '${name}': retries must be a whole number ≥ 0`);
+    const backoff = options?.backoff ? normaliseBackoff(options.backoff, `step '${name}'`) : undefined;
+    return this.durable<Awaited<T>>(async (position): Promise<Awaited<T> | typeof PARK> => {
+      const recorded = this.entries.get(position);
+      let stepAttempt = 0;
+      if (recorded) {
+        this.expect(position, recorded, 'step', name);
+        if (recorded.status !== 'retrying') return this.answer<Awaited<T>>(recorded);
+        if (recorded.retryAt! > this.backend.clock.now()) return this.park(position, recorded.retryAt);
+        stepAttempt = recorded.stepAttempt!;
+      }
+      for (;;) {
+        let value: Awaited<T>;
+        try {
+          value = await fn(stepAttempt);
+        } catch (thrown) {
+          if (this.finished) throw new Fatal(new DurableError('replay ended while the step ran'));
+          const retry = stepAttempt + 1;
+          if (thrown instanceof NonRetryableError || stepAttempt >= retries) {
+            const failed = this.newEntry(position, 'step', name, { status: 'failed', error: serializeError(thrown), stepAttempt });
+            const winner = await this.commitStep(failed, recorded ? stepAttempt : undefined);
+            return this.answer<Awaited<T>>(winner);
+          }
+          const delay = backoffDelayMs(backoff, retry);
+          if (delay === 0) {
+            stepAttempt = retry;
+            continue;
+          }
+          const retryAt = this.backend.clock.now() + delay;
+          const retrying = this.newEntry(position, 'step', name, { status: 'retrying', stepAttempt: retry, retryAt, error: serializeError(thrown) });
+          const winner = await this.commitStep(retrying, recorded ? stepAttempt : undefined);
+          if (winner.status !== 'retrying' || winner.stepAttempt !== retry) return this.answer<Awaited<T>>(winner);
+          await this.backend.timers.schedule(timerId(this.runId, this.attempt, position, retry), retryAt, { runId: this.runId });
+          return this.park(position, retryAt);
+        }
+        const done = this.newEntry(position, 'step', name, { result: encodePayload(value, `step '${name}' result`), stepAttempt });
+        const winner = await this.commitStep(done, recorded ? stepAttempt : undefined);
+        if (winner.status === 'retrying') throw new Fatal(new DurableError(`step '${name}' at position ${position} is being retried by a concurrent replay`));
+        if (winner === done) return decodePayload<Awaited<T>>(done.result);
+        return this.answer<Awaited<T>>(winner);
+      }
+    });
+  }
+
+  /** Records a step outcome: first-wins for a new position, or forward from the retrying state. */
+  private async commitStep(entry: JournalEntry, fromStepAttempt: number | undefined): Promise<JournalEntry> {
+    if (fromStepAttempt === undefined) {
+      const { won, entry: winner } = await this.backend.store.putEntry(this.runId, entry);
+      return won ? entry : winner;
+    }
+    const moved = await this.backend.store.updateRetryingEntry(this.runId, entry, fromStepAttempt);
+    if (moved) return entry;
+    const reloaded = await this.backend.store.loadRun(this.runId);
+    const current = reloaded?.entries.find((e) => e.attempt === entry.attempt && e.position === entry.position);
+    if (!current) throw new Fatal(new DurableError(`journal entry ${entry.position} vanished while retrying step '${entry.name}'`));
+    return current;
+  }
+
+  waitFor(condition: Condition): Promise<Record<string, any>> {
+    this.requireDurable('waitFor');
+    const node = toConditionNode(condition);
+    if (leaves(node).some((leaf) => leaf.type === 'parent')) {
+      throw new InvalidDefinitionError('ParentCondition is only valid in a workflow task\'s waitFor/skipIf/cancelIf, not in ctx.waitFor');
+    }
+    const name = leaves(node)
+      .map((leaf) => leaf.key)
+      .join('|');
+    return this.wait('wait', name, node, 0).then((result) => result.data);
+  }
+
+  waitForEvent<T = any>(key: string, expression = '', options: WaitForEventOptions = {}): Promise<T> {
+    this.requireDurable('waitForEvent');
+    assertEventKey(key);
+    compileExpression(expression ?? '', 'input');
+    const eventLeaf: ConditionNode = { type: 'event', eventKey: key, expression: expression ?? '', key, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
+    const lookbackMs = options.lookback === undefined ? 0 : parseDuration(options.lookback);
+    const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
+    const node: ConditionNode =
+      timeoutMs === undefined ? eventLeaf : { type: 'or', children: [eventLeaf, { type: 'sleep', durationMs: timeoutMs, key: TIMEOUT_KEY }] };
+    return this.wait('event', key, node, lookbackMs).then(({ data }) => {
+      if (TIMEOUT_KEY in data) throw new WaitTimeoutError(key, timeoutMs!);
+      return data[key] as T;
+    });
+  }
+
+  private wait(kind: OperationKind, name: string, node: ConditionNode, lookbackMs: number): Promise<{ data: Record<string, any> }> {
+    return this.durable(async (position) => {
+      const recorded = this.entries.get(position);
+      if (recorded) {
+        this.expect(position, recorded, kind, name);
+        const data = this.answer<Record<string, unknown>>(recorded);
+        const leftovers = this.waiters.get(position);
+        if (leftovers) await this.cleanupWaiters(leftovers);
+        return { data };
+      }
+      let waiters = this.waiters.get(position);
+      const satisfied = new Map<number, { at: number; data: unknown }>();
+      if (waiters) {
+        this.expect(position, { kind: waiters[0]!.opKind, name: waiters[0]!.opName }, kind, name);
+        node = JSON.parse(waiters[0]!.conditions) as ConditionNode;
+      } else {
+        waiters = await this.register(position, kind, name, node, lookbackMs, satisfied);
+      }
+      const now = this.backend.clock.now();
+      for (const w of waiters) {
+        if (w.type === 'sleep' && w.dueAt! <= now) satisfied.set(w.index, { at: w.dueAt!, data: { durationMs: w.dueAt! - w.since } });
+        if (w.satisfiedAt !== undefined && !satisfied.has(w.index)) satisfied.set(w.index, { at: w.satisfiedAt, data: decodePayload(w.data) });
+      }
+      const order = new Map([...satisfied].map(([i, s]) => [i, s.at]));
+      const deciding = evaluate(node, order);
+      if (!deciding) {
+        const dues = waiters.filter((w) => w.type === 'sleep' && !satisfied.has(w.index)).map((w) => w.dueAt!);
+        return this.park(position, dues.length ? Math.min(...dues) : undefined);
+      }
+      const all = leaves(node);
+      const data: Record<string, unknown> = {};
+      for (const i of deciding) data[all[i]!.key] = satisfied.get(i)!.data;
+      const entry = this.newEntry(position, kind, name, { result: JSON.stringify(data), resolvedBy: deciding.map((i) => all[i]!.key).join(',') });
+      const winner = await this.record(entry);
+      await this.cleanupWaiters(waiters);
+      return { data: this.answer<Record<string, unknown>>(winner) };
+    });
+  }
+
+  /** Registers the waiters of a new wait, then catches events that arrived before (lookback) or during registration. */
+  private async register(
+    position: number,
+    kind: OperationKind,
+    name: string,
+    node: ConditionNode,
+    lookbackMs: number,
+    satisfied: Map<number, { at: number; data: unknown }>,
+  ): Promise<Waiter[]> {
+    const since = this.backend.clock.now();
+    const conditions = JSON.stringify(node);
+    const waiters: Waiter[] = leaves(node).map((leaf, index) => this.waiterFor(leaf, index, position, kind, name, conditions, since));
+    for (const w of waiters) if (w.type === 'event') compileExpression(w.expression ?? '', 'input');
+    await this.backend.store.putWaiters(waiters);
+    for (const w of waiters) {
+      if (w.type === 'sleep' && w.dueAt! > since) {
+        await this.backend.timers.schedule(timerId(this.runId, this.attempt, position, w.index), w.dueAt!, { runId: this.runId });
+      }
+    }
+    for (const w of waiters) {
+      if (w.type !== 'event') continue;
+      const filter = compileExpression(w.expression ?? '', 'input');
+      for (const event of await this.backend.store.findEvents(w.eventKey!, since - lookbackMs)) {
+        if (w.scope !== undefined && event.scope !== w.scope) continue;
+        const payload = decodePayload(event.payload);
+        if (filter.matches(payload)) {
+          satisfied.set(w.index, { at: event.time, data: payload });
+          break;
+        }
+      }
+    }
+    this.waiters.set(position, waiters);
+    return waiters;
+  }
+
+  private waiterFor(leaf: LeafNode, index: number, position: number, kind: OperationKind, name: string, conditions: string, since: number): Waiter {
+    const base: Waiter = {
+      runId: this.runId,
+      attempt: this.attempt,
+      position,
+      index,
+      opKind: kind,
+      opName: name,
+      conditions,
+      type: leaf.type,
+      readableDataKey: leaf.key,
+      since,
+      createdAt: since,
+    };
+    switch (leaf.type) {
+      case 'sleep':
+        return { ...base, dueAt: since + leaf.durationMs };
+      case 'event':
+        return { ...base, eventKey: leaf.eventKey, expression: leaf.expression, ...(leaf.scope !== undefined ? { scope: leaf.scope } : {}) };
+      case 'child':
+        return { ...base, childRunId: leaf.childRunId };
+      case 'parent':
+        return { ...base };
+    }
+  }
+
+  private async cleanupWaiters(waiters: readonly Waiter[]) {
+    const now = this.backend.clock.now();
+    for (const w of waiters) {
+      if (w.type === 'sleep' && w.dueAt! > now) await this.backend.timers.cancel(timerId(this.runId, this.attempt, w.position, w.index));
+    }
+    await this.backend.store.deleteWaiters(waiters);
+    this.waiters.delete(waiters[0]!.position);
+  }
+
+  runChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I): Promise<O> {
+    this.requireDurable('runChild');
+    const name = childName(task);
+    return this.durable(async (position) => {
+      const recorded = this.entries.get(position);
+      if (recorded) {
+        this.expect(position, recorded, 'child', name);
+        const leftovers = this.waiters.get(position);
+        if (leftovers) await this.backend.store.deleteWaiters(leftovers);
+        return this.answer<O>(recorded);
+      }
+      const waiting = this.waiters.get(position);
+      if (waiting) {
+        this.expect(position, { kind: waiting[0]!.opKind, name: waiting[0]!.opName }, 'child', name);
+        return this.park(position, undefined);
+      }
+      const childRunId = `${this.runId}.${this.attempt}.${position}`;
+      const encoded = encodePayload(input, `child '${name}' input`) ?? 'null';
+      await this.services.createChildRun(this.run0, position, task, encoded, childRunId);
+      const node: ConditionNode = { type: 'child', childRunId, key: name };
+      const waiter = this.waiterFor(node, 0, position, 'child', name, JSON.stringify(node), this.backend.clock.now());
+      await this.backend.store.putWaiters([waiter]);
+      this.waiters.set(position, [waiter]);
+      await this.backend.dispatcher.dispatch({ runId: childRunId });
+      return this.park(position, undefined);
+    });
+  }
+
+  spawnChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I): Promise<RunRef<O>> {
+    this.requireDurable('spawnChild');
+    const name = childName(task);
+    return this.durable(async (position) => {
+      const recorded = this.entries.get(position);
+      if (recorded) {
+        this.expect(position, recorded, 'spawn', name);
+        return this.services.runRef(this.answer<{ runId: string }>(recorded).runId) as RunRef<O>;
+      }
+      const childRunId = `${this.runId}.${this.attempt}.${position}`;
+      const encoded = encodePayload(input, `child '${name}' input`) ?? 'null';
+      await this.services.createChildRun({ ...this.run0 }, -1, task, encoded, childRunId);
+      const { won, entry } = await this.backend.store.putEntry(this.runId, this.newEntry(position, 'spawn', name, { result: JSON.stringify({ runId: childRunId }) }));
+      this.expect(position, entry, 'spawn', name);
+      if (won) await this.backend.dispatcher.dispatch({ runId: childRunId });
+      return this.services.runRef(childRunId) as RunRef<O>;
+    });
+  }
+
+  private requireDurable(method: string) {
+    if (!this.spec.durable) {
+      throw new InvalidDefinitionError(`ctx.${method} needs a durable task: define '${this.spec.name}' with durableTask instead of task`);
+    }
+  }
+}
+
+function childName(task: TaskDefinition<any, any> | WorkflowDefinition<any>): string {
+  if (task instanceof TaskDefinition && task.workflow) {
+    throw new InvalidDefinitionError(`task '${task.name}' belongs to workflow '${task.workflow.name}': run the workflow as the child instead`);
+  }
+  if (!(task instanceof TaskDefinition) && !(task instanceof WorkflowDefinition)) {
+    throw new InvalidDefinitionError('runChild/spawnChild need a task or workflow definition');
+  }
+  return task.name;
+}
+
+function describeOp(kind: OperationKind, name: string): string {
+  switch (kind) {
+    case 'sleep':
+      return 'sleep';
+    case 'now':
+      return 'now()';
+    case 'event':
+      return `waitForEvent('${name}')`;
+    case 'wait':
+      return `waitFor(${name})`;
+    case 'child':
+      return `runChild('${name}')`;
+    case 'spawn':
+      return `spawnChild('${name}')`;
+    default:
+      return `${kind}('${name}')`;
+  }
+}
+
+/** Engine failures that a retry cannot fix. */
+function isRetryable(error: unknown): boolean {
+  return !(error instanceof NonDeterminismError || error instanceof NonRetryableError || error instanceof RunCancelledError || (error instanceof DurableError && error.name === 'InvalidExpressionError'));
+}
+
+/** Deterministic timer id (idempotent scheduling across replays). */
+export function timerId(runId: string, attempt: number, position: number, index = 0): string {
+  return `${runId}-${attempt}-${position}-${index}`;
+}

@@ -1,0 +1,85 @@
+/**
+ * The event router: records a pushed event (for lookback and for waits registering concurrently), finds
+ * the waiters registered for its key, and resolves each matching wait with a first-wins write before
+ * waking its run. Order matters: record first, then look for waiters; a wait registers its waiters
+ * first, then looks for recorded events. Whichever happens second sees the other, so no event is missed.
+ */
+import type { Backend, DurableEvent, JournalEntry, Waiter } from '../ports.ts';
+import { compileExpression } from './cel.ts';
+import { evaluate, type ConditionNode } from './conditions.ts';
+import { wakeRun } from './executor.ts';
+import { decodePayload, encodePayload } from './json.ts';
+
+/** How long pushed events are kept for lookback. */
+export const EVENT_RETENTION_SECONDS = 7 * 24 * 3600;
+
+export interface RouteResult {
+  /** Waits this event resolved (or satisfied one leaf of, for And). */
+  resolved: number;
+  /** Waiters whose filter did not match, or whose scope differs. */
+  skipped: number;
+  /** Waiters whose filter failed to evaluate (logged, never fatal for the other waiters). */
+  errors: { runId: string; message: string }[];
+}
+
+export async function routeEvent(event: DurableEvent, backend: Backend): Promise<RouteResult> {
+  const { store } = backend;
+  const payload = encodePayload(event.payload, `event '${event.key}' payload`) ?? 'null';
+  await store.recordEvent({
+    eventId: event.eventId,
+    key: event.key,
+    payload,
+    time: event.time,
+    ttl: Math.floor(event.time / 1000) + EVENT_RETENTION_SECONDS,
+    ...(event.scope !== undefined ? { scope: event.scope } : {}),
+    ...(event.metadata !== undefined ? { metadata: event.metadata } : {}),
+  });
+  const result: RouteResult = { resolved: 0, skipped: 0, errors: [] };
+  const waiters = await store.findWaiters(event.key);
+  const parsed = decodePayload(payload);
+  for (const waiter of waiters) {
+    if (waiter.since > event.time || (waiter.scope !== undefined && waiter.scope !== event.scope)) {
+      result.skipped++;
+      continue;
+    }
+    try {
+      if (!compileExpression(waiter.expression ?? '', 'input').matches(parsed)) {
+        result.skipped++;
+        continue;
+      }
+    } catch (error) {
+      result.errors.push({ runId: waiter.runId, message: (error as Error).message });
+      continue;
+    }
+    if (await resolveWaiter(waiter, payload, event.time, backend)) result.resolved++;
+  }
+  return result;
+}
+
+/**
+ * Resolves the wait a waiter belongs to, if this leaf alone satisfies it (first wins); otherwise marks the
+ * leaf satisfied and lets the replay decide (And). Either way the run is woken.
+ */
+export async function resolveWaiter(waiter: Waiter, payload: string, at: number, backend: Backend): Promise<boolean> {
+  const node = JSON.parse(waiter.conditions) as ConditionNode;
+  const alone = evaluate(node, new Map([[waiter.index, at]]));
+  if (alone) {
+    const entry: JournalEntry = {
+      attempt: waiter.attempt,
+      position: waiter.position,
+      kind: waiter.opKind,
+      name: waiter.opName,
+      status: 'done',
+      result: `{${JSON.stringify(waiter.readableDataKey)}:${payload}}`,
+      resolvedBy: waiter.readableDataKey,
+      createdAt: backend.clock.now(),
+    };
+    const { won } = await backend.store.putEntry(waiter.runId, entry);
+    if (!won) return false;
+  } else {
+    if (waiter.satisfiedAt !== undefined) return false;
+    await backend.store.putWaiters([{ ...waiter, satisfiedAt: at, data: payload }]);
+  }
+  await wakeRun(waiter.runId, { backend });
+  return true;
+}

@@ -1,0 +1,165 @@
+/**
+ * Workers take "replay this run" messages and process them: as an SQS-triggered Lambda handler, or by
+ * long-polling the queue from any process. They also serve the event router and the sweeper on AWS.
+ */
+import type { DispatchMessage, DurableEvent } from '../ports.ts';
+import type { Definition } from './registry.ts';
+import type { Engine } from './engine.ts';
+import type { ProcessResult } from './executor.ts';
+
+export interface WorkerOptions {
+  /** The tasks and workflows this worker executes. */
+  workflows: readonly Definition[];
+  /** Runs processed at once (all kinds). @default 100 */
+  slots?: number;
+  /** Durable runs processed at once (SQS event source maxConcurrency on AWS). @default slots */
+  durableSlots?: number;
+  /** How often `start()` sweeps for stranded runs. @default 60 s */
+  sweepIntervalMs?: number;
+  /** @internal the embedded worker executes every definition of its client */
+  allDefinitions?: boolean;
+}
+
+/** A minimal SQS Lambda event (aws-lambda's SQSEvent shape). */
+export interface SqsEvent {
+  Records: { messageId: string; body: string }[];
+}
+export interface SqsBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** Parses a dispatch body; undefined when malformed. */
+export function parseDispatch(body: unknown): DispatchMessage | undefined {
+  if (typeof body !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (parsed && typeof parsed === 'object' && typeof (parsed as DispatchMessage).runId === 'string' && (parsed as DispatchMessage).runId !== '') {
+      return { runId: (parsed as DispatchMessage).runId };
+    }
+  } catch {
+    // malformed
+  }
+  return undefined;
+}
+
+export class Worker {
+  private readonly allowed: ReadonlySet<string> | undefined;
+  private readonly slots: number;
+  private polling: AbortController | undefined;
+  private loops: Promise<void>[] = [];
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly active = new Set<Promise<unknown>>();
+
+  /** @internal use `durable.worker(name, options)` */
+  constructor(
+    readonly name: string,
+    private readonly engine: Engine,
+    private readonly options: WorkerOptions,
+    private readonly parseEvent: (event: unknown) => Promise<DurableEvent>,
+  ) {
+    this.allowed = options.allDefinitions ? undefined : new Set(options.workflows.map((d) => d.name));
+    this.slots = Math.max(1, options.durableSlots ?? options.slots ?? 100);
+  }
+
+  /** Processes one run id; errors propagate (the caller decides about retries). */
+  process(runId: string): Promise<ProcessResult> {
+    return this.engine.process(runId, this.allowed);
+  }
+
+  /**
+   * The SQS-triggered Lambda handler. Reports partial batch failures: a record whose processing threw is
+   * retried by SQS (and lands in the DLQ after maxReceiveCount); a malformed record is logged and reported
+   * as failed so it reaches the DLQ for inspection; the rest of the batch always proceeds.
+   */
+  lambdaHandler(): (event: SqsEvent) => Promise<SqsBatchResponse> {
+    return async (event) => {
+      const failures: { itemIdentifier: string }[] = [];
+      const records = Array.isArray(event?.Records) ? event.Records : [];
+      await Promise.all(
+        records.map(async (record) => {
+          const message = parseDispatch(record?.body);
+          if (!message) {
+            console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message; sending to the DLQ', messageId: record?.messageId, body: String(record?.body).slice(0, 500) }));
+            failures.push({ itemIdentifier: record?.messageId });
+            return;
+          }
+          try {
+            await this.process(message.runId);
+          } catch (error) {
+            console.error(JSON.stringify({ level: 'error', message: 'dispatch failed; SQS will retry it', runId: message.runId, error: String((error as Error)?.message ?? error) }));
+            failures.push({ itemIdentifier: record.messageId });
+          }
+        }),
+      );
+      return { batchItemFailures: failures };
+    };
+  }
+
+  /** The EventBridge rule target: routes one pushed event. A malformed event throws a DurableError naming the field. */
+  eventRouterHandler(): (event: unknown) => Promise<{ resolved: number; started: string[] }> {
+    return async (raw) => {
+      const event = await this.parseEvent(raw);
+      const result = await this.engine.route(event);
+      for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
+      return { resolved: result.resolved, started: result.started };
+    };
+  }
+
+  /** The one-minute schedule target: re-dispatches stranded runs. */
+  sweeperHandler(): () => Promise<{ redispatched: number }> {
+    return async () => ({ redispatched: await this.engine.sweep() });
+  }
+
+  /** Long-polls the queue from this process (containers, local) and sweeps at start and periodically. */
+  async start(): Promise<void> {
+    if (this.polling) return;
+    this.polling = new AbortController();
+    const signal = this.polling.signal;
+    await this.engine.sweep().catch(() => 0);
+    const backend = await this.engine.backend();
+    const loop = async () => {
+      while (!signal.aborted) {
+        const free = this.slots - this.active.size;
+        if (free <= 0) {
+          await Promise.race(this.active);
+          continue;
+        }
+        let messages;
+        try {
+          messages = await backend.dispatcher.receive(Math.min(10, free), 1000, signal);
+        } catch (error) {
+          if (signal.aborted) break;
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        for (const received of messages) {
+          if (!received.message) {
+            console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message dropped', body: received.body.slice(0, 500) }));
+            await received.ack().catch(() => undefined);
+            continue;
+          }
+          const job = this.process(received.message.runId).then(
+            () => received.ack(),
+            () => received.retry(1000),
+          );
+          const tracked = job.catch(() => undefined).finally(() => this.active.delete(tracked));
+          this.active.add(tracked);
+        }
+      }
+    };
+    this.loops = [loop()];
+    const every = this.options.sweepIntervalMs ?? 60_000;
+    this.sweepTimer = setInterval(() => void this.engine.sweep().catch(() => 0), every);
+    this.sweepTimer.unref?.();
+  }
+
+  /** Stops polling and waits for in-flight work to finish. */
+  async stop(): Promise<void> {
+    this.polling?.abort();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await Promise.all(this.loops);
+    await Promise.allSettled([...this.active]);
+    this.polling = undefined;
+    this.loops = [];
+  }
+}

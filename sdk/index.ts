@@ -1,0 +1,36 @@
+/**
+ * durable-tasks: durable workflows for TypeScript on AWS serverless.
+ * The public surface: the client, definitions, contexts, conditions and errors.
+ */
+export { Durable, type DurableOptions, type LocalOptions } from './core/client.ts';
+export type { TaskDefinition, WorkflowDefinition, RunRef, Backoff, TaskOptions, DurableTaskOptions, DagOptions, WorkflowOptions } from './core/definitions.ts';
+export type { Context, DurableContext, Logger, StepOptions, WaitForEventOptions } from './core/context-types.ts';
+export type { Duration } from './core/duration.ts';
+export {
+  SleepCondition,
+  UserEventCondition,
+  ParentCondition,
+  OrCondition,
+  AndCondition,
+  Or,
+  And,
+  type Condition,
+  type ConditionObject,
+} from './core/conditions.ts';
+export {
+  DurableError,
+  NonDeterminismError,
+  WaitTimeoutError,
+  NonRetryableError,
+  PayloadTooLargeError,
+  InvalidExpressionError,
+  InvalidDurationError,
+  TaskNotFoundError,
+  RunNotFoundError,
+  RunCancelledError,
+  ExecutionTimeoutError,
+  InvalidDefinitionError,
+} from './core/errors.ts';
+export { Worker, type WorkerOptions } from './core/worker.ts';
+export type { RunDetails, RunSummary, OperationView } from './core/run-view.ts';
+export type { RunStatus } from './ports.ts';
