@@ -250,6 +250,7 @@ export class Engine {
     if (!run) throw new RunNotFoundError(runId);
     if (isTerminal(run)) return;
     this.cancelledHere.add(runId);
+    const children = await this.childrenOf(runId);
     // Parked or queued: nobody runs it, finish it here. Running: flag it; the worker stops at its next durable call.
     const flagged = await backend.store.updateRun(runId, { set: { cancelRequested: true }, incrementWake: true }, { status: ['QUEUED', 'WAITING', 'RUNNING'] });
     if (!flagged) return;
@@ -257,7 +258,7 @@ export class Engine {
       const deps = await this.executorDeps();
       await finalizeCancelled(flagged, deps);
     }
-    for (const child of await this.childrenOf(runId)) await this.cancel(child).catch(() => undefined);
+    for (const child of children) await this.cancel(child).catch(() => undefined);
   }
 
   private async childrenOf(runId: string): Promise<string[]> {

@@ -92,6 +92,9 @@ async function applyOutcome(
     }
     case 'cancelled':
       return { type: 'done', result: await finalizeCancelled(run, deps) };
+    case 'aborted':
+      // Leave the run leased: the message is retried, or the sweeper finds the expired lease.
+      throw outcome.error;
     case 'failed': {
       const error = serializeError(outcome.error);
       if (outcome.retryable && run.attempt < spec.retries) {

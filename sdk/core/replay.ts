@@ -26,6 +26,8 @@ import { decodePayload, encodePayload } from './json.ts';
 /** How a replay ended. */
 export type ReplayOutcome =
   | { type: 'completed'; output: string | undefined }
+  /** A backing service failed (throttling, network): the run is left as it is, to be retried. */
+  | { type: 'aborted'; error: unknown }
   | { type: 'failed'; error: unknown; retryable: boolean }
   | { type: 'suspended'; wakeAt: number | undefined }
   | { type: 'cancelled' };
@@ -56,7 +58,27 @@ class Fatal {
   constructor(
     readonly error: unknown,
     readonly cancelled = false,
+    readonly infrastructure = false,
   ) {}
+}
+
+/**
+ * The backend as the replay sees it: a failing request to a backing service is not the user's error, so it
+ * must not reach user code (which could catch it) nor fail the run; it aborts the replay instead.
+ */
+function guardBackend(backend: Backend): Backend {
+  const guard = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(obj, prop, receiver) {
+        const value = Reflect.get(obj, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const result = value.apply(obj, args);
+          return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(new Fatal(error, false, true))) : result;
+        };
+      },
+    });
+  return { ...backend, store: guard(backend.store), timers: guard(backend.timers), dispatcher: guard(backend.dispatcher) };
 }
 
 /**
@@ -92,6 +114,7 @@ class Replayer implements DurableContext {
     loaded: LoadedRun,
     private readonly services: ReplayServices,
   ) {
+    this.backend = guardBackend(services.backend);
     this.run0 = loaded.run;
     this.runId = loaded.run.runId;
     this.attempt = loaded.run.attempt;
@@ -107,9 +130,7 @@ class Replayer implements DurableContext {
     this.log = services.logger(loaded.run, () => this.cursor < this.recordedPositions);
   }
 
-  private get backend() {
-    return this.services.backend;
-  }
+  private readonly backend: Backend;
 
   async run(): Promise<ReplayOutcome> {
     const ending = new Promise<ReplayOutcome>((resolve) => (this.settle = resolve));
@@ -157,7 +178,8 @@ class Replayer implements DurableContext {
   }
 
   private fail(fatal: Fatal) {
-    if (fatal.cancelled) this.finish({ type: 'cancelled' });
+    if (fatal.infrastructure) this.finish({ type: 'aborted', error: fatal.error });
+    else if (fatal.cancelled) this.finish({ type: 'cancelled' });
     else this.finish({ type: 'failed', error: fatal.error, retryable: isRetryable(fatal.error) });
   }
 
@@ -308,7 +330,7 @@ class Replayer implements DurableContext {
       },
       (error) => {
         this.inflight.delete(write);
-        this.fail(new Fatal(error));
+        this.fail(error instanceof Fatal ? error : new Fatal(error, false, true));
       },
     );
     this.inflight.add(write);
@@ -564,7 +586,7 @@ class Replayer implements DurableContext {
       }
       const childRunId = `${this.runId}.${this.attempt}.${position}`;
       const encoded = encodePayload(input, `child '${name}' input`) ?? 'null';
-      await this.services.createChildRun(this.run0, position, task, encoded, childRunId);
+      await this.services.createChildRun(this.run0, position, task, encoded, childRunId).catch((e) => Promise.reject(new Fatal(e, false, true)));
       const node: ConditionNode = { type: 'child', childRunId, key: name };
       const waiter = this.waiterFor(node, 0, position, 'child', name, JSON.stringify(node), this.backend.clock.now());
       await this.backend.store.putWaiters([waiter]);
@@ -585,7 +607,7 @@ class Replayer implements DurableContext {
       }
       const childRunId = `${this.runId}.${this.attempt}.${position}`;
       const encoded = encodePayload(input, `child '${name}' input`) ?? 'null';
-      await this.services.createChildRun({ ...this.run0 }, -1, task, encoded, childRunId);
+      await this.services.createChildRun({ ...this.run0 }, -1, task, encoded, childRunId).catch((e) => Promise.reject(new Fatal(e, false, true)));
       const { won, entry } = await this.backend.store.putEntry(this.runId, this.newEntry(position, 'spawn', name, { result: JSON.stringify({ runId: childRunId }) }));
       this.expect(position, entry, 'spawn', name);
       if (won) await this.backend.dispatcher.dispatch({ runId: childRunId });
