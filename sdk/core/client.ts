@@ -25,6 +25,8 @@ export interface DurableOptions extends EngineOptions {
   backend: Backend | Promise<Backend>;
   /** Runs are executed in this process as they are dispatched. @default 'none' */
   embeddedWorker?: EmbeddedWorkerMode;
+  /** Take up every unfinished run when the backend is ready (single-process local mode after a restart). @default false */
+  recoverOnStart?: boolean;
   /** Turns an EventBridge event into a DurableEvent (for the router handler). */
   parseEvent?: (event: unknown) => Promise<DurableEvent>;
 }
@@ -71,8 +73,12 @@ export class Durable {
         if (!queue.listen) throw new DurableError('the embedded worker mode "listen" needs an in-process queue');
         queue.listen((message) => this.track(this.engine.process(message.runId)));
       } else if (mode === 'poll') {
-        this.pollingWorker = new Worker('embedded', this.engine, { workflows: [], allDefinitions: true }, this.parseEvent());
-        void this.pollingWorker.start();
+        const worker = (this.pollingWorker = new Worker('embedded', this.engine, { workflows: [], allDefinitions: true, sweepIntervalMs: 5_000 }, this.parseEvent()));
+        const recovered = options.recoverOnStart ? this.engine.recover() : Promise.resolve();
+        void recovered.then(
+          () => (this.closed ? undefined : worker.start()),
+          (error) => console.error(JSON.stringify({ level: 'error', message: 'recovery after restart failed', error: String(error) })),
+        );
       }
     }, () => undefined);
   }
@@ -100,6 +106,7 @@ export class Durable {
       ...engineOptions,
       backend,
       embeddedWorker: options.worker === false ? 'none' : 'poll',
+      recoverOnStart: options.worker !== false,
       parseEvent: lazyParseEvent(),
     });
   }

@@ -278,6 +278,28 @@ export class Engine {
     return stale.length;
   }
 
+  /**
+   * After a restart of a single-process engine (local mode): no other process can hold a lease, so every
+   * unfinished run is taken up at once (leases broken, due runs dispatched, future timers re-armed).
+   */
+  async recover(): Promise<{ dispatched: number; rearmed: number }> {
+    const backend = await this.backend();
+    const now = backend.clock.now();
+    let dispatched = 0;
+    let rearmed = 0;
+    for (const run of await backend.store.sweepCandidates(Number.MAX_SAFE_INTEGER, 100_000)) {
+      if (run.status === 'RUNNING') await backend.store.updateRun(run.runId, { set: { leaseUntil: 0 } }, { status: ['RUNNING'] });
+      if (run.status === 'WAITING' && run.wake === run.seen && run.wakeAt !== undefined && run.wakeAt > now) {
+        await backend.timers.schedule(`${run.runId}-recover-${run.wakeAt}`, run.wakeAt, { runId: run.runId });
+        rearmed++;
+      } else {
+        await backend.dispatcher.dispatch({ runId: run.runId });
+        dispatched++;
+      }
+    }
+    return { dispatched, rearmed };
+  }
+
   /** Removes every waiter of a run (used when a DAG run is cancelled). */
   async removeWaiters(runId: string) {
     await removeWaiters(runId, { backend: await this.backend() });

@@ -1,7 +1,110 @@
-import type { Backend } from '../ports.ts';
+/**
+ * The embedded default behind `Durable.local()`: the production AWS adapters pointed at dynalite
+ * (DynamoDB, persisted on disk) and fauxqs (SQS), both started in this process on loopback. Timers and the
+ * event bus are in-process; their state lives in the table (each run's `wakeAt`), so a restart re-arms them.
+ * Loaded only through a dynamic import, so a Lambda bundle never carries dynalite or fauxqs.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalOptions } from '../core/client.ts';
+import { DurableError } from '../core/errors.ts';
+import type { Backend } from '../ports.ts';
+import { ClockTimers } from '../adapters/memory/clock-timers.ts';
+import { InProcessBus } from '../adapters/memory/in-process-bus.ts';
+import { RealClock } from '../adapters/memory/virtual-clock.ts';
+import { DynamoRunStore } from '../adapters/aws/dynamo-store.ts';
+import { InMemoryRequestCounter } from '../adapters/aws/request-counter.ts';
+import { SqsDispatcher } from '../adapters/aws/sqs-dispatcher.ts';
+import { ensureTable } from '../adapters/aws/table-setup.ts';
 
-/** Placeholder until the embedded default lands: see the AWS adapters issue. */
-export async function createLocalBackend(_options: LocalOptions): Promise<Backend> {
-  throw new Error('Durable.local() is not available yet');
+const TABLE = 'durable-tasks';
+const QUEUE = 'durable-tasks-dispatch';
+
+/** The local backend, with what `Durable.local` needs to recover after a restart. */
+export interface LocalBackend extends Backend {
+  timers: ClockTimers;
+  bus: InProcessBus;
+  /** Where state is kept (undefined when in memory). */
+  dir: string | undefined;
+}
+
+export async function createLocalBackend(options: LocalOptions = {}): Promise<LocalBackend> {
+  const dir = options.inMemory ? undefined : resolve(options.dir ?? '.durable');
+  if (dir) {
+    mkdirSync(join(dir, 'dynamodb'), { recursive: true });
+    takeLock(dir);
+  }
+  const [{ default: dynalite }, fauxqs] = await Promise.all([import('dynalite'), import('fauxqs')]);
+  const dynamoServer: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dir ? { path: join(dir, 'dynamodb') } : {}) });
+  await new Promise<void>((ok, fail) => {
+    dynamoServer.once('error', fail);
+    dynamoServer.listen(0, '127.0.0.1', () => ok());
+  });
+  const sqsServer = fauxqs.buildApp({ logger: false });
+  const sqsEndpoint = await sqsServer.listen({ port: 0, host: '127.0.0.1' });
+  const client = {
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const counter = new InMemoryRequestCounter();
+  const dynamodb = new DynamoDBClient({ ...client, endpoint: `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}` });
+  const sqs = new SQSClient({ ...client, endpoint: sqsEndpoint });
+  await ensureTable(dynamodb, TABLE);
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: QUEUE, Attributes: { VisibilityTimeout: '60' } }));
+  if (!QueueUrl) throw new DurableError('the local SQS server returned no queue URL');
+  const clock = new RealClock();
+  const dispatcher = new SqsDispatcher({ client: sqs, queueUrl: QueueUrl, counter });
+  const timers = new ClockTimers(clock, dispatcher);
+  return {
+    store: new DynamoRunStore({ client: dynamodb, tableName: TABLE, now: () => clock.now(), counter }),
+    dispatcher,
+    timers,
+    bus: new InProcessBus(),
+    clock,
+    counter,
+    dir,
+    async close() {
+      timers.clear();
+      dynamodb.destroy();
+      sqs.destroy();
+      await sqsServer.close();
+      await new Promise<void>((ok) => dynamoServer.close(() => ok()));
+      if (dir) releaseLock(dir);
+    },
+  };
+}
+
+/** One process per state directory: dynalite's LevelDB store is single-writer. */
+function takeLock(dir: string) {
+  const lock = join(dir, 'lock');
+  try {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    if (pid && pid !== process.pid && alive(pid)) {
+      throw new DurableError(`another process (pid ${pid}) is using '${dir}'; stop it or pass another dir to Durable.local({ dir })`);
+    }
+  } catch (error) {
+    if (error instanceof DurableError) throw error;
+  }
+  writeFileSync(lock, String(process.pid));
+}
+
+function releaseLock(dir: string) {
+  try {
+    if (Number(readFileSync(join(dir, 'lock'), 'utf8')) === process.pid) rmSync(join(dir, 'lock'));
+  } catch {
+    // already gone
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
