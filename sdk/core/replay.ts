@@ -227,11 +227,9 @@ class Replayer implements DurableContext {
     return tracked.then(
       (value) => {
         this.inflight.delete(tracked);
-        if (value === PARK) {
-          this.scheduleSuspendCheck();
-          return NEVER;
-        }
-        return value as T;
+        // Parked siblings wait for every in-flight call; the last one to settle triggers the suspend.
+        this.scheduleSuspendCheck();
+        return value === PARK ? NEVER : (value as T);
       },
       (error) => {
         this.inflight.delete(tracked);

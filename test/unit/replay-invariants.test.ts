@@ -343,3 +343,21 @@ test('a store that rejects writes surfaces the error to the worker without corru
   expect(await ref.result()).toBe(2); // at-least-once: the unrecorded attempt ran, the recorded outcome is one
   await c.durable.close();
 });
+
+test('a branch that parks waits for a slow sibling step, then the run parks with the step recorded', async () => {
+  env = await createTestEnvironment();
+  let effects = 0;
+  const task = env.durable.durableTask({
+    name: 'parallel',
+    fn: async (_: {}, ctx) =>
+      Promise.all([ctx.step('slow', () => new Promise((r) => setTimeout(() => r(++effects), 30))), ctx.waitForEvent('x')]),
+  });
+  const ref = await task.runNoWait({});
+  await env.settle();
+  const parked = await env.durable.runs.get(ref.runId);
+  expect(parked.status).toBe('WAITING');
+  expect(parked.operations.map((o) => `${o.kind}:${o.status}`)).toEqual(['step:done', 'event:waiting']);
+  await env.durable.events.push('x', 'go');
+  expect(await ref.result()).toEqual([1, 'go']);
+  expect(effects).toBe(1);
+});

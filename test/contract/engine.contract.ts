@@ -1,0 +1,200 @@
+/**
+ * The engine contract, written once and run on every backend (memory and aws over dynalite + fauxqs), so
+ * the two can never drift.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { And, NonDeterminismError, Or, RunCancelledError } from 'durable-tasks';
+import { delegatingStore, deferred } from '../support/env.ts';
+import type { Harness, HarnessFactory } from './harness.ts';
+
+export function engineContract(name: string, make: HarnessFactory) {
+  describe(`engine contract: ${name}`, () => {
+    let h: Harness | undefined;
+    afterEach(async () => {
+      await h?.close();
+      h = undefined;
+    });
+
+    test('steps, a sleep, an event with CEL, Or and And, end to end', async () => {
+      h = await make();
+      let effects = 0;
+      const task = h.durable.durableTask({
+        name: 'tour',
+        fn: async (input: { n: number }, ctx) => {
+          const a = await ctx.step('a', () => (effects++, input.n + 1));
+          const slept = await ctx.sleepFor('10m');
+          const paid = await ctx.waitForEvent('paid', 'input.amount > 100');
+          const first = await ctx.waitFor(Or({ sleepFor: '1h', readableDataKey: 'timer' }, { eventKey: 'nudge', readableDataKey: 'nudge' }));
+          const both = await ctx.waitFor(And({ eventKey: 'x' }, { eventKey: 'y' }));
+          return { a, slept, paid, first, both };
+        },
+      });
+      const ref = await task.runNoWait({ n: 1 });
+      await h.advance(10 * 60_000);
+      await h.durable.events.push('paid', { amount: 5 });
+      await h.durable.events.push('paid', { amount: 500 });
+      await h.settle();
+      await h.durable.events.push('nudge', 'now');
+      await h.settle();
+      await h.durable.events.push('x', 1);
+      await h.settle();
+      expect((await h.durable.runs.get(ref.runId)).status).toBe('WAITING');
+      await h.durable.events.push('y', 2);
+      expect(await ref.result()).toEqual({ a: 2, slept: { durationMs: 600_000 }, paid: { amount: 500 }, first: { nudge: 'now' }, both: { x: 1, y: 2 } });
+      expect(effects).toBe(1);
+      const details = await h.durable.runs.get(ref.runId);
+      expect(details.operations.map((o) => `${o.kind}:${o.name}:${o.status}`)).toEqual([
+        'step:a:done',
+        'sleep::done',
+        'event:paid:done',
+        'wait:timer|nudge:done',
+        'wait:x|y:done',
+      ]);
+      expect(await h.backend.store.findWaiters('x')).toEqual([]);
+    });
+
+    test('duplicate dispatches execute the run once', async () => {
+      h = await make();
+      let executions = 0;
+      const task = h.durable.durableTask({ name: 'dup', fn: async (_: {}, ctx) => ctx.step('once', () => ++executions) });
+      const ref = await task.runNoWait({});
+      await Promise.all([1, 2, 3].map(() => h!.backend.dispatcher.dispatch({ runId: ref.runId })));
+      expect(await ref.result()).toBe(1);
+      await h.settle();
+      expect(executions).toBe(1);
+    });
+
+    test('a resolution during a replay is not lost (wake counter)', async () => {
+      const gate = deferred();
+      let hold = false;
+      h = await make((inner) =>
+        delegatingStore(inner, {
+          updateRun: async (runId, patch, condition) => {
+            if (hold && patch.set?.status === 'WAITING') {
+              hold = false;
+              await gate.promise;
+            }
+            return inner.updateRun(runId, patch, condition);
+          },
+        }),
+      );
+      const task = h.durable.durableTask({ name: 'pair', fn: async (_: {}, ctx) => Promise.all([ctx.waitForEvent('a'), ctx.waitForEvent('b')]) });
+      const ref = await task.runNoWait({});
+      await h.settle();
+      hold = true;
+      const pushA = h.durable.events.push('a', 'A');
+      await pushA;
+      await new Promise((r) => setTimeout(r, 150));
+      await h.durable.events.push('b', 'B');
+      gate.resolve();
+      expect(await ref.result()).toEqual(['A', 'B']);
+    });
+
+    test('children: runChild waits for the child, no duplicate on replay', async () => {
+      h = await make();
+      const child = h.durable.durableTask({ name: 'child', fn: async (i: { v: number }, ctx) => (await ctx.sleepFor('1m'), i.v * 2) });
+      const parent = h.durable.durableTask({
+        name: 'parent',
+        fn: async (_: {}, ctx) => {
+          const out = await ctx.runChild(child, { v: 4 });
+          await ctx.sleepFor('1m');
+          return out;
+        },
+      });
+      const ref = await parent.runNoWait({});
+      await h.advance(60_000);
+      await h.advance(60_000);
+      expect(await ref.result()).toBe(8);
+      expect(await h.durable.runs.list({ name: 'child' })).toHaveLength(1);
+    });
+
+    test('cancel a parked run; a later event changes nothing', async () => {
+      h = await make();
+      const task = h.durable.durableTask({ name: 'cancel-me', fn: async (_: {}, ctx) => ctx.waitForEvent('go') });
+      const ref = await task.runNoWait({});
+      await h.settle();
+      await h.durable.runs.cancel(ref.runId);
+      await expect(ref.result()).rejects.toBeInstanceOf(RunCancelledError);
+      await h.durable.events.push('go', {});
+      await h.settle();
+      expect((await h.durable.runs.get(ref.runId)).status).toBe('CANCELLED');
+      expect(await h.backend.store.findWaiters('go')).toEqual([]);
+    });
+
+    test('task retries with backoff, step retries, and a non-retryable failure', async () => {
+      h = await make();
+      const calls: number[] = [];
+      const task = h.durable.durableTask({
+        name: 'retrying',
+        retries: 2,
+        backoff: { factor: 2, maxSeconds: 10 },
+        fn: async (_: {}, ctx) => {
+          calls.push(ctx.attempt);
+          const v = await ctx.step('flaky', (n) => {
+            if (n === 0) throw new Error('once');
+            return n;
+          }, { retries: 1 });
+          if (ctx.attempt === 0) throw new Error('task once');
+          return v;
+        },
+      });
+      const ref = await task.runNoWait({});
+      await h.advance(2_000);
+      expect(await ref.result()).toBe(1);
+      expect(calls).toEqual([0, 1]); // the step retried in-process (no backoff), then the task retried after 2 s
+    });
+
+    test('scope isolation and lookback', async () => {
+      h = await make();
+      const task = h.durable.durableTask({ name: 'scoped', fn: async (i: { s: string }, ctx) => ctx.waitForEvent('e', '', { scope: i.s }) });
+      const a = await task.runNoWait({ s: 'A' });
+      const b = await task.runNoWait({ s: 'B' });
+      await h.settle();
+      await h.durable.events.push('e', 'for B', { scope: 'B' });
+      expect(await b.result()).toBe('for B');
+      await h.settle();
+      expect((await h.durable.runs.get(a.runId)).status).toBe('WAITING');
+      await h.durable.events.push('past', { v: 1 });
+      await h.advance(60_000);
+      const late = h.durable.durableTask({ name: 'late', fn: async (_: {}, ctx) => ctx.waitForEvent('past', '', { lookback: '5m' }) });
+      expect(await late.run({})).toEqual({ v: 1 });
+    });
+
+    test('non-determinism fails the run naming the position and both operations', async () => {
+      h = await make();
+      let v = 1;
+      const task = h.durable.durableTask({
+        name: 'nd',
+        fn: async (_: {}, ctx) => {
+          await ctx.step(v === 1 ? 'a' : 'b', () => 0);
+          await ctx.waitForEvent('go');
+        },
+      });
+      const ref = await task.runNoWait({});
+      await h.settle();
+      v = 2;
+      await h.durable.events.push('go', {});
+      const error = await ref.result().catch((e) => e);
+      expect(error).toBeInstanceOf(NonDeterminismError);
+      expect(error).toMatchObject({ position: 0, expected: "step('a')", actual: "step('b')" });
+      expect((await h.durable.runs.get(ref.runId)).error?.name).toBe('NonDeterminismError');
+    });
+
+    test('a long journal replays correctly (pagination)', async () => {
+      h = await make();
+      const task = h.durable.durableTask({
+        name: 'long',
+        fn: async (_: {}, ctx) => {
+          let total = 0;
+          for (let i = 0; i < 300; i++) total += await ctx.step(`s${i}`, () => ({ i, pad: 'x'.repeat(2000) })).then((r) => r.i);
+          await ctx.waitForEvent('finish');
+          return total;
+        },
+      });
+      const ref = await task.runNoWait({});
+      await h.settle();
+      await h.durable.events.push('finish', {});
+      expect(await ref.result()).toBe((299 * 300) / 2);
+    });
+  });
+}
