@@ -10,6 +10,12 @@ import { evaluate, type ConditionNode } from './conditions.ts';
 import { wakeRun } from './executor.ts';
 import { decodePayload, encodePayload } from './json.ts';
 
+/**
+ * Events carry the pusher's clock, and EventBridge's own `time` has second precision: an event stamped up to
+ * this much before a wait began still matches it.
+ */
+export const CLOCK_SKEW_GRACE_MS = 1_000;
+
 /** How long pushed events are kept for lookback. */
 export const EVENT_RETENTION_SECONDS = 7 * 24 * 3600;
 
@@ -38,7 +44,7 @@ export async function routeEvent(event: DurableEvent, backend: Backend): Promise
   const waiters = await store.findWaiters(event.key);
   const parsed = decodePayload(payload);
   for (const waiter of waiters) {
-    if (waiter.since > event.time || (waiter.scope !== undefined && waiter.scope !== event.scope)) {
+    if (waiter.since - CLOCK_SKEW_GRACE_MS > event.time || (waiter.scope !== undefined && waiter.scope !== event.scope)) {
       result.skipped++;
       continue;
     }

@@ -25,7 +25,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export type HarnessFactory = (wrapStore?: (store: RunStore) => RunStore) => Promise<Harness>;
+export type HarnessFactory = (wrapStore?: (store: RunStore) => RunStore, options?: { embeddedWorker?: boolean }) => Promise<Harness>;
 
 function advancer(clock: VirtualClock, settle: () => Promise<void>) {
   return async (ms: number) => {
@@ -80,7 +80,7 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
     async stop() {
       if (servers) for (const s of await servers) await s.stop();
     },
-    factory: async (wrapStore) => {
+    factory: async (wrapStore, options = {}) => {
       const [ddb, sqs] = await start();
       const clock = new VirtualClock();
       const counter = new CountingRequests();
@@ -105,7 +105,7 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
           sqsc.destroy();
         },
       };
-      const durable = new Durable({ backend, embeddedWorker: 'poll', cancelPollMs: 0, log: () => undefined });
+      const durable = new Durable({ backend, embeddedWorker: options.embeddedWorker === false ? 'none' : 'poll', cancelPollMs: 0, log: () => undefined });
       const settle = async () => {
         for (let stable = 0; stable < 3; ) {
           await durable.idle();

@@ -1,0 +1,157 @@
+/**
+ * The Lambda handlers with the event shapes AWS delivers (SQS batch, EventBridge rule target, scheduled
+ * sweeper), over the aws adapters on dynalite + fauxqs.
+ */
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../infra/constants.ts';
+import { awsHarnessFactory, type Harness } from '../contract/harness.ts';
+import { delegatingStore } from '../support/env.ts';
+
+const aws = awsHarnessFactory();
+afterAll(() => aws.stop());
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+function sqsRecord(body: string) {
+  const messageId = randomUUID();
+  return {
+    messageId,
+    receiptHandle: `AQEB${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+    messageAttributes: {},
+    md5OfBody: 'x',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:durable-dispatch',
+    awsRegion: 'us-east-1',
+  };
+}
+
+function eventBridgeEvent(detail: unknown, extra: Record<string, unknown> = {}) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': EVENT_DETAIL_TYPE,
+    source: EVENT_SOURCE,
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail,
+    ...extra,
+  };
+}
+
+describe('worker.lambdaHandler (SQS event source, partial batch failures)', () => {
+  test('processes good records and reports exactly the malformed and the failing ones', async () => {
+    let failFor: string | undefined;
+    h = await aws.factory(
+      (inner) =>
+        delegatingStore(inner, {
+          loadRun: async (runId) => {
+            if (runId === failFor) throw new Error('ProvisionedThroughputExceededException');
+            return inner.loadRun(runId);
+          },
+        }),
+      { embeddedWorker: false },
+    );
+    const task = h.durable.durableTask({ name: 'greet', fn: async (i: { n: string }, ctx) => ctx.step('hi', () => `hi ${i.n}`) });
+    const handler = h.durable.worker('w', { workflows: [task] }).lambdaHandler();
+    const good = await task.runNoWait({ n: 'ada' });
+    const failing = await task.runNoWait({ n: 'bob' });
+    failFor = failing.runId;
+    const records = [
+      sqsRecord(JSON.stringify({ runId: good.runId })),
+      sqsRecord('not json'),
+      sqsRecord(JSON.stringify({ run: 'wrong field' })),
+      sqsRecord(JSON.stringify({ runId: failing.runId })),
+      sqsRecord(JSON.stringify({ runId: 'does-not-exist' })),
+    ];
+    const response = await handler({ Records: records });
+    expect(new Set(response.batchItemFailures.map((f) => f.itemIdentifier))).toEqual(new Set([records[1]!.messageId, records[2]!.messageId, records[3]!.messageId]));
+    expect(await h.durable.runs.get(good.runId)).toMatchObject({ status: 'SUCCEEDED', output: 'hi ada' });
+    failFor = undefined;
+    // The failed record is redelivered by SQS after its lease expires; here we deliver it again.
+    h.clock.fireDue(h.clock.now() + 60_000);
+    const retry = await handler({ Records: [sqsRecord(JSON.stringify({ runId: failing.runId }))] });
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(await h.durable.runs.get(failing.runId)).toMatchObject({ status: 'SUCCEEDED', output: 'hi bob' });
+  });
+
+  test('an empty or shapeless event is not a crash', async () => {
+    h = await aws.factory(undefined, { embeddedWorker: false });
+    const handler = h.durable.worker('w', { workflows: [] }).lambdaHandler();
+    expect(await handler({ Records: [] })).toEqual({ batchItemFailures: [] });
+    expect(await handler({} as never)).toEqual({ batchItemFailures: [] });
+  });
+});
+
+describe('worker.eventRouterHandler (EventBridge rule target)', () => {
+  test('an event as the SDK puts it resumes the matching waiting run', async () => {
+    h = await aws.factory();
+    const task = h.durable.durableTask({ name: 'wait', fn: async (_: {}, ctx) => ctx.waitForEvent('order:paid', 'input.amount > 100') });
+    const router = h.durable.worker('w', { workflows: [task] }).eventRouterHandler();
+    const ref = await task.runNoWait({});
+    await h.settle();
+    const now = h.clock.now();
+    expect(await router(eventBridgeEvent({ eventId: 'e1', key: 'order:paid', payload: { amount: 5 }, time: now }))).toMatchObject({ resolved: 0 });
+    expect(await router(eventBridgeEvent({ eventId: 'e2', key: 'order:paid', payload: { amount: 500 }, time: now }))).toMatchObject({ resolved: 1 });
+    expect(await ref.result()).toEqual({ amount: 500 });
+  });
+
+  test('an event put by another service (no eventId, no time in detail) uses the envelope id and time', async () => {
+    h = await aws.factory();
+    const task = h.durable.durableTask({ name: 'wait2', fn: async (_: {}, ctx) => ctx.waitForEvent('invoice:sent') });
+    const router = h.durable.worker('w', { workflows: [task] }).eventRouterHandler();
+    const ref = await task.runNoWait({});
+    await h.settle();
+    const envelope = eventBridgeEvent({ key: 'invoice:sent', payload: { id: 'inv-1' } }, { source: 'billing.service', time: new Date(h.clock.now()).toISOString() });
+    expect(await router(envelope)).toMatchObject({ resolved: 1 });
+    expect(await ref.result()).toEqual({ id: 'inv-1' });
+  });
+
+  test.each([
+    [{ key: '', payload: 1 }, 'detail.key'],
+    [{ payload: 1 }, 'detail.key'],
+    [{ key: 'k' }, 'detail.payload'],
+    [{ key: 'k', payload: 1, scope: 7 }, 'detail.scope'],
+  ])('a malformed event %o is a typed error naming %s', async (detail, field) => {
+    h = await aws.factory(undefined, { embeddedWorker: false });
+    const router = h.durable.worker('w', { workflows: [] }).eventRouterHandler();
+    const error = await router(eventBridgeEvent(detail)).catch((e) => e);
+    expect(error.name).toBe('InvalidEventError');
+    expect(error.message).toContain(field);
+  });
+
+  test('an event starts the workflows whose onEvents name its key, once per event', async () => {
+    h = await aws.factory(undefined, { embeddedWorker: false });
+    const wf = h.durable.workflow({ name: 'on-signup', onEvents: ['user:signed-up'] });
+    wf.task({ name: 'welcome', fn: async () => 'sent' });
+    const router = h.durable.worker('w', { workflows: [wf] }).eventRouterHandler();
+    const event = eventBridgeEvent({ eventId: 'signup-1', key: 'user:signed-up', payload: { user: 'u1' }, time: h.clock.now() });
+    const first = await router(event);
+    const again = await router(event);
+    expect(first.started).toHaveLength(1);
+    expect(again.started).toEqual(first.started);
+    expect(await h.durable.runs.list({ name: 'on-signup' })).toHaveLength(1);
+  });
+});
+
+describe('worker.sweeperHandler (one-minute schedule)', () => {
+  test('re-dispatches a run whose message was lost', async () => {
+    h = await aws.factory(undefined, { embeddedWorker: false });
+    const task = h.durable.task({ name: 'stranded', fn: async () => 'ok' });
+    await h.backend.store.createRun({
+      runId: 'stranded-1', name: 'stranded', status: 'QUEUED', input: '{}', createdAt: h.clock.now(), updatedAt: h.clock.now(), attempt: 0, wake: 0, seen: 0, runningMs: 0,
+    });
+    h.clock.fireDue(h.clock.now() + 10_000);
+    const sweeper = h.durable.worker('w', { workflows: [task] }).sweeperHandler();
+    expect(await sweeper()).toEqual({ redispatched: 1 });
+    const [message] = await h.backend.dispatcher.receive(10, 1000);
+    expect(message?.message).toEqual({ runId: 'stranded-1' });
+  });
+});
