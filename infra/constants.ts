@@ -17,6 +17,8 @@ export const ENV = {
   schedulerRoleArn: 'DURABLE_SCHEDULER_ROLE_ARN',
   /** Days a finished run is kept before TTL deletes it. */
   retentionDays: 'DURABLE_RETENTION_DAYS',
+  /** How long a worker's lease on a run lasts: the worker timeout plus a margin, so a timed-out worker's run is retaken soon. */
+  leaseSeconds: 'DURABLE_LEASE_SECONDS',
 } as const;
 
 /** The `source` of every EventBridge event durable-tasks pushes (and routes). */
@@ -29,3 +31,17 @@ export const WAITER_SHARDS = 4;
 export const WAITER_INDEX = 'gsi1';
 /** Name of the sweep GSI (runs that may need a nudge). */
 export const SWEEP_INDEX = 'gsi2';
+
+/**
+ * Module specifier the Lambda entry points (functions/) import the user's worker from. It names no real package:
+ * the construct's bundler aliases it to the `entry` file the user passes, and tsconfig `paths` maps it to
+ * examples/worker.ts for type-checking. functions/ must spell it literally (an import specifier cannot be a
+ * constant); infra reads it from here.
+ */
+export const USER_ENTRY_MODULE = 'durable-tasks-user-entry';
+
+/**
+ * Prefix of every partition key the AWS store writes for a run (its item, journal, waiters, DAG task states):
+ * `RUN#<runId>`. `grantStart` limits a grantee to these items with the `dynamodb:LeadingKeys` condition.
+ */
+export const RUN_KEY_PREFIX = 'RUN#';

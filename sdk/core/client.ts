@@ -13,7 +13,8 @@ import { assertName } from './definitions.ts';
 import { Engine, type EngineOptions } from './engine.ts';
 import { DurableError, RunNotFoundError, publicError } from './errors.ts';
 import { decodePayload } from './json.ts';
-import { validateWorkflowTask } from './registry.ts';
+import { ENV } from '../../infra/constants.ts';
+import { dagWorkflowHooks, prepareWorkflowTask } from './dag/index.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 import { describeRun, type RunDetails, type RunSummary } from './run-view.ts';
 
@@ -62,6 +63,7 @@ export class Durable {
 
   constructor(private readonly options: DurableOptions) {
     this.engine = new Engine(Promise.resolve(options.backend), options);
+    this.engine.workflowHooks = dagWorkflowHooks;
     const mode = options.embeddedWorker ?? 'none';
     void this.engine.backendReady.then((backend) => {
       if (this.closed) return;
@@ -89,7 +91,12 @@ export class Durable {
    */
   static fromEnv(options: Partial<Omit<DurableOptions, 'backend'>> = {}): Durable {
     const backend = import('../adapters/aws/backend.ts').then((m) => m.createAwsBackendFromEnv());
-    return new Durable({ cancelPollMs: 1000, leaseMs: 15 * 60_000 + 30_000, ...options, backend, parseEvent: options.parseEvent ?? lazyParseEvent() });
+    const fromEnv: Partial<DurableOptions> = { cancelPollMs: 1000, leaseMs: 15 * 60_000 + 30_000 };
+    const leaseSeconds = Number(process.env[ENV.leaseSeconds]);
+    if (leaseSeconds > 0) fromEnv.leaseMs = leaseSeconds * 1000;
+    const retentionDays = Number(process.env[ENV.retentionDays]);
+    if (retentionDays > 0) fromEnv.retentionDays = retentionDays;
+    return new Durable({ ...fromEnv, ...options, backend, parseEvent: options.parseEvent ?? lazyParseEvent() });
   }
 
   /**
@@ -155,7 +162,7 @@ export class Durable {
     for (const key of options.onEvents ?? []) {
       if (typeof key !== 'string' || key === '') throw new DurableError(`workflow '${options.name}': onEvents must hold non-empty event keys`);
     }
-    const wf = new WorkflowDefinition<I>(options, this.engine, validateWorkflowTask);
+    const wf = new WorkflowDefinition<I>(options, this.engine, prepareWorkflowTask);
     this.engine.registry.add(wf);
     return wf;
   }

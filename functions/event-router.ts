@@ -1,0 +1,9 @@
+/**
+ * Lambda entry point of the event router: the EventBridge rule delivers each pushed durable-tasks event here; the
+ * router resolves matching waiters, records the event for lookback and starts `onEvents` workflows.
+ *
+ * Thin on purpose: see functions/worker.ts for how `durable-tasks-user-entry` resolves.
+ */
+import worker from 'durable-tasks-user-entry';
+
+export const handler = worker.eventRouterHandler();

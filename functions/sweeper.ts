@@ -1,0 +1,9 @@
+/**
+ * Lambda entry point of the sweeper: invoked every minute, it re-dispatches runs that lost their message
+ * (QUEUED with no worker, RUNNING with an expired lease, WAITING on a timer already due).
+ *
+ * Thin on purpose: see functions/worker.ts for how `durable-tasks-user-entry` resolves.
+ */
+import worker from 'durable-tasks-user-entry';
+
+export const handler = worker.sweeperHandler();

@@ -1,0 +1,10 @@
+/**
+ * Lambda entry point of the worker: SQS dispatch messages in, `{ batchItemFailures }` out.
+ *
+ * Thin on purpose: the user's worker module holds the tasks. `durable-tasks-user-entry` names no real package: the
+ * DurableTasks construct aliases it at bundle time to its `entry` prop (infra/constructs/bundling.ts); tsconfig
+ * `paths` maps it to examples/worker.ts for type-checking.
+ */
+import worker from 'durable-tasks-user-entry';
+
+export const handler = worker.lambdaHandler();

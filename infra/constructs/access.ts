@@ -1,0 +1,26 @@
+/**
+ * The exact IAM actions each durable-tasks principal gets. Spelled out (never `service:*`, never a CDK grant
+ * helper that adds more than the runtime calls) so the template shows least privilege at a glance and the infra
+ * tests can assert it.
+ */
+
+/** Item operations the engine performs on the table (no Scan, no transactions: see ARCHITECTURE.md). */
+export const TABLE_ITEM_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+] as const;
+
+/** On the two GSIs (waiters by event key, sweep candidates), reads are queries only. */
+export const TABLE_INDEX_ACTIONS = ['dynamodb:Query'] as const;
+
+/** What starting and following a run needs: create it, read it back, cancel it. */
+export const START_RUN_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+/** Timers longer than SQS's 15-minute delay become one-time schedules; Or-groups delete the losers. */
+export const SCHEDULE_WRITE_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'] as const;
+export const SCHEDULE_DELETE_ACTIONS = ['scheduler:DeleteSchedule'] as const;

@@ -1,0 +1,47 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+
+/** An alarm that fires as soon as a dead-letter queue holds a message. */
+export function deadLetterAlarm(scope: Construct, id: string, queue: sqs.IQueue, what: string): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmDescription: `${what} Inspect the messages, fix the cause, then redrive them (SQS console: "Start DLQ redrive").`,
+    metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/** An alarm on any non-zero sum of a function metric over 5 minutes (errors, throttles). */
+export function functionMetricAlarm(
+  scope: Construct,
+  id: string,
+  metric: cloudwatch.Metric,
+  description: string,
+): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmDescription: description,
+    metric: metric.with({ period: Duration.minutes(5), statistic: 'Sum' }),
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/** An alarm when the oldest dispatch message has waited longer than `threshold` for 5 minutes in a row. */
+export function queueAgeAlarm(scope: Construct, id: string, queue: sqs.IQueue, threshold: Duration): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmDescription:
+      `Dispatch messages wait longer than ${threshold.toHumanString()}: workers are not keeping up ` +
+      '(raise durableSlots) or are failing (see the worker errors alarm and logs).',
+    metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+    threshold: threshold.toSeconds(),
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 5,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}

@@ -1,0 +1,394 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+// The store's key schema, mirrored here so the table can never drift from what the AWS adapter writes.
+import { TABLE_SCHEMA } from '../../sdk/adapters/aws/table-schema.ts';
+import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, RUN_KEY_PREFIX } from '../constants.ts';
+import {
+  SCHEDULE_DELETE_ACTIONS,
+  SCHEDULE_WRITE_ACTIONS,
+  START_RUN_ACTIONS,
+  TABLE_INDEX_ACTIONS,
+  TABLE_ITEM_ACTIONS,
+} from './access.ts';
+import { deadLetterAlarm, functionMetricAlarm, queueAgeAlarm } from './alarms.ts';
+import { FUNCTION_ENTRIES } from './bundling.ts';
+import { DurableFunction } from './durable-function.ts';
+import type { DurableTasksProps } from './durable-tasks-props.ts';
+import { acknowledgeWildcardResource } from './nag.ts';
+
+const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
+
+/**
+ * durable-tasks on AWS, in one construct: the table runs are checkpointed in, the dispatch queue (and its DLQ)
+ * that wakes workers, the worker, event-router and sweeper functions, the event bus and its routing rule, the
+ * Scheduler group and role for long timers, a one-minute sweep, and the alarms an operator needs.
+ *
+ * Least privilege throughout: each function has its own role with the exact actions it calls, on these resources
+ * only; no managed policies.
+ *
+ * @example
+ * const durable = new DurableTasks(this, 'Durable', { entry: 'src/worker.ts' });
+ * durable.grantStart(apiFunction);   // apiFunction may now start runs (and gets the env vars to find them)
+ * durable.grantPush(webhookFunction); // webhookFunction may now push events
+ * durable.deadLetterQueueAlarm.addAlarmAction(new SnsAction(opsTopic));
+ */
+export class DurableTasks extends Construct {
+  /** Runs, journals, waiters, recorded events and DAG task states (single-table layout, ARCHITECTURE.md). */
+  readonly table: dynamodb.Table;
+  /** The dispatch queue: each message asks a worker to replay one run. */
+  readonly queue: sqs.Queue;
+  /** Dispatch messages that failed `maxReceiveCount` times. */
+  readonly deadLetterQueue: sqs.Queue;
+  /** Pushed events the router could not handle after its retries (EventBridge and Lambda async failures). */
+  readonly eventDeadLetterQueue: sqs.Queue;
+  /** The bus events are pushed to (the one passed in, or a new one). */
+  readonly eventBus: events.IEventBus;
+  /** Routes durable-tasks events on {@link eventBus} to the event router. */
+  readonly eventRule: events.Rule;
+  /** Invokes the sweeper every minute. */
+  readonly sweepRule: events.Rule;
+  /** Holds the one-time schedules of timers longer than 15 minutes. */
+  readonly scheduleGroup: scheduler.ScheduleGroup;
+  /** The role EventBridge Scheduler assumes to deliver a fired timer: `sqs:SendMessage` on the queue, nothing more. */
+  readonly schedulerRole: iam.Role;
+  /** Replays runs: the dispatch queue's consumer. */
+  readonly workerFunction: lambda.Function;
+  /** Matches pushed events to waiting runs and starts `onEvents` workflows. */
+  readonly eventRouterFunction: lambda.Function;
+  /** Re-dispatches runs whose message was lost (ARCHITECTURE.md, flow step 8). */
+  readonly sweeperFunction: lambda.Function;
+  /** Fires when the dispatch dead-letter queue holds a message. */
+  readonly deadLetterQueueAlarm: cloudwatch.Alarm;
+  /** Fires when the event dead-letter queue holds an event. */
+  readonly eventDeadLetterQueueAlarm: cloudwatch.Alarm;
+  /** Fires when a worker invocation throws. */
+  readonly workerErrorsAlarm: cloudwatch.Alarm;
+  /** Fires when worker invocations are throttled. */
+  readonly workerThrottlesAlarm: cloudwatch.Alarm;
+  /** Fires when the oldest dispatch message is older than `queueAgeAlarmThreshold`. */
+  readonly queueAgeAlarm: cloudwatch.Alarm;
+  /** Every alarm above, to attach actions in one loop. */
+  readonly alarms: readonly cloudwatch.Alarm[];
+  /**
+   * Every `DURABLE_*` environment variable `Durable.fromEnv()` reads (names from infra/constants.ts `ENV`), as
+   * set on the three functions and on Lambda grantees. Use it to configure anything else that runs a client or
+   * `worker.start()` (a container, a CLI): the values are names and ARNs, not secrets; what a principal may do is
+   * decided by its policy alone.
+   */
+  readonly environment: Readonly<Record<string, string>>;
+
+  /**
+   * @throws Error when `entry` does not exist, `durableSlots` is not an integer from 2 to 1000, `retention` is not
+   *   a whole number of days (at least 1), or `environment` sets a name the construct owns.
+   */
+  constructor(scope: Construct, id: string, props: DurableTasksProps) {
+    super(scope, id);
+    const userEntry = resolve(props.entry);
+    if (!existsSync(userEntry)) {
+      throw new Error(`DurableTasks: entry ${userEntry} does not exist; pass the path of your worker module.`);
+    }
+    const durableSlots = props.durableSlots ?? 10;
+    if (!Number.isInteger(durableSlots) || durableSlots < 2 || durableSlots > 1000) {
+      throw new Error(`DurableTasks: durableSlots must be an integer from 2 to 1000 (SQS maxConcurrency), got ${durableSlots}.`);
+    }
+    const retentionDays = (props.retention ?? Duration.days(30)).toDays({ integral: false });
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+      throw new Error(`DurableTasks: retention must be a whole number of days, at least 1, got ${retentionDays}.`);
+    }
+    const owned = Object.keys(props.environment ?? {}).filter((name) => (Object.values(ENV) as string[]).includes(name));
+    if (owned.length > 0) {
+      throw new Error(`DurableTasks: environment cannot set ${owned.join(', ')}: the construct sets it.`);
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const workerTimeout = props.workerTimeout ?? Duration.minutes(1);
+
+    this.table = this.createTable(removalPolicy);
+
+    // SSE-SQS, not KMS: same AES-256 at rest with no key policy to open to EventBridge, Scheduler and every
+    // producer, and no KMS request per message.
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS's rule for Lambda event sources: at least 6 times the function timeout, plus the batching window.
+      visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * 6 + (props.maxBatchingWindow?.toSeconds() ?? 0)),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      removalPolicy,
+    });
+    this.eventDeadLetterQueue = new sqs.Queue(this, 'EventDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+
+    this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus');
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', { removalPolicy });
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: 'Assumed by EventBridge Scheduler to deliver durable-tasks timers to the dispatch queue.',
+      // Confused-deputy guard: only schedules of this account's durable-tasks group may assume it.
+      assumedBy: new iam.ServicePrincipal(SCHEDULER_SERVICE, {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': Stack.of(this).account,
+            'aws:SourceArn': this.scheduleGroup.scheduleGroupArn,
+          },
+        },
+      }),
+    });
+    this.schedulerRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+    );
+
+    this.environment = {
+      [ENV.tableName]: this.table.tableName,
+      [ENV.queueUrl]: this.queue.queueUrl,
+      [ENV.queueArn]: this.queue.queueArn,
+      [ENV.eventBusName]: this.eventBus.eventBusName,
+      [ENV.scheduleGroup]: this.scheduleGroup.scheduleGroupName,
+      [ENV.schedulerRoleArn]: this.schedulerRole.roleArn,
+      [ENV.retentionDays]: String(retentionDays),
+      [ENV.leaseSeconds]: String(workerTimeout.toSeconds() + 30),
+    };
+    const common = {
+      userEntry,
+      bundleAwsSdk: props.bundleAwsSdk ?? false,
+      architecture: props.architecture ?? lambda.Architecture.ARM_64,
+      environment: { ...props.environment, ...this.environment },
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy,
+    };
+
+    const worker = new DurableFunction(this, 'Worker', {
+      ...common,
+      description: 'durable-tasks worker: replays runs from the dispatch queue',
+      handlerEntry: FUNCTION_ENTRIES.worker,
+      timeout: workerTimeout,
+      memorySize: props.workerMemorySize ?? 1024,
+    });
+    this.workerFunction = worker.function;
+    this.workerFunction.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: props.batchSize ?? 10,
+        maxBatchingWindow: props.maxBatchingWindow,
+        maxConcurrency: durableSlots,
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.grantRuntime(worker.role);
+    this.grantSchedules(worker.role, SCHEDULE_WRITE_ACTIONS);
+    worker.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': SCHEDULER_SERVICE } },
+      }),
+    );
+    // Tasks may push events themselves (`durable.events.push` inside a task).
+    this.grantPutEvents(worker.role);
+
+    const router = new DurableFunction(this, 'EventRouter', {
+      ...common,
+      description: 'durable-tasks event router: resolves waiters matching pushed events',
+      handlerEntry: FUNCTION_ENTRIES.eventRouter,
+      timeout: Duration.minutes(1),
+      memorySize: 512,
+      deadLetterQueue: this.eventDeadLetterQueue,
+    });
+    this.eventRouterFunction = router.function;
+    this.grantRuntime(router.role);
+    // An event that wins an Or-group cancels the group's timer schedule; the router never creates one.
+    this.grantSchedules(router.role, SCHEDULE_DELETE_ACTIONS);
+    this.eventRule = new events.Rule(this, 'EventRule', {
+      description: 'Routes durable-tasks events to the event router.',
+      eventBus: this.eventBus,
+      eventPattern: { source: [EVENT_SOURCE], detailType: [EVENT_DETAIL_TYPE] },
+      targets: [new targets.LambdaFunction(this.eventRouterFunction, { deadLetterQueue: this.eventDeadLetterQueue })],
+    });
+
+    const sweeper = new DurableFunction(this, 'Sweeper', {
+      ...common,
+      description: 'durable-tasks sweeper: re-dispatches runs whose message was lost',
+      handlerEntry: FUNCTION_ENTRIES.sweeper,
+      // Shorter than the sweep period, so sweeps seldom overlap (an overlap is harmless: dispatch is idempotent).
+      timeout: Duration.seconds(50),
+      memorySize: 512,
+      // A failed sweep is not worth retrying: the next one starts within a minute.
+      retryAttempts: 0,
+    });
+    this.sweeperFunction = sweeper.function;
+    this.grantRuntime(sweeper.role);
+    this.sweepRule = new events.Rule(this, 'SweepRule', {
+      description: 'Invokes the durable-tasks sweeper every minute.',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.sweeperFunction, { maxEventAge: Duration.minutes(1), retryAttempts: 2 })],
+    });
+
+    this.deadLetterQueueAlarm = deadLetterAlarm(
+      this,
+      'DeadLetterQueueAlarm',
+      this.deadLetterQueue,
+      'A dispatch message failed repeatedly and was moved to the dead-letter queue; its run may be stuck until the next sweep.',
+    );
+    this.eventDeadLetterQueueAlarm = deadLetterAlarm(
+      this,
+      'EventDeadLetterQueueAlarm',
+      this.eventDeadLetterQueue,
+      'A pushed event could not be routed; runs waiting for it were not woken.',
+    );
+    this.workerErrorsAlarm = functionMetricAlarm(
+      this,
+      'WorkerErrorsAlarm',
+      this.workerFunction.metricErrors(),
+      'A worker invocation threw (a failed run does not: it is recorded). See the worker log group.',
+    );
+    this.workerThrottlesAlarm = functionMetricAlarm(
+      this,
+      'WorkerThrottlesAlarm',
+      this.workerFunction.metricThrottles(),
+      'Worker invocations were throttled: the account concurrency limit is reached (durableSlots cannot be met).',
+    );
+    this.queueAgeAlarm = queueAgeAlarm(
+      this,
+      'QueueAgeAlarm',
+      this.queue,
+      props.queueAgeAlarmThreshold ?? Duration.minutes(30),
+    );
+    this.alarms = [
+      this.deadLetterQueueAlarm,
+      this.eventDeadLetterQueueAlarm,
+      this.workerErrorsAlarm,
+      this.workerThrottlesAlarm,
+      this.queueAgeAlarm,
+    ];
+  }
+
+  /**
+   * Lets `grantee` push events: `events:PutEvents` on {@link eventBus}, limited to durable-tasks' source and
+   * detail-type. When `grantee` is a `lambda.Function`, also sets the `DURABLE_*` environment variables on it
+   * (`DURABLE_EVENT_BUS_NAME` among them), so `Durable.fromEnv().events.push(...)` works there as is.
+   *
+   * @returns the grant (one statement on the grantee's policy)
+   * @example
+   * durable.grantPush(webhookFunction);
+   */
+  grantPush(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.grantPutEvents(grantee);
+    setEnvironment(grantee, this.environment);
+    return grant;
+  }
+
+  /**
+   * Lets `grantee` start runs and follow them (`task.run`, `runNoWait`, `result()`, `runs.get`, `runs.cancel`):
+   * get/query/put/update on run items only (partition keys starting `RUN#`, via `dynamodb:LeadingKeys`) and
+   * `sqs:SendMessage` on the dispatch queue. When `grantee` is a `lambda.Function`, also sets the `DURABLE_*`
+   * environment variables on it (`DURABLE_TABLE_NAME` and `DURABLE_QUEUE_URL` among them) for `Durable.fromEnv()`.
+   * It does not allow listing runs (a Scan) or pushing events (see {@link grantPush}).
+   *
+   * @returns the grants combined (two statements on the grantee's policy)
+   * @example
+   * durable.grantStart(apiFunction);
+   */
+  grantStart(grantee: iam.IGrantable): iam.Grant {
+    const items = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...START_RUN_ACTIONS],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_KEY_PREFIX}*`] } },
+    });
+    const send = iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [this.queue.queueArn] });
+    setEnvironment(grantee, this.environment);
+    return items.combine(send);
+  }
+
+  private createTable(removalPolicy: RemovalPolicy): dynamodb.Table {
+    const attribute = (key: { name: string; type: 'S' | 'N' }): dynamodb.Attribute => ({
+      name: key.name,
+      type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
+    });
+    // AWS::DynamoDB::Table rather than TableV2's GlobalTable: single-region, and what LocalStack deploys faithfully.
+    const table = new dynamodb.Table(this, 'Table', {
+      partitionKey: attribute(TABLE_SCHEMA.partitionKey),
+      sortKey: attribute(TABLE_SCHEMA.sortKey),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The AWS managed key (aws/dynamodb): KMS-backed and audited in CloudTrail, with nothing to manage and no
+      // key grants: its policy admits every principal this account lets use DynamoDB.
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: TABLE_SCHEMA.timeToLiveAttribute,
+      removalPolicy,
+    });
+    for (const index of TABLE_SCHEMA.globalSecondaryIndexes) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: attribute(index.partitionKey),
+        sortKey: attribute(index.sortKey),
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    return table;
+  }
+
+  /** What every runtime function needs: the engine's item operations, index queries, dispatching. */
+  private grantRuntime(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...TABLE_ITEM_ACTIONS], resources: [this.table.tableArn] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...TABLE_INDEX_ACTIONS],
+        resources: TABLE_SCHEMA.globalSecondaryIndexes.map((index) => `${this.table.tableArn}/index/${index.indexName}`),
+      }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }));
+  }
+
+  private grantSchedules(role: iam.Role, actions: readonly string[]): void {
+    // Schedule names are per timer, so the resource is every schedule of this group: the narrowest IAM allows.
+    const schedulesArn = Stack.of(this).formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    role.addToPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [schedulesArn] }));
+    acknowledgeWildcardResource(
+      role,
+      schedulesArn,
+      'Timer schedules are created at run time, one per timer, with generated names: the resource is every ' +
+        "schedule in durable-tasks' own schedule group and nothing outside it.",
+    );
+  }
+
+  private grantPutEvents(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.eventBus.eventBusArn],
+      conditions: { StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': EVENT_DETAIL_TYPE } },
+    });
+  }
+}
+
+/** Sets env vars on a Lambda function grantee; other grantees (roles, users) configure themselves. */
+function setEnvironment(grantee: iam.IGrantable, environment: Record<string, string>): void {
+  if (!(grantee instanceof lambda.Function)) return;
+  for (const [name, value] of Object.entries(environment)) grantee.addEnvironment(name, value);
+}
