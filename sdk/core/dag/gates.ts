@@ -40,7 +40,7 @@ interface GateState {
   wakeAt: number | undefined;
 }
 
-export function gateTree(spec: TaskSpec, gate: Gate): ConditionNode | undefined {
+function gateTree(spec: TaskSpec, gate: Gate): ConditionNode | undefined {
   return spec[gate];
 }
 

@@ -8,6 +8,7 @@ import { TASK_RUN_SEPARATOR } from '../registry.ts';
 
 /** The three condition groups of a task, in priority order: when several are satisfied at once, the first wins. */
 export type Gate = 'skipIf' | 'cancelIf' | 'waitFor';
+/** The gates, highest priority first (skip > cancel > run). */
 export const GATES: readonly Gate[] = ['skipIf', 'cancelIf', 'waitFor'];
 
 /** First reserved position (far above anything a replayed journal uses, within the store's 8-digit keys). */
