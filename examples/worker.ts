@@ -6,7 +6,7 @@ import { Durable } from 'durable-tasks';
 import { ENV } from '../infra/constants.ts';
 import { defineExamples } from './definitions.ts';
 
-export const durable = process.env[ENV.tableName] ? Durable.fromEnv() : Durable.local({ worker: false });
+export const durable = process.env[ENV.tableName] ? Durable.fromEnv() : Durable.local({ dir: process.env.DURABLE_DIR ?? '.durable', worker: false });
 export const examples = defineExamples(durable);
 
 export default durable.worker('durable-worker', { workflows: Object.values(examples), slots: 100, durableSlots: 10 });

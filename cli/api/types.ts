@@ -1,0 +1,55 @@
+/**
+ * What the CLI commands need from "a durable-tasks deployment": the local dev server over HTTP, or AWS
+ * directly through `Durable.fromEnv()`. Commands only see this interface.
+ */
+import type { OperationView, RunDetails, RunStatus, RunSummary } from '../../sdk/index.ts';
+
+export type { OperationView, RunStatus, RunSummary };
+
+/** `RunDetails` as it travels as JSON (dates as ISO strings). */
+export type RunDetailsJson = Omit<RunDetails, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+
+export interface ListQuery {
+  status?: RunStatus;
+  name?: string;
+  limit?: number;
+}
+
+export interface PushOptions {
+  scope?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface DurableApi {
+  /** Where the commands go, for messages (`http://127.0.0.1:8787`, `AWS`). */
+  readonly target: string;
+  listRuns(query: ListQuery): Promise<RunSummary[]>;
+  getRun(runId: string): Promise<RunDetailsJson>;
+  cancelRun(runId: string): Promise<RunDetailsJson>;
+  push(key: string, payload: unknown, options: PushOptions): Promise<{ eventId: string }>;
+  start(name: string, input: unknown): Promise<{ runId: string }>;
+  /**
+   * Calls `onUpdate` with the run's details each time they change, and resolves with the details once the run
+   * is terminal (or rejects when `signal` aborts).
+   */
+  follow(runId: string, onUpdate: (run: RunDetailsJson) => void, signal?: AbortSignal): Promise<RunDetailsJson>;
+  close(): Promise<void>;
+}
+
+/** An error reported by the deployment, as plain data (`{ name, message }`), with the HTTP status when any. */
+export class ApiError extends Error {
+  constructor(
+    override readonly name: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export const RUN_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'WAITING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'];
+export const TERMINAL: readonly RunStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'];
+
+export function isTerminalStatus(status: string): boolean {
+  return (TERMINAL as readonly string[]).includes(status);
+}

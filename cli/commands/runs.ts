@@ -1,0 +1,69 @@
+/**
+ * `durable runs list | get | cancel`.
+ */
+import { RUN_STATUSES, type RunStatus } from '../api/types.ts';
+import { UsageError, type Command } from '../command.ts';
+import { colourStatus, formatRunDetails, formatRunsTable } from '../output.ts';
+
+export const runsList: Command = {
+  name: 'runs list',
+  usage: 'durable runs list [--status S] [--name N] [--limit N]',
+  summary: 'List runs, newest first',
+  options: { status: { type: 'string' }, name: { type: 'string' }, limit: { type: 'string' } },
+  optionHelp: [
+    `--status S   only runs with this status (${RUN_STATUSES.join(', ')})`,
+    '--name N     only runs of this task or workflow',
+    '--limit N    at most N runs (default 100)',
+  ],
+  positionals: { min: 0, max: 0, names: [] },
+  remote: true,
+  async run(ctx) {
+    const status = typeof ctx.values.status === 'string' ? ctx.values.status.toUpperCase() : undefined;
+    if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)) {
+      throw new UsageError(`unknown status '${String(ctx.values.status)}'; use one of ${RUN_STATUSES.join(', ')}`);
+    }
+    let limit: number | undefined;
+    if (typeof ctx.values.limit === 'string') {
+      limit = Number(ctx.values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit must be a whole number from 1 to 1000, got '${ctx.values.limit}'`);
+    }
+    const runs = await ctx.api().listRuns({
+      ...(status ? { status: status as RunStatus } : {}),
+      ...(typeof ctx.values.name === 'string' ? { name: ctx.values.name } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+    });
+    if (ctx.json) ctx.print(JSON.stringify(runs));
+    else ctx.io.stdout.write(formatRunsTable(runs, ctx.style));
+    return 0;
+  },
+};
+
+export const runsGet: Command = {
+  name: 'runs get',
+  usage: 'durable runs get RUN_ID',
+  summary: "Show a run: status, input, output or error, DAG tasks, and its timeline of durable calls",
+  options: {},
+  positionals: { min: 1, max: 1, names: ['RUN_ID'] },
+  remote: true,
+  async run(ctx) {
+    const run = await ctx.api().getRun(ctx.positionals[0]!);
+    if (ctx.json) ctx.print(JSON.stringify(run));
+    else ctx.io.stdout.write(formatRunDetails(run, ctx.style));
+    return 0;
+  },
+};
+
+export const runsCancel: Command = {
+  name: 'runs cancel',
+  usage: 'durable runs cancel RUN_ID',
+  summary: 'Cancel a run (a parked run ends at once, a running one at its next durable call). Idempotent',
+  options: {},
+  positionals: { min: 1, max: 1, names: ['RUN_ID'] },
+  remote: true,
+  async run(ctx) {
+    const run = await ctx.api().cancelRun(ctx.positionals[0]!);
+    if (ctx.json) ctx.print(JSON.stringify(run));
+    else ctx.print(`${run.status === 'CANCELLED' ? 'cancelled' : 'cancel requested for'} ${run.name} ${ctx.style.gray(run.runId)}: ${colourStatus(run.status, ctx.style)}`);
+    return 0;
+  },
+};

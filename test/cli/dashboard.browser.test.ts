@@ -1,0 +1,157 @@
+/**
+ * The dashboard in a real headless Chromium (Debian's `chromium` package, driven with playwright-core):
+ * it lists runs, opens one and shows its timeline, shows a workflow run's DAG, updates live, and its forms
+ * push events and start runs. Saves docs/dashboard.png when UPDATE_SCREENSHOT=1 or when it does not exist.
+ * Without /usr/bin/chromium the test is skipped, saying so.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { REPO, startHarness, type Harness } from './helpers.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = join(REPO, 'docs', 'dashboard.png');
+const hasChromium = existsSync(CHROMIUM);
+
+if (!hasChromium) {
+  test.skip(`dashboard browser test: SKIPPED because ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`, () => {});
+} else {
+  describe('the dashboard in headless Chromium', () => {
+    let h: Harness;
+    let browser: Browser;
+    let page: Page;
+    const ids: Record<string, string> = {};
+    const pageErrors: string[] = [];
+
+    const start = async (name: string, input: unknown) => (await h.env.durable.engine.start(name, input)).runId;
+
+    beforeAll(async () => {
+      h = await startHarness();
+      // Spread over virtual time, so the list shows distinct times and durations.
+      ids.charge = await start('charge-card', { amount: 12 });
+      await h.env.advanceTime('4m');
+      ids.failed = await start('always-fails', {});
+      await h.env.advanceTime('3m');
+      ids.order = await start('process-order', { orderId: 'web-1', amount: 42 });
+      await h.env.advanceTime('2m');
+      ids.approval = await start('await-approval', { doc: 'design-doc' });
+      await h.env.advanceTime('90s');
+      // The workflow starts from an event it listens to (onEvents), as it would in an app.
+      await h.env.durable.events.push('order:placed', { total: 30 });
+      await h.env.settle();
+      const [workflowRun] = await h.env.durable.runs.list({ name: 'order-fulfilment' });
+      ids.workflow = workflowRun?.runId ?? (await start('order-fulfilment', { total: 30 }));
+      await h.env.settle();
+
+      const { chromium } = await import('playwright-core');
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+      });
+      page = await browser.newPage({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+    }, 30_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await h?.close();
+    });
+
+    const row = (runId: string) => page.locator(`tbody tr[data-run-id="${runId}"]`);
+
+    test('lists the runs with their status badges', async () => {
+      await page.goto(h.server.url);
+      await row(ids.order!).waitFor();
+      for (const [key, status] of [
+        ['order', 'WAITING'],
+        ['approval', 'WAITING'],
+        ['failed', 'FAILED'],
+        ['charge', 'SUCCEEDED'],
+      ] as const) {
+        await expect.poll(() => row(ids[key]!).getAttribute('data-status')).toBe(status);
+        expect(await row(ids[key]!).locator('.badge').innerText()).toBe(status);
+      }
+      expect(await row(ids.order!).locator('td').nth(1).innerText()).toBe('process-order');
+    });
+
+    test('opens a run: its timeline shows the step, the child run and the wait with key, CEL and scope', async () => {
+      await row(ids.order!).click();
+      const detail = page.locator(`.detail[data-run-id="${ids.order}"]`);
+      await detail.waitFor();
+      const ops = detail.locator('ol.timeline li.op');
+      await expect.poll(() => ops.count()).toBe(3);
+      expect(await ops.nth(0).getAttribute('data-kind')).toBe('step');
+      expect(await ops.nth(0).innerText()).toContain('reserve-stock');
+      expect(await ops.nth(1).getAttribute('data-kind')).toBe('child');
+      expect(await ops.nth(1).locator('a').getAttribute('href')).toMatch(/#\/runs\//);
+      const wait = ops.nth(2);
+      expect(await wait.getAttribute('data-status')).toBe('waiting');
+      const text = await wait.innerText();
+      expect(text).toContain('order:shipped');
+      expect(text).toContain('input.orderId == "web-1"');
+      expect(text).toContain('tenant-a');
+    });
+
+    test('updates live: an event pushed elsewhere moves the timeline on', async () => {
+      await h.env.durable.events.push('order:shipped', { orderId: 'web-1' }, { scope: 'tenant-a' });
+      await h.env.settle();
+      const ops = page.locator(`.detail[data-run-id="${ids.order}"] ol.timeline li.op`);
+      await expect.poll(() => ops.count(), { timeout: 5000 }).toBe(4);
+      expect(await ops.nth(2).getAttribute('data-status')).toBe('done');
+      expect(await ops.nth(3).getAttribute('data-kind')).toBe('sleep');
+    });
+
+    test('a workflow run shows its DAG as SVG: one node per task, an edge per parent link', async () => {
+      await page.goto(`${h.server.url}/#/runs/${encodeURIComponent(ids.workflow!)}`);
+      const svg = page.locator('svg[data-testid="dag"]');
+      await svg.waitFor();
+      const names = await svg.locator('g.node').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-task')));
+      expect(names.sort()).toEqual(['charge', 'gift-wrap', 'notify', 'reserve-stock', 'ship', 'validate']);
+      expect(await svg.locator('path.edge').count()).toBe(7);
+      if (h.dagWorks) {
+        const status = (task: string) => svg.locator(`g.node[data-task="${task}"]`).getAttribute('data-status');
+        await expect.poll(() => status('ship')).toBe('WAITING');
+        expect(await status('validate')).toBe('SUCCEEDED');
+        expect(await status('gift-wrap')).toBe('SKIPPED');
+        expect(await status('notify')).toBe('PENDING');
+      }
+      if (process.env.UPDATE_SCREENSHOT === '1' || !existsSync(SCREENSHOT)) {
+        mkdirSync(dirname(SCREENSHOT), { recursive: true });
+        await page.locator('.detail').waitFor();
+        await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      }
+    });
+
+    test('the push form resumes a waiting run', async () => {
+      await page.goto(`${h.server.url}/#/runs/${encodeURIComponent(ids.approval!)}`);
+      await page.locator(`.detail[data-run-id="${ids.approval}"]`).waitFor();
+      // The waiting event's "Push…" button fills in the key.
+      await page.locator('li.op[data-status="waiting"] button', { hasText: 'Push' }).click();
+      expect(await page.locator('#push-key').inputValue()).toBe('doc:approved');
+      await page.locator('#push-payload').fill('{"doc":"design-doc"}');
+      await page.locator('#push-form button[type=submit]').click();
+      await expect.poll(() => page.locator('#push-msg').innerText()).toMatch(/^pushed doc:approved/);
+      await h.env.settle();
+      await expect.poll(() => page.locator(`.detail[data-run-id="${ids.approval}"]`).getAttribute('data-status'), { timeout: 5000 }).toBe('SUCCEEDED');
+    });
+
+    test('the start form starts a run and opens it', async () => {
+      await page.locator('#open-start').click();
+      await page.locator('#start-name').selectOption('charge-card');
+      await page.locator('#start-input').fill('{"amount":77}');
+      await page.locator('#start-form button[type=submit]').click();
+      await expect.poll(() => page.url()).not.toContain(encodeURIComponent(ids.approval!));
+      const runId = decodeURIComponent(/#\/runs\/(.+)$/.exec(page.url())![1]!);
+      expect((await h.env.durable.runs.get(runId)).name).toBe('charge-card');
+      await h.env.settle();
+      const detail = page.locator(`.detail[data-run-id="${runId}"]`);
+      await expect.poll(() => detail.getAttribute('data-status'), { timeout: 5000 }).toBe('SUCCEEDED');
+      expect(await detail.innerText()).toContain('"charged": 77');
+    });
+
+    test('the page raised no script errors', () => {
+      expect(pageErrors).toEqual([]);
+    });
+  });
+}

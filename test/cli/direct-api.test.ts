@@ -1,0 +1,51 @@
+/**
+ * The CLI's `--aws` mode calls a `Durable` client directly (DirectApi over `Durable.fromEnv()`): the same
+ * adapter, here over a test-environment client.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { DirectApi } from '../../cli/api/direct-api.ts';
+import { createTestEnvironment, type TestEnvironment } from '../../sdk/testing/index.ts';
+import { defineFixtures } from './fixtures/definitions.ts';
+import { runCli } from './helpers.ts';
+
+let env: TestEnvironment;
+let api: DirectApi;
+beforeAll(async () => {
+  env = await createTestEnvironment();
+  defineFixtures(env.durable);
+  api = new DirectApi(Promise.resolve(env.durable), 'test', 10);
+});
+afterAll(() => env?.close());
+
+test('lists, gets, cancels, pushes and follows runs through the client', async () => {
+  const a = await env.durable.engine.start('await-approval', { doc: 'direct' });
+  const b = await env.durable.engine.start('await-approval', { doc: 'other' });
+  await env.settle();
+  expect((await api.listRuns({ name: 'await-approval', status: 'WAITING' })).map((r) => r.runId).sort()).toEqual([a.runId, b.runId].sort());
+  const details = await api.getRun(a.runId);
+  expect(details).toMatchObject({ runId: a.runId, status: 'WAITING', createdAt: env.now().toISOString() });
+
+  const updates: string[] = [];
+  const followed = api.follow(a.runId, (run) => updates.push(run.status));
+  await api.push('doc:approved', { doc: 'direct' }, {});
+  await env.settle();
+  expect((await followed).status).toBe('SUCCEEDED');
+  expect(updates.at(0)).toBe('WAITING');
+  expect(updates.at(-1)).toBe('SUCCEEDED');
+
+  expect((await api.cancelRun(b.runId)).status).toBe('CANCELLED');
+  await expect(api.getRun('nope')).rejects.toMatchObject({ name: 'RunNotFoundError' });
+});
+
+test('start is refused with a message saying why and what to do instead', async () => {
+  await expect(api.start('charge-card')).rejects.toMatchObject({ name: 'UnsupportedError', message: expect.stringContaining('needs the task') });
+});
+
+test('`durable runs list --aws` goes through Durable.fromEnv(): without its environment it fails, naming it', async () => {
+  // No DURABLE_* or AWS_* variables: nothing here may reach a real AWS account.
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('DURABLE_') && !key.startsWith('AWS_')) env[key] = value;
+  const res = await runCli(['runs', 'list', '--aws'], { env, replaceEnv: true });
+  expect(res.code).toBe(1);
+  expect(res.stderr).toMatch(/^error: \w*Error: .*fromEnv/);
+});
