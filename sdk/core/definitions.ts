@@ -139,7 +139,8 @@ export class WorkflowDefinition<I = unknown> {
   constructor(
     options: WorkflowOptions,
     private readonly starter: RunStarter,
-    private readonly validateTask: (wf: WorkflowDefinition<any>, spec: TaskSpec) => void,
+    /** Builds and validates a task's spec (DAG checks live in core/dag/define.ts). */
+    private readonly prepareTask: (wf: WorkflowDefinition<any>, options: TaskOptionsBase & { fn: unknown } & DagOptions, durable: boolean) => TaskSpec,
   ) {
     this.name = options.name;
     this.onEvents = [...(options.onEvents ?? [])];
@@ -147,16 +148,15 @@ export class WorkflowDefinition<I = unknown> {
 
   /** Adds a task (non-durable context) to the workflow. */
   task<TI = I, TO = unknown>(options: TaskOptions<TI, TO> & DagOptions): TaskDefinition<TI, TO> {
-    return this.add(buildSpec(options, false, this.name), options);
+    return this.add(this.prepareTask(this, options, false));
   }
 
   /** Adds a durable task to the workflow. */
   durableTask<TI = I, TO = unknown>(options: DurableTaskOptions<TI, TO> & DagOptions): TaskDefinition<TI, TO> {
-    return this.add(buildSpec(options, true, this.name), options);
+    return this.add(this.prepareTask(this, options, true));
   }
 
-  private add<TI, TO>(spec: TaskSpec, _options: DagOptions): TaskDefinition<TI, TO> {
-    this.validateTask(this, spec);
+  private add<TI, TO>(spec: TaskSpec): TaskDefinition<TI, TO> {
     const def = new TaskDefinition<TI, TO>(spec, this.starter, this);
     this.tasks.push(def);
     return def;

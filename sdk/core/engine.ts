@@ -39,6 +39,8 @@ export interface WorkflowHooks {
   onTaskRunFinished(engine: Engine, run: RunRecord): Promise<void>;
   /** DAG context for a task run. */
   dagContext(engine: Engine, run: RunRecord): Promise<ReplayServices['dag']>;
+  /** A workflow run became terminal (cancel what of it is still alive). */
+  onWorkflowFinished?(engine: Engine, run: RunRecord): Promise<void>;
 }
 
 export class Engine {
@@ -159,7 +161,8 @@ export class Engine {
     return processRun(runId, await this.executorDeps(allowed));
   }
 
-  private async executorDeps(allowed?: ReadonlySet<string>): Promise<ExecutorDeps> {
+  /** @internal the executor's dependencies (the DAG orchestrator finishes and parks workflow runs with them) */
+  async executorDeps(allowed?: ReadonlySet<string>): Promise<ExecutorDeps> {
     const backend = await this.backend();
     const deps: ExecutorDeps = {
       backend,
@@ -194,6 +197,7 @@ export class Engine {
   private async onFinished(run: RunRecord): Promise<void> {
     this.cancelledHere.delete(run.runId);
     if (run.workflowRunId && this.workflowHooks) await this.workflowHooks.onTaskRunFinished(this, run);
+    else if (this.workflowHooks?.onWorkflowFinished && this.isWorkflow(run.name)) await this.workflowHooks.onWorkflowFinished(this, run);
     this.finished.emit(run.runId);
   }
 

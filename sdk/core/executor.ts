@@ -112,28 +112,43 @@ async function applyOutcome(
       }
       return { type: 'done', result: await finish(run, deps, { status: 'FAILED', error }, ranMs) };
     }
-    case 'suspended': {
-      const now = clock.now();
-      const patch: RunPatch = {
-        set: { status: 'WAITING', updatedAt: now, ...(outcome.wakeAt !== undefined ? { wakeAt: outcome.wakeAt } : {}) },
-        remove: outcome.wakeAt !== undefined ? ['leaseOwner', 'leaseUntil'] : ['leaseOwner', 'leaseUntil', 'wakeAt'],
-        addRunningMs: ranMs,
-      };
-      const updated = await store.updateRun(run.runId, patch, { ...owner, wake: run.wake });
-      if (updated) return { type: 'done', result: 'suspended' };
-      // Either a resolution arrived while we replayed (wake moved), a cancel, or we lost the lease.
-      const current = await store.getRun(run.runId);
-      if (!current || current.leaseOwner !== deps.workerId || current.status !== 'RUNNING') return { type: 'done', result: 'lost-lease' };
-      if (current.cancelRequested) return { type: 'done', result: await finalizeCancelled(current, deps) };
-      const again = await store.updateRun(
-        run.runId,
-        { markSeen: true, addRunningMs: ranMs, set: { leaseUntil: clock.now() + deps.leaseMs } },
-        { leaseOwner: deps.workerId },
-      );
-      if (!again) return { type: 'done', result: 'lost-lease' };
-      return { type: 'again', run: again };
-    }
+    case 'suspended':
+      return suspendRun(run, outcome.wakeAt, ranMs, deps);
   }
+}
+
+/**
+ * Parks a leased run (WAITING, until `wakeAt` if given), conditional on still holding the lease and on no
+ * resolution having arrived since the lease (the wake counter). When one did, the lease is kept and the
+ * caller goes again with the returned run: no wake-up is lost. Also used by the DAG orchestrator.
+ */
+export async function suspendRun(
+  run: RunRecord,
+  wakeAt: number | undefined,
+  ranMs: number,
+  deps: ExecutorDeps,
+): Promise<{ type: 'done'; result: ProcessResult } | { type: 'again'; run: RunRecord }> {
+  const { store, clock } = deps.backend;
+  const owner: RunClause = { leaseOwner: deps.workerId, notCancelRequested: true };
+  const now = clock.now();
+  const patch: RunPatch = {
+    set: { status: 'WAITING', updatedAt: now, ...(wakeAt !== undefined ? { wakeAt } : {}) },
+    remove: wakeAt !== undefined ? ['leaseOwner', 'leaseUntil'] : ['leaseOwner', 'leaseUntil', 'wakeAt'],
+    addRunningMs: ranMs,
+  };
+  const updated = await store.updateRun(run.runId, patch, { ...owner, wake: run.wake });
+  if (updated) return { type: 'done', result: 'suspended' };
+  // Either a resolution arrived while we replayed (wake moved), a cancel, or we lost the lease.
+  const current = await store.getRun(run.runId);
+  if (!current || current.leaseOwner !== deps.workerId || current.status !== 'RUNNING') return { type: 'done', result: 'lost-lease' };
+  if (current.cancelRequested) return { type: 'done', result: await finalizeCancelled(current, deps) };
+  const again = await store.updateRun(
+    run.runId,
+    { markSeen: true, addRunningMs: ranMs, set: { leaseUntil: clock.now() + deps.leaseMs } },
+    { leaseOwner: deps.workerId },
+  );
+  if (!again) return { type: 'done', result: 'lost-lease' };
+  return { type: 'again', run: again };
 }
 
 async function settleConflict(run: RunRecord, deps: ExecutorDeps): Promise<{ type: 'done'; result: ProcessResult }> {
@@ -146,7 +161,7 @@ async function settleConflict(run: RunRecord, deps: ExecutorDeps): Promise<{ typ
  * Records a terminal outcome. A child notifies its parent *before* its own item turns terminal, so a crash
  * in between is repaired by replaying the child (its journal gives the same outcome), never lost.
  */
-async function finish(
+export async function finish(
   run: RunRecord,
   deps: ExecutorDeps,
   outcome: { status: 'SUCCEEDED'; output?: string } | { status: 'FAILED'; error: ReturnType<typeof serializeError> },
