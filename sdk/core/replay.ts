@@ -22,6 +22,7 @@ import {
   serializeError,
 } from './errors.ts';
 import { decodePayload, encodePayload } from './json.ts';
+import { CLOCK_SKEW_GRACE_MS } from './clock-skew.ts';
 
 /** How a replay ended. */
 export type ReplayOutcome =
@@ -393,6 +394,7 @@ class Replayer implements DurableContext {
           if (thrown instanceof NonRetryableError || stepAttempt >= retries) {
             const failed = this.newEntry(position, 'step', name, { status: 'failed', error: serializeError(thrown), stepAttempt });
             const winner = await this.commitStep(failed, recorded ? stepAttempt : undefined);
+            if (winner.status === 'retrying') throw concurrentRetry(name, position);
             return this.answer<Awaited<T>>(winner);
           }
           const delay = backoffDelayMs(backoff, retry);
@@ -403,13 +405,14 @@ class Replayer implements DurableContext {
           const retryAt = this.backend.clock.now() + delay;
           const retrying = this.newEntry(position, 'step', name, { status: 'retrying', stepAttempt: retry, retryAt, error: serializeError(thrown) });
           const winner = await this.commitStep(retrying, recorded ? stepAttempt : undefined);
-          if (winner.status !== 'retrying' || winner.stepAttempt !== retry) return this.answer<Awaited<T>>(winner);
+          if (winner.status === 'retrying' && winner.stepAttempt !== retry) throw concurrentRetry(name, position);
+          if (winner.status !== 'retrying') return this.answer<Awaited<T>>(winner);
           await this.backend.timers.schedule(timerId(this.runId, this.attempt, position, retry), retryAt, { runId: this.runId });
           return this.park(position, retryAt);
         }
         const done = this.newEntry(position, 'step', name, { result: encodePayload(value, `step '${name}' result`), stepAttempt });
         const winner = await this.commitStep(done, recorded ? stepAttempt : undefined);
-        if (winner.status === 'retrying') throw new Fatal(new DurableError(`step '${name}' at position ${position} is being retried by a concurrent replay`));
+        if (winner.status === 'retrying') throw concurrentRetry(name, position);
         if (winner === done) return decodePayload<Awaited<T>>(done.result);
         return this.answer<Awaited<T>>(winner);
       }
@@ -469,6 +472,7 @@ class Replayer implements DurableContext {
       }
       let waiters = this.waiters.get(position);
       const satisfied = new Map<number, { at: number; data: unknown }>();
+      const registered = !waiters;
       if (waiters) {
         this.expect(position, { kind: waiters[0]!.opKind, name: waiters[0]!.opName }, kind, name);
         node = JSON.parse(waiters[0]!.conditions) as ConditionNode;
@@ -483,6 +487,10 @@ class Replayer implements DurableContext {
       const order = new Map([...satisfied].map(([i, s]) => [i, s.at]));
       const deciding = evaluate(node, order);
       if (!deciding) {
+        if (registered) {
+          const marked = waiters.filter((w) => w.type === 'event' && w.satisfiedAt !== undefined);
+          if (marked.length) await this.backend.store.putWaiters(marked);
+        }
         const dues = waiters.filter((w) => w.type === 'sleep' && !satisfied.has(w.index)).map((w) => w.dueAt!);
         return this.park(position, dues.length ? Math.min(...dues) : undefined);
       }
@@ -518,11 +526,21 @@ class Replayer implements DurableContext {
     for (const w of waiters) {
       if (w.type !== 'event') continue;
       const filter = compileExpression(w.expression ?? '', 'input');
-      for (const event of await this.backend.store.findEvents(w.eventKey!, since - lookbackMs)) {
+      for (const event of await this.backend.store.findEvents(w.eventKey!, since - lookbackMs - CLOCK_SKEW_GRACE_MS)) {
         if (w.scope !== undefined && event.scope !== w.scope) continue;
         const payload = decodePayload(event.payload);
-        if (filter.matches(payload)) {
+        let matched = false;
+        try {
+          matched = filter.matches(payload);
+        } catch {
+          // A payload the filter cannot evaluate (a missing key, a wrong type) does not match, as in the router:
+          // someone else's event must not fail this run.
+        }
+        if (matched) {
           satisfied.set(w.index, { at: event.time, data: payload });
+          // Kept on the waiter too, so an And that stays pending remembers it on the next replay.
+          w.satisfiedAt = event.time;
+          w.data = event.payload;
           break;
         }
       }
@@ -618,6 +636,14 @@ class Replayer implements DurableContext {
       throw new InvalidDefinitionError(`ctx.${method} needs a durable task: define '${this.spec.name}' with durableTask instead of task`);
     }
   }
+}
+
+/**
+ * A concurrent replay moved this step's retry state on: this replay is stale. It must neither answer user code
+ * with a retry state (it has no result) nor fail the run; it aborts, and the run's current owner carries on.
+ */
+function concurrentRetry(name: string, position: number): Fatal {
+  return new Fatal(new DurableError(`step '${name}' at position ${position} is being retried by a concurrent replay`), false, true);
 }
 
 function childName(task: TaskDefinition<any, any> | WorkflowDefinition<any>): string {

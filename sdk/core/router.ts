@@ -9,12 +9,8 @@ import { compileExpression } from './cel.ts';
 import { evaluate, type ConditionNode } from './conditions.ts';
 import { wakeRun } from './executor.ts';
 import { decodePayload, encodePayload } from './json.ts';
+import { CLOCK_SKEW_GRACE_MS } from './clock-skew.ts';
 
-/**
- * Events carry the pusher's clock, and EventBridge's own `time` has second precision: an event stamped up to
- * this much before a wait began still matches it.
- */
-export const CLOCK_SKEW_GRACE_MS = 1_000;
 
 /** How long pushed events are kept for lookback. */
 export const EVENT_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -81,9 +77,17 @@ export async function resolveWaiter(waiter: Waiter, payload: string, at: number,
       createdAt: backend.clock.now(),
     };
     const { won } = await backend.store.putEntry(waiter.runId, entry);
-    if (!won) return false;
+    if (!won) {
+      // Already resolved: by a delivery of this event whose router died before waking the run (the retry must
+      // wake it, or the wake-up is lost: the sweeper cannot see it), or by another leaf. Waking again is harmless.
+      await wakeRun(waiter.runId, { backend });
+      return false;
+    }
   } else {
-    if (waiter.satisfiedAt !== undefined) return false;
+    if (waiter.satisfiedAt !== undefined) {
+      await wakeRun(waiter.runId, { backend });
+      return false;
+    }
     await backend.store.putWaiters([{ ...waiter, satisfiedAt: at, data: payload }]);
   }
   await wakeRun(waiter.runId, { backend });

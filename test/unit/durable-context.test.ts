@@ -432,3 +432,25 @@ describe('ctx.now, runId, attempt, log', () => {
     await expect(plain.run({})).rejects.toThrow(/durableTask/);
   });
 });
+
+describe('lookback inside an And', () => {
+  test('an event found by lookback is remembered while the rest of the And is pending', async () => {
+    await env.durable.events.push('first', { n: 1 });
+    await env.advanceTime('1m');
+    const task = env.durable.durableTask({
+      name: 'and-lookback',
+      fn: async (_: {}, ctx) => {
+        const seen = await ctx.waitFor(And({ eventKey: 'first' }, { eventKey: 'second' }));
+        return seen;
+      },
+    });
+    // ctx.waitFor has no lookback option; the clock-skew grace makes an event pushed 1 s before the wait count.
+    await env.durable.events.push('first', { n: 2 });
+    await env.advanceTime('500ms');
+    const ref = await task.runNoWait({});
+    await env.settle();
+    await env.advanceTime('10s'); // a replay in between (nothing due) must not forget it
+    await env.durable.events.push('second', { n: 3 });
+    expect(await ref.result()).toEqual({ first: { n: 2 }, second: { n: 3 } });
+  });
+});
