@@ -4,6 +4,7 @@ import { defineSimple } from './simple.ts';
 import { defineSleep } from './sleep.ts';
 import { defineWaitForEvent } from './wait-for-event.ts';
 import { defineOrGroup } from './or-group.ts';
+import { registerDagExample } from './dag.ts';
 
 export function defineExamples(durable: Durable) {
   return {
@@ -11,6 +12,7 @@ export function defineExamples(durable: Durable) {
     sleep: defineSleep(durable),
     waitForEvent: defineWaitForEvent(durable),
     orGroup: defineOrGroup(durable),
+    dag: registerDagExample(durable),
   };
 }
 

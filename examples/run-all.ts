@@ -8,6 +8,7 @@ import { demoSimple } from './simple.ts';
 import { demoSleep } from './sleep.ts';
 import { demoWaitForEvent } from './wait-for-event.ts';
 import { demoOrGroup } from './or-group.ts';
+import { runDagExample } from './dag.ts';
 
 const started = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(2)}s] ${line}`);
@@ -19,6 +20,7 @@ const demos: [string, () => Promise<unknown>][] = [
   ['sleep', () => demoSleep(examples.sleep, log)],
   ['wait for event (CEL)', () => demoWaitForEvent(examples.waitForEvent, durable, log)],
   ['Or(sleep, event)', () => demoOrGroup(examples.orGroup, durable, log)],
+  ['DAG with waitFor / skipIf', () => runDagExample(durable, log)],
 ];
 
 log('starting the embedded engine (dynalite + fauxqs on loopback)');
