@@ -66,12 +66,14 @@ export function engineContract(name: string, make: HarnessFactory) {
 
     test('a resolution during a replay is not lost (wake counter)', async () => {
       const gate = deferred();
+      const reached = deferred();
       let hold = false;
       h = await make((inner) =>
         delegatingStore(inner, {
           updateRun: async (runId, patch, condition) => {
             if (hold && patch.set?.status === 'WAITING') {
               hold = false;
+              reached.resolve();
               await gate.promise;
             }
             return inner.updateRun(runId, patch, condition);
@@ -84,7 +86,7 @@ export function engineContract(name: string, make: HarnessFactory) {
       hold = true;
       const pushA = h.durable.events.push('a', 'A');
       await pushA;
-      await new Promise((r) => setTimeout(r, 150));
+      await reached.promise; // the replay is parking right now
       await h.durable.events.push('b', 'B');
       gate.resolve();
       expect(await ref.result()).toEqual(['A', 'B']);

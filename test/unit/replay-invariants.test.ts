@@ -106,12 +106,14 @@ describe('exactly one recorded outcome per journal position', () => {
 describe('no lost wake-up', () => {
   test('a resolution landing while the run replays makes it replay again instead of parking', async () => {
     const gate = deferred();
+    const reached = deferred();
     let hold = false;
     const c = clientWithStore((inner) =>
       delegatingStore(inner, {
         updateRun: async (runId, patch, condition) => {
           if (hold && patch.set?.status === 'WAITING') {
             hold = false;
+            reached.resolve();
             await gate.promise; // the replay is about to park: deliver the second event right now
           }
           return inner.updateRun(runId, patch, condition);
@@ -126,7 +128,7 @@ describe('no lost wake-up', () => {
     await c.settle();
     hold = true;
     await c.durable.events.push('a', 'A'); // wakes the run; its replay parks on 'b'... and is held
-    await new Promise((r) => setTimeout(r, 5));
+    await reached.promise;
     await c.durable.events.push('b', 'B'); // resolves 'b' while the replay is in flight
     gate.resolve();
     expect(await ref.result()).toEqual(['A', 'B']);
@@ -135,11 +137,13 @@ describe('no lost wake-up', () => {
 
   test('an event pushed while the wait registers is caught by the post-registration check', async () => {
     const gate = deferred();
+    const registered = deferred();
     let pushed = false;
     const c = clientWithStore((inner) =>
       delegatingStore(inner, {
         putWaiters: async (waiters) => {
           await inner.putWaiters(waiters);
+          registered.resolve();
           if (!pushed) await gate.promise;
         },
         findWaiters: async (key) => {
@@ -150,7 +154,7 @@ describe('no lost wake-up', () => {
     );
     const task = c.durable.durableTask({ name: 'reg-race', fn: async (_: {}, ctx) => ctx.waitForEvent('k') });
     const ref = await task.runNoWait({});
-    await new Promise((r) => setTimeout(r, 5));
+    await registered.promise;
     pushed = true;
     await c.durable.events.push('k', 'caught');
     gate.resolve();
@@ -288,18 +292,20 @@ describe('cancellation', () => {
   test('a running run stops at its next durable call and stays CANCELLED', async () => {
     env = await createTestEnvironment();
     const gate = deferred();
+    const atGate = deferred();
     const reached: string[] = [];
     const task = env.durable.durableTask({
       name: 'running',
       fn: async (_: {}, ctx) => {
         await ctx.step('one', () => reached.push('one'));
+        atGate.resolve();
         await gate.promise;
         await ctx.step('two', () => reached.push('two'));
         return 'finished';
       },
     });
     const ref = await task.runNoWait({});
-    await new Promise((r) => setTimeout(r, 5));
+    await atGate.promise;
     await env.durable.runs.cancel(ref.runId);
     gate.resolve();
     await expect(ref.result()).rejects.toBeInstanceOf(RunCancelledError);
