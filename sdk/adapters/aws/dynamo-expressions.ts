@@ -44,6 +44,21 @@ export class ExpressionBuilder {
   }
 }
 
+/** A condition tree, rendered with parentheses only where precedence needs them (DynamoDB rejects redundant ones). */
+export type Cond = string | { and: Cond[] } | { or: Cond[] };
+
+/** Renders `cond`; NOT > AND > OR, so only an Or inside an And is parenthesised. */
+export function renderCondition(cond: Cond, inside: 'top' | 'and' | 'or' = 'top'): string {
+  if (typeof cond === 'string') return cond;
+  if ('and' in cond) {
+    if (cond.and.length === 1) return renderCondition(cond.and[0]!, inside);
+    return cond.and.map((c) => renderCondition(c, 'and')).join(' AND ');
+  }
+  if (cond.or.length === 1) return renderCondition(cond.or[0]!, inside);
+  const joined = cond.or.map((c) => renderCondition(c, 'or')).join(' OR ');
+  return inside === 'and' ? `(${joined})` : joined;
+}
+
 /** An expression that never holds on an existing item (the run item always has `pk`). */
 const never = (b: ExpressionBuilder) => `attribute_not_exists(${b.name(PARTITION_KEY)})`;
 const always = (b: ExpressionBuilder) => `attribute_exists(${b.name(PARTITION_KEY)})`;
@@ -54,15 +69,16 @@ const always = (b: ExpressionBuilder) => `attribute_exists(${b.name(PARTITION_KE
  */
 export function runConditionExpression(b: ExpressionBuilder, condition: RunCondition | undefined, now: number): string {
   const ttl = b.name(TTL_ATTRIBUTE);
-  const base = `${always(b)} AND (attribute_not_exists(${ttl}) OR ${ttl} > ${b.value(now / 1000)})`;
-  if (condition === undefined) return base;
-  const clauses: readonly RunClause[] = Array.isArray(condition) ? condition : [condition as RunClause];
-  if (clauses.length === 0) return `${base} AND ${never(b)}`;
-  return `${base} AND (${clauses.map((c) => `(${clauseExpression(b, c)})`).join(' OR ')})`;
+  const parts: Cond[] = [always(b), { or: [`attribute_not_exists(${ttl})`, `${ttl} > ${b.value(now / 1000)}`] }];
+  if (condition !== undefined) {
+    const clauses: readonly RunClause[] = Array.isArray(condition) ? condition : [condition as RunClause];
+    parts.push(clauses.length === 0 ? never(b) : { or: clauses.map((c) => clauseCondition(b, c)) });
+  }
+  return renderCondition({ and: parts });
 }
 
-function clauseExpression(b: ExpressionBuilder, c: RunClause): string {
-  const parts: string[] = [];
+function clauseCondition(b: ExpressionBuilder, c: RunClause): Cond {
+  const parts: Cond[] = [];
   if (c.status) {
     if (c.status.length === 0) return never(b);
     parts.push(`${b.name('status')} IN (${c.status.map((s) => b.value(s)).join(', ')})`);
@@ -70,7 +86,7 @@ function clauseExpression(b: ExpressionBuilder, c: RunClause): string {
   if (c.leaseOwner !== undefined) parts.push(`${b.name('leaseOwner')} = ${b.value(c.leaseOwner)}`);
   if (c.leaseExpiredBefore !== undefined) {
     const lease = b.name('leaseUntil');
-    parts.push(`(attribute_not_exists(${lease}) OR ${lease} < ${b.value(c.leaseExpiredBefore)})`);
+    parts.push({ or: [`attribute_not_exists(${lease})`, `${lease} < ${b.value(c.leaseExpiredBefore)}`] });
   }
   if (c.wake !== undefined) parts.push(`${b.name('wake')} = ${b.value(c.wake)}`);
   if (c.wakePending) parts.push(`${b.name('wake')} <> ${b.name('seen')}`);
@@ -78,9 +94,9 @@ function clauseExpression(b: ExpressionBuilder, c: RunClause): string {
   if (c.attempt !== undefined) parts.push(`${b.name('attempt')} = ${b.value(c.attempt)}`);
   if (c.notCancelRequested) {
     const cancel = b.name('cancelRequested');
-    parts.push(`(attribute_not_exists(${cancel}) OR ${cancel} <> ${b.value(true)})`);
+    parts.push({ or: [`attribute_not_exists(${cancel})`, `${cancel} <> ${b.value(true)}`] });
   }
-  return parts.length ? parts.join(' AND ') : always(b);
+  return parts.length ? { and: parts } : always(b);
 }
 
 /**
@@ -105,9 +121,8 @@ export function runUpdateExpression(b: ExpressionBuilder, patch: RunPatch, sweep
     }
     sets.push(`${b.name(field)} = ${b.value(toStorable(field, value))}`);
   }
-  const wake = b.name('wake');
-  if (patch.incrementWake) sets.push(`${wake} = ${wake} + ${b.value(1)}`);
-  if (patch.markSeen) sets.push(`${b.name('seen')} = ${patch.incrementWake ? `${wake} + ${b.value(1)}` : wake}`);
+  if (patch.incrementWake) sets.push(`${b.name('wake')} = ${b.name('wake')} + ${b.value(1)}`);
+  if (patch.markSeen) sets.push(`${b.name('seen')} = ${patch.incrementWake ? `${b.name('wake')} + ${b.value(1)}` : b.name('wake')}`);
   if (add && !(patch.set && patch.set.runningMs !== undefined) && !removes.has('runningMs')) {
     const running = b.name('runningMs');
     sets.push(`${running} = if_not_exists(${running}, ${b.value(0)}) + ${b.value(add)}`);

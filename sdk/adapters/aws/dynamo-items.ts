@@ -15,31 +15,17 @@ import {
   runPk,
   sweepPk,
   taskSk,
-  waiterIndexPk,
-  waiterIndexSk,
+  waiterKeyPk,
+  waiterKeySk,
   waiterShard,
   waiterSk,
 } from './dynamo-keys.ts';
 import { sweepKey } from './dynamo-sweep.ts';
-import {
-  PARTITION_KEY,
-  SORT_KEY,
-  SWEEP_INDEX_PARTITION_KEY,
-  SWEEP_INDEX_SORT_KEY,
-  WAITER_INDEX_PARTITION_KEY,
-  WAITER_INDEX_SORT_KEY,
-} from './table-schema.ts';
+import { PARTITION_KEY, SORT_KEY, SWEEP_INDEX_PARTITION_KEY, SWEEP_INDEX_SORT_KEY } from './table-schema.ts';
 
 export type Item = Record<string, AttributeValue>;
 
-const INTERNAL = new Set([
-  PARTITION_KEY,
-  SORT_KEY,
-  WAITER_INDEX_PARTITION_KEY,
-  WAITER_INDEX_SORT_KEY,
-  SWEEP_INDEX_PARTITION_KEY,
-  SWEEP_INDEX_SORT_KEY,
-]);
+const INTERNAL = new Set([PARTITION_KEY, SORT_KEY, SWEEP_INDEX_PARTITION_KEY, SWEEP_INDEX_SORT_KEY]);
 
 /**
  * Nested objects go through JSON first: what the rest of the system would do to them anyway (dates become
@@ -85,14 +71,19 @@ export function entryItem(runId: string, entry: JournalEntry): Item {
   return toItem(entry, { [PARTITION_KEY]: runPk(runId), [SORT_KEY]: entrySk(entry.attempt, entry.position) });
 }
 
-/** A waiter item; only event waiters are indexed by key (the router finds nothing else there). */
+/** A waiter item, under its run (what `loadRun` reads). */
 export function waiterItem(waiter: Waiter): Item {
-  const keys: Record<string, string | number> = { [PARTITION_KEY]: runPk(waiter.runId), [SORT_KEY]: waiterSk(waiter) };
-  if (waiter.type === 'event' && waiter.eventKey !== undefined) {
-    keys[WAITER_INDEX_PARTITION_KEY] = waiterIndexPk(waiter.eventKey, waiterShard(waiter.runId));
-    keys[WAITER_INDEX_SORT_KEY] = waiterIndexSk(waiter);
-  }
-  return toItem(waiter, keys);
+  return toItem(waiter, { [PARTITION_KEY]: runPk(waiter.runId), [SORT_KEY]: waiterSk(waiter) });
+}
+
+/**
+ * The index item of an event waiter: a second, full copy under `WAITKEY#<eventKey>#<shard>` (what
+ * `findWaiters` reads, strongly consistently and without a second read). `undefined` for other waiters:
+ * the router looks for nothing else.
+ */
+export function waiterKeyItem(waiter: Waiter): Item | undefined {
+  if (waiter.type !== 'event' || waiter.eventKey === undefined) return undefined;
+  return toItem(waiter, { [PARTITION_KEY]: waiterKeyPk(waiter.eventKey, waiterShard(waiter.runId)), [SORT_KEY]: waiterKeySk(waiter) });
 }
 
 export function taskItem(state: TaskState): Item {

@@ -2,6 +2,7 @@
  * Key strings of the single-table layout. Numbers in sort keys are zero-padded so that string order is
  * numeric order (a Query on `RUN#<id>` returns the journal sorted by attempt, then position).
  */
+import { RUN_KEY_PREFIX } from '../../../infra/constants.ts';
 import type { Waiter } from '../../ports.ts';
 import { SWEEP_SHARDS, WAITER_SHARDS } from './table-schema.ts';
 
@@ -11,6 +12,8 @@ export const RUN_SK = 'RUN';
 export const ENTRY_PREFIX = 'OP#';
 export const WAITER_PREFIX = 'WAIT#';
 export const TASK_PREFIX = 'TASK#';
+/** A run output too large to sit next to the input on the run item (see dynamo-output.ts). */
+export const OUTPUT_PREFIX = 'OUTPUT#';
 
 /** Zero-pads a non-negative integer to `width` digits. */
 export function pad(value: number, width: number): string {
@@ -19,7 +22,7 @@ export function pad(value: number, width: number): string {
 
 /** Partition key of a run and everything it owns (journal, waiters, DAG task states). */
 export function runPk(runId: string): string {
-  return `RUN#${runId}`;
+  return `${RUN_KEY_PREFIX}${runId}`;
 }
 
 export function entrySk(attempt: number, position: number): string {
@@ -28,6 +31,10 @@ export function entrySk(attempt: number, position: number): string {
 
 export function waiterSk(ref: Pick<Waiter, 'attempt' | 'position' | 'index'>): string {
   return `${WAITER_PREFIX}${pad(ref.attempt, 4)}#${pad(ref.position, 8)}#${pad(ref.index, 4)}`;
+}
+
+export function outputSk(ref: string): string {
+  return `${OUTPUT_PREFIX}${ref}`;
 }
 
 export function taskSk(task: string): string {
@@ -43,21 +50,35 @@ export function eventSk(time: number, eventId: string): string {
   return `${pad(time, 15)}#${eventId}`;
 }
 
-/** Waiter index partition: the key's waiters are spread over `WAITER_SHARDS` partitions by run. */
-export function waiterIndexPk(eventKey: string, shard: number): string {
-  return `EVT#${eventKey}#${shard}`;
+/** Partition-key prefix of the items that index event waiters by key (one per event waiter, see `waiterKeyPk`). */
+export const WAITER_KEY_PREFIX = 'WAITKEY#';
+
+/**
+ * Partition of the index items of `eventKey`'s waiters in shard `shard` (the key's waiters are spread over
+ * `WAITER_SHARDS` partitions by run). A base-table partition, not a GSI: the router reads it strongly
+ * consistently. The shard is the last `#`-separated part, so a key containing `#` cannot collide with another.
+ */
+export function waiterKeyPk(eventKey: string, shard: number): string {
+  return `${WAITER_KEY_PREFIX}${eventKey}#${shard}`;
 }
 
-export function waiterIndexSk(w: Pick<Waiter, 'createdAt' | 'runId' | 'attempt' | 'position' | 'index'>): string {
-  return `${pad(w.createdAt, 15)}#${w.runId}#${pad(w.attempt, 4)}#${pad(w.position, 8)}#${pad(w.index, 4)}`;
+/** Sort key of an event waiter's index item: unique per waiter (`<runId>#<attempt>#<position>#<index>`). */
+export function waiterKeySk(w: Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'>): string {
+  return `${w.runId}#${pad(w.attempt, 4)}#${pad(w.position, 8)}#${pad(w.index, 4)}`;
 }
 
 export function waiterShard(runId: string): number {
   return stableHash(runId) % WAITER_SHARDS;
 }
 
+/** Sweep index partition of shard `shard` (0 .. SWEEP_SHARDS - 1). */
+export function sweepShardPk(shard: number): string {
+  return `SWEEP#${shard}`;
+}
+
+/** Sweep index partition of a run. */
 export function sweepPk(runId: string): string {
-  return `SWEEP#${stableHash(runId) % SWEEP_SHARDS}`;
+  return sweepShardPk(stableHash(runId) % SWEEP_SHARDS);
 }
 
 /** FNV-1a (32 bit): stable across processes and versions, unlike anything keyed on object identity. */

@@ -1,15 +1,27 @@
 /**
- * The sweep index (`gsi2`): every non-terminal run carries `gsi2pk = SWEEP#<shard>` and `gsi2sk` = the
- * earliest time (epoch ms) it may need a nudge, so `sweepCandidates(now)` reads `gsi2sk <= now` and
- * nothing else. Terminal runs carry neither attribute and drop out of the index.
+ * The sweep index (`gsi2`): every non-terminal run carries `gsi2pk = SWEEP#<shard>` and `gsi2sk` = a time
+ * (epoch ms) from which the sweeper must look at it, so `sweepCandidates(now)` reads `gsi2sk <= now` and
+ * post-filters with the exact predicate (`isSweepCandidate`). Terminal runs carry neither attribute and drop
+ * out of the index. The index projects only `SWEEP_PROJECTED_ATTRIBUTES` (table-schema.ts).
  *
- * Why the sort key must be kept exact from a single `UpdateItem`: a patch does not say what the item holds,
- * yet most patches determine the key anyway (a lease sets status and `leaseUntil`; a suspend sets status and
- * `wakeAt`; a finish sets a terminal status). `planSweepUpdate` derives it from the patch (and from the
- * condition, which pins the status when every clause names the same one), using `if_not_exists(attr, ...)`
- * to copy an attribute the patch leaves alone. When the patch leaves it ambiguous, it guesses; the store
- * then checks the returned item against `sweepKey` and, only on a mismatch, repairs the key with a second,
- * conditional request (see `DynamoRunStore.updateRun`). The engine's own patches never need the repair.
+ * What the key must be: never later than the moment the run becomes a candidate (or a run whose worker died
+ * would be stranded); as late as possible otherwise (each sweep reads every indexed run with a key <= now).
+ * - QUEUED: 0.
+ * - WAITING: 0 with a pending wake (`wake <> seen`), else `wakeAt`, else NEVER (events only).
+ * - RUNNING: any time <= its lease's end. A lease is taken only from a key already <= now (QUEUED: 0; WAITING
+ *   pending: 0, or due: `wakeAt <= now`; RUNNING with an expired lease: <= that lease's end, < now), and lease
+ *   renewals only push the end later, so **a lease leaves the key as it is**: the sweeper sees the RUNNING run,
+ *   and skips it until its lease expires. That saves moving the key (an index delete + put) on every lease
+ *   and every heartbeat; the only cost is that each sweep also reads the running runs.
+ *
+ * Why the key is kept right from a single `UpdateItem`: a patch does not say what the item holds, yet most
+ * patches determine the key anyway (a suspend sets status and `wakeAt`; a finish sets a terminal status; a
+ * wake makes a resolution pending). `planSweepUpdate` derives it from the patch (and from the condition,
+ * which pins the status when every clause names the same one), using `if_not_exists(attr, ...)` to copy an
+ * attribute the patch leaves alone. When the patch leaves it ambiguous, it guesses; the store then checks the
+ * returned item against `sweepKey` and, only on a mismatch, repairs the key with a second, conditional
+ * request (see `DynamoRunStore.updateRun`). The engine's own patches never need the repair except two rare
+ * ones: a retry whose backoff was decided while a resolution arrived, and `recover()` breaking a lease.
  */
 import type { RunCondition, RunPatch, RunRecord, RunStatus } from '../../ports.ts';
 import { TERMINAL_STATUSES } from '../../ports.ts';
@@ -17,7 +29,10 @@ import { TERMINAL_STATUSES } from '../../ports.ts';
 /** Sort key of a run that is indexed but never due by time (WAITING on events only). */
 export const NEVER = 8_640_000_000_000_000;
 
-/** Where the sweep index should hold `run`: a sort key, or `undefined` when it must not be indexed. */
+/**
+ * Where the sweep index should hold `run`: a sort key, or `undefined` when it must not be indexed. For a
+ * RUNNING run any key up to this one is right too (see the file comment).
+ */
 export function sweepKey(run: RunRecord): number | undefined {
   switch (run.status) {
     case 'QUEUED':
@@ -41,7 +56,7 @@ export function isSweepCandidate(run: RunRecord, now: number): boolean {
 }
 
 /** A sort-key value computed by DynamoDB: a literal, or an attribute of the item with a fallback. */
-export type SweepOperand = { value: number } | { attribute: 'leaseUntil' | 'wakeAt'; fallback: number };
+export type SweepOperand = { value: number } | { attribute: 'wakeAt'; fallback: number };
 
 /** How one `updateRun` moves the run in the sweep index. */
 export type SweepPlan =
@@ -54,17 +69,16 @@ export type SweepPlan =
 export function planSweepUpdate(patch: RunPatch, condition: RunCondition | undefined): SweepPlan {
   const set = patch.set ?? {};
   const removed = removedFields(patch);
-  const touches = (field: 'leaseUntil' | 'wakeAt' | 'seen') => removed.has(field) || set[field] !== undefined;
+  const touches = (field: 'wakeAt' | 'seen') => removed.has(field) || set[field] !== undefined;
   const setStatus = removed.has('status') ? undefined : set.status;
-  const relevant =
-    setStatus !== undefined || touches('leaseUntil') || touches('wakeAt') || touches('seen') || patch.incrementWake === true || patch.markSeen === true;
+  // The lease (`leaseUntil`, `leaseOwner`) never moves the key: see the file comment.
+  const relevant = setStatus !== undefined || touches('wakeAt') || touches('seen') || patch.incrementWake === true || patch.markSeen === true;
   if (!relevant) return { type: 'keep' };
 
   const status = setStatus ?? statusPinnedBy(condition);
   if (status !== undefined && TERMINAL_STATUSES.includes(status)) return { type: 'remove' };
   const withPartition = setStatus !== undefined;
 
-  const lease = operandFor(set.leaseUntil, removed.has('leaseUntil'), 'leaseUntil', 0);
   const wakeAt = operandFor(set.wakeAt, removed.has('wakeAt'), 'wakeAt', NEVER);
   // After the patch, is a resolution pending (wake <> seen)? markSeen settles it; incrementWake alone makes it so.
   const pending = patch.markSeen ? false : patch.incrementWake && !touches('seen') ? true : undefined;
@@ -73,13 +87,14 @@ export function planSweepUpdate(patch: RunPatch, condition: RunCondition | undef
     case 'QUEUED':
       return { type: 'set', key: { value: 0 }, withPartition };
     case 'RUNNING':
-      return { type: 'set', key: lease, withPartition };
+      // A lease, a heartbeat, a lease break: the key is already early enough (file comment).
+      return { type: 'keep' };
     case 'WAITING':
       // Unknown pendency: guess "not pending" (a suspend is conditional on `wake`); verified afterwards.
       return { type: 'set', key: pending ? { value: 0 } : wakeAt, withPartition };
     default:
+      // Status unknown (a wake, a re-lease after a failed suspend, a patch without a condition).
       if (pending) return { type: 'set', key: { value: 0 }, withPartition };
-      if (touches('leaseUntil')) return { type: 'set', key: lease, withPartition };
       if (touches('wakeAt')) return { type: 'set', key: wakeAt, withPartition };
       return { type: 'keep' };
   }
@@ -92,7 +107,7 @@ export function removedFields(patch: RunPatch): Set<string> {
   return removed;
 }
 
-function operandFor(value: number | undefined, removed: boolean, attribute: 'leaseUntil' | 'wakeAt', fallback: number): SweepOperand {
+function operandFor(value: number | undefined, removed: boolean, attribute: 'wakeAt', fallback: number): SweepOperand {
   if (removed) return { value: fallback };
   if (value !== undefined) return { value };
   return { attribute, fallback };

@@ -1,28 +1,49 @@
 /**
- * The DynamoDB table's key schema: attribute names, index names and projections. The CDK construct
+ * The DynamoDB table's key schema: attribute names, the sweep index and its projection. The CDK construct
  * (infra/) mirrors `TABLE_SCHEMA`; `createTableInput` (table-setup.ts) builds the same table for local use.
  * See ARCHITECTURE.md ("Single-table layout") for what each item holds.
  */
-import { SWEEP_INDEX, WAITER_INDEX, WAITER_SHARDS } from '../../../infra/constants.ts';
+import { SWEEP_INDEX } from '../../../infra/constants.ts';
 
 /** Partition key of every item (string). */
 export const PARTITION_KEY = 'pk';
 /** Sort key of every item (string). */
 export const SORT_KEY = 'sk';
-/** Partition key of the waiter index: `EVT#<eventKey>#<shard>` (string), set on event waiters only. */
-export const WAITER_INDEX_PARTITION_KEY = 'gsi1pk';
-/** Sort key of the waiter index: `<createdAt>#<runId>#<attempt>#<position>#<index>` (string). */
-export const WAITER_INDEX_SORT_KEY = 'gsi1sk';
 /** Partition key of the sweep index: `SWEEP#<shard>` (string), set on non-terminal runs only. */
 export const SWEEP_INDEX_PARTITION_KEY = 'gsi2pk';
-/** Sort key of the sweep index: epoch ms at which the sweeper should look at the run (number). */
+/** Sort key of the sweep index: epoch ms from which the sweeper should look at the run (number). */
 export const SWEEP_INDEX_SORT_KEY = 'gsi2sk';
 /** The DynamoDB TTL attribute (epoch seconds). Reads also filter on it, since TTL deletes late. */
 export const TTL_ATTRIBUTE = 'ttl';
 /** Number of shards of the sweep index (spreads run writes over partitions). */
 export const SWEEP_SHARDS = 4;
+/**
+ * Number of partitions the event waiters of one key are spread over (`WAITKEY#<eventKey>#<shard>` base-table
+ * items, shard = hash of the run id), so one hot key cannot throttle. The router reads every shard.
+ */
+export const WAITER_SHARDS = 4;
 
-export { SWEEP_INDEX, WAITER_INDEX, WAITER_SHARDS };
+/**
+ * Run attributes the sweep index carries besides the keys: what `sweepCandidates` callers read (the
+ * sweep predicate, the sweeper's age filter, `recover`). Every change of one of them on a non-terminal
+ * run costs one (small) index write; everything else on the run item (input, output, error, metadata, lease
+ * owner, running time) is written to the table only.
+ */
+export const SWEEP_PROJECTED_ATTRIBUTES = [
+  'runId',
+  'name',
+  'status',
+  'createdAt',
+  'updatedAt',
+  'attempt',
+  'wake',
+  'seen',
+  'leaseUntil',
+  'wakeAt',
+  TTL_ATTRIBUTE,
+] as const;
+
+export { SWEEP_INDEX };
 
 /** A key attribute and its DynamoDB scalar type. */
 export interface KeyAttribute {
@@ -30,24 +51,27 @@ export interface KeyAttribute {
   type: 'S' | 'N';
 }
 
+/** Which attributes an index copies: every one, or the keys plus `nonKeyAttributes`. */
+export type IndexProjection = { type: 'ALL' } | { type: 'INCLUDE'; nonKeyAttributes: readonly string[] };
+
 /** A global secondary index of the table. */
 export interface IndexSchema {
   indexName: string;
   partitionKey: KeyAttribute;
   sortKey: KeyAttribute;
-  /** Both indexes project every attribute: the router and the sweeper need whole items. */
-  projection: 'ALL';
+  projection: IndexProjection;
 }
 
 /**
- * The whole table description, for the CDK construct to mirror (billing mode PAY_PER_REQUEST).
+ * The whole table description, for the CDK construct to mirror (billing mode PAY_PER_REQUEST). One index:
+ * the sweep index. Event waiters are found through base-table items instead (`WAITKEY#...`, see
+ * dynamo-keys.ts), because the router needs a strongly consistent read and a GSI cannot give one.
  *
  * @example
- * new dynamodb.TableV2(this, 'Table', {
+ * new dynamodb.Table(this, 'Table', {
  *   partitionKey: { name: TABLE_SCHEMA.partitionKey.name, type: dynamodb.AttributeType.STRING },
  *   sortKey: { name: TABLE_SCHEMA.sortKey.name, type: dynamodb.AttributeType.STRING },
  *   timeToLiveAttribute: TABLE_SCHEMA.timeToLiveAttribute,
- *   globalSecondaryIndexes: TABLE_SCHEMA.globalSecondaryIndexes.map(...),
  * });
  */
 export const TABLE_SCHEMA = {
@@ -56,16 +80,10 @@ export const TABLE_SCHEMA = {
   timeToLiveAttribute: TTL_ATTRIBUTE,
   globalSecondaryIndexes: [
     {
-      indexName: WAITER_INDEX,
-      partitionKey: { name: WAITER_INDEX_PARTITION_KEY, type: 'S' },
-      sortKey: { name: WAITER_INDEX_SORT_KEY, type: 'S' },
-      projection: 'ALL',
-    },
-    {
       indexName: SWEEP_INDEX,
       partitionKey: { name: SWEEP_INDEX_PARTITION_KEY, type: 'S' },
       sortKey: { name: SWEEP_INDEX_SORT_KEY, type: 'N' },
-      projection: 'ALL',
+      projection: { type: 'INCLUDE', nonKeyAttributes: SWEEP_PROJECTED_ATTRIBUTES },
     },
   ],
 } as const satisfies {

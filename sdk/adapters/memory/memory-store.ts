@@ -54,14 +54,16 @@ export class MemoryRunStore implements RunStore {
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
     this.count('getRun');
-    const slot = this.runs.get(runId);
+    const slot = this.live(runId);
     return slot ? copyRun(slot.run) : undefined;
   }
 
   async listRuns(query: ListRunsQuery): Promise<RunRecord[]> {
     this.count('listRuns');
     const out: RunRecord[] = [];
+    const now = this.now();
     for (const { run } of this.runs.values()) {
+      if (expired(run.ttl, now)) continue;
       if (query.status && run.status !== query.status) continue;
       if (query.name && run.name !== query.name) continue;
       out.push(copyRun(run));
@@ -72,7 +74,7 @@ export class MemoryRunStore implements RunStore {
 
   async updateRun(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined> {
     this.count('updateRun');
-    const slot = this.runs.get(runId);
+    const slot = this.live(runId);
     if (!slot) return undefined;
     if (condition && !holds(slot.run, condition)) return undefined;
     const run = slot.run;
@@ -86,11 +88,12 @@ export class MemoryRunStore implements RunStore {
 
   async loadRun(runId: string): Promise<LoadedRun | undefined> {
     this.count('loadRun');
-    const slot = this.runs.get(runId);
+    const slot = this.live(runId);
     if (!slot) return undefined;
     const entries = [...slot.entries.values()].map((e) => ({ ...e }));
     entries.sort((a, b) => a.attempt - b.attempt || a.position - b.position);
-    const waiters = [...slot.waiters.values()].map((w) => ({ ...w }));
+    const now = this.now();
+    const waiters = [...slot.waiters.values()].filter((w) => !expired(w.ttl, now)).map((w) => ({ ...w }));
     waiters.sort((a, b) => a.attempt - b.attempt || a.position - b.position || a.index - b.index);
     const tasks = [...slot.tasks.values()].map((t) => ({ ...t }));
     return { run: copyRun(slot.run), entries, waiters, tasks };
@@ -148,7 +151,7 @@ export class MemoryRunStore implements RunStore {
     for (const ref of this.waiterIndex.get(eventKey) ?? []) {
       const [runId, key] = ref.split('|') as [string, string];
       const waiter = this.runs.get(runId)?.waiters.get(key);
-      if (waiter && !expired(waiter.ttl, now)) out.push({ ...waiter });
+      if (waiter && waiter.type === 'event' && waiter.eventKey === eventKey && !expired(waiter.ttl, now)) out.push({ ...waiter });
     }
     return out;
   }
@@ -157,7 +160,10 @@ export class MemoryRunStore implements RunStore {
     this.count('recordEvent');
     let list = this.events.get(event.key);
     if (!list) this.events.set(event.key, (list = []));
-    list.push({ ...event });
+    // Same key as the DynamoDB item (key, time, eventId): a redelivered event overwrites, never duplicates.
+    const same = list.findIndex((e) => e.eventId === event.eventId && e.time === event.time);
+    if (same >= 0) list[same] = { ...event };
+    else list.push({ ...event });
   }
 
   async findEvents(key: string, since: number): Promise<StoredEvent[]> {
@@ -188,6 +194,7 @@ export class MemoryRunStore implements RunStore {
     const out: RunRecord[] = [];
     for (const { run } of this.runs.values()) {
       if (out.length >= limit) break;
+      if (expired(run.ttl, this.now())) continue;
       const due =
         run.status === 'QUEUED' ||
         (run.status === 'RUNNING' && (run.leaseUntil ?? 0) < now) ||
@@ -195,6 +202,12 @@ export class MemoryRunStore implements RunStore {
       if (due) out.push(copyRun(run));
     }
     return out;
+  }
+
+  /** The run's slot unless absent or past its TTL (DynamoDB may delete it any time after). */
+  private live(runId: string): RunSlot | undefined {
+    const slot = this.runs.get(runId);
+    return slot && !expired(slot.run.ttl, this.now()) ? slot : undefined;
   }
 
   private mustGet(runId: string): RunSlot {

@@ -1,0 +1,566 @@
+/**
+ * The RunStore on one DynamoDB table (single-table layout, ARCHITECTURE.md). Every write is a single-item
+ * conditional request (no transactions); every read filters items whose TTL has passed.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+  type QueryCommandInput,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { DurableError } from '../../core/errors.ts';
+import type {
+  JournalEntry,
+  ListRunsQuery,
+  LoadedRun,
+  RequestCounter,
+  RunCondition,
+  RunPatch,
+  RunRecord,
+  RunStatus,
+  RunStore,
+  StoredEvent,
+  TaskState,
+  Waiter,
+} from '../../ports.ts';
+import { ExpressionBuilder, runConditionExpression, runUpdateExpression } from './dynamo-expressions.ts';
+import {
+  entryItem,
+  eventItem,
+  expired,
+  fromItem,
+  runItem,
+  taskItem,
+  waiterItem,
+  waiterKeyItem,
+  type Item,
+} from './dynamo-items.ts';
+import {
+  ENTRY_PREFIX,
+  OUTPUT_PREFIX,
+  RUN_SK,
+  TASK_PREFIX,
+  WAITER_PREFIX,
+  entrySk,
+  eventPk,
+  outputSk,
+  eventSk,
+  runPk,
+  sweepPk,
+  sweepShardPk,
+  waiterKeyPk,
+  waiterKeySk,
+  waiterShard,
+  waiterSk,
+} from './dynamo-keys.ts';
+import { OUTPUT_REF, mustSpill, spillPatch, type StoredRun } from './dynamo-output.ts';
+import { isSweepCandidate, planSweepUpdate, sweepKey } from './dynamo-sweep.ts';
+import { countRequests } from './request-counter.ts';
+import {
+  PARTITION_KEY,
+  SORT_KEY,
+  SWEEP_INDEX,
+  SWEEP_INDEX_PARTITION_KEY,
+  SWEEP_INDEX_SORT_KEY,
+  SWEEP_SHARDS,
+  TTL_ATTRIBUTE,
+  WAITER_SHARDS,
+} from './table-schema.ts';
+
+/** Options of {@link DynamoRunStore}. */
+export interface DynamoRunStoreOptions {
+  /** The DynamoDB client (region, endpoint and credentials are the caller's business). */
+  client: DynamoDBClient;
+  tableName: string;
+  /** Time source for TTL filtering. @default Date.now */
+  now?: () => number;
+  /** When given, the client is instrumented so every request is counted (see `countRequests`). */
+  counter?: RequestCounter;
+}
+
+/** BatchWriteItem takes at most 25 requests. */
+const BATCH_SIZE = 25;
+const BATCH_ATTEMPTS = 8;
+
+/**
+ * RunStore over one DynamoDB table. Request cost: `createRun`, `updateRun`, `putEntry` (won),
+ * `getRun`, `loadRun` (up to 1 MB) are one request each; `putEntry` (lost) is one on AWS, two on dynalite
+ * (which ignores `ReturnValuesOnConditionCheckFailure`); `putWaiters` one BatchWriteItem per 25 items, in
+ * two rounds when event waiters are involved (each has an index item too, written in a safe order);
+ * `deleteWaiters` one BatchWriteItem per 25 items (plus one Query per run for references without
+ * `type`); `findWaiters` and `sweepCandidates` one Query per shard (4); `listRuns` scans the table. A run
+ * output over 64 KiB costs one more write, and one more read outside `loadRun`.
+ *
+ * @example
+ * const store = new DynamoRunStore({ client: new DynamoDBClient({}), tableName: process.env.DURABLE_TABLE_NAME! });
+ * const loaded = await store.loadRun(runId);
+ */
+export class DynamoRunStore implements RunStore {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly now: () => number;
+
+  constructor(options: DynamoRunStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.now = options.now ?? Date.now;
+    if (options.counter) countRequests(this.client, options.counter);
+  }
+
+  async createRun(run: RunRecord): Promise<boolean> {
+    let stored: StoredRun = run;
+    if (mustSpill(run.output)) {
+      const ref = await this.writeOutput(run.runId, run.output, run.ttl);
+      const { output: _spilled, ...rest } = run;
+      stored = { ...rest, [OUTPUT_REF]: ref };
+    }
+    return this.conditionalPut(runItem(stored), `attribute_not_exists(#pk)`, { '#pk': PARTITION_KEY });
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: key(runPk(runId), RUN_SK), ConsistentRead: true }),
+    );
+    return this.liveRun(Item);
+  }
+
+  /**
+   * Scans the table for run items (there is no listing index): fine for local use and small tables; on a
+   * large production table prefer the console or a dedicated index.
+   */
+  async listRuns(query: ListRunsQuery): Promise<RunRecord[]> {
+    const b = new ExpressionBuilder();
+    const filters = [`${b.name(SORT_KEY)} = ${b.value(RUN_SK)}`];
+    if (query.status) filters.push(`${b.name('status')} = ${b.value(query.status)}`);
+    if (query.name) filters.push(`${b.name('name')} = ${b.value(query.name)}`);
+    const runs: RunRecord[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({ TableName: this.tableName, FilterExpression: filters.join(' AND '), ...b.params(), ExclusiveStartKey: start }),
+      );
+      for (const run of await Promise.all((page.Items ?? []).map((item) => this.liveRun(item)))) {
+        if (run) runs.push(run);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    runs.sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1));
+    return query.limit === undefined ? runs : runs.slice(0, query.limit);
+  }
+
+  /**
+   * One conditional UpdateItem (ReturnValues ALL_NEW). The sweep index key is updated in the same request
+   * (see dynamo-sweep.ts); when the returned item shows the patch left it ambiguous and the guess was
+   * wrong, a second conditional request repairs it. An output over 64 KiB is first written to its own item
+   * (see dynamo-output.ts), which is deleted again if the condition fails.
+   */
+  async updateRun(runId: string, requested: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined> {
+    const { spill, patch } = spillPatch(requested);
+    if (spill) await this.writeOutput(runId, spill.output, patch.set?.ttl, spill.ref);
+    const b = new ExpressionBuilder();
+    const sweep = planSweepUpdate(patch, condition);
+    const ConditionExpression = runConditionExpression(b, condition, this.now());
+    const UpdateExpression = runUpdateExpression(b, patch, sweep, sweepPk(runId));
+    let attributes: Item | undefined;
+    try {
+      ({ Attributes: attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(runPk(runId), RUN_SK),
+          UpdateExpression,
+          ConditionExpression,
+          ...b.params(),
+          ReturnValues: 'ALL_NEW',
+        }),
+      ));
+    } catch (error) {
+      if (spill) await this.deleteOutput(runId, spill.ref);
+      if (isConditionalFailure(error)) return undefined;
+      throw error;
+    }
+    if (!attributes) return undefined;
+    const run = await this.withOutput(fromItem<StoredRun>(attributes), spill && { [spill.ref]: spill.output });
+    await this.repairSweepKey(run, attributes);
+    return run;
+  }
+
+  async loadRun(runId: string): Promise<LoadedRun | undefined> {
+    const now = this.now();
+    let stored: StoredRun | undefined;
+    const outputs: Record<string, string> = {};
+    const entries: JournalEntry[] = [];
+    const waiters: Waiter[] = [];
+    const tasks: TaskState[] = [];
+    for await (const item of this.query({
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+      ExpressionAttributeValues: { ':pk': { S: runPk(runId) } },
+      ConsistentRead: true,
+    })) {
+      const sk = item[SORT_KEY]?.S ?? '';
+      if (sk === RUN_SK) stored = fromItem<StoredRun>(item);
+      else if (sk.startsWith(OUTPUT_PREFIX)) outputs[sk.slice(OUTPUT_PREFIX.length)] = item.output?.S ?? '';
+      else if (sk.startsWith(ENTRY_PREFIX)) entries.push(fromItem<JournalEntry>(item));
+      else if (sk.startsWith(WAITER_PREFIX)) {
+        const waiter = fromItem<Waiter>(item);
+        if (!expired(waiter.ttl, now)) waiters.push(waiter);
+      } else if (sk.startsWith(TASK_PREFIX)) tasks.push(fromItem<TaskState>(item));
+    }
+    if (!stored || expired(stored.ttl, now)) return undefined;
+    return { run: await this.withOutput(stored, outputs), entries, waiters, tasks };
+  }
+
+  /**
+   * PutItem with `attribute_not_exists`. The loser reads the winner back from the failed condition
+   * (`ReturnValuesOnConditionCheckFailure`), or with a consistent GetItem where that is not supported.
+   */
+  async putEntry(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }> {
+    const item = entryItem(runId, entry);
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { won: true, entry: fromItem<JournalEntry>(item) };
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+      let existing = (error as { Item?: Item }).Item;
+      if (!existing) {
+        ({ Item: existing } = await this.client.send(
+          new GetItemCommand({ TableName: this.tableName, Key: key(runPk(runId), entrySk(entry.attempt, entry.position)), ConsistentRead: true }),
+        ));
+      }
+      if (!existing) {
+        throw new DurableError(`internal: journal entry ${entry.attempt}/${entry.position} of run '${runId}' was neither written nor readable`);
+      }
+      return { won: false, entry: fromItem<JournalEntry>(existing) };
+    }
+  }
+
+  async updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean> {
+    const b = new ExpressionBuilder();
+    return this.conditionalPut(
+      entryItem(runId, entry),
+      `${b.name('status')} = ${b.value('retrying')} AND ${b.name('stepAttempt')} = ${b.value(expectedStepAttempt)}`,
+      b.names,
+      b.values,
+    );
+  }
+
+  /**
+   * Writes each waiter under its run and, for an event waiter, its index item under the event key (both
+   * full copies). Two rounds of BatchWriteItem when event waiters are involved, because order matters if a
+   * write fails half-way (throttling, a crash between retries):
+   * - a new (unsatisfied) event waiter: index item first. A waiter stored under its run without an index
+   *   item would look registered to the replay, which never registers it again, yet the router could never
+   *   find it: its event would be lost. The other way round, a retried replay simply registers it again.
+   * - a satisfied mark (the router, or an event found by lookback): the run's copy first, since that is the
+   *   one the replay decides on; the router skips a leaf whose index copy is already marked, so an index
+   *   copy marked alone would lose the mark.
+   */
+  async putWaiters(waiters: readonly Waiter[]): Promise<void> {
+    const unique = new Map<string, Waiter>();
+    for (const waiter of waiters) unique.set(`${waiter.runId}|${waiterSk(waiter)}`, waiter);
+    const first: WriteRequest[] = [];
+    const second: WriteRequest[] = [];
+    for (const waiter of unique.values()) {
+      const own: WriteRequest = { PutRequest: { Item: waiterItem(waiter) } };
+      const indexItem = waiterKeyItem(waiter);
+      if (!indexItem) {
+        first.push(own);
+        continue;
+      }
+      const index: WriteRequest = { PutRequest: { Item: indexItem } };
+      if (waiter.satisfiedAt === undefined) {
+        first.push(index);
+        second.push(own);
+      } else {
+        first.push(own);
+        second.push(index);
+      }
+    }
+    await this.batchWrite(first);
+    await this.batchWrite(second);
+  }
+
+  /**
+   * Deletes each waiter and, for an event waiter, its index item, in one round of BatchWriteItem (25 per
+   * request). The index item's key comes from the waiter's `eventKey`; for a bare reference (no `type`) it is
+   * read first, with one consistent Query per run on its waiters. A half-done delete leaves either a waiter
+   * whose wait is decided (the replay removes it when it passes that position again) or an index item the
+   * router finds (its wait is decided, so it only wakes the run; a finished run's is removed).
+   */
+  async deleteWaiters(waiters: readonly Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'>[]): Promise<void> {
+    const unique = new Map<string, Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'> & Partial<Pick<Waiter, 'type' | 'eventKey'>>>();
+    for (const ref of waiters) unique.set(`${ref.runId}|${waiterSk(ref)}`, ref);
+    const bare = [...unique.values()].filter((ref) => ref.type === undefined || (ref.type === 'event' && ref.eventKey === undefined));
+    const stored = await this.storedEventKeys(new Set(bare.map((ref) => ref.runId)));
+    const requests: WriteRequest[] = [];
+    for (const [id, ref] of unique) {
+      requests.push({ DeleteRequest: { Key: key(runPk(ref.runId), waiterSk(ref)) } });
+      const eventKey = ref.type === 'event' && ref.eventKey !== undefined ? ref.eventKey : stored.get(id);
+      if (eventKey !== undefined) requests.push({ DeleteRequest: { Key: key(waiterKeyPk(eventKey, waiterShard(ref.runId)), waiterKeySk(ref)) } });
+    }
+    await this.batchWrite(requests);
+  }
+
+  /**
+   * Every event waiter of `eventKey`: one strongly consistent Query per shard of its index items, in
+   * parallel. Consistent, so a waiter written before the router's read is always found (core/ARCHITECTURE.md,
+   * "Why events are never missed"); the index items are full copies, so nothing else is read.
+   */
+  async findWaiters(eventKey: string): Promise<Waiter[]> {
+    const now = this.now();
+    const shards = await Promise.all(
+      Array.from({ length: WAITER_SHARDS }, async (_, shard) => {
+        const found: Waiter[] = [];
+        for await (const item of this.query({
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          ExpressionAttributeValues: { ':pk': { S: waiterKeyPk(eventKey, shard) } },
+          ConsistentRead: true,
+        })) {
+          const waiter = fromItem<Waiter>(item);
+          if (waiter.type === 'event' && waiter.eventKey === eventKey && !expired(waiter.ttl, now)) found.push(waiter);
+        }
+        return found;
+      }),
+    );
+    return shards
+      .flat()
+      .sort((a, b) => a.createdAt - b.createdAt || compare(a.runId, b.runId) || a.attempt - b.attempt || a.position - b.position || a.index - b.index);
+  }
+
+  async recordEvent(event: StoredEvent): Promise<void> {
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: eventItem(event) }));
+  }
+
+  async findEvents(key: string, since: number): Promise<StoredEvent[]> {
+    const now = this.now();
+    const events: StoredEvent[] = [];
+    for await (const item of this.query({
+      KeyConditionExpression: '#pk = :pk AND #sk >= :from',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
+      ExpressionAttributeValues: { ':pk': { S: eventPk(key) }, ':from': { S: eventSk(Math.floor(since), '') } },
+      ConsistentRead: true,
+    })) {
+      const event = fromItem<StoredEvent>(item);
+      if (event.time >= since && !expired(event.ttl, now)) events.push(event);
+    }
+    return events;
+  }
+
+  async putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean> {
+    if (expectedStatus === undefined) {
+      return this.conditionalPut(taskItem(state), 'attribute_not_exists(#pk)', { '#pk': PARTITION_KEY });
+    }
+    const allowed = typeof expectedStatus === 'string' ? [expectedStatus] : expectedStatus;
+    if (allowed.length === 0) return false;
+    const b = new ExpressionBuilder();
+    const condition = `${b.name('status')} IN (${allowed.map((s) => b.value(s)).join(', ')})`;
+    return this.conditionalPut(taskItem(state), condition, b.names, b.values);
+  }
+
+  /**
+   * Queries the sweep index (`gsi2sk <= now`) of each shard in parallel and keeps the runs the memory
+   * store's predicate accepts, most overdue first. The index is eventually consistent: a run that just
+   * became due may show up one sweep later. Running runs are read too (a lease leaves their key in the
+   * past, see dynamo-sweep.ts) and filtered out until their lease expires.
+   *
+   * The records are what the index projects (`SWEEP_PROJECTED_ATTRIBUTES`): `runId`, `name`, `status`,
+   * `createdAt`, `updatedAt`, `attempt`, `wake`, `seen`, `leaseUntil`, `wakeAt`, `ttl` — everything the
+   * sweeper and `recover()` read. `input`, `output`, `error`, `runningMs`, `leaseOwner`, `cancelRequested`,
+   * `parent`, `workflowRunId` and `metadata` are absent: read the run (`getRun`) for those.
+   */
+  async sweepCandidates(now: number, limit: number): Promise<RunRecord[]> {
+    if (limit <= 0) return [];
+    const shards = await Promise.all(
+      Array.from({ length: SWEEP_SHARDS }, async (_, shard) => {
+        const found: { due: number; run: RunRecord }[] = [];
+        for await (const item of this.query({
+          IndexName: SWEEP_INDEX,
+          KeyConditionExpression: '#pk = :pk AND #sk <= :now',
+          ExpressionAttributeNames: { '#pk': SWEEP_INDEX_PARTITION_KEY, '#sk': SWEEP_INDEX_SORT_KEY },
+          ExpressionAttributeValues: { ':pk': { S: sweepShardPk(shard) }, ':now': { N: String(now) } },
+        })) {
+          const run = fromItem<RunRecord>(item);
+          if (!expired(run.ttl, this.now()) && isSweepCandidate(run, now)) found.push({ due: Number(item[SWEEP_INDEX_SORT_KEY]?.N ?? 0), run });
+          if (found.length >= limit) break;
+        }
+        return found;
+      }),
+    );
+    return shards
+      .flat()
+      .sort((a, b) => a.due - b.due || compare(a.run.runId, b.run.runId))
+      .slice(0, limit)
+      .map((c) => c.run);
+  }
+
+  /**
+   * Makes the sweep index agree with `run` when the single-request plan guessed wrong. Conditional on the
+   * fields the key depends on being unchanged: if they moved, a later update has recomputed the key itself.
+   * A RUNNING run is right with any key up to the end of its lease, or up to now (every later sweep reads it
+   * and skips it while the lease holds): a lease leaves the key where it was (dynamo-sweep.ts).
+   */
+  private async repairSweepKey(run: RunRecord, item: Item): Promise<void> {
+    const wanted = sweepKey(run);
+    const actual = item[SWEEP_INDEX_PARTITION_KEY] ? Number(item[SWEEP_INDEX_SORT_KEY]?.N ?? Number.NaN) : undefined;
+    if (wanted === actual) return;
+    if (run.status === 'RUNNING' && actual !== undefined && actual <= Math.max(wanted ?? 0, this.now())) return;
+    const b = new ExpressionBuilder();
+    const same = (field: 'leaseUntil' | 'wakeAt') =>
+      run[field] === undefined ? `attribute_not_exists(${b.name(field)})` : `${b.name(field)} = ${b.value(run[field])}`;
+    const condition = [
+      `${b.name('status')} = ${b.value(run.status)}`,
+      `${b.name('wake')} = ${b.value(run.wake)}`,
+      `${b.name('seen')} = ${b.value(run.seen)}`,
+      same('leaseUntil'),
+      same('wakeAt'),
+    ].join(' AND ');
+    const update =
+      wanted === undefined
+        ? `REMOVE ${b.name(SWEEP_INDEX_PARTITION_KEY)}, ${b.name(SWEEP_INDEX_SORT_KEY)}`
+        : `SET ${b.name(SWEEP_INDEX_PARTITION_KEY)} = ${b.value(sweepPk(run.runId))}, ${b.name(SWEEP_INDEX_SORT_KEY)} = ${b.value(wanted)}`;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(runPk(run.runId), RUN_SK),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ...b.params(),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+    }
+  }
+
+  /** The event key of every stored event waiter of `runIds`, by `<runId>|<waiter sk>` (one Query per run). */
+  private async storedEventKeys(runIds: ReadonlySet<string>): Promise<Map<string, string>> {
+    const keys = new Map<string, string>();
+    for (const runId of runIds) {
+      for await (const item of this.query({
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :waiters)',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY, '#type': 'type', '#eventKey': 'eventKey' },
+        ExpressionAttributeValues: { ':pk': { S: runPk(runId) }, ':waiters': { S: WAITER_PREFIX } },
+        ProjectionExpression: '#sk, #type, #eventKey',
+        ConsistentRead: true,
+      })) {
+        const eventKey = item.eventKey?.S;
+        if (item.type?.S === 'event' && eventKey !== undefined) keys.set(`${runId}|${item[SORT_KEY]?.S}`, eventKey);
+      }
+    }
+    return keys;
+  }
+
+  /** The run of a run item, unless it expired; a spilled output is read back. */
+  private async liveRun(item: Item | undefined): Promise<RunRecord | undefined> {
+    if (!item) return undefined;
+    const stored = fromItem<StoredRun>(item);
+    return expired(stored.ttl, this.now()) ? undefined : this.withOutput(stored);
+  }
+
+  /** Puts a spilled output back on the run (from `known` when the caller has it, else one GetItem). */
+  private async withOutput(stored: StoredRun, known?: Record<string, string>): Promise<RunRecord> {
+    const { [OUTPUT_REF]: ref, ...run } = stored;
+    if (ref === undefined) return run;
+    let output = known?.[ref];
+    if (output === undefined) {
+      const { Item } = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: key(runPk(run.runId), outputSk(ref)), ConsistentRead: true }),
+      );
+      output = Item?.output?.S;
+    }
+    if (output === undefined) throw new DurableError(`internal: the output of run '${run.runId}' (item ${outputSk(ref)}) is missing`);
+    return { ...run, output };
+  }
+
+  private async deleteOutput(runId: string, ref: string): Promise<void> {
+    await this.client
+      .send(new DeleteItemCommand({ TableName: this.tableName, Key: key(runPk(runId), outputSk(ref)) }))
+      .catch(() => undefined); // an orphan only costs storage: loadRun ignores it and TTL (when set) removes it
+  }
+
+  /** Writes a large output to its own item (a fresh ref each time, so nothing is overwritten); returns the ref. */
+  private async writeOutput(runId: string, output: string, ttl: number | undefined, ref: string = randomUUID()): Promise<string> {
+    const item: Item = { [PARTITION_KEY]: { S: runPk(runId) }, [SORT_KEY]: { S: outputSk(ref) }, output: { S: output } };
+    if (ttl !== undefined) item[TTL_ATTRIBUTE] = { N: String(ttl) };
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item }));
+    return ref;
+  }
+
+  private async conditionalPut(
+    item: Item,
+    condition: string,
+    names: Record<string, string>,
+    values?: Record<string, Item[string]>,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ...(values && Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Every item of a Query, following `LastEvaluatedKey` (each page is at most 1 MB). */
+  private async *query(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): AsyncGenerator<Item> {
+    let start: Item | undefined;
+    do {
+      const page = await this.client.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }));
+      yield* page.Items ?? [];
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** BatchWriteItem in chunks of 25, re-sending unprocessed requests with a short backoff. */
+  private async batchWrite(requests: WriteRequest[]): Promise<void> {
+    for (let i = 0; i < requests.length; i += BATCH_SIZE) {
+      let pending = requests.slice(i, i + BATCH_SIZE);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= BATCH_ATTEMPTS) {
+          throw new DurableError(`DynamoDB left ${pending.length} waiter writes unprocessed after ${BATCH_ATTEMPTS} attempts (throttled); retry later`);
+        }
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** attempt)));
+        const { UnprocessedItems } = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = UnprocessedItems?.[this.tableName] ?? [];
+      }
+    }
+  }
+}
+
+function key(pk: string, sk: string): Item {
+  return { [PARTITION_KEY]: { S: pk }, [SORT_KEY]: { S: sk } };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The conditional-write failure, whichever copy of the SDK threw it. */
+export function isConditionalFailure(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+}

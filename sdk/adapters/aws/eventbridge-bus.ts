@@ -1,0 +1,152 @@
+/**
+ * The event bus on EventBridge: `events.push` is a PutEvents on the project's bus; a rule routes it to the
+ * event router Lambda, which parses it back with `parseEventBridgeEvent`.
+ */
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../../infra/constants.ts';
+import { DurableError } from '../../core/errors.ts';
+import type { DurableEvent, EventBus, RequestCounter } from '../../ports.ts';
+import { InvalidEventError } from './invalid-event-error.ts';
+import { countRequests } from './request-counter.ts';
+
+/** Longest event key accepted. */
+export const MAX_EVENT_KEY_LENGTH = 256;
+
+/** Options of {@link EventBridgeBus}. */
+export interface EventBridgeBusOptions {
+  client: EventBridgeClient;
+  /** Name (or ARN) of the bus events are put on. */
+  eventBusName: string;
+  /** When given, the client is instrumented so every request is counted. */
+  counter?: RequestCounter;
+}
+
+/**
+ * EventBus on EventBridge: one PutEvents per event, `Source` = `durable-tasks`, `DetailType` =
+ * `durable-tasks.event`, `Detail` = `{ eventId, key, payload, scope?, metadata?, time }`.
+ *
+ * @throws {DurableError} when EventBridge rejects the entry (`FailedEntryCount` > 0), naming its error code.
+ * @example
+ * const bus = new EventBridgeBus({ client: new EventBridgeClient({}), eventBusName: process.env.DURABLE_EVENT_BUS_NAME! });
+ * await bus.publish({ eventId: randomUUID(), key: 'order:paid', payload: { amount: 120 }, time: Date.now() });
+ */
+export class EventBridgeBus implements EventBus {
+  private readonly client: EventBridgeClient;
+  private readonly eventBusName: string;
+
+  constructor(options: EventBridgeBusOptions) {
+    this.client = options.client;
+    this.eventBusName = options.eventBusName;
+    if (options.counter) countRequests(this.client, options.counter);
+  }
+
+  async publish(event: DurableEvent): Promise<void> {
+    const detail: Record<string, unknown> = { eventId: event.eventId, key: event.key, payload: event.payload };
+    if (event.scope !== undefined) detail.scope = event.scope;
+    if (event.metadata !== undefined) detail.metadata = event.metadata;
+    detail.time = event.time;
+    const result = await this.client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: this.eventBusName,
+            Source: EVENT_SOURCE,
+            DetailType: EVENT_DETAIL_TYPE,
+            Detail: JSON.stringify(detail),
+            Time: new Date(event.time),
+          },
+        ],
+      }),
+    );
+    const entry = result.Entries?.[0];
+    if ((result.FailedEntryCount ?? 0) > 0 || entry?.ErrorCode) {
+      throw new DurableError(
+        `EventBridge rejected event '${event.key}' (${event.eventId}) on bus '${this.eventBusName}': ` +
+          `${entry?.ErrorCode ?? 'unknown error'}${entry?.ErrorMessage ? ` ${entry.ErrorMessage}` : ''}`,
+      );
+    }
+  }
+}
+
+/**
+ * Turns an EventBridge event, as a Lambda target receives it, into a DurableEvent. Events put by any
+ * application or service are accepted, with or without this SDK, as long as they carry
+ * `detail-type: durable-tasks.event` and a `detail` with a `key` and a `payload`:
+ *
+ * ```json
+ * { "id": "6a7e8feb-...", "source": "my-app", "detail-type": "durable-tasks.event", "time": "2030-01-01T00:00:00Z",
+ *   "detail": { "key": "order:paid", "payload": { "amount": 120 }, "scope": "tenant-a", "metadata": {},
+ *               "eventId": "optional, defaults to the EventBridge id", "time": 1893456000000 } }
+ * ```
+ *
+ * `detail.eventId` defaults to the event's `id`, `detail.time` (epoch ms) to its `time`. The `source` may be
+ * anything the bus's rule routes (this SDK uses `durable-tasks`).
+ *
+ * @example
+ * // aws events put-events --entries '[{"EventBusName":"durable-tasks","Source":"my-app",
+ * //   "DetailType":"durable-tasks.event","Detail":"{\"key\":\"order:paid\",\"payload\":{\"amount\":120}}"}]'
+ * const pushed = parseEventBridgeEvent(lambdaEvent); // { eventId, key: 'order:paid', payload: { amount: 120 }, time }
+ * @throws {InvalidEventError} naming the field that is missing or wrong.
+ */
+export function parseEventBridgeEvent(event: unknown): DurableEvent {
+  if (!isObject(event)) throw new InvalidEventError('event', `must be an object, got ${describe(event)}`);
+  if (typeof event.source !== 'string' || event.source === '') throw new InvalidEventError('source', `must be a non-empty string, got ${describe(event.source)}`);
+  if (event['detail-type'] !== EVENT_DETAIL_TYPE) {
+    throw new InvalidEventError('detail-type', `must be '${EVENT_DETAIL_TYPE}', got ${describe(event['detail-type'])}`);
+  }
+  let detail = event.detail;
+  if (typeof detail === 'string') {
+    try {
+      detail = JSON.parse(detail) as unknown;
+    } catch {
+      throw new InvalidEventError('detail', 'is a string that is not JSON');
+    }
+  }
+  if (!isObject(detail)) throw new InvalidEventError('detail', `must be an object, got ${describe(detail)}`);
+
+  const key = detail.key;
+  if (typeof key !== 'string' || key === '') throw new InvalidEventError('detail.key', `must be a non-empty string, got ${describe(key)}`);
+  if (key.length > MAX_EVENT_KEY_LENGTH) throw new InvalidEventError('detail.key', `must be at most ${MAX_EVENT_KEY_LENGTH} characters, got ${key.length}`);
+  if (!('payload' in detail)) throw new InvalidEventError('detail.payload', 'is missing (use null for an event without data)');
+
+  const eventId = detail.eventId ?? event.id;
+  if (typeof eventId !== 'string' || eventId === '') {
+    throw new InvalidEventError(detail.eventId === undefined ? 'id' : 'detail.eventId', `must be a non-empty string, got ${describe(eventId)}`);
+  }
+  const time = eventTime(detail.time, event.time);
+
+  const out: DurableEvent = { eventId, key, payload: detail.payload, time };
+  if (detail.scope !== undefined) {
+    if (typeof detail.scope !== 'string') throw new InvalidEventError('detail.scope', `must be a string, got ${describe(detail.scope)}`);
+    out.scope = detail.scope;
+  }
+  if (detail.metadata !== undefined) {
+    if (!isObject(detail.metadata)) throw new InvalidEventError('detail.metadata', `must be an object, got ${describe(detail.metadata)}`);
+    out.metadata = detail.metadata;
+  }
+  return out;
+}
+
+function eventTime(detailTime: unknown, envelopeTime: unknown): number {
+  if (detailTime !== undefined) {
+    if (typeof detailTime !== 'number' || !Number.isFinite(detailTime)) {
+      throw new InvalidEventError('detail.time', `must be epoch milliseconds, got ${describe(detailTime)}`);
+    }
+    return detailTime;
+  }
+  const parsed = typeof envelopeTime === 'string' ? Date.parse(envelopeTime) : Number.NaN;
+  if (Number.isNaN(parsed)) throw new InvalidEventError('time', `must be an ISO-8601 timestamp, got ${describe(envelopeTime)}`);
+  return parsed;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `'${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,261 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DescribeTableCommand, DynamoDBClient, GetItemCommand, QueryCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { sweepPk, waiterShard } from '../../sdk/adapters/aws/dynamo-keys.ts';
+import { NEVER } from '../../sdk/adapters/aws/dynamo-sweep.ts';
+import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
+import { InMemoryRequestCounter } from '../../sdk/adapters/aws/request-counter.ts';
+import { SWEEP_PROJECTED_ATTRIBUTES } from '../../sdk/adapters/aws/table-schema.ts';
+import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
+import { makeEntry, makeRun, makeWaiter, runStoreContract } from './run-store.contract.ts';
+import { dynamoClient, startDynalite, type LocalServer } from '../support/servers.ts';
+
+let dynalite: LocalServer;
+let client: DynamoDBClient;
+beforeAll(async () => {
+  dynalite = await startDynalite();
+  client = dynamoClient(dynalite.endpoint);
+});
+afterAll(async () => {
+  client?.destroy();
+  await dynalite?.stop();
+});
+
+/** A fresh table per test: dynalite creates one in a few milliseconds. */
+async function freshStore(counter?: InMemoryRequestCounter) {
+  const tableName = `durable-${randomUUID()}`;
+  await ensureTable(client, tableName);
+  return { tableName, store: new DynamoRunStore({ client, tableName, ...(counter ? { counter } : {}) }) };
+}
+
+runStoreContract('DynamoDB (dynalite)', async () => {
+  const { store } = await freshStore();
+  return { store, close: async () => undefined };
+});
+
+describe('DynamoRunStore on dynalite', () => {
+  test('request counts: createRun, lease, putEntry and a 10-entry loadRun are one request each', async () => {
+    const counter = new InMemoryRequestCounter();
+    const { tableName } = await freshStore();
+    const measured = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
+    const run = makeRun();
+    const delta = async (fn: () => Promise<unknown>) => {
+      counter.reset();
+      await fn();
+      return counter.snapshot();
+    };
+    expect(await delta(() => measured.createRun(run))).toEqual({ 'DynamoDB.PutItem': 1 });
+    const now = Date.now();
+    const lease = () =>
+      measured.updateRun(
+        run.runId,
+        { set: { status: 'RUNNING', leaseOwner: 'w', leaseUntil: now + 60_000, updatedAt: now }, markSeen: true, remove: ['wakeAt'] },
+        [{ status: ['QUEUED'] }, { status: ['WAITING'], wakePending: true }, { status: ['WAITING'], wakeDueBy: now }, { status: ['RUNNING'], leaseExpiredBefore: now }],
+      );
+    expect(await delta(lease)).toEqual({ 'DynamoDB.UpdateItem': 1 });
+    expect(await delta(() => measured.putEntry(run.runId, makeEntry(0)))).toEqual({ 'DynamoDB.PutItem': 1 });
+    for (let p = 1; p < 10; p++) await measured.putEntry(run.runId, makeEntry(p));
+    expect(await delta(() => measured.loadRun(run.runId))).toEqual({ 'DynamoDB.Query': 1 });
+    // dynalite ignores ReturnValuesOnConditionCheckFailure, so a lost race reads the winner back.
+    expect(await delta(() => measured.putEntry(run.runId, makeEntry(0, { name: 'late' })))).toEqual({ 'DynamoDB.PutItem': 1, 'DynamoDB.GetItem': 1 });
+    const suspend = () =>
+      measured.updateRun(
+        run.runId,
+        { set: { status: 'WAITING', updatedAt: now }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'], addRunningMs: 3 },
+        { leaseOwner: 'w', notCancelRequested: true, wake: 0 },
+      );
+    expect(await delta(suspend)).toEqual({ 'DynamoDB.UpdateItem': 1 });
+    expect(await delta(() => measured.updateRun(run.runId, { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] }))).toEqual({
+      'DynamoDB.UpdateItem': 1,
+    });
+    expect(await delta(() => measured.findWaiters('k'))).toEqual({ 'DynamoDB.Query': 4 });
+    expect(await delta(() => measured.sweepCandidates(now, 10))).toEqual({ 'DynamoDB.Query': 4 });
+    // Event waiters: their index items first, then the run's copies (see DynamoRunStore.putWaiters).
+    const waiters = [makeWaiter(run.runId), makeWaiter(run.runId, { index: 1 })];
+    expect(await delta(() => measured.putWaiters(waiters))).toEqual({ 'DynamoDB.BatchWriteItem': 2 });
+    const sleep = makeWaiter(run.runId, { type: 'sleep', eventKey: undefined, expression: undefined, dueAt: now, position: 2 });
+    expect(await delta(() => measured.putWaiters([sleep]))).toEqual({ 'DynamoDB.BatchWriteItem': 1 });
+    expect(await delta(() => measured.deleteWaiters([...waiters, sleep]))).toEqual({ 'DynamoDB.BatchWriteItem': 1 });
+    // A bare reference: the event key is read first, with one Query on the run's partition.
+    await measured.putWaiters(waiters);
+    expect(await delta(() => measured.deleteWaiters(waiters.map(({ runId, attempt, position, index }) => ({ runId, attempt, position, index }))))).toEqual({
+      'DynamoDB.Query': 1,
+      'DynamoDB.BatchWriteItem': 1,
+    });
+    expect(await measured.findWaiters('order:paid')).toEqual([]);
+  });
+
+  test('item layout: keys, indexes and attribute types as ARCHITECTURE.md describes', async () => {
+    const { store, tableName } = await freshStore();
+    const run = makeRun({ status: 'WAITING', wakeAt: 1234, error: { name: 'E', message: 'm' }, cancelRequested: false });
+    await store.createRun(run);
+    await store.putEntry(run.runId, makeEntry(3, { attempt: 1 }));
+    await store.putWaiters([makeWaiter(run.runId, { position: 3, index: 2, attempt: 1, createdAt: 42 }), makeWaiter(run.runId, { type: 'sleep', index: 3 })]);
+    const get = async (pk: string, sk: string) =>
+      (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
+
+    const runItem = await get(`RUN#${run.runId}`, 'RUN');
+    expect(runItem?.gsi2pk?.S).toMatch(/^SWEEP#[0-3]$/);
+    expect(runItem?.gsi2sk).toEqual({ N: '1234' });
+    expect(runItem?.input).toEqual({ S: '{"id":1}' });
+    expect(runItem?.error).toEqual({ M: { name: { S: 'E' }, message: { S: 'm' } } });
+    expect(runItem?.cancelRequested).toEqual({ BOOL: false });
+
+    expect(await get(`RUN#${run.runId}`, 'OP#0001#00000003')).toBeDefined();
+    const eventWaiter = await get(`RUN#${run.runId}`, 'WAIT#0001#00000003#0002');
+    expect(eventWaiter).toBeDefined();
+    // Its index item: a full copy under the event key, in the run's shard (a base-table item, read consistently).
+    const shard = waiterShard(run.runId);
+    expect(shard).toBeGreaterThanOrEqual(0);
+    expect(shard).toBeLessThan(4);
+    const indexItem = await get(`WAITKEY#order:paid#${shard}`, `${run.runId}#0001#00000003#0002`);
+    const withoutKeys = ({ pk: _pk, sk: _sk, ...rest }: Record<string, AttributeValue>) => unmarshall(rest);
+    expect(indexItem && withoutKeys(indexItem)).toEqual(withoutKeys(eventWaiter!));
+    const sleepWaiter = await get(`RUN#${run.runId}`, 'WAIT#0000#00000001#0003');
+    expect(sleepWaiter).toBeDefined();
+    const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName }));
+    expect(Items.filter((item) => item.pk?.S?.startsWith('WAITKEY#')).map((item) => item.sk?.S)).toEqual([`${run.runId}#0001#00000003#0002`]);
+    expect(Items.filter((item) => item.gsi1pk !== undefined || item.gsi1sk !== undefined)).toEqual([]);
+
+    await store.recordEvent({ eventId: 'e1', key: 'order:paid', payload: '{"a":1}', time: 1_700_000_000_000 });
+    expect(await get('EVT#order:paid', '001700000000000#e1')).toBeDefined();
+
+    await store.updateRun(run.runId, { set: { status: 'SUCCEEDED' } });
+    const finished = await get(`RUN#${run.runId}`, 'RUN');
+    expect(finished?.gsi2pk).toBeUndefined();
+    expect(finished?.gsi2sk).toBeUndefined();
+  });
+
+  test('the sweep index projects only what the sweeper reads; sweepCandidates answers from it alone', async () => {
+    const counter = new InMemoryRequestCounter();
+    const { tableName } = await freshStore();
+    const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection])).toEqual([
+      ['gsi2', { ProjectionType: 'INCLUDE', NonKeyAttributes: [...SWEEP_PROJECTED_ATTRIBUTES] }],
+    ]);
+    const run = makeRun({ input: JSON.stringify('i'.repeat(10_000)), metadata: { a: 1 }, error: { name: 'E', message: 'm' }, runningMs: 5 });
+    await store.createRun(run);
+    const { Items = [] } = await client.send(
+      new QueryCommand({ TableName: tableName, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': { S: sweepPk(run.runId) } } }),
+    );
+    expect(Items).toHaveLength(1);
+    for (const item of Items) expect(Object.keys(item).sort()).toEqual(['createdAt', 'attempt', 'gsi2pk', 'gsi2sk', 'name', 'pk', 'runId', 'seen', 'sk', 'status', 'updatedAt', 'wake'].sort());
+    counter.reset();
+    const [candidate] = await store.sweepCandidates(Date.now(), 10);
+    expect(counter.snapshot()).toEqual({ 'DynamoDB.Query': 4 });
+    const { input: _i, metadata: _m, error: _e, runningMs: _r, ...projected } = run;
+    expect(candidate).toEqual(projected);
+  });
+
+  test('a lease and a heartbeat leave the sweep index alone; suspend, wake and finish move the run in it', async () => {
+    const counter = new InMemoryRequestCounter();
+    const { tableName } = await freshStore();
+    const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
+    const sweepAttributes = async () => {
+      const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } }, ConsistentRead: true }));
+      return { gsi2pk: Item?.gsi2pk?.S, gsi2sk: Item?.gsi2sk?.N === undefined ? undefined : Number(Item.gsi2sk.N) };
+    };
+    const leaseClauses = (at: number) => [
+      { status: ['QUEUED' as const] },
+      { status: ['WAITING' as const], wakePending: true as const },
+      { status: ['WAITING' as const], wakeDueBy: at },
+      { status: ['RUNNING' as const], leaseExpiredBefore: at },
+    ];
+    const lease = (at: number) =>
+      store.updateRun(run.runId, { set: { status: 'RUNNING', leaseOwner: 'w', leaseUntil: at + 60_000, updatedAt: at }, markSeen: true, remove: ['wakeAt'] }, leaseClauses(at));
+    const suspend = async (at: number, wakeAt?: number) =>
+      store.updateRun(
+        run.runId,
+        { set: { status: 'WAITING', updatedAt: at, ...(wakeAt !== undefined ? { wakeAt } : {}) }, remove: wakeAt !== undefined ? ['leaseOwner', 'leaseUntil'] : ['leaseOwner', 'leaseUntil', 'wakeAt'], addRunningMs: 1 },
+        { leaseOwner: 'w', notCancelRequested: true, wake: (await store.getRun(run.runId))!.wake },
+      );
+    const now = Date.now();
+    const run = makeRun();
+    await store.createRun(run);
+    const queued = await sweepAttributes();
+    expect(queued).toEqual({ gsi2pk: expect.stringMatching(/^SWEEP#[0-3]$/), gsi2sk: 0 });
+
+    counter.reset();
+    expect(await lease(now)).toBeDefined();
+    expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 1 });
+    expect(await sweepAttributes()).toEqual(queued);
+    await store.updateRun(run.runId, { set: { leaseUntil: now + 120_000 } }, { leaseOwner: 'w', status: ['RUNNING'] });
+    expect(await sweepAttributes()).toEqual(queued);
+    expect((await store.sweepCandidates(now + 60_001, 10)).map((r) => r.runId)).toEqual([]);
+    expect((await store.sweepCandidates(now + 120_001, 10)).map((r) => r.runId)).toEqual([run.runId]);
+
+    await suspend(now + 1, now + 5_000);
+    expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: now + 5_000 });
+    // Leased from a due timer: the key (the timer's time) is already in the past and stays.
+    counter.reset();
+    expect(await lease(now + 5_000)).toBeDefined();
+    expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 1 });
+    expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: now + 5_000 });
+    await suspend(now + 5_001);
+    expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: NEVER });
+    await store.updateRun(run.runId, { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] });
+    expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: 0 });
+    // A re-lease after a failed suspend (a wake arrived during the replay) keeps it too.
+    expect(await lease(now + 6_000)).toBeDefined();
+    await store.updateRun(run.runId, { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] });
+    counter.reset();
+    await store.updateRun(run.runId, { markSeen: true, addRunningMs: 1, set: { leaseUntil: now + 70_000 } }, { leaseOwner: 'w' });
+    expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 1 });
+    expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: 0 });
+    await store.updateRun(run.runId, { set: { status: 'SUCCEEDED', output: '1' }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'] }, { leaseOwner: 'w', notCancelRequested: true });
+    expect(await sweepAttributes()).toEqual({ gsi2pk: undefined, gsi2sk: undefined });
+  });
+
+  test('a RUNNING run indexed later than its lease is repaired (a lease never leaves it unswept)', async () => {
+    const counter = new InMemoryRequestCounter();
+    const { tableName } = await freshStore();
+    const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
+    const now = Date.now();
+    // WAITING on events only (key NEVER) but with a pending wake: a key a failed repair could have left.
+    const run = makeRun({ status: 'WAITING', wake: 1, seen: 0 });
+    await store.createRun(run);
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } },
+        UpdateExpression: 'SET gsi2sk = :never',
+        ExpressionAttributeValues: { ':never': { N: String(NEVER) } },
+      }),
+    );
+    counter.reset();
+    await store.updateRun(run.runId, { set: { status: 'RUNNING', leaseOwner: 'w', leaseUntil: now + 100, updatedAt: now }, markSeen: true, remove: ['wakeAt'] }, [
+      { status: ['WAITING'], wakePending: true },
+    ]);
+    expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 2 });
+    expect((await store.sweepCandidates(now + 101, 10)).map((r) => r.runId)).toEqual([run.runId]);
+  });
+
+  test('loadRun follows LastEvaluatedKey: a > 1 MB partition takes more than one Query', async () => {
+    const counter = new InMemoryRequestCounter();
+    const { tableName } = await freshStore();
+    const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
+    const run = makeRun();
+    await store.createRun(run);
+    const text = JSON.stringify('y'.repeat(8192));
+    await Promise.all(Array.from({ length: 200 }, (_, p) => store.putEntry(run.runId, makeEntry(p, { result: text }))));
+    counter.reset();
+    const loaded = await store.loadRun(run.runId);
+    expect(loaded?.entries).toHaveLength(200);
+    expect(counter.snapshot()['DynamoDB.Query']).toBeGreaterThanOrEqual(2);
+  });
+
+  test('a patch that leaves the sweep key ambiguous is repaired with one conditional request', async () => {
+    const counter = new InMemoryRequestCounter();
+    const { tableName } = await freshStore();
+    const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
+    const run = makeRun({ status: 'RUNNING', leaseOwner: 'w', leaseUntil: Date.now() + 60_000, wake: 2, seen: 1 });
+    await store.createRun(run);
+    counter.reset();
+    // Suspends without a wake condition while a resolution is pending: the run must stay due.
+    await store.updateRun(run.runId, { set: { status: 'WAITING' }, remove: ['leaseOwner', 'leaseUntil'] });
+    expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 2 });
+    expect((await store.sweepCandidates(Date.now(), 10)).map((r) => r.runId)).toEqual([run.runId]);
+  });
+});
