@@ -25,10 +25,6 @@ export const ENV = {
 export const EVENT_SOURCE = 'durable-tasks';
 /** The `detail-type` of a pushed event. */
 export const EVENT_DETAIL_TYPE = 'durable-tasks.event';
-/** Number of shards per event key in the waiter index (spreads a hot key over partitions). */
-export const WAITER_SHARDS = 4;
-/** Name of the waiter GSI. */
-export const WAITER_INDEX = 'gsi1';
 /** Name of the sweep GSI (runs that may need a nudge). */
 export const SWEEP_INDEX = 'gsi2';
 

@@ -4,9 +4,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, SWEEP_INDEX, WAITER_INDEX } from '../../infra/constants.ts';
+import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, SWEEP_INDEX } from '../../infra/constants.ts';
 import { DurableTasks } from '../../infra/index.ts';
-import { TABLE_SCHEMA } from '../../sdk/adapters/aws/table-schema.ts';
+import { SWEEP_PROJECTED_ATTRIBUTES, TABLE_SCHEMA } from '../../sdk/adapters/aws/table-schema.ts';
 import { build, FIXTURE_ENTRY, logicalId, testApp } from './support.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
@@ -40,7 +40,7 @@ describe('given a DurableTasks with default props', () => {
     expect([...types].sort()).toEqual(Object.keys(counts).sort());
   });
 
-  it('then the table mirrors the AWS store schema: keys, both GSIs (projection ALL), TTL', () => {
+  it('then the table mirrors the AWS store schema: keys, the sweep GSI (projecting only what the sweeper reads), TTL', () => {
     const typeOf = (key: { type: 'S' | 'N' }) => key.type;
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
@@ -53,7 +53,7 @@ describe('given a DurableTasks with default props', () => {
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...SWEEP_PROJECTED_ATTRIBUTES] },
       })),
       AttributeDefinitions: Match.arrayEquals(
         [TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey, ...TABLE_SCHEMA.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey])].map(
@@ -62,7 +62,8 @@ describe('given a DurableTasks with default props', () => {
       ),
       TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.timeToLiveAttribute, Enabled: true },
     });
-    expect(TABLE_SCHEMA.globalSecondaryIndexes.map((i) => i.indexName)).toEqual([WAITER_INDEX, SWEEP_INDEX]);
+    // Event waiters are found through base-table items (strongly consistent reads), not through an index.
+    expect(TABLE_SCHEMA.globalSecondaryIndexes.map((i) => i.indexName)).toEqual([SWEEP_INDEX]);
   });
 
   it('then the table is on-demand, point-in-time recoverable, KMS-encrypted with the AWS managed key, and retained', () => {

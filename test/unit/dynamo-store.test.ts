@@ -91,7 +91,7 @@ describe('putWaiters', () => {
       ['put RUN#run-1 WAIT#0000#00000002#0000'],
     ]);
     // Both hold the whole waiter, so the router needs no second read.
-    const [[index], [own]] = batches();
+    const [[index], [own]] = batches() as [WriteRequest[], WriteRequest[]];
     const strip = ({ pk: _pk, sk: _sk, ...rest }: Record<string, unknown>) => rest;
     expect(strip(index!.PutRequest!.Item!)).toEqual(strip(own!.PutRequest!.Item!));
   });
@@ -171,8 +171,9 @@ describe('deleteWaiters', () => {
 
 describe('updateRun and the sweep index', () => {
   const run: RunRecord = { runId: 'run-1', name: 't', status: 'RUNNING', input: '1', createdAt: NOW, updatedAt: NOW, attempt: 0, wake: 0, seen: 0, runningMs: 0 };
-  const returned = (over: Partial<RunRecord>, gsi2sk: number | undefined = 0) => ({
-    Attributes: { ...marshall({ ...run, ...over }, { removeUndefinedValues: true }), ...(gsi2sk === undefined ? {} : { gsi2pk: { S: 'SWEEP#1' }, gsi2sk: { N: String(gsi2sk) } }) },
+  /** The item UpdateItem returns (ALL_NEW); `gsi2sk` null: not in the sweep index. */
+  const returned = (over: Partial<RunRecord>, gsi2sk: number | null = 0) => ({
+    Attributes: { ...marshall({ ...run, ...over }, { removeUndefinedValues: true }), ...(gsi2sk === null ? {} : { gsi2pk: { S: 'SWEEP#1' }, gsi2sk: { N: String(gsi2sk) } }) },
   });
   const sweepAttributesIn = (input: UpdateItemCommandInput) =>
     Object.values(input.ExpressionAttributeNames ?? {}).filter((name) => name === 'gsi2pk' || name === 'gsi2sk');
@@ -198,7 +199,7 @@ describe('updateRun and the sweep index', () => {
     await store.updateRun('run-1', { set: { status: 'WAITING', wakeAt: NOW + 5 }, remove: ['leaseOwner', 'leaseUntil'] }, { leaseOwner: 'w', wake: 0 });
     ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wake: 1 }, 0));
     await store.updateRun('run-1', { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] });
-    ddb.on(UpdateItemCommand).resolves(returned({ status: 'SUCCEEDED', wake: 1 }, undefined));
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'SUCCEEDED', wake: 1 }, null));
     await store.updateRun('run-1', { set: { status: 'SUCCEEDED' }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'] }, { leaseOwner: 'w' });
     const sent = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input as UpdateItemCommandInput);
     expect(sent.map(sweepAttributesIn)).toEqual([['gsi2pk', 'gsi2sk'], ['gsi2sk'], ['gsi2pk', 'gsi2sk']]);

@@ -386,6 +386,7 @@ export class DynamoRunStore implements RunStore {
    */
   async sweepCandidates(now: number, limit: number): Promise<RunRecord[]> {
     if (limit <= 0) return [];
+    const clock = this.now();
     const shards = await Promise.all(
       Array.from({ length: SWEEP_SHARDS }, async (_, shard) => {
         const found: { due: number; run: RunRecord }[] = [];
@@ -396,7 +397,7 @@ export class DynamoRunStore implements RunStore {
           ExpressionAttributeValues: { ':pk': { S: sweepShardPk(shard) }, ':now': { N: String(now) } },
         })) {
           const run = fromItem<RunRecord>(item);
-          if (!expired(run.ttl, this.now()) && isSweepCandidate(run, now)) found.push({ due: Number(item[SWEEP_INDEX_SORT_KEY]?.N ?? 0), run });
+          if (!expired(run.ttl, clock) && isSweepCandidate(run, now)) found.push({ due: Number(item[SWEEP_INDEX_SORT_KEY]?.N ?? 0), run });
           if (found.length >= limit) break;
         }
         return found;

@@ -20,8 +20,8 @@
  * which pins the status when every clause names the same one), using `if_not_exists(attr, ...)` to copy an
  * attribute the patch leaves alone. When the patch leaves it ambiguous, it guesses; the store then checks the
  * returned item against `sweepKey` and, only on a mismatch, repairs the key with a second, conditional
- * request (see `DynamoRunStore.updateRun`). The engine's own patches never need the repair except two rare
- * ones: a retry whose backoff was decided while a resolution arrived, and `recover()` breaking a lease.
+ * request (see `DynamoRunStore.updateRun`). Of the engine's own patches only one ever needs it, rarely: a
+ * retry parked on its backoff while a resolution arrived (the key must then be 0, not the backoff's end).
  */
 import type { RunCondition, RunPatch, RunRecord, RunStatus } from '../../ports.ts';
 import { TERMINAL_STATUSES } from '../../ports.ts';
