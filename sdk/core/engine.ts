@@ -14,6 +14,7 @@ import { decodePayload, encodePayload } from './json.ts';
 import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
 import { routeEvent, type RouteResult } from './router.ts';
+import { newRunRecord } from './run-record.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
 
@@ -87,20 +88,7 @@ export class Engine {
     const at = options.at?.getTime();
     if (at !== undefined && !Number.isFinite(at)) throw new DurableError(`schedule needs a valid Date, got ${String(options.at)}`);
     const delayed = at !== undefined && at > now;
-    const run: RunRecord = {
-      runId,
-      name: target,
-      status: delayed ? 'WAITING' : 'QUEUED',
-      input: encoded,
-      createdAt: now,
-      updatedAt: now,
-      attempt: 0,
-      wake: 0,
-      seen: 0,
-      runningMs: 0,
-      ...(delayed ? { wakeAt: at } : {}),
-      ...(options.metadata ? { metadata: options.metadata } : {}),
-    };
+    const run = newRunRecord({ runId, name: target, input: encoded, ...(delayed ? { wakeAt: at } : {}), ...(options.metadata ? { metadata: options.metadata } : {}) }, now);
     const created = await backend.store.createRun(run);
     if (created) {
       if (delayed) await backend.timers.schedule(`${runId}-start`, at, { runId });
@@ -113,19 +101,8 @@ export class Engine {
   async createChildRun(parent: RunRecord, position: number, target: Definition, input: string, childRunId: string): Promise<void> {
     const backend = await this.backend();
     const now = backend.clock.now();
-    await backend.store.createRun({
-      runId: childRunId,
-      name: target.name,
-      status: 'QUEUED',
-      input,
-      createdAt: now,
-      updatedAt: now,
-      attempt: 0,
-      wake: 0,
-      seen: 0,
-      runningMs: 0,
-      ...(position >= 0 ? { parent: { runId: parent.runId, attempt: parent.attempt, position } } : {}),
-    });
+    const link = position >= 0 ? { parent: { runId: parent.runId, attempt: parent.attempt, position } } : {};
+    await backend.store.createRun(newRunRecord({ runId: childRunId, name: target.name, input, ...link }, now));
   }
 
   runRef(runId: string): RunRef<unknown> {

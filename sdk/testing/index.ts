@@ -14,6 +14,7 @@ import { Durable } from '../core/client.ts';
 import { parseDuration, type Duration } from '../core/duration.ts';
 import type { LogSink } from '../core/engine.ts';
 import { createMemoryBackend, VirtualClock, type MemoryBackend } from '../adapters/memory/index.ts';
+import { advanceVirtualTime } from '../adapters/memory/virtual-clock.ts';
 
 export interface TestEnvironmentOptions {
   /** Virtual start time. @default 2030-01-01T00:00:00Z */
@@ -48,18 +49,7 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
     backend,
     now: () => new Date(clock.now()),
     settle,
-    async advanceTime(duration: Duration) {
-      const target = clock.now() + parseDuration(duration);
-      await settle();
-      for (;;) {
-        const next = clock.nextDue();
-        if (next === undefined || next > target) break;
-        clock.fireDue(next);
-        await settle();
-      }
-      clock.fireDue(target);
-      await settle();
-    },
+    advanceTime: (duration: Duration) => advanceVirtualTime(clock, parseDuration(duration), settle),
     close: () => durable.close(),
   };
 }

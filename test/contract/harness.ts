@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Durable } from 'durable-tasks';
 import { createMemoryBackend, ClockTimers, InProcessBus, VirtualClock, CountingRequests } from '../../sdk/adapters/memory/index.ts';
+import { advanceVirtualTime } from '../../sdk/adapters/memory/virtual-clock.ts';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { SqsDispatcher } from '../../sdk/adapters/aws/sqs-dispatcher.ts';
 import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
@@ -28,18 +29,7 @@ export interface Harness {
 export type HarnessFactory = (wrapStore?: (store: RunStore) => RunStore, options?: { embeddedWorker?: boolean }) => Promise<Harness>;
 
 function advancer(clock: VirtualClock, settle: () => Promise<void>) {
-  return async (ms: number) => {
-    const target = clock.now() + ms;
-    await settle();
-    for (;;) {
-      const next = clock.nextDue();
-      if (next === undefined || next > target) break;
-      clock.fireDue(next);
-      await settle();
-    }
-    clock.fireDue(target);
-    await settle();
-  };
+  return (ms: number) => advanceVirtualTime(clock, ms, settle);
 }
 
 export const memoryHarness: HarnessFactory = async (wrapStore) => {

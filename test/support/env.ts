@@ -2,6 +2,7 @@ import { Durable } from 'durable-tasks';
 import { createTestEnvironment, type TestEnvironment } from 'durable-tasks/testing';
 import { createMemoryBackend, VirtualClock, type MemoryBackend } from '../../sdk/adapters/memory/index.ts';
 import type { RunStore } from '../../sdk/ports.ts';
+import { advanceVirtualTime } from '../../sdk/adapters/memory/virtual-clock.ts';
 
 export { createTestEnvironment, type TestEnvironment };
 
@@ -30,18 +31,7 @@ export function clientWithStore(wrap: (store: RunStore, backend: MemoryBackend) 
     backend,
     clock,
     settle: () => durable.idle(),
-    async advance(ms: number) {
-      const target = clock.now() + ms;
-      await durable.idle();
-      for (;;) {
-        const next = clock.nextDue();
-        if (next === undefined || next > target) break;
-        clock.fireDue(next);
-        await durable.idle();
-      }
-      clock.fireDue(target);
-      await durable.idle();
-    },
+    advance: (ms: number) => advanceVirtualTime(clock, ms, () => durable.idle()),
   };
 }
 

@@ -132,3 +132,20 @@ export class RealClock implements TimerClock {
     return () => clearTimeout(handle);
   }
 }
+
+/**
+ * Moves a virtual clock forward by `ms`: fires every timer due on the way, in due order, and awaits `settle`
+ * after each, so work a timer wakes can schedule more timers that still fire within the window.
+ */
+export async function advanceVirtualTime(clock: VirtualClock, ms: number, settle: () => Promise<void>): Promise<void> {
+  const target = clock.now() + ms;
+  await settle();
+  for (;;) {
+    const next = clock.nextDue();
+    if (next === undefined || next > target) break;
+    clock.fireDue(next);
+    await settle();
+  }
+  clock.fireDue(target);
+  await settle();
+}

@@ -4,6 +4,7 @@
  * a journal position on the workflow run where the executor reports the outcome *before* the task run turns
  * terminal (the child-run protocol), so a crash between the two is repaired by replaying the task run.
  */
+import { newRunRecord } from '../run-record.ts';
 import type { Backend, JournalEntry, RunRecord, TaskState } from '../../ports.ts';
 import { dagPosition, taskRunId, taskRunName } from './positions.ts';
 
@@ -14,20 +15,18 @@ export const REPAIR_AFTER_MS = 5_000;
 export async function startTaskRun(backend: Backend, workflow: string, workflowRun: RunRecord, task: string, taskIndex: number): Promise<void> {
   const now = backend.clock.now();
   const runId = taskRunId(workflowRun.runId, task);
-  const created = await backend.store.createRun({
-    runId,
-    name: taskRunName(workflow, task),
-    status: 'QUEUED',
-    input: workflowRun.input,
-    createdAt: now,
-    updatedAt: now,
-    attempt: 0,
-    wake: 0,
-    seen: 0,
-    runningMs: 0,
-    workflowRunId: workflowRun.runId,
-    parent: { runId: workflowRun.runId, attempt: workflowRun.attempt, position: dagPosition(taskIndex, 'outcome') },
-  });
+  const created = await backend.store.createRun(
+    newRunRecord(
+      {
+        runId,
+        name: taskRunName(workflow, task),
+        input: workflowRun.input,
+        workflowRunId: workflowRun.runId,
+        parent: { runId: workflowRun.runId, attempt: workflowRun.attempt, position: dagPosition(taskIndex, 'outcome') },
+      },
+      now,
+    ),
+  );
   if (created) await backend.dispatcher.dispatch({ runId });
 }
 
