@@ -140,7 +140,7 @@ export async function suspendRun(
   if (updated) return { type: 'done', result: 'suspended' };
   // Either a resolution arrived while we replayed (wake moved), a cancel, or we lost the lease.
   const current = await store.getRun(run.runId);
-  if (!current || current.leaseOwner !== deps.workerId || current.status !== 'RUNNING') return { type: 'done', result: 'lost-lease' };
+  if (!current || current.leaseOwner !== deps.workerId || current.status !== 'RUNNING') return lostLease(current, deps);
   if (current.cancelRequested) return { type: 'done', result: await finalizeCancelled(current, deps) };
   const again = await store.updateRun(
     run.runId,
@@ -154,6 +154,15 @@ export async function suspendRun(
 async function settleConflict(run: RunRecord, deps: ExecutorDeps): Promise<{ type: 'done'; result: ProcessResult }> {
   const current = await deps.backend.store.getRun(run.runId);
   if (current?.cancelRequested && current.leaseOwner === deps.workerId) return { type: 'done', result: await finalizeCancelled(current, deps) };
+  return lostLease(current, deps);
+}
+
+/**
+ * This replay was stale (its lease was taken over). If the run has finished meanwhile, waiters this replay
+ * registered after the finisher cleaned up would be left behind: remove them (a finished run needs none).
+ */
+async function lostLease(current: RunRecord | undefined, deps: ExecutorDeps): Promise<{ type: 'done'; result: ProcessResult }> {
+  if (current && isTerminal(current)) await removeWaiters(current.runId, deps);
   return { type: 'done', result: 'lost-lease' };
 }
 
@@ -180,6 +189,9 @@ export async function finish(
     const { result } = await settleConflict(run, deps);
     return result;
   }
+  // A run can end with waits still registered (a failure while a parallel branch waits, a lost Promise.race):
+  // left behind, they would resolve into a finished journal and hold timers.
+  await removeWaiters(run.runId, deps);
   await deps.onFinished(updated);
   return outcome.status === 'SUCCEEDED' ? 'completed' : 'failed';
 }
@@ -215,10 +227,14 @@ export async function notifyParent(
   await wakeRun(parent.runId, deps);
 }
 
-/** Tells a parked run that something it waits for happened: bump the wake counter, then dispatch. */
-export async function wakeRun(runId: string, deps: Pick<ExecutorDeps, 'backend'>): Promise<void> {
+/**
+ * Tells a parked run that something it waits for happened: bump the wake counter, then dispatch. False when the
+ * run has finished (or does not exist): nothing to wake.
+ */
+export async function wakeRun(runId: string, deps: Pick<ExecutorDeps, 'backend'>): Promise<boolean> {
   const woken = await deps.backend.store.updateRun(runId, { incrementWake: true }, { status: NON_TERMINAL });
   if (woken && woken.status !== 'RUNNING') await deps.backend.dispatcher.dispatch({ runId });
+  return woken !== undefined;
 }
 
 /** Marks a run CANCELLED (whatever its lease), removes its waiters and timers, and tells its parent. */
@@ -227,12 +243,14 @@ export async function finalizeCancelled(run: RunRecord, deps: ExecutorDeps): Pro
   const now = clock.now();
   const error = serializeError(new RunCancelledError(run.runId));
   if (run.parent) await notifyParent(run, { status: 'CANCELLED', error }, deps);
+  // Waiters go first: a failure here leaves the run flagged and not terminal, so it is finalized again (a retried
+  // cancel, the sweeper); the other way round, a failure would leave them behind a finished run for good.
+  await removeWaiters(run.runId, deps);
   const updated = await store.updateRun(
     run.runId,
     { set: { status: 'CANCELLED', error, updatedAt: now, cancelRequested: true, ...retention(deps, now) }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'] },
     { status: NON_TERMINAL },
   );
-  await removeWaiters(run.runId, deps);
   if (updated) await deps.onFinished(updated);
   return 'cancelled';
 }
@@ -243,7 +261,8 @@ export async function removeWaiters(runId: string, deps: Pick<ExecutorDeps, 'bac
   if (!loaded || loaded.waiters.length === 0) return;
   const now = clock.now();
   for (const w of loaded.waiters) {
-    if (w.type === 'sleep' && (w.dueAt ?? 0) > now) await timers.cancel(timerId(runId, w.attempt, w.position, w.index));
+    // Best effort (Timers contract): a timer that fires anyway finds nothing to do; the waiters must still go.
+    if (w.type === 'sleep' && (w.dueAt ?? 0) > now) await timers.cancel(timerId(runId, w.attempt, w.position, w.index)).catch(() => undefined);
   }
   await store.deleteWaiters(loaded.waiters);
 }

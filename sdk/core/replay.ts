@@ -160,7 +160,7 @@ class Replayer implements DurableContext {
         async (error) => {
           await this.drain();
           if (error instanceof Fatal) return this.fail(error);
-          this.finish({ type: 'failed', error, retryable: !(error instanceof NonRetryableError) });
+          this.finish({ type: 'failed', error, retryable: isRetryable(error) });
         },
       );
     try {
@@ -499,6 +499,10 @@ class Replayer implements DurableContext {
       for (const i of deciding) data[all[i]!.key] = satisfied.get(i)!.data;
       const entry = this.newEntry(position, kind, name, { result: JSON.stringify(data), resolvedBy: deciding.map((i) => all[i]!.key).join(',') });
       const winner = await this.record(entry);
+      // Resolved by an event found while registering: the router will not wake the run for it (it may already have
+      // routed that event, or will find the waiters gone). If this replay is stale, the run's current owner may be
+      // parked on this very wait: wake the run, as the router would, before removing the waiters.
+      if (registered && waiters.some((w) => w.type === 'event' && w.satisfiedAt !== undefined)) await this.wakeRun();
       await this.cleanupWaiters(waiters);
       return { data: this.answer<Record<string, unknown>>(winner) };
     });
@@ -573,6 +577,12 @@ class Replayer implements DurableContext {
       case 'parent':
         return { ...base };
     }
+  }
+
+  /** Bumps the run's wake counter (a parked owner replays; a replaying one replays again), dispatching a parked run. */
+  private async wakeRun() {
+    const woken = await this.backend.store.updateRun(this.runId, { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] });
+    if (woken && woken.status !== 'RUNNING') await this.backend.dispatcher.dispatch({ runId: this.runId });
   }
 
   private async cleanupWaiters(waiters: readonly Waiter[]) {

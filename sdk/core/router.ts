@@ -80,16 +80,22 @@ export async function resolveWaiter(waiter: Waiter, payload: string, at: number,
     if (!won) {
       // Already resolved: by a delivery of this event whose router died before waking the run (the retry must
       // wake it, or the wake-up is lost: the sweeper cannot see it), or by another leaf. Waking again is harmless.
-      await wakeRun(waiter.runId, { backend });
+      await wake(waiter, backend);
       return false;
     }
   } else {
     if (waiter.satisfiedAt !== undefined) {
-      await wakeRun(waiter.runId, { backend });
+      await wake(waiter, backend);
       return false;
     }
     await backend.store.putWaiters([{ ...waiter, satisfiedAt: at, data: payload }]);
   }
-  await wakeRun(waiter.runId, { backend });
-  return true;
+  return wake(waiter, backend);
+}
+
+/** Wakes the waiter's run; a waiter of a finished run was left behind (a worker died mid-cleanup): remove it. */
+async function wake(waiter: Waiter, backend: Backend): Promise<boolean> {
+  if (await wakeRun(waiter.runId, { backend })) return true;
+  await backend.store.deleteWaiters([waiter]);
+  return false;
 }

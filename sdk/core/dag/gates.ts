@@ -166,7 +166,7 @@ export async function registerWaiters(backend: Backend, waiters: Waiter[]): Prom
   for (const w of waiters) {
     if (w.type === 'event') {
       const filter = compileExpression(w.expression ?? '', 'input');
-      const hit = (await backend.store.findEvents(w.eventKey!, w.since)).find((e) => (w.scope === undefined || e.scope === w.scope) && filter.matches(decodePayload(e.payload)));
+      const hit = (await backend.store.findEvents(w.eventKey!, w.since)).find((e) => (w.scope === undefined || e.scope === w.scope) && matchesSafely(filter, e.payload));
       if (hit) {
         const satisfiedWaiter = { ...w, satisfiedAt: hit.time, data: hit.payload };
         marked.push(satisfiedWaiter);
@@ -180,12 +180,25 @@ export async function registerWaiters(backend: Backend, waiters: Waiter[]): Prom
   return out;
 }
 
+/**
+ * A payload the filter cannot evaluate (a missing key, a wrong type) does not match, as in the router: someone
+ * else's event must not make every pass of this workflow run throw.
+ */
+function matchesSafely(filter: ReturnType<typeof compileExpression>, payload: string): boolean {
+  try {
+    return filter.matches(decodePayload(payload));
+  } catch {
+    return false;
+  }
+}
+
 /** Removes a decided task's waiters and cancels its pending timers. */
 export async function removeGateWaiters(backend: Backend, waiters: readonly Waiter[]): Promise<void> {
   if (waiters.length === 0) return;
   const now = backend.clock.now();
   for (const w of waiters) {
-    if (w.type === 'sleep' && w.dueAt! > now) await backend.timers.cancel(timerId(w.runId, w.attempt, w.position, w.index));
+    // Best effort (Timers contract): a timer that fires anyway finds nothing to do; the waiters must still go.
+    if (w.type === 'sleep' && w.dueAt! > now) await backend.timers.cancel(timerId(w.runId, w.attempt, w.position, w.index)).catch(() => undefined);
   }
   await backend.store.deleteWaiters(waiters);
 }

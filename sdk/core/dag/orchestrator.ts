@@ -154,6 +154,9 @@ async function advance(pass: Pass, task: TaskDefinition<any, any>): Promise<'ok'
       return (await pass.put({ ...rest, ...outcomeOf(report), updatedAt: now }, ['QUEUED', 'RUNNING'])) ? 'ok' : 'conflict';
     }
     if (state.status === 'QUEUED' && now - state.updatedAt >= REPAIR_AFTER_MS) await startTaskRun(backend, workflow.name, pass.run, name, index);
+    // Until then, park with a wakeAt: if the pass that queued it died before creating the task run, nothing else
+    // would ever wake this run to repair it (the sweeper only finds runs with a due wakeAt).
+    else if (state.status === 'QUEUED') pass.later(state.updatedAt + REPAIR_AFTER_MS);
     return 'ok';
   }
 

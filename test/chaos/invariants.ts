@@ -1,0 +1,313 @@
+/**
+ * The invariants a chaos schedule must keep (../../../shared/ARCHITECTURE.md), checked against the store
+ * after the schedule, plus a ledger of every step side effect and every journal write seen while it ran.
+ *
+ * Side effects, precisely: each execution of a step function is recorded with the driver operation
+ * (worker) that ran it and the journal snapshot its replay loaded. Then
+ * - a recorded outcome names the execution that produced it, and user code only ever saw that outcome;
+ * - no replay executes a step whose outcome (or a later retry state) was in the journal it loaded;
+ * - per step attempt, at most one execution ran in an operation that suffered no fault; with no fault at
+ *   all in the schedule, exactly one ran. Executions beyond one are re-executions, counted by the fault that
+ *   explains them (a write that failed before or after landing, a crash, a stall past the lease).
+ */
+import type { JournalEntry, RunRecord, RunStore } from '../../sdk/ports.ts';
+import { TERMINAL_STATUSES } from '../../sdk/ports.ts';
+import { CrashError, TAINTING, type CallObserver, type Chaos, type FaultKind, type Op } from './faults.ts';
+import { attemptsOf, childPrograms, expectedOutcome, type Program, type StepLedger } from './workload.ts';
+
+interface Execution {
+  x: string;
+  ok: boolean;
+  op: Op | undefined;
+  seq: number;
+}
+
+interface StepRecord {
+  seq: number;
+  final: boolean;
+  stepAttempt: number;
+}
+
+const stepKey = (runId: string, attempt: number, step: string) => `${runId}|${attempt}|${step}`;
+
+export interface StepStats {
+  /** Step attempts with a recorded outcome that were checked. */
+  checked: number;
+  executions: number;
+  /** Executions beyond the first, by the fault kinds of the operations that ran them. */
+  reexecutions: number;
+  reexecutionsByCause: Record<string, number>;
+}
+
+export class Ledger implements StepLedger, CallObserver {
+  readonly violations: string[] = [];
+  private readonly executions = new Map<string, Execution[]>();
+  private readonly records = new Map<string, StepRecord[]>();
+  private readonly observations = new Map<string, Set<string>>();
+  private readonly replays = new WeakMap<object, { loadSeq: number | undefined }>();
+  /** Winning journal writes per `${runId}|${attempt}|${position}`. */
+  private readonly wins = new Map<string, number>();
+  private nextExecution = 0;
+  /** When each run turned terminal (call sequence of the write). */
+  private readonly terminalSeq = new Map<string, number>();
+  writes = 0;
+
+  constructor(private readonly chaos: Chaos) {}
+
+  replayStarted(ctx: object, runId: string): void {
+    this.replays.set(ctx, { loadSeq: this.chaos.current()?.loads.get(runId) });
+  }
+
+  execute(ctx: object, runId: string, attempt: number, step: string, stepAttempt: number, ok: boolean): string {
+    const op = this.chaos.current();
+    if (op?.crashed) throw new CrashError(`step '${step}' (the worker is dead)`);
+    const key = stepKey(runId, attempt, step);
+    const loadSeq = this.replays.get(ctx)?.loadSeq;
+    if (loadSeq !== undefined) {
+      const stale = (this.records.get(key) ?? []).find((r) => r.seq < loadSeq && (r.final || r.stepAttempt > stepAttempt));
+      if (stale) {
+        this.violations.push(
+          `step ${key} attempt ${stepAttempt} executed by op ${op?.id} although the journal it loaded (seq ${loadSeq}) held its ${stale.final ? 'outcome' : `retry state ${stale.stepAttempt}`} (seq ${stale.seq})`,
+        );
+      }
+    }
+    const x = `x${++this.nextExecution}`;
+    const list = this.executions.get(`${key}|${stepAttempt}`) ?? [];
+    list.push({ x, ok, op, seq: this.chaos.seq });
+    this.executions.set(`${key}|${stepAttempt}`, list);
+    return x;
+  }
+
+  observed(runId: string, attempt: number, step: string, execution: string): void {
+    const key = stepKey(runId, attempt, step);
+    const set = this.observations.get(key) ?? new Set();
+    set.add(execution);
+    this.observations.set(key, set);
+  }
+
+  completed(port: string, method: string, args: unknown[], result: unknown, seq: number): void {
+    if (port !== 'store') return;
+    if (method !== 'getRun' && method !== 'loadRun' && method !== 'listRuns' && method !== 'findWaiters' && method !== 'findEvents' && method !== 'sweepCandidates') {
+      this.writes++;
+    }
+    if (method === 'updateRun') {
+      const run = result as RunRecord | undefined;
+      if (run && TERMINAL_STATUSES.includes(run.status) && !this.terminalSeq.has(run.runId)) this.terminalSeq.set(run.runId, seq);
+    }
+    if (method === 'putEntry') {
+      const [runId, entry] = args as [string, JournalEntry];
+      const { won } = result as { won: boolean };
+      if (!won) return;
+      const key = `${runId}|${entry.attempt}|${entry.position}`;
+      const wins = (this.wins.get(key) ?? 0) + 1;
+      this.wins.set(key, wins);
+      if (wins > 1) this.violations.push(`journal position ${key} was won ${wins} times (first-wins broken)`);
+      if (entry.kind === 'step') this.record(runId, entry, seq);
+    }
+    if (method === 'updateRetryingEntry' && result === true) {
+      const [runId, entry] = args as [string, JournalEntry];
+      this.record(runId, entry, seq);
+    }
+  }
+
+  /**
+   * Whether a fault explains garbage left behind a finished run (waiters, a late journal entry): a worker died or
+   * failed after the run turned terminal, before its cleanup (the finisher, or a stale replay that registered
+   * waiters after the finisher cleaned up). Nothing but a later matching event removes those.
+   */
+  leftoversExplained(runId: string): boolean {
+    const at = this.terminalSeq.get(runId);
+    if (at === undefined) return false;
+    return this.chaos.log.some((f) => f.runId === runId && f.seq >= at && TAINTING.has(f.kind));
+  }
+
+  private record(runId: string, entry: JournalEntry, seq: number) {
+    const key = stepKey(runId, entry.attempt, entry.name);
+    const list = this.records.get(key) ?? [];
+    list.push({ seq, final: entry.status !== 'retrying', stepAttempt: entry.stepAttempt ?? 0 });
+    this.records.set(key, list);
+  }
+
+  /** Checks every step of the journals in `entriesByRun` against the executions seen. */
+  checkSteps(entriesByRun: Map<string, { run: RunRecord; entries: JournalEntry[] }>, strict: boolean): StepStats {
+    const stats: StepStats = { checked: 0, executions: 0, reexecutions: 0, reexecutionsByCause: {} };
+    const recordedKeys = new Set<string>();
+    for (const [runId, { run, entries }] of entriesByRun) {
+      for (const entry of entries) {
+        if (entry.kind !== 'step') continue;
+        const key = stepKey(runId, entry.attempt, entry.name);
+        recordedKeys.add(key);
+        const lastAttempt = entry.stepAttempt ?? 0;
+        const upTo = entry.status === 'retrying' ? lastAttempt - 1 : lastAttempt;
+        for (let a = 0; a <= upTo; a++) {
+          const execs = this.executions.get(`${key}|${a}`) ?? [];
+          stats.checked++;
+          stats.executions += execs.length;
+          if (execs.length === 0) {
+            this.violations.push(`step ${key} attempt ${a} has a recorded outcome but never ran`);
+            continue;
+          }
+          const clean = execs.filter((e) => !tainted(e.op));
+          if (clean.length > 1) {
+            this.violations.push(`step ${key} attempt ${a} ran ${clean.length} times in operations that suffered no fault (${clean.map((e) => `op ${e.op?.id}`).join(', ')})`);
+          }
+          if (strict && execs.length !== 1) this.violations.push(`step ${key} attempt ${a} ran ${execs.length} times in a schedule without faults`);
+          if (execs.length > 1) {
+            stats.reexecutions += execs.length - 1;
+            // Each execution whose outcome was not the one recorded was lost: say why (the fault its worker suffered).
+            const recordedX = a === lastAttempt && entry.status === 'done' ? (JSON.parse(entry.result ?? '{}') as { x?: string }).x : undefined;
+            const lost = recordedX === undefined ? execs.slice(0, -1) : execs.filter((e) => e.x !== recordedX);
+            for (const e of lost) {
+              const cause = causes(e.op)[0] ?? 'concurrent replay';
+              stats.reexecutionsByCause[cause] = (stats.reexecutionsByCause[cause] ?? 0) + 1;
+            }
+          }
+        }
+        if (entry.status === 'done') {
+          const { x } = JSON.parse(entry.result ?? '{}') as { x?: string };
+          const execs = this.executions.get(`${key}|${lastAttempt}`) ?? [];
+          if (!execs.some((e) => e.x === x && e.ok)) this.violations.push(`step ${key}: the recorded outcome (${x}) is not one a successful execution produced`);
+          for (const seen of this.observations.get(key) ?? []) {
+            if (seen !== x) this.violations.push(`step ${key}: user code saw outcome ${seen} but the journal recorded ${x} (two outcomes for one position)`);
+          }
+        }
+      }
+      void run;
+    }
+    // A side effect that ran in a healthy operation of a run that was not cancelled must have its outcome recorded.
+    for (const [execKey, execs] of this.executions) {
+      const key = execKey.slice(0, execKey.lastIndexOf('|'));
+      if (recordedKeys.has(key)) continue;
+      const runId = key.slice(0, key.indexOf('|'));
+      const run = entriesByRun.get(runId)?.run;
+      if (run?.status === 'CANCELLED') continue;
+      const clean = execs.filter((e) => !tainted(e.op));
+      if (clean.length > 0) this.violations.push(`step ${execKey} ran in a healthy operation but its outcome was never recorded (run ${run?.status ?? 'missing'})`);
+    }
+    return stats;
+  }
+}
+
+function tainted(op: Op | undefined): boolean {
+  if (!op) return false;
+  for (const f of op.faults) if (TAINTING.has(f)) return true;
+  return false;
+}
+
+const CAUSE_ORDER: readonly FaultKind[] = ['crash-before', 'crash-after', 'stall', 'throw-after', 'throw-before'];
+
+/** The tainting faults an operation suffered, most telling first. */
+function causes(op: Op | undefined): FaultKind[] {
+  return op ? CAUSE_ORDER.filter((f) => op.faults.has(f)) : [];
+}
+
+export interface OutcomeCheck {
+  runs: number;
+  /** Individual assertions made. */
+  checks: number;
+}
+
+/** Every run in the store, with its journal and waiters. */
+export async function snapshot(store: RunStore) {
+  const runs = await store.listRuns({});
+  const loaded = new Map<string, { run: RunRecord; entries: JournalEntry[]; waiters: number }>();
+  for (const run of runs) {
+    const l = await store.loadRun(run.runId);
+    if (l) loaded.set(run.runId, { run: l.run, entries: l.entries, waiters: l.waiters.length });
+  }
+  return loaded;
+}
+
+/**
+ * Checks every run against the oracle and the journal and waiter invariants. Returns the failures (empty
+ * when all hold) and how many assertions were made.
+ */
+export async function checkOutcomes(
+  store: RunStore,
+  programs: readonly Program[],
+  eventKeys: ReadonlySet<string>,
+  explained: (runId: string) => boolean,
+): Promise<{ failures: string[]; checks: number; explainedLeftovers: number; snapshot: Awaited<ReturnType<typeof snapshot>> }> {
+  let explainedLeftovers = 0;
+  const failures: string[] = [];
+  let checks = 0;
+  const check = (ok: boolean, message: () => string) => {
+    checks++;
+    if (!ok) failures.push(message());
+  };
+  const all = await snapshot(store);
+  const same = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+
+  const verify = (runId: string, program: Program, parentCancelled: boolean) => {
+    const slot = all.get(runId);
+    check(slot !== undefined, () => `run ${runId} (${program.task}) does not exist`);
+    if (!slot) return;
+    const { run } = slot;
+    const expected = expectedOutcome(program);
+    const terminal = TERMINAL_STATUSES.includes(run.status);
+    check(terminal, () => `run ${runId} is stuck in ${run.status} (attempt ${run.attempt}, wake ${run.wake}/${run.seen}, wakeAt ${run.wakeAt}, lease ${run.leaseOwner}@${run.leaseUntil})`);
+    if (parentCancelled && run.status === 'CANCELLED') return;
+    check(run.status === expected.status, () => `run ${runId}: status ${run.status}, expected ${expected.status}${run.error ? ` (error ${run.error.name}: ${run.error.message})` : ''}`);
+    if (run.status !== expected.status) return;
+    check(run.attempt === expected.attempt, () => `run ${runId}: attempt ${run.attempt}, expected ${expected.attempt}`);
+    if (expected.status === 'SUCCEEDED') {
+      const output = run.output === undefined ? undefined : JSON.parse(run.output);
+      check(same(output, expected.output), () => `run ${runId}: output\n  ${JSON.stringify(output)}\nexpected\n  ${JSON.stringify(expected.output)}`);
+    } else if (expected.status === 'FAILED') {
+      check(run.error?.name === expected.error!.name && run.error?.message === expected.error!.message, () => `run ${runId}: error ${JSON.stringify(run.error && { name: run.error.name, message: run.error.message })}, expected ${JSON.stringify(expected.error)}`);
+    } else {
+      check(run.error?.name === 'RunCancelledError', () => `run ${runId}: cancelled with error ${run.error?.name}, expected RunCancelledError`);
+    }
+    // DAG task runs are checked through the workflow's output.
+    if (program.dag) return;
+    // One child run per runChild call per attempt, each with its own oracle.
+    const children = [...all.values()].filter((s) => s.run.parent?.runId === runId).map((s) => s.run);
+    const childOps = childPrograms(program);
+    if (!program.cancel) {
+      check(children.length === childOps.length * attemptsOf(program), () => `run ${runId}: ${children.length} child runs, expected ${childOps.length * attemptsOf(program)}`);
+    } else {
+      check(children.length <= childOps.length, () => `run ${runId}: ${children.length} child runs, at most ${childOps.length} expected`);
+    }
+    for (const child of children) {
+      const childProgram = JSON.parse(child.input) as Program;
+      verify(child.runId, childProgram, run.status === 'CANCELLED');
+    }
+  };
+  for (const program of programs) verify(program.id, program, false);
+
+  for (const [runId, { run, entries, waiters }] of all) {
+    const keys = new Set<string>();
+    for (const e of entries) {
+      const key = `${e.attempt}:${e.position}`;
+      check(!keys.has(key), () => `run ${runId}: two journal entries at attempt ${e.attempt} position ${e.position}`);
+      keys.add(key);
+    }
+    if (TERMINAL_STATUSES.includes(run.status)) {
+      if (waiters > 0 && explained(runId)) explainedLeftovers++;
+      else check(waiters === 0, () => `run ${runId} is ${run.status} but ${waiters} waiter(s) were left behind`);
+    } else {
+      check(false, () => `run ${runId} (${run.name}) is not terminal: ${run.status}`);
+    }
+  }
+  for (const key of eventKeys) {
+    const left = (await store.findWaiters(key)).filter((w) => {
+      const status = all.get(w.runId)?.run.status;
+      return (status === undefined || TERMINAL_STATUSES.includes(status)) && !explained(w.runId);
+    });
+    check(left.length === 0, () => `event key '${key}': ${left.length} waiter(s) of finished runs still indexed (${left.map((w) => w.runId).join(', ')})`);
+  }
+  return { failures, checks, explainedLeftovers, snapshot: all };
+}
+
+/** JSON with sorted keys, for comparisons that ignore key order. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
