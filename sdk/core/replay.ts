@@ -686,8 +686,20 @@ function describeOp(kind: OperationKind, name: string): string {
 }
 
 /** Engine failures that a retry cannot fix. */
+const DETERMINISTIC = new Set([
+  'NonDeterminismError',
+  'NonRetryableError',
+  'RunCancelledError',
+  'InvalidExpressionError',
+  'InvalidDurationError',
+  'InvalidDefinitionError',
+  'PayloadTooLargeError',
+  'TaskNotFoundError',
+]);
+
+/** Errors a new attempt would hit again (the code or its data is wrong) are not retried. */
 function isRetryable(error: unknown): boolean {
-  return !(error instanceof NonDeterminismError || error instanceof NonRetryableError || error instanceof RunCancelledError || (error instanceof DurableError && error.name === 'InvalidExpressionError'));
+  return !(error instanceof DurableError && DETERMINISTIC.has(error.name));
 }
 
 /** Deterministic timer id (idempotent scheduling across replays). */
