@@ -1,0 +1,102 @@
+/**
+ * W2: sleeping. In the test environment, a run that sleeps 1 h with `advanceTime('1h')`: wall time from
+ * start to result (the virtual clock skips the hour). On the embedded default, real short sleeps: each run
+ * does k sleeps of d ms and records, for each, when it was due (`ctx.now()` + d) and when the step after it
+ * ran; fired-at − due is the timer's lateness (p50/p99). Also the requests and capacity one more sleep costs.
+ * (The clock is read through a step, not `ctx.now()`: see the README's findings.)
+ */
+import { CapacityMeter } from '../cost/capacity-meter.ts';
+import { diffRequests, engineRequests, requests, type BenchClient } from '../lib/modes.ts';
+import { median, percentile, round } from '../lib/stats.ts';
+import { figure, type BenchOptions, type Row } from '../lib/types.ts';
+import { perUnit, perUnitCapacity } from './w1-sequential-steps.ts';
+
+export async function w2(client: BenchClient, options: BenchOptions): Promise<Row> {
+  return client.mode === 'test' ? w2TestEnv(client, options) : w2Embedded(client, options);
+}
+
+async function w2TestEnv(client: BenchClient, options: BenchOptions): Promise<Row> {
+  const env = client.env!;
+  const task = client.durable.durableTask({ name: 'w2-sleep-1h', fn: async (_: {}, ctx) => ctx.sleepFor('1h') });
+  const warmup = options.quick ? 1 : 5;
+  const runs = options.quick ? 3 : 20;
+  const samples: number[] = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    const started = performance.now();
+    const ref = await task.runNoWait({});
+    await env.advanceTime('1h');
+    const out = (await ref.result()) as { durationMs: number };
+    if (out.durationMs !== 3_600_000) throw new Error(`W2: expected durationMs 3600000, got ${JSON.stringify(out)}`);
+    if (i >= warmup) samples.push(performance.now() - started);
+  }
+  return {
+    workload: 'W2',
+    system: 'test env',
+    figures: [figure('sleep 1h (time skipped)', round(median(samples), 3), 'ms')],
+    notes: [`start → advanceTime('1h') → result, median of ${runs} after ${warmup} warm-up`],
+    data: { samplesMs: samples.map((s) => round(s, 3)) },
+  };
+}
+
+async function w2Embedded(client: BenchClient, options: BenchOptions): Promise<Row> {
+  const parallel = options.quick ? 1 : 3;
+  const sleeps = options.quick ? 3 : 20;
+  const sleepMs = 200;
+  const task = client.durable.durableTask({
+    name: 'w2-short-sleeps',
+    fn: async (input: { k: number }, ctx) => {
+      const lateness: number[] = [];
+      for (let i = 0; i < input.k; i++) {
+        // The checkpointed clock read through an awaited step rather than ctx.now(): ctx.now() writes its
+        // checkpoint in the background and, followed at once by a sleep, can leave the replay unable to
+        // suspend (see README, findings).
+        const due = (await ctx.step(`due-${i}`, () => Date.now())) + sleepMs;
+        await ctx.sleepFor(sleepMs);
+        const firedAt = await ctx.step(`fired-${i}`, () => Date.now());
+        lateness.push(firedAt - due);
+      }
+      return lateness;
+    },
+  });
+  await task.run({ k: 1 }); // warm-up
+  const outs = await Promise.all(Array.from({ length: parallel }, () => task.run({ k: sleeps })));
+  const lateness = outs.flat() as number[];
+
+  // One more sleep (with its ctx.now and step) minus one more plain step and now: what a sleep adds.
+  const cost = async (fn: () => Promise<unknown>, dispatches: number) => {
+    const r0 = requests(client.durable);
+    const c0 = client.meter!.snapshot();
+    const h0 = client.handled();
+    await fn();
+    await client.waitHandled(h0 + dispatches, 'the runs\' dispatches to be acknowledged');
+    return { requests: engineRequests(diffRequests(r0, requests(client.durable))), capacity: CapacityMeter.diff(c0, client.meter!.snapshot()) };
+  };
+  const plain = client.durable.durableTask({
+    name: 'w2-no-sleep',
+    fn: async (input: { k: number }, ctx) => {
+      for (let i = 0; i < input.k; i++) {
+        await ctx.step(`due-${i}`, () => Date.now());
+        await ctx.step(`fired-${i}`, () => Date.now());
+      }
+    },
+  });
+  const k = options.quick ? 2 : 5;
+  const withSleeps = await cost(() => task.run({ k }), k + 1);
+  const without = await cost(() => plain.run({ k }), 1);
+  return {
+    workload: 'W2',
+    system: 'embedded',
+    figures: [
+      figure(`timer lateness p50 (${sleepMs} ms sleeps)`, round(percentile(lateness, 50), 1), 'ms'),
+      figure('timer lateness p99', round(percentile(lateness, 99), 1), 'ms'),
+    ],
+    requests: perUnit(withSleeps.requests, without.requests, k),
+    capacity: perUnitCapacity(withSleeps.capacity, without.capacity, k),
+    notes: [
+      `${parallel} runs × ${sleeps} sleeps of ${sleepMs} ms; lateness = (step after the sleep ran) − (checkpointed clock before it + ${sleepMs})`,
+      'requests/capacity are per sleep: (k sleeps + k steps) − (k steps), k = ' + k,
+      'local timers are in-process; on AWS a sleep ≤ 15 min is one SQS SendMessage with DelaySeconds (whole seconds), beyond it one EventBridge Scheduler schedule',
+    ],
+    data: { latenessMs: lateness },
+  };
+}

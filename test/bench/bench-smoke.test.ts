@@ -1,0 +1,68 @@
+/**
+ * `npm run bench` in quick mode on the test environment only: the script runs to the end and writes
+ * well-formed results (never a wall-clock assertion: figures depend on the machine).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'];
+
+interface Results {
+  machine: { cpu: string; cores: number; node: string; date: string };
+  options: { quick: boolean; modes: string[] };
+  rows: { workload: string; system: string; figures: { name: string; value: number; unit: string }[] }[];
+  targets: { name: string; met: boolean | undefined }[];
+}
+
+let out: string;
+let run: ReturnType<typeof spawnSync>;
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+  run = spawnSync(process.execPath, ['--no-warnings', '--import', 'tsx', 'bench/run.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, BENCH_QUICK: '1', BENCH_MODES: 'test', BENCH_ONLY: WORKLOADS.join(','), BENCH_PEERS: '0', BENCH_OUT: out, PG_URL: '' },
+  });
+}, 70_000);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('npm run bench (quick, test environment)', () => {
+  test('given BENCH_QUICK=1, when the script runs, then it exits 0 and prints the table', () => {
+    expect(run.status, String(run.stderr)).toBe(0);
+    expect(run.stdout).toContain('workload');
+    for (const w of WORKLOADS) expect(run.stdout).toContain(w);
+  });
+
+  test('then results.json holds the machine and one well-formed row per workload', () => {
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+    expect(results.machine.cores).toBeGreaterThan(0);
+    expect(results.machine.cpu).not.toBe('');
+    expect(results.machine.node).toMatch(/^v\d+/);
+    expect(Number.isNaN(Date.parse(results.machine.date))).toBe(false);
+    expect(results.options).toMatchObject({ quick: true, modes: ['test'] });
+    expect(results.rows.map((r) => r.workload).sort()).toEqual(WORKLOADS);
+    for (const row of results.rows) {
+      expect(row.system).toBe('test env');
+      expect(row.figures.length).toBeGreaterThan(0);
+      for (const f of row.figures) {
+        expect(Number.isFinite(f.value), `${row.workload} ${f.name}`).toBe(true);
+        expect(f.value).toBeGreaterThanOrEqual(0);
+        expect(f.unit).not.toBe('');
+      }
+    }
+    for (const t of results.targets) expect(typeof t.met).toBe('boolean');
+  });
+
+  test('then the W5 chart is an SVG with a line per mode run', () => {
+    const svg = readFileSync(join(out, 'w5-resume-cost.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('test environment');
+  });
+});
