@@ -322,6 +322,7 @@ class Replayer implements DurableContext {
     const write = this.record(this.newEntry(position, 'now', '', { result: String(now) })).then(
       (winner) => {
         this.inflight.delete(write);
+        this.scheduleSuspendCheck(); // a sibling may have parked while this checkpoint was in flight
         if (decodePayload<number>(winner.result) !== now) {
           // A racing replay recorded another value first; this one must not go on with a different clock.
           this.fail(new Fatal(new DurableError(`a concurrent replay recorded ctx.now() at position ${position} first; retrying`)));
@@ -329,6 +330,7 @@ class Replayer implements DurableContext {
       },
       (error) => {
         this.inflight.delete(write);
+        this.scheduleSuspendCheck();
         this.fail(error instanceof Fatal ? error : new Fatal(error, false, true));
       },
     );

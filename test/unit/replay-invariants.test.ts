@@ -367,3 +367,30 @@ test('a branch that parks waits for a slow sibling step, then the run parks with
   expect(await ref.result()).toEqual([1, 'go']);
   expect(effects).toBe(1);
 });
+
+test('ctx.now() right before a sleep parks the run even when the sleep is recorded before the clock checkpoint', async () => {
+  let slowNow = true;
+  const c = clientWithStore((inner) =>
+    delegatingStore(inner, {
+      putEntry: async (runId, entry) => {
+        if (slowNow && entry.kind === 'now') await new Promise((r) => setTimeout(r, 20)); // lands after the sleep's
+        return inner.putEntry(runId, entry);
+      },
+    }),
+  );
+  const task = c.durable.durableTask({
+    name: 'now-then-sleep',
+    fn: async (_: {}, ctx) => {
+      const t = ctx.now();
+      await ctx.sleepFor('1m');
+      return t.toISOString();
+    },
+  });
+  const ref = await task.runNoWait({});
+  await c.settle();
+  expect((await c.durable.runs.get(ref.runId)).status).toBe('WAITING');
+  slowNow = false;
+  await c.advance(60_000);
+  expect(await ref.result()).toBe(new Date(c.clock.now() - 60_000).toISOString());
+  await c.durable.close();
+});
