@@ -117,6 +117,8 @@ export interface JournalEntry {
   dueAt?: number;
   /** Which condition resolved a wait (readableDataKey) and who resolved it, for the timeline. */
   resolvedBy?: string;
+  /** The events that resolved a wait: a later wait of the same run never takes them again. */
+  eventIds?: string[];
   createdAt: number;
 }
 
@@ -151,6 +153,8 @@ export interface Waiter {
   satisfiedAt?: number;
   /** JSON text of the data that satisfied it (the event payload). */
   data?: string;
+  /** The event that satisfied it. */
+  eventId?: string;
   createdAt: number;
   ttl?: number;
 }

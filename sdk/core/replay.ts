@@ -274,6 +274,8 @@ class Replayer implements DurableContext {
 
   private async record(entry: JournalEntry): Promise<JournalEntry> {
     const { entry: winner } = await this.backend.store.putEntry(this.runId, entry);
+    // Later calls of this replay see it (e.g. which events earlier waits took).
+    this.entries.set(winner.position, winner);
     return winner;
   }
 
@@ -473,7 +475,7 @@ class Replayer implements DurableContext {
         return { data };
       }
       let waiters = this.waiters.get(position);
-      const satisfied = new Map<number, { at: number; data: unknown }>();
+      const satisfied = new Map<number, { at: number; data: unknown; eventId?: string }>();
       const registered = !waiters;
       if (waiters) {
         this.expect(position, { kind: waiters[0]!.opKind, name: waiters[0]!.opName }, kind, name);
@@ -484,7 +486,9 @@ class Replayer implements DurableContext {
       const now = this.backend.clock.now();
       for (const w of waiters) {
         if (w.type === 'sleep' && w.dueAt! <= now) satisfied.set(w.index, { at: w.dueAt!, data: { durationMs: w.dueAt! - w.since } });
-        if (w.satisfiedAt !== undefined && !satisfied.has(w.index)) satisfied.set(w.index, { at: w.satisfiedAt, data: decodePayload(w.data) });
+        if (w.satisfiedAt !== undefined && !satisfied.has(w.index)) {
+          satisfied.set(w.index, { at: w.satisfiedAt, data: decodePayload(w.data), ...(w.eventId !== undefined ? { eventId: w.eventId } : {}) });
+        }
       }
       const order = new Map([...satisfied].map(([i, s]) => [i, s.at]));
       const deciding = evaluate(node, order);
@@ -499,7 +503,12 @@ class Replayer implements DurableContext {
       const all = leaves(node);
       const data: Record<string, unknown> = {};
       for (const i of deciding) data[all[i]!.key] = satisfied.get(i)!.data;
-      const entry = this.newEntry(position, kind, name, { result: JSON.stringify(data), resolvedBy: deciding.map((i) => all[i]!.key).join(',') });
+      const eventIds = deciding.map((i) => satisfied.get(i)!.eventId).filter((id): id is string => id !== undefined);
+      const entry = this.newEntry(position, kind, name, {
+        result: JSON.stringify(data),
+        resolvedBy: deciding.map((i) => all[i]!.key).join(','),
+        ...(eventIds.length ? { eventIds } : {}),
+      });
       const winner = await this.record(entry);
       // Resolved by an event found while registering: the router will not wake the run for it (it may already have
       // routed that event, or will find the waiters gone). If this replay is stale, the run's current owner may be
@@ -517,7 +526,7 @@ class Replayer implements DurableContext {
     name: string,
     node: ConditionNode,
     lookbackMs: number,
-    satisfied: Map<number, { at: number; data: unknown }>,
+    satisfied: Map<number, { at: number; data: unknown; eventId?: string }>,
   ): Promise<Waiter[]> {
     const since = this.backend.clock.now();
     const conditions = JSON.stringify(node);
@@ -529,11 +538,13 @@ class Replayer implements DurableContext {
         await this.backend.timers.schedule(timerId(this.runId, this.attempt, position, w.index), w.dueAt!, { runId: this.runId });
       }
     }
+    const consumed = this.consumedEvents();
     for (const w of waiters) {
       if (w.type !== 'event') continue;
       const filter = compileExpression(w.expression ?? '', 'input');
       for (const event of await this.backend.store.findEvents(w.eventKey!, since - lookbackMs - CLOCK_SKEW_GRACE_MS)) {
         if (w.scope !== undefined && event.scope !== w.scope) continue;
+        if (consumed.has(event.eventId)) continue; // an earlier wait of this run already took it
         const payload = decodePayload(event.payload);
         let matched = false;
         try {
@@ -543,7 +554,8 @@ class Replayer implements DurableContext {
           // someone else's event must not fail this run.
         }
         if (matched) {
-          satisfied.set(w.index, { at: event.time, data: payload });
+          satisfied.set(w.index, { at: event.time, data: payload, eventId: event.eventId });
+          w.eventId = event.eventId;
           // Kept on the waiter too, so an And that stays pending remembers it on the next replay.
           w.satisfiedAt = event.time;
           w.data = event.payload;
@@ -553,6 +565,14 @@ class Replayer implements DurableContext {
     }
     this.waiters.set(position, waiters);
     return waiters;
+  }
+
+  /** Events earlier waits of this attempt were resolved by (or are marked with). */
+  private consumedEvents(): Set<string> {
+    const ids = new Set<string>();
+    for (const entry of this.entries.values()) for (const id of entry.eventIds ?? []) ids.add(id);
+    for (const list of this.waiters.values()) for (const w of list) if (w.eventId !== undefined) ids.add(w.eventId);
+    return ids;
   }
 
   private waiterFor(leaf: LeafNode, index: number, position: number, kind: OperationKind, name: string, conditions: string, since: number): Waiter {

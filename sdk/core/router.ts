@@ -53,7 +53,7 @@ export async function routeEvent(event: DurableEvent, backend: Backend): Promise
       result.errors.push({ runId: waiter.runId, message: (error as Error).message });
       continue;
     }
-    if (await resolveWaiter(waiter, payload, event.time, backend)) result.resolved++;
+    if (await resolveWaiter(waiter, payload, event.time, backend, event.eventId)) result.resolved++;
   }
   return result;
 }
@@ -62,7 +62,7 @@ export async function routeEvent(event: DurableEvent, backend: Backend): Promise
  * Resolves the wait a waiter belongs to, if this leaf alone satisfies it (first wins); otherwise marks the
  * leaf satisfied and lets the replay decide (And). Either way the run is woken.
  */
-export async function resolveWaiter(waiter: Waiter, payload: string, at: number, backend: Backend): Promise<boolean> {
+export async function resolveWaiter(waiter: Waiter, payload: string, at: number, backend: Backend, eventId?: string): Promise<boolean> {
   const node = JSON.parse(waiter.conditions) as ConditionNode;
   const alone = evaluate(node, new Map([[waiter.index, at]]));
   if (alone) {
@@ -75,6 +75,7 @@ export async function resolveWaiter(waiter: Waiter, payload: string, at: number,
       result: `{${JSON.stringify(waiter.readableDataKey)}:${payload}}`,
       resolvedBy: waiter.readableDataKey,
       createdAt: backend.clock.now(),
+      ...(eventId !== undefined ? { eventIds: [eventId] } : {}),
     };
     const { won } = await backend.store.putEntry(waiter.runId, entry);
     if (!won) {
@@ -88,7 +89,7 @@ export async function resolveWaiter(waiter: Waiter, payload: string, at: number,
       await wake(waiter, backend);
       return false;
     }
-    await backend.store.putWaiters([{ ...waiter, satisfiedAt: at, data: payload }]);
+    await backend.store.putWaiters([{ ...waiter, satisfiedAt: at, data: payload, ...(eventId !== undefined ? { eventId } : {}) }]);
   }
   return wake(waiter, backend);
 }

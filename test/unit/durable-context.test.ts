@@ -454,3 +454,47 @@ describe('lookback inside an And', () => {
     expect(await ref.result()).toEqual({ first: { n: 2 }, second: { n: 3 } });
   });
 });
+
+describe('one event, one wait per run', () => {
+  test('consecutive waits on the same key each need their own event', async () => {
+    const task = env.durable.durableTask({
+      name: 'three-waits',
+      fn: async (_: {}, ctx) => {
+        const got: unknown[] = [];
+        for (let i = 0; i < 3; i++) got.push(await ctx.waitForEvent('tick'));
+        return got;
+      },
+    });
+    const ref = await task.runNoWait({});
+    await env.settle();
+    await env.durable.events.push('tick', 1);
+    await env.settle();
+    const after1 = await env.durable.runs.get(ref.runId);
+    expect(after1.status).toBe('WAITING');
+    expect(after1.operations.filter((o) => o.status === 'done')).toHaveLength(1);
+    await env.durable.events.push('tick', 2);
+    await env.durable.events.push('tick', 3);
+    expect(await ref.result()).toEqual([1, 2, 3]);
+  });
+
+  test('an event found by lookback is not taken again by the next wait', async () => {
+    await env.durable.events.push('early', 'e1');
+    const task = env.durable.durableTask({
+      name: 'lookback-twice',
+      fn: async (_: {}, ctx) => [await ctx.waitForEvent('early', '', { lookback: '1h' }), await ctx.waitForEvent('early', '', { lookback: '1h' })],
+    });
+    const ref = await task.runNoWait({});
+    await env.settle();
+    expect((await env.durable.runs.get(ref.runId)).status).toBe('WAITING');
+    await env.durable.events.push('early', 'e2');
+    expect(await ref.result()).toEqual(['e1', 'e2']);
+  });
+
+  test('parallel waits on one key are all woken by one event', async () => {
+    const task = env.durable.durableTask({ name: 'fan', fn: async (_: {}, ctx) => Promise.all([ctx.waitForEvent('go'), ctx.waitForEvent('go')]) });
+    const ref = await task.runNoWait({});
+    await env.settle();
+    await env.durable.events.push('go', 'once');
+    expect(await ref.result()).toEqual(['once', 'once']);
+  });
+});
