@@ -110,6 +110,7 @@ export class Durable {
     return new Durable({
       cancelPollMs: 0,
       leaseMs: 30_000,
+      sweepQueuedAfterMs: 15_000,
       ...engineOptions,
       backend,
       embeddedWorker: options.worker === false ? 'none' : 'poll',

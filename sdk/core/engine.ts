@@ -28,6 +28,8 @@ export interface EngineOptions {
   log?: LogSink;
   /** How often a replay re-reads its run item to notice a cancel made by another process. @default 1000 ms (0 in-process only) */
   cancelPollMs?: number;
+  /** How long a QUEUED run may wait for its message before the sweeper sends another. @default 60 s */
+  sweepQueuedAfterMs?: number;
   /** How often `result()` polls the store when the run finishes in another process. @default 250 ms */
   resultPollMs?: number;
 }
@@ -253,8 +255,9 @@ export class Engine {
     const backend = await this.backend();
     const now = backend.clock.now();
     const candidates = await backend.store.sweepCandidates(now, limit);
-    // QUEUED runs younger than a few seconds are probably still on their way: leave them to their message.
-    const stale = candidates.filter((r) => r.status !== 'QUEUED' || now - r.updatedAt >= 5_000);
+    // A QUEUED run is usually still on its way (or waiting in a backlog): only one untouched for a while has lost its message.
+    const queuedAfter = this.options.sweepQueuedAfterMs ?? 60_000;
+    const stale = candidates.filter((r) => r.status !== 'QUEUED' || now - r.updatedAt >= queuedAfter);
     for (const run of stale) await backend.dispatcher.dispatch({ runId: run.runId });
     return stale.length;
   }

@@ -148,7 +148,7 @@ describe('worker.sweeperHandler (one-minute schedule)', () => {
     await h.backend.store.createRun({
       runId: 'stranded-1', name: 'stranded', status: 'QUEUED', input: '{}', createdAt: h.clock.now(), updatedAt: h.clock.now(), attempt: 0, wake: 0, seen: 0, runningMs: 0,
     });
-    h.clock.fireDue(h.clock.now() + 10_000);
+    h.clock.fireDue(h.clock.now() + 61_000);
     const sweeper = h.durable.worker('w', { workflows: [task] }).sweeperHandler();
     expect(await sweeper()).toEqual({ redispatched: 1 });
     const [message] = await h.backend.dispatcher.receive(10, 1000);

@@ -211,8 +211,10 @@ describe('crashes lose nothing', () => {
     await expect(task.runNoWait({})).rejects.toThrow('network down');
     const [run] = await durable.runs.list({ name: 'lost' });
     expect(run?.status).toBe('QUEUED');
-    clock.fireDue(clock.now() + 10_000);
-    expect(await durable.engine.sweep()).toBe(1);
+    clock.fireDue(clock.now() + 30_000);
+    expect(await durable.engine.sweep()).toBe(0); // still possibly on its way
+    clock.fireDue(clock.now() + 31_000);
+    expect(await durable.engine.sweep()).toBe(1); // untouched for over a minute: its message is lost
     expect(await durable.engine.result(run!.runId)).toBe('made it');
     await durable.close();
   });
