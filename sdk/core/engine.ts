@@ -91,11 +91,10 @@ export class Engine {
     if (at !== undefined && !Number.isFinite(at)) throw new DurableError(`schedule needs a valid Date, got ${String(options.at)}`);
     const delayed = at !== undefined && at > now;
     const run = newRunRecord({ runId, name: target, input: encoded, ...(delayed ? { wakeAt: at } : {}), ...(options.metadata ? { metadata: options.metadata } : {}) }, now);
+    // The timer exists before the run does, so a crash in between cannot leave a scheduled run without one.
+    if (delayed) await backend.timers.schedule(`${runId}-start`, at, { runId });
     const created = await backend.store.createRun(run);
-    if (created) {
-      if (delayed) await backend.timers.schedule(`${runId}-start`, at, { runId });
-      else await backend.dispatcher.dispatch({ runId });
-    }
+    if (created && !delayed) await backend.dispatcher.dispatch({ runId });
     return this.runRef(runId);
   }
 

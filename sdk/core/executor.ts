@@ -104,10 +104,11 @@ async function applyOutcome(
           set: { attempt: run.attempt + 1, runningMs: 0, error, updatedAt: now, status: delay > 0 ? 'WAITING' : 'QUEUED', ...(delay > 0 ? { wakeAt: now + delay } : {}) },
           remove: ['leaseOwner', 'leaseUntil'],
         };
+        // The backoff timer exists before the run parks; a stale one (lost lease) finds nothing to do.
+        if (delay > 0) await timers.schedule(timerId(run.runId, run.attempt + 1, -1), now + delay, { runId: run.runId });
         const updated = await store.updateRun(run.runId, patch, owner);
         if (!updated) return settleConflict(run, deps);
-        if (delay > 0) await timers.schedule(timerId(run.runId, run.attempt + 1, -1), now + delay, { runId: run.runId });
-        else await dispatcher.dispatch({ runId: run.runId });
+        if (delay === 0) await dispatcher.dispatch({ runId: run.runId });
         return { type: 'done', result: 'retrying' };
       }
       return { type: 'done', result: await finish(run, deps, { status: 'FAILED', error }, ranMs) };
