@@ -2,7 +2,7 @@
  * durable-tasks: durable workflows for TypeScript on AWS serverless.
  * The public surface: the client, definitions, contexts, conditions and errors.
  */
-export { Durable, type DurableOptions, type LocalOptions } from './core/client.ts';
+export { Durable, type DurableOptions, type LocalOptions } from './durable.ts';
 export type { TaskDefinition, WorkflowDefinition, RunRef, Backoff, TaskOptions, DurableTaskOptions, DagOptions, WorkflowOptions } from './core/definitions.ts';
 export type { Context, DurableContext, Logger, StepOptions, WaitForEventOptions } from './core/context-types.ts';
 export type { Duration } from './core/duration.ts';

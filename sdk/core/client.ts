@@ -13,7 +13,6 @@ import { assertName } from './definitions.ts';
 import { Engine, type EngineOptions } from './engine.ts';
 import { DurableError, RunNotFoundError, publicError } from './errors.ts';
 import { decodePayload } from './json.ts';
-import { ENV } from '../../infra/constants.ts';
 import { dagWorkflowHooks, prepareWorkflowTask } from './dag/index.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 import { describeRun, type RunDetails, type RunSummary } from './run-view.ts';
@@ -32,29 +31,11 @@ export interface DurableOptions extends EngineOptions {
   parseEvent?: (event: unknown) => Promise<DurableEvent>;
 }
 
-/** Options of `Durable.local`. */
-export interface LocalOptions {
-  /** Where state is kept. @default '.durable' */
-  dir?: string;
-  /** Keep state in memory only (nothing on disk). @default false */
-  inMemory?: boolean;
-  /** Execute runs in this process. @default true */
-  worker?: boolean;
-  log?: EngineOptions['log'];
-}
-
 /**
- * The durable-tasks client: define tasks and workflows, start runs, push events, inspect runs.
- *
- * @example
- * const durable = Durable.local();
- * const hello = durable.durableTask({ name: 'hello', fn: async (input: { name: string }, ctx) => {
- *   await ctx.sleepFor('1s');
- *   return { greeting: `Hello, ${input.name}` };
- * } });
- * console.log(await hello.run({ name: 'Ada' }));
+ * The client over any Backend: define tasks and workflows, start runs, push events, inspect runs. Users get
+ * it as `Durable` (sdk/durable.ts), which adds the composition of the AWS and local backends.
  */
-export class Durable {
+export class DurableClient {
   /** @internal */
   readonly engine: Engine;
   private readonly active = new Set<Promise<unknown>>();
@@ -85,42 +66,8 @@ export class Durable {
     }, () => undefined);
   }
 
-  /**
-   * A client for AWS, configured from the environment variables the `DurableTasks` construct sets
-   * (table, queue, bus, schedule group, scheduler role). Honours `AWS_ENDPOINT_URL`.
-   */
-  static fromEnv(options: Partial<Omit<DurableOptions, 'backend'>> = {}): Durable {
-    const backend = import('../adapters/aws/backend.ts').then((m) => m.createAwsBackendFromEnv());
-    const fromEnv: Partial<DurableOptions> = { cancelPollMs: 1000, leaseMs: 15 * 60_000 + 30_000 };
-    const leaseSeconds = Number(process.env[ENV.leaseSeconds]);
-    if (leaseSeconds > 0) fromEnv.leaseMs = leaseSeconds * 1000;
-    const retentionDays = Number(process.env[ENV.retentionDays]);
-    if (retentionDays > 0) fromEnv.retentionDays = retentionDays;
-    return new Durable({ ...fromEnv, ...options, backend, parseEvent: options.parseEvent ?? lazyParseEvent() });
-  }
-
-  /**
-   * The embedded default: DynamoDB (dynalite, on disk under `dir`) and SQS (fauxqs) started in this process
-   * on loopback, the same adapters as production. No AWS account needed; a restart resumes every run.
-   */
-  static local(options: LocalOptions = {}): Durable {
-    const backend = import('../local/index.ts').then((m) => m.createLocalBackend(options));
-    const engineOptions: Partial<DurableOptions> = {};
-    if (options.log) engineOptions.log = options.log;
-    return new Durable({
-      cancelPollMs: 0,
-      leaseMs: 30_000,
-      sweepQueuedAfterMs: 15_000,
-      ...engineOptions,
-      backend,
-      embeddedWorker: options.worker === false ? 'none' : 'poll',
-      recoverOnStart: options.worker !== false,
-      parseEvent: lazyParseEvent(),
-    });
-  }
-
   private parseEvent(): (event: unknown) => Promise<DurableEvent> {
-    return this.options.parseEvent ?? lazyParseEvent();
+    return this.options.parseEvent ?? noEventParser;
   }
 
   private track<T>(work: Promise<T>): void {
@@ -231,10 +178,6 @@ function summarize(run: RunRecord): RunSummary {
   };
 }
 
-/** Parses EventBridge events with the AWS adapter, loaded on first use (tests never pay for it). */
-function lazyParseEvent(): (event: unknown) => Promise<DurableEvent> {
-  return async (event) => {
-    const { parseEventBridgeEvent } = await import('../adapters/aws/eventbridge-bus.ts');
-    return parseEventBridgeEvent(event);
-  };
+async function noEventParser(): Promise<DurableEvent> {
+  throw new DurableError('this client has no event parser: construct it with `parseEvent` (Durable does, for EventBridge events)');
 }

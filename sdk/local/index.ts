@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { LocalOptions } from '../core/client.ts';
+import type { LocalOptions } from './options.ts';
 import { DurableError } from '../core/errors.ts';
 import type { Backend } from '../ports.ts';
 import { ClockTimers } from '../adapters/memory/clock-timers.ts';

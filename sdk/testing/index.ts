@@ -10,7 +10,7 @@
  * await ref.result(); // { durationMs: 3_600_000 }
  * await env.close();
  */
-import { Durable } from '../core/client.ts';
+import { Durable } from '../durable.ts';
 import { parseDuration, type Duration } from '../core/duration.ts';
 import type { LogSink } from '../core/engine.ts';
 import { createMemoryBackend, VirtualClock, type MemoryBackend } from '../adapters/memory/index.ts';
