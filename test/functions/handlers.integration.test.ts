@@ -3,8 +3,7 @@
  * sweeper), over the aws adapters on dynalite + fauxqs.
  */
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { randomUUID } from 'node:crypto';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../infra/constants.ts';
+import { eventBridgeEvent, sqsRecord } from '../support/aws-events.ts';
 import { awsHarnessFactory, type Harness } from '../contract/harness.ts';
 import { delegatingStore } from '../support/env.ts';
 
@@ -15,36 +14,6 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-function sqsRecord(body: string) {
-  const messageId = randomUUID();
-  return {
-    messageId,
-    receiptHandle: `AQEB${messageId}`,
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: String(Date.now()) },
-    messageAttributes: {},
-    md5OfBody: 'x',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:durable-dispatch',
-    awsRegion: 'us-east-1',
-  };
-}
-
-function eventBridgeEvent(detail: unknown, extra: Record<string, unknown> = {}) {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': EVENT_DETAIL_TYPE,
-    source: EVENT_SOURCE,
-    account: '123456789012',
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [],
-    detail,
-    ...extra,
-  };
-}
 
 describe('worker.lambdaHandler (SQS event source, partial batch failures)', () => {
   test('processes good records and reports exactly the malformed and the failing ones', async () => {
