@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { costOf, loadPrices, peerPrices, subtract, type MeasuredOperation, type OperationCost } from '../cost/cost-model.ts';
+import { METERED_INDEXES, combineSnapshots } from '../cost/capacity-meter.ts';
 import { awsRunnerW1 } from '../peers/aws-runner.ts';
 import { dbosPeer } from '../peers/dbos.ts';
 import { bundle } from '../workloads/bundle.ts';
@@ -157,21 +158,11 @@ function measured(row: Row | undefined): MeasuredOperation | undefined {
 
 function scale(m: MeasuredOperation, f: number): MeasuredOperation {
   const requests = Object.fromEntries(Object.entries(m.requests).map(([op, n]) => [op, n * f]));
-  const capacity = Object.fromEntries(
-    Object.entries(m.capacity).map(([op, c]) => [
-      op,
-      {
-        requests: c.requests * f,
-        wru: c.wru * f,
-        gsiWru: Object.fromEntries(Object.entries(c.gsiWru).map(([i, u]) => [i, u * f])),
-        rru: c.rru * f,
-        eventualRru: c.eventualRru * f,
-        conditionalFailures: c.conditionalFailures * f,
-      },
-    ]),
-  );
-  return { requests, capacity };
+  return { requests, capacity: combineSnapshots(m.capacity, {}, (x) => x * f) };
 }
+
+/** Dispatch messages per worker invocation the cost model is computed at. */
+const BATCHES = [1, 10] as const;
 
 function costModel(rows: Row[]): BenchResults['cost'] {
   const step = measured(find(rows, 'W1', 'embedded'));
@@ -181,16 +172,23 @@ function costModel(rows: Row[]): BenchResults['cost'] {
   const prices = loadPrices();
   const operations: OperationCost[] = [];
   if (step) operations.push(costOf('step (W1)', step, prices, { 'SQS.ReceiveMessage': 0 }, 0.7));
-  if (sleep) {
-    operations.push(costOf('sleep ≤ 15 min (W2)', sleep, prices, {}, 3));
-    operations.push(costOf('sleep > 15 min (W2 + Scheduler)', sleep, prices, { 'Scheduler.Invocation': 1 }, 3));
-  }
-  if (wait && step) operations.push(costOf('event wait, 1 event per wait (W6)', subtract(wait, step), prices, { 'EventBridge.PutEvents': 1, 'Lambda.Invoke': 1 }, 3));
   const fanIn = find(rows, 'W4', 'embedded');
   const fanInMeasured = measured(fanIn);
-  if (fanInMeasured && step) {
-    const runs = (fanIn!.data as { runs: number }).runs;
-    operations.push(costOf(`event wait, 1 event per ${runs} waits (W4)`, subtract(scale(fanInMeasured, 1 / runs), step), prices, { 'EventBridge.PutEvents': 1 / runs, 'Lambda.Invoke': 1 / runs }, 3));
+  // Every operation that dispatches, at 1 message per worker invocation (an idle or lightly loaded queue:
+  // what the targets are read against) and at 10 (the construct's batchSize, reached only under load).
+  for (const batch of BATCHES) {
+    const at = (name: string) => `${name}, ${batch} msg/batch`;
+    if (sleep) {
+      operations.push(costOf(at('sleep ≤ 15 min (W2)'), sleep, prices, {}, 3, batch));
+      operations.push(costOf(at('sleep > 15 min (W2 + Scheduler)'), sleep, prices, { 'Scheduler.Invocation': 1 }, 3, batch));
+    }
+    if (wait && step) operations.push(costOf(at('event wait, 1 event per wait (W6)'), subtract(wait, step), prices, { 'EventBridge.PutEvents': 1, 'Lambda.Invoke': 1 }, 3, batch));
+    if (fanInMeasured && step) {
+      const runs = (fanIn!.data as { runs: number }).runs;
+      operations.push(
+        costOf(at(`event wait, 1 event per ${runs} waits (W4)`), subtract(scale(fanInMeasured, 1 / runs), step), prices, { 'EventBridge.PutEvents': 1 / runs, 'Lambda.Invoke': 1 / runs }, 3, batch),
+      );
+    }
   }
   return {
     operations,
@@ -199,7 +197,9 @@ function costModel(rows: Row[]): BenchResults['cost'] {
     notes: [
       'measured on the embedded default: real DynamoDB/SQS requests against dynalite/fauxqs, counted by the adapters\' middleware; capacity units applied per AWS rules by bench/cost/capacity-meter.ts',
       'event waits: W6 gives one event per wait (the event\'s own PutEvents, router Lambda, recordEvent and shard queries are all on that wait); W4 gives the marginal cost per wait when one event resolves many (those per-event costs are divided by the runs); both minus one step',
-      'modelled (in-process locally): EventBridge PutEvents (1 per event) and the router Lambda; Scheduler (only sleeps > 15 min; shorter ones are SQS DelaySeconds, measured); the event source mapping\'s ReceiveMessage (1 per dispatch); one worker Lambda invocation per dispatch',
+      'modelled (in-process locally): EventBridge PutEvents (1 per event) and the router Lambda; Scheduler (only sleeps > 15 min; shorter ones are SQS DelaySeconds, measured); the event source mapping\'s ReceiveMessage and DeleteMessageBatch and the worker Lambda invocation, 1 per batch of dispatches (at 1 and at 10 messages per batch)',
+      'targets are read at 1 message per batch: the event source mapping fills batches of 10 only when 10 dispatches are waiting at a poll (sustained load) or with a batching window (added latency)',
+      `indexes metered as TABLE_SCHEMA defines them: ${METERED_INDEXES.map((i) => i.label).join('; ')}`,
       'per-step figures exclude the run\'s fixed cost (start, lease, load, finish), which a run pays once whatever its length',
       '"with duration" adds the engine\'s Lambda GB-seconds: awaited requests × assumed latency × worker memory (prices.json assumptions)',
     ],

@@ -4,7 +4,7 @@
  * one step costs, taken as the difference between a run of n steps and a run of none (so the run's fixed
  * cost — start, lease, load, finish — is not spread over the steps).
  */
-import { CapacityMeter, type CapacitySnapshot } from '../cost/capacity-meter.ts';
+import { CapacityMeter, combineSnapshots, type CapacitySnapshot } from '../cost/capacity-meter.ts';
 import { diffRequests, engineRequests, requests, type BenchClient } from '../lib/modes.ts';
 import { median, round } from '../lib/stats.ts';
 import { figure, type BenchOptions, type Row } from '../lib/types.ts';
@@ -85,25 +85,5 @@ export function perUnit(full: Record<string, number>, base: Record<string, numbe
 }
 
 export function perUnitCapacity(full: CapacitySnapshot, base: CapacitySnapshot, n: number): CapacitySnapshot {
-  const out: CapacitySnapshot = {};
-  for (const op of new Set([...Object.keys(full), ...Object.keys(base)])) {
-    const f = full[op];
-    const b = base[op];
-    const get = (c: typeof f, k: 'requests' | 'wru' | 'rru' | 'eventualRru' | 'conditionalFailures') => c?.[k] ?? 0;
-    const gsiWru: Record<string, number> = {};
-    for (const index of new Set([...Object.keys(f?.gsiWru ?? {}), ...Object.keys(b?.gsiWru ?? {})])) {
-      const v = ((f?.gsiWru[index] ?? 0) - (b?.gsiWru[index] ?? 0)) / n;
-      if (Math.abs(v) >= 0.0005) gsiWru[index] = round(v, 3);
-    }
-    const c = {
-      requests: round((get(f, 'requests') - get(b, 'requests')) / n, 3),
-      wru: round((get(f, 'wru') - get(b, 'wru')) / n, 3),
-      gsiWru,
-      rru: round((get(f, 'rru') - get(b, 'rru')) / n, 3),
-      eventualRru: round((get(f, 'eventualRru') - get(b, 'eventualRru')) / n, 3),
-      conditionalFailures: round((get(f, 'conditionalFailures') - get(b, 'conditionalFailures')) / n, 3),
-    };
-    if (c.requests || c.wru || c.rru || Object.keys(gsiWru).length) out[op] = c;
-  }
-  return out;
+  return combineSnapshots(full, base, (f, b) => round((f - b) / n, 3));
 }
