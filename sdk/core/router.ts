@@ -12,6 +12,9 @@ import { decodePayload, encodePayload } from './json.ts';
 import { CLOCK_SKEW_GRACE_MS } from './clock-skew.ts';
 
 
+/** Runs whose waits one event resolves at the same time. */
+export const ROUTER_CONCURRENCY = 16;
+
 /** How long pushed events are kept for lookback. */
 export const EVENT_RETENTION_SECONDS = 7 * 24 * 3600;
 
@@ -39,6 +42,9 @@ export async function routeEvent(event: DurableEvent, backend: Backend): Promise
   const result: RouteResult = { resolved: 0, skipped: 0, errors: [] };
   const waiters = await store.findWaiters(event.key);
   const parsed = decodePayload(payload);
+  // Matching waiters, grouped by run: one run's waiters resolve in index order (a DAG task's gates rely on it),
+  // different runs resolve concurrently.
+  const byRun = new Map<string, Waiter[]>();
   for (const waiter of waiters) {
     if (waiter.since - CLOCK_SKEW_GRACE_MS > event.time || (waiter.scope !== undefined && waiter.scope !== event.scope)) {
       result.skipped++;
@@ -53,8 +59,18 @@ export async function routeEvent(event: DurableEvent, backend: Backend): Promise
       result.errors.push({ runId: waiter.runId, message: (error as Error).message });
       continue;
     }
-    if (await resolveWaiter(waiter, payload, event.time, backend, event.eventId)) result.resolved++;
+    const group = byRun.get(waiter.runId);
+    if (group) group.push(waiter);
+    else byRun.set(waiter.runId, [waiter]);
   }
+  const groups = [...byRun.values()];
+  const next = { index: 0 };
+  const lane = async () => {
+    for (let i = next.index++; i < groups.length; i = next.index++) {
+      for (const waiter of groups[i]!) if (await resolveWaiter(waiter, payload, event.time, backend, event.eventId)) result.resolved++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ROUTER_CONCURRENCY, groups.length) }, lane));
   return result;
 }
 
