@@ -6,6 +6,7 @@ import type { DispatchMessage, DurableEvent } from '../ports.ts';
 import type { Definition } from './registry.ts';
 import type { Engine } from './engine.ts';
 import type { ProcessResult } from './executor.ts';
+import { parseDispatchBody } from './dispatch-message.ts';
 
 export interface WorkerOptions {
   /** The tasks and workflows this worker executes. */
@@ -26,20 +27,6 @@ export interface SqsEvent {
 }
 export interface SqsBatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
-}
-
-/** Parses a dispatch body; undefined when malformed. */
-export function parseDispatch(body: unknown): DispatchMessage | undefined {
-  if (typeof body !== 'string') return undefined;
-  try {
-    const parsed = JSON.parse(body) as unknown;
-    if (parsed && typeof parsed === 'object' && typeof (parsed as DispatchMessage).runId === 'string' && (parsed as DispatchMessage).runId !== '') {
-      return { runId: (parsed as DispatchMessage).runId };
-    }
-  } catch {
-    // malformed
-  }
-  return undefined;
 }
 
 export class Worker {
@@ -77,7 +64,7 @@ export class Worker {
       const records = Array.isArray(event?.Records) ? event.Records : [];
       await Promise.all(
         records.map(async (record) => {
-          const message = parseDispatch(record?.body);
+          const message = parseDispatchBody(record?.body);
           if (!message) {
             console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message; sending to the DLQ', messageId: record?.messageId, body: String(record?.body).slice(0, 500) }));
             failures.push({ itemIdentifier: record?.messageId });

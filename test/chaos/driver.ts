@@ -10,7 +10,7 @@
  * nothing may change.
  */
 import { Durable } from 'durable-tasks';
-import { ClockTimers, CountingRequests, InProcessBus, MemoryRunStore, VirtualClock } from '../../sdk/adapters/memory/index.ts';
+import { ClockTimers, InMemoryRequestCounter, InProcessBus, MemoryRunStore, VirtualClock } from '../../sdk/adapters/memory/index.ts';
 import type { Backend, Dispatcher, RunStore } from '../../sdk/ports.ts';
 import { TERMINAL_STATUSES } from '../../sdk/ports.ts';
 import {
@@ -131,7 +131,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     timers: faultyTimers(timers, chaos),
     bus: faultyBus(new InProcessBus(), chaos),
     clock,
-    counter: new CountingRequests(),
+    counter: new InMemoryRequestCounter(),
     close: async () => timers.clear(),
   };
   const workers = WORKERS.map((workerId) => {

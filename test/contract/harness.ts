@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Durable } from 'durable-tasks';
-import { createMemoryBackend, ClockTimers, InProcessBus, VirtualClock, CountingRequests } from '../../sdk/adapters/memory/index.ts';
+import { createMemoryBackend, ClockTimers, InProcessBus, VirtualClock, InMemoryRequestCounter } from '../../sdk/adapters/memory/index.ts';
 import { advanceVirtualTime } from '../../sdk/adapters/memory/virtual-clock.ts';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { SqsDispatcher } from '../../sdk/adapters/aws/sqs-dispatcher.ts';
@@ -73,7 +73,7 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
     factory: async (wrapStore, options = {}) => {
       const [ddb, sqs] = await start();
       const clock = new VirtualClock();
-      const counter = new CountingRequests();
+      const counter = new InMemoryRequestCounter();
       const dynamodb = dynamoClient(ddb.endpoint);
       const sqsc = sqsClient(sqs.endpoint);
       const tableName = `t-${randomUUID().slice(0, 8)}`;

@@ -7,7 +7,8 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { SqsDispatcher, delaySecondsFor, parseDispatchBody } from '../../sdk/adapters/aws/sqs-dispatcher.ts';
+import { SqsDispatcher, delaySecondsFor } from '../../sdk/adapters/aws/sqs-dispatcher.ts';
+import { parseDispatchBody } from '../../sdk/core/dispatch-message.ts';
 
 const QueueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/durable-dispatch';
 const sqsMock = mockClient(SQSClient);

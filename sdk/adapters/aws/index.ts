@@ -7,7 +7,8 @@ export { DynamoRunStore, type DynamoRunStoreOptions } from './dynamo-store.ts';
 export { EventBridgeBus, MAX_EVENT_KEY_LENGTH, parseEventBridgeEvent, type EventBridgeBusOptions } from './eventbridge-bus.ts';
 export { InvalidEventError } from './invalid-event-error.ts';
 export { InMemoryRequestCounter, REQUEST_COUNTER_MIDDLEWARE, countRequests, operationName } from './request-counter.ts';
-export { SqsDispatcher, delaySecondsFor, dispatchBody, parseDispatchBody, type SqsDispatcherOptions } from './sqs-dispatcher.ts';
+export { SqsDispatcher, delaySecondsFor, type SqsDispatcherOptions } from './sqs-dispatcher.ts';
+export { dispatchBody, parseDispatchBody } from '../../core/dispatch-message.ts';
 export {
   PARTITION_KEY,
   SORT_KEY,

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { DispatchMessage, Dispatcher, ReceivedMessage, RequestCounter } from '../../ports.ts';
 import { countRequests } from './request-counter.ts';
+import { dispatchBody, parseDispatchBody } from '../../core/dispatch-message.ts';
 
 /** SQS caps `DelaySeconds` at 15 minutes. */
 export const MAX_DELAY_SECONDS = 900;
@@ -101,34 +102,8 @@ export class SqsDispatcher implements Dispatcher {
   }
 }
 
-/** The message body of a dispatch: `{"runId":"..."}`. */
-export function dispatchBody(message: DispatchMessage): string {
-  return JSON.stringify({ runId: message.runId });
-}
-
 /** `DelaySeconds` for a delay: rounded up, never negative, at most 900. */
 export function delaySecondsFor(delayMs: number): number {
   if (!(delayMs > 0)) return 0;
   return Math.min(MAX_DELAY_SECONDS, Math.ceil(delayMs / 1000));
-}
-
-/**
- * Parses a dispatch message body (from `receive` or from an SQS Lambda event record). Defensive: anything
- * but a JSON object with a non-empty string `runId` yields `undefined`, so a malformed message can be
- * logged and dropped instead of failing the batch.
- *
- * @example
- * parseDispatchBody('{"runId":"r-1"}'); // { runId: 'r-1' }
- * parseDispatchBody('hello');           // undefined
- */
-export function parseDispatchBody(body: string): DispatchMessage | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const runId = (parsed as { runId?: unknown }).runId;
-  return typeof runId === 'string' && runId.length > 0 ? { runId } : undefined;
 }

@@ -7,7 +7,8 @@ import { CreateScheduleCommand, DeleteScheduleCommand, type SchedulerClient } fr
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DispatchMessage, RequestCounter, Timers } from '../../ports.ts';
 import { countRequests } from './request-counter.ts';
-import { MAX_DELAY_SECONDS, SqsDispatcher, dispatchBody } from './sqs-dispatcher.ts';
+import { MAX_DELAY_SECONDS, SqsDispatcher } from './sqs-dispatcher.ts';
+import { dispatchBody } from '../../core/dispatch-message.ts';
 
 /** Options of {@link AwsTimers}. */
 export interface AwsTimersOptions {

@@ -1,12 +1,12 @@
 import type { Backend } from '../../ports.ts';
 import { ClockTimers } from './clock-timers.ts';
-import { CountingRequests } from './counter.ts';
+import { InMemoryRequestCounter } from './counter.ts';
 import { InProcessBus } from './in-process-bus.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import { MemoryRunStore } from './memory-store.ts';
 import { VirtualClock, type TimerClock } from './virtual-clock.ts';
 
-export { ClockTimers, CountingRequests, InProcessBus, MemoryQueue, MemoryRunStore, VirtualClock };
+export { ClockTimers, InMemoryRequestCounter, InProcessBus, MemoryQueue, MemoryRunStore, VirtualClock };
 export { RealClock, type TimerClock } from './virtual-clock.ts';
 
 /** A backend entirely in this process, on a virtual clock unless another is given. */
@@ -16,11 +16,11 @@ export interface MemoryBackend extends Backend {
   timers: ClockTimers;
   bus: InProcessBus;
   clock: TimerClock;
-  counter: CountingRequests;
+  counter: InMemoryRequestCounter;
 }
 
 export function createMemoryBackend(clock: TimerClock = new VirtualClock()): MemoryBackend {
-  const counter = new CountingRequests();
+  const counter = new InMemoryRequestCounter();
   const store = new MemoryRunStore(counter, () => clock.now());
   const dispatcher = new MemoryQueue(clock, counter);
   const timers = new ClockTimers(clock, dispatcher);

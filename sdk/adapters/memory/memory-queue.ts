@@ -1,5 +1,6 @@
 import type { DispatchMessage, Dispatcher, ReceivedMessage, RequestCounter } from '../../ports.ts';
 import type { TimerClock } from './virtual-clock.ts';
+import { dispatchBody, parseDispatchBody } from '../../core/dispatch-message.ts';
 
 /**
  * An in-process dispatch queue. Delayed messages wait on the engine's clock (virtual in tests). A
@@ -20,7 +21,7 @@ export class MemoryQueue implements Dispatcher {
   async dispatch(message: DispatchMessage, options?: { delayMs?: number }): Promise<void> {
     this.counter?.count('Memory.dispatch');
     this.sent++;
-    const body = JSON.stringify(message);
+    const body = dispatchBody(message);
     const delay = options?.delayMs ?? 0;
     if (delay > 0) this.clock.setTimer(this.clock.now() + delay, () => this.deliver(body));
     else this.deliver(body);
@@ -29,19 +30,14 @@ export class MemoryQueue implements Dispatcher {
   /** Delivers every message to `listener` instead of the pull queue. */
   listen(listener: ((message: DispatchMessage) => void) | undefined) {
     this.listener = listener;
-    if (listener) for (const body of this.ready.splice(0)) listener(JSON.parse(body) as DispatchMessage);
+    if (listener) for (const body of this.ready.splice(0)) this.deliver(body);
   }
 
   /** Puts a raw body on the queue, as a producer outside the SDK would (malformed-message tests). */
   deliver(body: string) {
     if (this.listener) {
-      let parsed: DispatchMessage | undefined;
-      try {
-        parsed = JSON.parse(body) as DispatchMessage;
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed && typeof parsed.runId === 'string') this.listener(parsed);
+      const parsed = parseDispatchBody(body);
+      if (parsed) this.listener(parsed);
       return;
     }
     this.ready.push(body);
@@ -61,13 +57,7 @@ export class MemoryQueue implements Dispatcher {
       });
     }
     return this.ready.splice(0, max).map((body) => {
-      let message: DispatchMessage | undefined;
-      try {
-        const parsed = JSON.parse(body) as DispatchMessage;
-        message = parsed && typeof parsed.runId === 'string' ? parsed : undefined;
-      } catch {
-        message = undefined;
-      }
+      const message = parseDispatchBody(body);
       return {
         message,
         body,
