@@ -7,9 +7,9 @@ import { EventEmitter } from 'node:events';
 import type { Backend, DurableEvent, RunRecord } from '../ports.ts';
 import { assertEventKey } from './conditions.ts';
 import type { Logger } from './context-types.ts';
-import { TaskDefinition, WorkflowDefinition, type RunRef, type TaskSpec } from './definitions.ts';
+import { WorkflowDefinition, type RunRef } from './definitions.ts';
 import { DurableError, RunNotFoundError, TaskNotFoundError, deserializeError } from './errors.ts';
-import { finalizeCancelled, isTerminal, processRun, removeWaiters, wakeRun, type ExecutorDeps, type ProcessResult } from './executor.ts';
+import { finalizeCancelled, isTerminal, processRun, removeWaiters, type ExecutorDeps, type ProcessResult } from './executor.ts';
 import { decodePayload, encodePayload } from './json.ts';
 import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
@@ -286,14 +286,6 @@ export class Engine {
   /** Removes every waiter of a run (used when a DAG run is cancelled). */
   async removeWaiters(runId: string) {
     await removeWaiters(runId, { backend: await this.backend() });
-  }
-
-  async wake(runId: string) {
-    await wakeRun(runId, { backend: await this.backend() });
-  }
-
-  specOf(definition: TaskDefinition<any, any>): TaskSpec {
-    return definition.spec;
   }
 
   isWorkflow(name: string): boolean {

@@ -9,8 +9,9 @@ import type { DurableEvent, EventBus, RequestCounter } from '../../ports.ts';
 import { InvalidEventError } from './invalid-event-error.ts';
 import { countRequests } from './request-counter.ts';
 
-/** Longest event key accepted. */
-export const MAX_EVENT_KEY_LENGTH = 256;
+import { MAX_EVENT_KEY_LENGTH } from '../../core/conditions.ts';
+
+export { MAX_EVENT_KEY_LENGTH };
 
 /** Options of {@link EventBridgeBus}. */
 export interface EventBridgeBusOptions {
