@@ -236,6 +236,14 @@ export class CapacityMeter {
         if (item && input.ProjectionExpression === undefined) this.shadow.set(itemKey(item), item);
         return this.read(c, item ? itemSize(item) : 0, input.ConsistentRead === true);
       }
+      case 'BatchGetItem': {
+        // The sweeper's reads of the runs the keys-only index names: each item is its own read (rounded up).
+        for (const [table, items] of Object.entries((output?.Responses ?? {}) as Record<string, Item[]>)) {
+          const consistent = input.RequestItems?.[table]?.ConsistentRead === true;
+          for (const item of items) this.read(c, itemSize(this.shadow.get(itemKey(item)) ?? item), consistent);
+        }
+        return;
+      }
       case 'Query':
       case 'Scan': {
         const items = (output?.Items ?? []) as Item[];

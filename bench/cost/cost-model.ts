@@ -86,10 +86,12 @@ export function costOf(
   messagesPerBatch = 1,
 ): OperationCost {
   const lines: CostLine[] = [];
-  // The sweeper's index queries run on a timer (a few per sweep whatever the load): a fixed cost per
-  // deployment that lands in a measured window by chance. Listed, not charged to the operation.
-  const periodic = Object.entries(measured.capacity).filter(([op]) => op.startsWith('Query '));
-  const cap = Object.fromEntries(Object.entries(measured.capacity).filter(([op]) => !op.startsWith('Query ')));
+  // The sweeper's index queries and its reads of the runs they name (the only BatchGetItem) run on a timer
+  // (a few per sweep whatever the load): a fixed cost per deployment that lands in a measured window by
+  // chance. Listed, not charged to the operation (a held sweep key is costed as its own modelled line).
+  const isPeriodic = (op: string) => op.startsWith('Query ') || op === 'BatchGetItem';
+  const periodic = Object.entries(measured.capacity).filter(([op]) => isPeriodic(op));
+  const cap = Object.fromEntries(Object.entries(measured.capacity).filter(([op]) => !isPeriodic(op)));
   const all = Object.values(cap) as Capacity[];
   const wru = sum(all.map((c) => c.wru));
   const strongRru = sum(all.map((c) => c.rru - c.eventualRru));
@@ -118,6 +120,12 @@ export function costOf(
     .join(', ');
   if (strongRru) lines.push({ item: `DynamoDB strongly consistent reads${reads ? ` (${reads})` : ''}`, quantity: round(strongRru, 3), unit: 'RRU', usdPerMillionOps: strongRru * rruPrice, basis: 'measured' });
   if (eventualRru) lines.push({ item: 'DynamoDB eventually consistent reads', quantity: round(eventualRru, 3), unit: 'RRU', usdPerMillionOps: eventualRru * rruPrice, basis: 'measured' });
+  const held = extra['Sweeper.HeldReads'] ?? 0;
+  if (held) {
+    // A parked run holding an early sweep key is read (BatchGetItem, eventually consistent, 0.5 RRU) by every
+    // one-minute sweep until its timer fires: worst case, one read per minute of the hold.
+    lines.push({ item: `DynamoDB sweeper reads while the sweep key is held (worst case: ${n(held)} sweeps × 0.5 RRU)`, quantity: held * 0.5, unit: 'RRU', usdPerMillionOps: held * 0.5 * rruPrice, basis: 'modelled' });
+  }
   const excluded: string[] = periodic.filter(([, c]) => Math.abs(c.requests) >= 0.0005).map(([op, c]) => `${op} ×${n(c.requests)} (${n(c.rru)} RRU)`);
 
   const sqsPrice = perM(prices, 'sqs.standardRequest');

@@ -20,6 +20,12 @@ export interface BenchClient {
   env?: TestEnvironment;
   /** Embedded default only: DynamoDB capacity units by operation, measured from the requests themselves. */
   meter?: CapacityMeter;
+  /**
+   * Embedded default only: how long before its timer a parked run keeps its sweep-index key
+   * (`DynamoRunStore` option `sweepHoldMs`). W2 sets 0 to measure what a sleep longer than the hold costs
+   * (the key moves) without sleeping for minutes.
+   */
+  setSweepHoldMs?(ms: number): void;
   /** Resolves once no run is being processed (test env) — a no-op elsewhere. */
   settle(): Promise<void>;
   /**
@@ -95,6 +101,8 @@ export async function openClient(mode: Mode): Promise<BenchClient> {
     mode,
     durable,
     meter,
+    // Reaches into the store at run time (benchmarks only), as CapacityMeter.attach does: the option is fixed at construction.
+    setSweepHoldMs: (ms) => void ((backend.store as unknown as { holdMs: number }).holdMs = ms),
     settle: async () => undefined,
     handled,
     waitHandled: (target, what) => until(what, () => handled() >= target, 600_000, 1),

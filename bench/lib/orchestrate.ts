@@ -11,6 +11,7 @@ import { dbosPeer } from '../peers/dbos.ts';
 import { bundle } from '../workloads/bundle.ts';
 import { w1, w1Sizes } from '../workloads/w1-sequential-steps.ts';
 import { w2 } from '../workloads/w2-sleep.ts';
+import { SWEEP_HOLD_MS } from '../../sdk/adapters/aws/dynamo-sweep.ts';
 import { w3 } from '../workloads/w3-parallel-runs.ts';
 import { w4 } from '../workloads/w4-fan-in-events.ts';
 import { w5, type W5Point } from '../workloads/w5-resume-cost.ts';
@@ -166,7 +167,9 @@ const BATCHES = [1, 10] as const;
 
 function costModel(rows: Row[]): BenchResults['cost'] {
   const step = measured(find(rows, 'W1', 'embedded'));
-  const sleep = measured(find(rows, 'W2', 'embedded'));
+  const sleepRow = find(rows, 'W2', 'embedded');
+  const sleep = measured(sleepRow);
+  const sleepMoved = (sleepRow?.data as { keyMoved?: MeasuredOperation } | undefined)?.keyMoved;
   const wait = measured(find(rows, 'W6', 'embedded'));
   if (!step && !sleep && !wait) return undefined;
   const prices = loadPrices();
@@ -178,9 +181,10 @@ function costModel(rows: Row[]): BenchResults['cost'] {
   // what the targets are read against) and at 10 (the construct's batchSize, reached only under load).
   for (const batch of BATCHES) {
     const at = (name: string) => `${name}, ${batch} msg/batch`;
-    if (sleep) {
-      operations.push(costOf(at('sleep ≤ 15 min (W2)'), sleep, prices, {}, 3, batch));
-      operations.push(costOf(at('sleep > 15 min (W2 + Scheduler)'), sleep, prices, { 'Scheduler.Invocation': 1 }, 3, batch));
+    if (sleep) operations.push(costOf(at('sleep ≤ 3 min (W2, sweep key held)'), sleep, prices, { 'Sweeper.HeldReads': SWEEP_HOLD_MS / 60_000 }, 3, batch));
+    if (sleepMoved) {
+      operations.push(costOf(at('sleep 3–15 min (W2, sweep key moved)'), sleepMoved, prices, {}, 3, batch));
+      operations.push(costOf(at('sleep > 15 min (W2, key moved, + Scheduler)'), sleepMoved, prices, { 'Scheduler.Invocation': 1 }, 3, batch));
     }
     if (wait && step) operations.push(costOf(at('event wait, 1 event per wait (W6)'), subtract(wait, step), prices, { 'EventBridge.PutEvents': 1, 'Lambda.Invoke': 1 }, 3, batch));
     if (fanInMeasured && step) {

@@ -50,7 +50,7 @@ const owner = { leaseOwner: WORKER, notCancelRequested: true } as const;
 function expressions(runId: string, patch: RunPatch, condition: RunCondition, now: number) {
   const b = new ExpressionBuilder();
   const ConditionExpression = runConditionExpression(b, condition, now);
-  const UpdateExpression = runUpdateExpression(b, patch, planSweepUpdate(patch, condition), 'SWEEP#0');
+  const UpdateExpression = runUpdateExpression(b, patch, planSweepUpdate(patch, condition, now), 'SWEEP#0');
   return { ConditionExpression, UpdateExpression, ...b.params(), runId };
 }
 

@@ -13,7 +13,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The store's key schema, mirrored here so the table can never drift from what the AWS adapter writes.
-import { TABLE_SCHEMA } from '../../sdk/adapters/aws/table-schema.ts';
+import { TABLE_SCHEMA, type IndexProjection } from '../../sdk/adapters/aws/table-schema.ts';
 import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, RUN_KEY_PREFIX } from '../constants.ts';
 import {
   SCHEDULE_DELETE_ACTIONS,
@@ -340,9 +340,7 @@ export class DurableTasks extends Construct {
         indexName: index.indexName,
         partitionKey: attribute(index.partitionKey),
         sortKey: attribute(index.sortKey),
-        ...(index.projection.type === 'INCLUDE'
-          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.projection.nonKeyAttributes] }
-          : { projectionType: dynamodb.ProjectionType.ALL }),
+        ...projectionOf(index.projection),
       });
     }
     return table;
@@ -393,4 +391,16 @@ export class DurableTasks extends Construct {
 function setEnvironment(grantee: iam.IGrantable, environment: Record<string, string>): void {
   if (!(grantee instanceof lambda.Function)) return;
   for (const [name, value] of Object.entries(environment)) grantee.addEnvironment(name, value);
+}
+
+/** The CDK form of a `TABLE_SCHEMA` index projection. */
+function projectionOf(projection: IndexProjection): Pick<dynamodb.GlobalSecondaryIndexProps, 'projectionType' | 'nonKeyAttributes'> {
+  switch (projection.type) {
+    case 'INCLUDE':
+      return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.nonKeyAttributes] };
+    case 'KEYS_ONLY':
+      return { projectionType: dynamodb.ProjectionType.KEYS_ONLY };
+    case 'ALL':
+      return { projectionType: dynamodb.ProjectionType.ALL };
+  }
 }

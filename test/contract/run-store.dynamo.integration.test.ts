@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand, QueryCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { sweepPk, waiterShard } from '../../sdk/adapters/aws/dynamo-keys.ts';
-import { NEVER } from '../../sdk/adapters/aws/dynamo-sweep.ts';
+import { SWEEP_HOLD_MS } from '../../sdk/adapters/aws/dynamo-sweep.ts';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { InMemoryRequestCounter } from '../../sdk/adapters/aws/request-counter.ts';
-import { SWEEP_PROJECTED_ATTRIBUTES } from '../../sdk/adapters/aws/table-schema.ts';
+import { SWEEP_READ_ATTRIBUTES } from '../../sdk/adapters/aws/table-schema.ts';
 import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
 import { makeEntry, makeRun, makeWaiter, runStoreContract } from './run-store.contract.ts';
 import { dynamoClient, startDynalite, type LocalServer } from '../support/servers.ts';
@@ -70,7 +70,8 @@ describe('DynamoRunStore on dynalite', () => {
       'DynamoDB.UpdateItem': 1,
     });
     expect(await delta(() => measured.findWaiters('k'))).toEqual({ 'DynamoDB.Query': 4 });
-    expect(await delta(() => measured.sweepCandidates(now, 10))).toEqual({ 'DynamoDB.Query': 4 });
+    // One Query per shard, and a BatchGetItem for the runs the keys-only index names (the woken run is due).
+    expect(await delta(() => measured.sweepCandidates(now, 10))).toEqual({ 'DynamoDB.Query': 4, 'DynamoDB.BatchGetItem': 1 });
     // Event waiters: their index items first, then the run's copies (see DynamoRunStore.putWaiters).
     const waiters = [makeWaiter(run.runId), makeWaiter(run.runId, { index: 1 })];
     expect(await delta(() => measured.putWaiters(waiters))).toEqual({ 'DynamoDB.BatchWriteItem': 2 });
@@ -127,26 +128,39 @@ describe('DynamoRunStore on dynalite', () => {
     expect(finished?.gsi2sk).toBeUndefined();
   });
 
-  test('the sweep index projects only what the sweeper reads; sweepCandidates answers from it alone', async () => {
+  test('the sweep index holds keys only; sweepCandidates reads the runs it names with one BatchGetItem', async () => {
     const counter = new InMemoryRequestCounter();
     const { tableName } = await freshStore();
     const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection])).toEqual([
-      ['gsi2', { ProjectionType: 'INCLUDE', NonKeyAttributes: [...SWEEP_PROJECTED_ATTRIBUTES] }],
-    ]);
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection])).toEqual([['gsi2', { ProjectionType: 'KEYS_ONLY' }]]);
     const run = makeRun({ input: JSON.stringify('i'.repeat(10_000)), metadata: { a: 1 }, error: { name: 'E', message: 'm' }, runningMs: 5 });
     await store.createRun(run);
     const { Items = [] } = await client.send(
       new QueryCommand({ TableName: tableName, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': { S: sweepPk(run.runId) } } }),
     );
     expect(Items).toHaveLength(1);
-    for (const item of Items) expect(Object.keys(item).sort()).toEqual(['createdAt', 'attempt', 'gsi2pk', 'gsi2sk', 'name', 'pk', 'runId', 'seen', 'sk', 'status', 'updatedAt', 'wake'].sort());
+    for (const item of Items) expect(Object.keys(item).sort()).toEqual(['gsi2pk', 'gsi2sk', 'pk', 'sk']);
     counter.reset();
     const [candidate] = await store.sweepCandidates(Date.now(), 10);
-    expect(counter.snapshot()).toEqual({ 'DynamoDB.Query': 4 });
-    const { input: _i, metadata: _m, error: _e, runningMs: _r, ...projected } = run;
-    expect(candidate).toEqual(projected);
+    expect(counter.snapshot()).toEqual({ 'DynamoDB.Query': 4, 'DynamoDB.BatchGetItem': 1 });
+    const { input: _i, metadata: _m, error: _e, runningMs: _r, ...read } = run;
+    expect(Object.keys(read).every((k) => (SWEEP_READ_ATTRIBUTES as readonly string[]).includes(k))).toBe(true);
+    expect(candidate).toEqual(read);
+  });
+
+  test('sweepCandidates pages its reads: 250 due runs take 3 BatchGetItems per shard at most, most overdue first', async () => {
+    const counter = new InMemoryRequestCounter();
+    const { tableName } = await freshStore();
+    const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
+    const now = Date.now();
+    const runs = Array.from({ length: 250 }, (_, i) => makeRun({ status: 'WAITING', wakeAt: now - 10_000 + i, runId: `r-${String(i).padStart(3, '0')}` }));
+    for (const run of runs) await store.createRun(run);
+    counter.reset();
+    const found = await store.sweepCandidates(now, 1_000);
+    expect(found.map((r) => r.runId)).toEqual(runs.map((r) => r.runId));
+    expect(counter.snapshot()['DynamoDB.BatchGetItem']).toBeLessThanOrEqual(4 * 3);
+    expect((await store.sweepCandidates(now, 7)).map((r) => r.runId)).toEqual(runs.slice(0, 7).map((r) => r.runId));
   });
 
   test('a lease and a heartbeat leave the sweep index alone; suspend, wake and finish move the run in it', async () => {
@@ -186,16 +200,28 @@ describe('DynamoRunStore on dynalite', () => {
     expect((await store.sweepCandidates(now + 60_001, 10)).map((r) => r.runId)).toEqual([]);
     expect((await store.sweepCandidates(now + 120_001, 10)).map((r) => r.runId)).toEqual([run.runId]);
 
+    // A timer due within the hold keeps the (past) key: no index write; the sweeper reads it and waits.
     await suspend(now + 1, now + 5_000);
-    expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: now + 5_000 });
+    expect(await sweepAttributes()).toEqual(queued);
+    expect((await store.sweepCandidates(now + 4_999, 10)).map((r) => r.runId)).toEqual([]);
+    expect((await store.sweepCandidates(now + 5_000, 10)).map((r) => r.runId)).toEqual([run.runId]);
+    await lease(now + 5_000);
+    // One due later than the hold moves the key to the timer.
+    await suspend(now + 5_000, now + 5_000 + SWEEP_HOLD_MS + 1);
+    expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: now + 5_000 + SWEEP_HOLD_MS + 1 });
     // Leased from a due timer: the key (the timer's time) is already in the past and stays.
+    const due = now + 5_000 + SWEEP_HOLD_MS + 1;
     counter.reset();
-    expect(await lease(now + 5_000)).toBeDefined();
+    expect(await lease(due)).toBeDefined();
     expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 1 });
-    expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: now + 5_000 });
-    await suspend(now + 5_001);
-    expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: NEVER });
+    expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: due });
+    // Parked on events only: out of the index (one index delete), until a wake puts it back at 0 (one put).
+    await suspend(due + 1);
+    expect(await sweepAttributes()).toEqual({ gsi2pk: undefined, gsi2sk: undefined });
+    expect((await store.sweepCandidates(Number.MAX_SAFE_INTEGER, 10)).map((r) => r.runId)).toEqual([]);
+    counter.reset();
     await store.updateRun(run.runId, { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] });
+    expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 1 });
     expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: 0 });
     // A re-lease after a failed suspend (a wake arrived during the replay) keeps it too.
     expect(await lease(now + 6_000)).toBeDefined();
@@ -213,7 +239,7 @@ describe('DynamoRunStore on dynalite', () => {
     const { tableName } = await freshStore();
     const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
     const now = Date.now();
-    // WAITING on events only (key NEVER) but with a pending wake: a key a failed repair could have left.
+    // WAITING with a pending wake but indexed far in the future: a key a failed repair could have left.
     const run = makeRun({ status: 'WAITING', wake: 1, seen: 0 });
     await store.createRun(run);
     await client.send(
@@ -221,7 +247,7 @@ describe('DynamoRunStore on dynalite', () => {
         TableName: tableName,
         Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } },
         UpdateExpression: 'SET gsi2sk = :never',
-        ExpressionAttributeValues: { ':never': { N: String(NEVER) } },
+        ExpressionAttributeValues: { ':never': { N: String(8_640_000_000_000_000) } },
       }),
     );
     counter.reset();
@@ -250,10 +276,11 @@ describe('DynamoRunStore on dynalite', () => {
     const counter = new InMemoryRequestCounter();
     const { tableName } = await freshStore();
     const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
-    const run = makeRun({ status: 'RUNNING', leaseOwner: 'w', leaseUntil: Date.now() + 60_000, wake: 2, seen: 1 });
+    const run = makeRun({ status: 'RUNNING', leaseOwner: 'w', leaseUntil: Date.now() + 60_000, wake: 2, seen: 1, wakeAt: Date.now() + 600_000 });
     await store.createRun(run);
     counter.reset();
-    // Suspends without a wake condition while a resolution is pending: the run must stay due.
+    // Suspends without a wake condition while a resolution is pending: the guess (the stored timer) is wrong,
+    // the run must stay due.
     await store.updateRun(run.runId, { set: { status: 'WAITING' }, remove: ['leaseOwner', 'leaseUntil'] });
     expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 2 });
     expect((await store.sweepCandidates(Date.now(), 10)).map((r) => r.runId)).toEqual([run.runId]);

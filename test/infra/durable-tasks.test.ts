@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, SWEEP_INDEX } from '../../infra/constants.ts';
 import { DurableTasks } from '../../infra/index.ts';
-import { SWEEP_PROJECTED_ATTRIBUTES, TABLE_SCHEMA } from '../../sdk/adapters/aws/table-schema.ts';
+import { TABLE_SCHEMA } from '../../sdk/adapters/aws/table-schema.ts';
 import { build, FIXTURE_ENTRY, logicalId, testApp } from './support.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
@@ -53,7 +53,7 @@ describe('given a DurableTasks with default props', () => {
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...SWEEP_PROJECTED_ATTRIBUTES] },
+        Projection: { ProjectionType: 'KEYS_ONLY' },
       })),
       AttributeDefinitions: Match.arrayEquals(
         [TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey, ...TABLE_SCHEMA.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey])].map(

@@ -18,6 +18,7 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { waiterShard } from '../../sdk/adapters/aws/dynamo-keys.ts';
+import { SWEEP_HOLD_MS } from '../../sdk/adapters/aws/dynamo-sweep.ts';
 import type { RunClause, RunRecord, Waiter } from '../../sdk/ports.ts';
 
 const ddb = mockClient(DynamoDBClient);
@@ -194,7 +195,7 @@ describe('updateRun and the sweep index', () => {
     for (const input of sent) expect(sweepAttributesIn(input)).toEqual([]);
   });
 
-  test('suspend, wake and finish do write them', async () => {
+  test('suspend, wake and finish do write them (a wake also writes gsi2pk: the run may have left the index)', async () => {
     ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wakeAt: NOW + 5 }, NOW + 5));
     await store.updateRun('run-1', { set: { status: 'WAITING', wakeAt: NOW + 5 }, remove: ['leaseOwner', 'leaseUntil'] }, { leaseOwner: 'w', wake: 0 });
     ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wake: 1 }, 0));
@@ -202,7 +203,62 @@ describe('updateRun and the sweep index', () => {
     ddb.on(UpdateItemCommand).resolves(returned({ status: 'SUCCEEDED', wake: 1 }, null));
     await store.updateRun('run-1', { set: { status: 'SUCCEEDED' }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'] }, { leaseOwner: 'w' });
     const sent = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input as UpdateItemCommandInput);
-    expect(sent.map(sweepAttributesIn)).toEqual([['gsi2pk', 'gsi2sk'], ['gsi2sk'], ['gsi2pk', 'gsi2sk']]);
+    expect(sent.map(sweepAttributesIn)).toEqual([['gsi2pk', 'gsi2sk'], ['gsi2pk', 'gsi2sk'], ['gsi2pk', 'gsi2sk']]);
     expect(sent[2]!.UpdateExpression).toMatch(/REMOVE .*#a\d+, #a\d+$/);
+  });
+
+  test('a wake whose condition admits a terminal run leaves gsi2pk alone (it must not re-index a finished run)', async () => {
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wake: 1 }, 0));
+    await store.updateRun('run-1', { incrementWake: true }, { status: ['WAITING', 'SUCCEEDED'] });
+    await store.updateRun('run-1', { incrementWake: true });
+    const sent = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input as UpdateItemCommandInput);
+    expect(sent.map(sweepAttributesIn)).toEqual([['gsi2sk'], ['gsi2sk']]);
+  });
+
+  /** The sweep-key assignment of one request, e.g. `#a3 = if_not_exists(#a3, :v4)`, with names and values resolved. */
+  const sweepAssignment = (input: UpdateItemCommandInput): string | undefined => {
+    const names = input.ExpressionAttributeNames ?? {};
+    const id = Object.keys(names).find((k) => names[k] === 'gsi2sk');
+    const match = id && new RegExp(`${id} = (if_not_exists\\([^)]*\\)|[^, ]+)`).exec(input.UpdateExpression ?? '');
+    if (!match) return undefined;
+    return match[1]!
+      .replace(/#a\d+/g, (n) => names[n]!)
+      .replace(/:v\d+/g, (v) => String(input.ExpressionAttributeValues?.[v]?.N ?? '?'));
+  };
+
+  test('a park on a timer due within the hold keeps the key (if_not_exists); a later one moves it; events only leave the index', async () => {
+    const owner = { leaseOwner: 'w', notCancelRequested: true, wake: 0 } as const;
+    const park = (wakeAt?: number) =>
+      store.updateRun(
+        'run-1',
+        { set: { status: 'WAITING', updatedAt: NOW, ...(wakeAt !== undefined ? { wakeAt } : {}) }, remove: wakeAt !== undefined ? ['leaseOwner', 'leaseUntil'] : ['leaseOwner', 'leaseUntil', 'wakeAt'] },
+        owner,
+      );
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wakeAt: NOW + 1_000 }, 0));
+    await park(NOW + 1_000);
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wakeAt: NOW + SWEEP_HOLD_MS }, 0));
+    await park(NOW + SWEEP_HOLD_MS);
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wakeAt: NOW + SWEEP_HOLD_MS + 1 }, NOW + SWEEP_HOLD_MS + 1));
+    await park(NOW + SWEEP_HOLD_MS + 1);
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING' }, null));
+    await park();
+    const sent = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input as UpdateItemCommandInput);
+    // Four requests: every returned item agreed with the plan, nothing was repaired.
+    expect(sent.map(sweepAssignment)).toEqual([
+      `if_not_exists(gsi2sk, ${NOW + 1_000})`,
+      `if_not_exists(gsi2sk, ${NOW + SWEEP_HOLD_MS})`,
+      String(NOW + SWEEP_HOLD_MS + 1),
+      undefined,
+    ]);
+    expect(sent[3]!.UpdateExpression).toMatch(/REMOVE .*#a\d+, #a\d+$/);
+    expect(sweepAttributesIn(sent[3]!)).toEqual(['gsi2pk', 'gsi2sk']);
+  });
+
+  test('sweepHoldMs: 0 moves the key on every park', async () => {
+    const eager = new DynamoRunStore({ client: new DynamoDBClient({ region: 'us-east-1' }), tableName: TableName, now: () => NOW, sweepHoldMs: 0 });
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wakeAt: NOW + 1_000 }, NOW + 1_000));
+    await eager.updateRun('run-1', { set: { status: 'WAITING', wakeAt: NOW + 1_000 }, remove: ['leaseOwner', 'leaseUntil'] }, { leaseOwner: 'w', wake: 0 });
+    const [input] = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input as UpdateItemCommandInput);
+    expect(sweepAssignment(input!)).toBe(String(NOW + 1_000));
   });
 });

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   DeleteItemCommand,
   GetItemCommand,
@@ -61,7 +62,7 @@ import {
   waiterSk,
 } from './dynamo-keys.ts';
 import { OUTPUT_REF, mustSpill, spillPatch, type StoredRun } from './dynamo-output.ts';
-import { isSweepCandidate, planSweepUpdate, sweepKey } from './dynamo-sweep.ts';
+import { SWEEP_HOLD_MS, acceptableSweepKey, isSweepCandidate, planSweepUpdate, sweepKey } from './dynamo-sweep.ts';
 import { countRequests } from './request-counter.ts';
 import {
   PARTITION_KEY,
@@ -69,6 +70,7 @@ import {
   SWEEP_INDEX,
   SWEEP_INDEX_PARTITION_KEY,
   SWEEP_INDEX_SORT_KEY,
+  SWEEP_READ_ATTRIBUTES,
   SWEEP_SHARDS,
   TTL_ATTRIBUTE,
   WAITER_SHARDS,
@@ -83,10 +85,17 @@ export interface DynamoRunStoreOptions {
   now?: () => number;
   /** When given, the client is instrumented so every request is counted (see `countRequests`). */
   counter?: RequestCounter;
+  /**
+   * A run parked on a timer due within this many ms keeps its (earlier) sweep-index key instead of moving
+   * it: see dynamo-sweep.ts. 0 moves the key on every park. @default SWEEP_HOLD_MS (3 minutes)
+   */
+  sweepHoldMs?: number;
 }
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_SIZE = 25;
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_SIZE = 100;
 const BATCH_ATTEMPTS = 8;
 
 /**
@@ -106,11 +115,13 @@ export class DynamoRunStore implements RunStore {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
   private readonly now: () => number;
+  private readonly holdMs: number;
 
   constructor(options: DynamoRunStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.now = options.now ?? Date.now;
+    this.holdMs = options.sweepHoldMs ?? SWEEP_HOLD_MS;
     if (options.counter) countRequests(this.client, options.counter);
   }
 
@@ -165,8 +176,9 @@ export class DynamoRunStore implements RunStore {
     const { spill, patch } = spillPatch(requested);
     if (spill) await this.writeOutput(runId, spill.output, patch.set?.ttl, spill.ref);
     const b = new ExpressionBuilder();
-    const sweep = planSweepUpdate(patch, condition);
-    const ConditionExpression = runConditionExpression(b, condition, this.now());
+    const now = this.now();
+    const sweep = planSweepUpdate(patch, condition, now, this.holdMs);
+    const ConditionExpression = runConditionExpression(b, condition, now);
     const UpdateExpression = runUpdateExpression(b, patch, sweep, sweepPk(runId));
     let attributes: Item | undefined;
     try {
@@ -374,15 +386,15 @@ export class DynamoRunStore implements RunStore {
   }
 
   /**
-   * Queries the sweep index (`gsi2sk <= now`) of each shard in parallel and keeps the runs the memory
-   * store's predicate accepts, most overdue first. The index is eventually consistent: a run that just
-   * became due may show up one sweep later. Running runs are read too (a lease leaves their key in the
-   * past, see dynamo-sweep.ts) and filtered out until their lease expires.
+   * Queries the sweep index (`gsi2sk <= now`, keys only) of each shard in parallel, reads those runs with
+   * eventually consistent BatchGetItems (100 keys each) and keeps the ones the memory store's predicate
+   * accepts, most overdue first. The index is eventually consistent: a run that just became due may show up
+   * one sweep later. Running runs (a lease leaves their key in the past) and runs holding an early key
+   * before a short timer (dynamo-sweep.ts) are read too, and filtered out until they are due.
    *
-   * The records are what the index projects (`SWEEP_PROJECTED_ATTRIBUTES`): `runId`, `name`, `status`,
-   * `createdAt`, `updatedAt`, `attempt`, `wake`, `seen`, `leaseUntil`, `wakeAt`, `ttl` — everything the
-   * sweeper and `recover()` read. `input`, `output`, `error`, `runningMs`, `leaseOwner`, `cancelRequested`,
-   * `parent`, `workflowRunId` and `metadata` are absent: read the run (`getRun`) for those.
+   * The records carry `SWEEP_READ_ATTRIBUTES` only: `runId`, `name`, `status`, `createdAt`, `updatedAt`,
+   * `attempt`, `wake`, `seen`, `leaseUntil`, `wakeAt`, `ttl` — everything the sweeper and `recover()` read.
+   * Read the run (`getRun`) for the rest.
    */
   async sweepCandidates(now: number, limit: number): Promise<RunRecord[]> {
     if (limit <= 0) return [];
@@ -390,16 +402,27 @@ export class DynamoRunStore implements RunStore {
     const shards = await Promise.all(
       Array.from({ length: SWEEP_SHARDS }, async (_, shard) => {
         const found: { due: number; run: RunRecord }[] = [];
-        for await (const item of this.query({
+        let page: { due: number; key: Item }[] = [];
+        const flush = async () => {
+          const due = new Map(page.map((p) => [p.key[PARTITION_KEY]!.S!, p.due]));
+          for (const item of await this.batchGet(page.map((p) => p.key), [PARTITION_KEY, ...SWEEP_READ_ATTRIBUTES])) {
+            const { [PARTITION_KEY]: pk, ...attributes } = item;
+            const run = fromItem<RunRecord>(attributes);
+            if (!expired(run.ttl, clock) && isSweepCandidate(run, now)) found.push({ due: due.get(pk!.S!) ?? 0, run });
+          }
+          page = [];
+        };
+        for await (const entry of this.query({
           IndexName: SWEEP_INDEX,
           KeyConditionExpression: '#pk = :pk AND #sk <= :now',
           ExpressionAttributeNames: { '#pk': SWEEP_INDEX_PARTITION_KEY, '#sk': SWEEP_INDEX_SORT_KEY },
           ExpressionAttributeValues: { ':pk': { S: sweepShardPk(shard) }, ':now': { N: String(now) } },
         })) {
-          const run = fromItem<RunRecord>(item);
-          if (!expired(run.ttl, clock) && isSweepCandidate(run, now)) found.push({ due: Number(item[SWEEP_INDEX_SORT_KEY]?.N ?? 0), run });
+          page.push({ due: Number(entry[SWEEP_INDEX_SORT_KEY]?.N ?? 0), key: key(entry[PARTITION_KEY]!.S!, entry[SORT_KEY]!.S!) });
+          if (page.length >= BATCH_GET_SIZE) await flush();
           if (found.length >= limit) break;
         }
+        if (page.length && found.length < limit) await flush();
         return found;
       }),
     );
@@ -408,6 +431,25 @@ export class DynamoRunStore implements RunStore {
       .sort((a, b) => a.due - b.due || compare(a.run.runId, b.run.runId))
       .slice(0, limit)
       .map((c) => c.run);
+  }
+
+  /** The items of `keys` (eventually consistent, `attributes` only), re-asking for unprocessed keys. */
+  private async batchGet(keys: Item[], attributes: readonly string[]): Promise<Item[]> {
+    const names = Object.fromEntries(attributes.map((a, i) => [`#p${i}`, a]));
+    const items: Item[] = [];
+    let pending = keys;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= BATCH_ATTEMPTS) throw new DurableError(`DynamoDB left ${pending.length} sweep reads unprocessed after ${BATCH_ATTEMPTS} attempts (throttled); the next sweep retries`);
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** attempt)));
+      const { Responses, UnprocessedKeys } = await this.client.send(
+        new BatchGetItemCommand({
+          RequestItems: { [this.tableName]: { Keys: pending, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } },
+        }),
+      );
+      items.push(...(Responses?.[this.tableName] ?? []));
+      pending = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return items;
   }
 
   /**
@@ -419,8 +461,7 @@ export class DynamoRunStore implements RunStore {
   private async repairSweepKey(run: RunRecord, item: Item): Promise<void> {
     const wanted = sweepKey(run);
     const actual = item[SWEEP_INDEX_PARTITION_KEY] ? Number(item[SWEEP_INDEX_SORT_KEY]?.N ?? Number.NaN) : undefined;
-    if (wanted === actual) return;
-    if (run.status === 'RUNNING' && actual !== undefined && actual <= Math.max(wanted ?? 0, this.now())) return;
+    if (acceptableSweepKey(run, actual, this.now(), this.holdMs)) return;
     const b = new ExpressionBuilder();
     const same = (field: 'leaseUntil' | 'wakeAt') =>
       run[field] === undefined ? `attribute_not_exists(${b.name(field)})` : `${b.name(field)} = ${b.value(run[field])}`;

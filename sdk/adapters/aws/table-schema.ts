@@ -24,12 +24,11 @@ export const SWEEP_SHARDS = 4;
 export const WAITER_SHARDS = 4;
 
 /**
- * Run attributes the sweep index carries besides the keys: what `sweepCandidates` callers read (the
- * sweep predicate, the sweeper's age filter, `recover`). Every change of one of them on a non-terminal
- * run costs one (small) index write; everything else on the run item (input, output, error, metadata, lease
- * owner, running time) is written to the table only.
+ * Run attributes `sweepCandidates` reads (BatchGetItem, after the keys-only sweep index named the runs):
+ * what its callers need (the sweep predicate, the sweeper's age filter, `recover`). The index projects
+ * none of them, so a lease, a heartbeat, any write that leaves the index key alone costs no index write.
  */
-export const SWEEP_PROJECTED_ATTRIBUTES = [
+export const SWEEP_READ_ATTRIBUTES = [
   'runId',
   'name',
   'status',
@@ -51,8 +50,8 @@ export interface KeyAttribute {
   type: 'S' | 'N';
 }
 
-/** Which attributes an index copies: every one, or the keys plus `nonKeyAttributes`. */
-export type IndexProjection = { type: 'ALL' } | { type: 'INCLUDE'; nonKeyAttributes: readonly string[] };
+/** Which attributes an index copies: every one, the keys plus `nonKeyAttributes`, or the keys only. */
+export type IndexProjection = { type: 'ALL' } | { type: 'INCLUDE'; nonKeyAttributes: readonly string[] } | { type: 'KEYS_ONLY' };
 
 /** A global secondary index of the table. */
 export interface IndexSchema {
@@ -83,7 +82,7 @@ export const TABLE_SCHEMA = {
       indexName: SWEEP_INDEX,
       partitionKey: { name: SWEEP_INDEX_PARTITION_KEY, type: 'S' },
       sortKey: { name: SWEEP_INDEX_SORT_KEY, type: 'N' },
-      projection: { type: 'INCLUDE', nonKeyAttributes: SWEEP_PROJECTED_ATTRIBUTES },
+      projection: { type: 'KEYS_ONLY' },
     },
   ],
 } as const satisfies {

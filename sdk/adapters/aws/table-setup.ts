@@ -8,13 +8,14 @@ import {
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
+  type Projection,
 } from '@aws-sdk/client-dynamodb';
 import { DurableError } from '../../core/errors.ts';
-import { TABLE_SCHEMA } from './table-schema.ts';
+import { TABLE_SCHEMA, type IndexProjection } from './table-schema.ts';
 
 /**
- * The CreateTable request for a durable-tasks table: pk/sk strings, the sweep index (projecting only
- * `SWEEP_PROJECTED_ATTRIBUTES`), on-demand billing. An existing table is left as it is (see `ensureTable`).
+ * The CreateTable request for a durable-tasks table: pk/sk strings, the sweep index (keys only), on-demand
+ * billing. An existing table is left as it is (see `ensureTable`).
  *
  * @example
  * await client.send(new CreateTableCommand(createTableInput('durable-tasks')));
@@ -42,12 +43,20 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
         { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
         { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
       ],
-      Projection:
-        index.projection.type === 'INCLUDE'
-          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection.nonKeyAttributes] }
-          : { ProjectionType: 'ALL' },
+      Projection: projectionOf(index.projection),
     })),
   };
+}
+
+function projectionOf(projection: IndexProjection): Projection {
+  switch (projection.type) {
+    case 'INCLUDE':
+      return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.nonKeyAttributes] };
+    case 'KEYS_ONLY':
+      return { ProjectionType: 'KEYS_ONLY' };
+    case 'ALL':
+      return { ProjectionType: 'ALL' };
+  }
 }
 
 /**
