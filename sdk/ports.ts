@@ -63,6 +63,12 @@ export interface RunRecord {
   metadata?: Record<string, unknown>;
   /** Epoch seconds after which the item may be deleted (DynamoDB TTL); reads ignore expired items. */
   ttl?: number;
+  /**
+   * Journal entries kept on the run item instead of an item of their own: a sleep's entry rides on the
+   * write that parks (or finishes) the run, and the next journal item the run writes carries it
+   * (`putEntry`'s `carried`). Saves a write per sleep. See sdk/core/journal.ts.
+   */
+  parkedEntries?: JournalEntry[];
 }
 
 /** One clause of a condition on the run item: every field given must hold. */
@@ -174,7 +180,13 @@ export interface StoredEvent {
 /** Everything the engine needs to replay a run: read with one paginated query. */
 export interface LoadedRun {
   run: RunRecord;
+  /**
+   * The journal: every entry item, the entries they carry and the run item's `parkedEntries`, one per
+   * (attempt, position), an entry item's own first (see `mergeJournal`, sdk/core/journal.ts).
+   */
   entries: JournalEntry[];
+  /** Of `entries`, those only the run item holds (`parkedEntries` no entry item carries yet). */
+  parked: JournalEntry[];
   waiters: Waiter[];
   tasks: TaskState[];
 }
@@ -210,8 +222,12 @@ export interface RunStore {
   updateRun(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined>;
   /** The run with its journal, waiters and DAG task states (one paginated Query on AWS). */
   loadRun(runId: string): Promise<LoadedRun | undefined>;
-  /** Writes `entry` iff its position is empty. Returns the entry that holds the position afterwards (first wins). */
-  putEntry(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }>;
+  /**
+   * Writes `entry` iff its position is empty. Returns the entry that holds the position afterwards (first
+   * wins), with the entries its item carries. `carried`: earlier entries of the run kept on the run item
+   * (`parkedEntries`), stored in the same item so the run item may let go of them.
+   */
+  putEntry(runId: string, entry: JournalEntry, carried?: readonly JournalEntry[]): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }>;
   /** Moves a retrying step forward: replaces the entry iff it is still `retrying` at `expectedStepAttempt`. */
   updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean>;
   /** Idempotent (same runId/attempt/position/index overwrites). */

@@ -87,7 +87,7 @@ async function applyOutcome(
   const owner: RunClause = { leaseOwner: deps.workerId, notCancelRequested: true };
   switch (outcome.type) {
     case 'completed': {
-      const result = await finish(run, deps, { status: 'SUCCEEDED', ...(outcome.output !== undefined ? { output: outcome.output } : {}) }, ranMs);
+      const result = await finish(run, deps, { status: 'SUCCEEDED', ...(outcome.output !== undefined ? { output: outcome.output } : {}) }, ranMs, outcome.parked);
       return { type: 'done', result };
     }
     case 'cancelled':
@@ -111,30 +111,42 @@ async function applyOutcome(
         if (delay === 0) await dispatcher.dispatch({ runId: run.runId });
         return { type: 'done', result: 'retrying' };
       }
-      return { type: 'done', result: await finish(run, deps, { status: 'FAILED', error }, ranMs) };
+      return { type: 'done', result: await finish(run, deps, { status: 'FAILED', error }, ranMs, outcome.parked) };
     }
     case 'suspended':
-      return suspendRun(run, outcome.wakeAt, ranMs, deps);
+      return suspendRun(run, outcome.wakeAt, ranMs, deps, outcome.parked);
   }
+}
+
+/**
+ * The part of a run-item write that records the replay's parked journal entries (sdk/core/journal.ts):
+ * `parked` replaces what the run item held (everything else is in entry items by now).
+ */
+function parkedPatch(run: RunRecord, parked: readonly JournalEntry[] | undefined): { set: Pick<RunRecord, 'parkedEntries'>; remove: (keyof RunRecord)[] } {
+  if (parked?.length) return { set: { parkedEntries: [...parked] }, remove: [] };
+  return { set: {}, remove: run.parkedEntries?.length ? ['parkedEntries'] : [] };
 }
 
 /**
  * Parks a leased run (WAITING, until `wakeAt` if given), conditional on still holding the lease and on no
  * resolution having arrived since the lease (the wake counter). When one did, the lease is kept and the
  * caller goes again with the returned run: no wake-up is lost. Also used by the DAG orchestrator.
+ * `parked`: the replay's journal entries that ride on this write (a sleep's, see sdk/core/journal.ts).
  */
 export async function suspendRun(
   run: RunRecord,
   wakeAt: number | undefined,
   ranMs: number,
   deps: ExecutorDeps,
+  parked?: readonly JournalEntry[],
 ): Promise<{ type: 'done'; result: ProcessResult } | { type: 'again'; run: RunRecord }> {
   const { store, clock } = deps.backend;
   const owner: RunClause = { leaseOwner: deps.workerId, notCancelRequested: true };
   const now = clock.now();
+  const entries = parkedPatch(run, parked);
   const patch: RunPatch = {
-    set: { status: 'WAITING', updatedAt: now, ...(wakeAt !== undefined ? { wakeAt } : {}) },
-    remove: wakeAt !== undefined ? ['leaseOwner', 'leaseUntil'] : ['leaseOwner', 'leaseUntil', 'wakeAt'],
+    set: { status: 'WAITING', updatedAt: now, ...(wakeAt !== undefined ? { wakeAt } : {}), ...entries.set },
+    remove: [...(wakeAt !== undefined ? ['leaseOwner', 'leaseUntil'] as const : ['leaseOwner', 'leaseUntil', 'wakeAt'] as const), ...entries.remove],
     addRunningMs: ranMs,
   };
   const updated = await store.updateRun(run.runId, patch, { ...owner, wake: run.wake });
@@ -143,9 +155,10 @@ export async function suspendRun(
   const current = await store.getRun(run.runId);
   if (!current || current.leaseOwner !== deps.workerId || current.status !== 'RUNNING') return lostLease(current, deps);
   if (current.cancelRequested) return { type: 'done', result: await finalizeCancelled(current, deps) };
+  // The parked entries are recorded here too: the next replay must find the sleeps this one decided.
   const again = await store.updateRun(
     run.runId,
-    { markSeen: true, addRunningMs: ranMs, set: { leaseUntil: clock.now() + deps.leaseMs } },
+    { markSeen: true, addRunningMs: ranMs, set: { leaseUntil: clock.now() + deps.leaseMs, ...entries.set }, remove: entries.remove },
     { leaseOwner: deps.workerId },
   );
   if (!again) return { type: 'done', result: 'lost-lease' };
@@ -176,14 +189,16 @@ export async function finish(
   deps: ExecutorDeps,
   outcome: { status: 'SUCCEEDED'; output?: string } | { status: 'FAILED'; error: ReturnType<typeof serializeError> },
   ranMs = 0,
+  parked?: readonly JournalEntry[],
 ): Promise<ProcessResult> {
   const { store, clock } = deps.backend;
   const now = clock.now();
   if (run.parent) await notifyParent(run, outcome, deps);
-  const set: RunPatch['set'] = { status: outcome.status, updatedAt: now, ...retention(deps, now) };
+  const entries = parkedPatch(run, parked);
+  const set: RunPatch['set'] = { status: outcome.status, updatedAt: now, ...retention(deps, now), ...entries.set };
   if (outcome.status === 'SUCCEEDED' && outcome.output !== undefined) set.output = outcome.output;
   if (outcome.status === 'FAILED') set.error = outcome.error;
-  const remove: (keyof RunRecord)[] = ['leaseOwner', 'leaseUntil', 'wakeAt'];
+  const remove: (keyof RunRecord)[] = ['leaseOwner', 'leaseUntil', 'wakeAt', ...entries.remove];
   if (outcome.status === 'SUCCEEDED') remove.push('error');
   const updated = await store.updateRun(run.runId, { set, remove, addRunningMs: ranMs }, { leaseOwner: deps.workerId, notCancelRequested: true });
   if (!updated) {

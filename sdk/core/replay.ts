@@ -23,14 +23,15 @@ import {
 } from './errors.ts';
 import { decodePayload, encodePayload } from './json.ts';
 import { CLOCK_SKEW_GRACE_MS } from './clock-skew.ts';
+import { MAX_PARKED_ENTRIES } from './journal.ts';
 
 /** How a replay ended. */
 export type ReplayOutcome =
-  | { type: 'completed'; output: string | undefined }
+  | { type: 'completed'; output: string | undefined; parked?: JournalEntry[] }
   /** A backing service failed (throttling, network): the run is left as it is, to be retried. */
   | { type: 'aborted'; error: unknown }
-  | { type: 'failed'; error: unknown; retryable: boolean }
-  | { type: 'suspended'; wakeAt: number | undefined }
+  | { type: 'failed'; error: unknown; retryable: boolean; parked?: JournalEntry[] }
+  | { type: 'suspended'; wakeAt: number | undefined; parked?: JournalEntry[] }
   | { type: 'cancelled' };
 
 /** What the replay needs from the engine beyond the ports. */
@@ -98,6 +99,11 @@ class Replayer implements DurableContext {
 
   private readonly run0: RunRecord;
   private readonly entries = new Map<number, JournalEntry>();
+  /**
+   * Entries recorded on the run item only (sleeps: sdk/core/journal.ts): the next entry item carries them,
+   * and whatever is left rides on the run item's next write (the outcome's `parked`).
+   */
+  private pending: JournalEntry[] = [];
   private readonly waiters = new Map<number, Waiter[]>();
   private readonly recordedPositions: number;
   private cursor = 0;
@@ -121,6 +127,7 @@ class Replayer implements DurableContext {
     this.attempt = loaded.run.attempt;
     this.signal = this.abort.signal;
     for (const entry of loaded.entries) if (entry.attempt === this.attempt) this.entries.set(entry.position, entry);
+    this.pending = loaded.parked.filter((entry) => entry.attempt === this.attempt);
     for (const waiter of loaded.waiters) {
       if (waiter.attempt !== this.attempt) continue;
       let list = this.waiters.get(waiter.position);
@@ -175,6 +182,8 @@ class Replayer implements DurableContext {
   private finish(outcome: ReplayOutcome) {
     if (this.finished) return;
     this.finished = true;
+    const parked = this.pending.slice();
+    if (parked.length && (outcome.type === 'completed' || outcome.type === 'failed' || outcome.type === 'suspended')) outcome = { ...outcome, parked };
     this.settle(outcome);
   }
 
@@ -273,10 +282,40 @@ class Replayer implements DurableContext {
   }
 
   private async record(entry: JournalEntry): Promise<JournalEntry> {
-    const { entry: winner } = await this.backend.store.putEntry(this.runId, entry);
+    const { entry: winner } = await this.putEntry(entry);
     // Later calls of this replay see it (e.g. which events earlier waits took).
     this.entries.set(winner.position, winner);
     return winner;
+  }
+
+  /**
+   * `store.putEntry`, carrying the entries only the run item holds (`pending`). Won: they are in an entry
+   * item now. Lost: the winner's item may carry some of them; a copy that differs from what this replay
+   * went on with means a replay that lost its lease raced the run's owner: this one stops (aborted, so the
+   * message is retried) rather than go on from a history that is not the recorded one.
+   */
+  private async putEntry(entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }> {
+    const carried = this.pending.filter((e) => e.position !== entry.position);
+    const result = await this.backend.store.putEntry(this.runId, entry, carried);
+    const held = result.won ? [result.entry, ...carried] : [result.entry, ...result.carried];
+    if (!result.won) {
+      for (const copy of result.carried) {
+        const mine = this.entries.get(copy.position);
+        if (copy.attempt === this.attempt && mine && (mine.result !== copy.result || mine.dueAt !== copy.dueAt)) {
+          throw new Fatal(new DurableError(`a concurrent replay recorded position ${copy.position} of run '${this.runId}' differently; replaying again`), false, true);
+        }
+      }
+    }
+    this.pending = this.pending.filter((e) => !held.some((h) => h.attempt === e.attempt && h.position === e.position));
+    return result;
+  }
+
+  /** Records `entry` on the run item only (see `pending`); past `MAX_PARKED_ENTRIES`, in an entry item after all. */
+  private async defer(entry: JournalEntry): Promise<JournalEntry> {
+    this.entries.set(entry.position, entry);
+    this.pending.push(entry);
+    if (this.pending.length > MAX_PARKED_ENTRIES) await this.putEntry(entry);
+    return this.entries.get(entry.position)!;
   }
 
   private answer<T>(entry: JournalEntry): T {
@@ -361,7 +400,8 @@ class Replayer implements DurableContext {
       } else {
         const now = this.backend.clock.now();
         const dueAt = Math.max(now, due(now));
-        entry = await this.record(this.newEntry(position, 'sleep', '', { dueAt, result: JSON.stringify({ durationMs: dueAt - now }) }));
+        // No write of its own: the park (or the next entry item) records it (sdk/core/journal.ts).
+        entry = await this.defer(this.newEntry(position, 'sleep', '', { dueAt, result: JSON.stringify({ durationMs: dueAt - now }) }));
         this.expect(position, entry, 'sleep', '');
         if (entry.dueAt! > this.backend.clock.now()) {
           await this.backend.timers.schedule(timerId(this.runId, this.attempt, position), entry.dueAt!, { runId: this.runId });
@@ -426,7 +466,7 @@ class Replayer implements DurableContext {
   /** Records a step outcome: first-wins for a new position, or forward from the retrying state. */
   private async commitStep(entry: JournalEntry, fromStepAttempt: number | undefined): Promise<JournalEntry> {
     if (fromStepAttempt === undefined) {
-      const { won, entry: winner } = await this.backend.store.putEntry(this.runId, entry);
+      const { won, entry: winner } = await this.putEntry(entry);
       return won ? entry : winner;
     }
     const moved = await this.backend.store.updateRetryingEntry(this.runId, entry, fromStepAttempt);
@@ -656,7 +696,7 @@ class Replayer implements DurableContext {
       const childRunId = `${this.runId}.${this.attempt}.${position}`;
       const encoded = encodePayload(input, `child '${name}' input`) ?? 'null';
       await this.services.createChildRun({ ...this.run0 }, -1, task, encoded, childRunId).catch((e) => Promise.reject(new Fatal(e, false, true)));
-      const { won, entry } = await this.backend.store.putEntry(this.runId, this.newEntry(position, 'spawn', name, { result: JSON.stringify({ runId: childRunId }) }));
+      const { won, entry } = await this.putEntry(this.newEntry(position, 'spawn', name, { result: JSON.stringify({ runId: childRunId }) }));
       this.expect(position, entry, 'spawn', name);
       if (won) await this.backend.dispatcher.dispatch({ runId: childRunId });
       return this.services.runRef(childRunId) as RunRef<O>;

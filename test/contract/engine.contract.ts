@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { And, NonDeterminismError, Or, RunCancelledError } from 'durable-tasks';
 import { delegatingStore, deferred } from '../support/env.ts';
+import { MAX_PARKED_ENTRIES } from '../../sdk/core/journal.ts';
 import type { Harness, HarnessFactory } from './harness.ts';
 
 export function engineContract(name: string, make: HarnessFactory) {
@@ -51,6 +52,88 @@ export function engineContract(name: string, make: HarnessFactory) {
         'wait:x|y:done',
       ]);
       expect(await h.backend.store.findWaiters('x')).toEqual([]);
+    });
+
+    test('a sleep writes no entry item of its own: the park records it, the next entry item carries it', async () => {
+      const written: string[] = [];
+      h = await make((inner) =>
+        delegatingStore(inner, {
+          putEntry: (runId, entry, carried) => {
+            written.push(`${entry.kind}@${entry.position}+${(carried ?? []).map((e) => `${e.kind}@${e.position}`).join(',')}`);
+            return inner.putEntry(runId, entry, carried);
+          },
+        }),
+      );
+      const task = h.durable.durableTask({
+        name: 'naps',
+        fn: async (_: {}, ctx) => {
+          const first = await ctx.sleepFor('1m');
+          await ctx.step('a', () => 'a');
+          await ctx.sleepFor('1m');
+          await ctx.sleepFor('2m');
+          return first;
+        },
+      });
+      const ref = await task.runNoWait({});
+      await h.settle();
+      expect((await h.backend.store.getRun(ref.runId))?.parkedEntries?.map((e) => [e.kind, e.position, e.dueAt! - h!.clock.now()])).toEqual([['sleep', 0, 60_000]]);
+      await h.advance(60_000);
+      await h.advance(60_000);
+      await h.advance(120_000);
+      expect(await ref.result()).toEqual({ durationMs: 60_000 });
+      // One entry item (the step, carrying the first sleep); the last two sleeps stay on the finished run item.
+      expect(written).toEqual(['step@1+sleep@0']);
+      const details = await h.durable.runs.get(ref.runId);
+      expect(details.operations.map((o) => `${o.kind}:${o.name}:${o.status}`)).toEqual(['sleep::done', 'step:a:done', 'sleep::done', 'sleep::done']);
+      expect((await h.backend.store.loadRun(ref.runId))?.entries.map((e) => e.position)).toEqual([0, 1, 2, 3]);
+    });
+
+    test('a sleep is decided once: an early replay (a wake) reads its due time back instead of deciding it again', async () => {
+      h = await make();
+      const task = h.durable.durableTask({
+        name: 'nap-and-poke',
+        fn: async (_: {}, ctx) => {
+          const [slept, poke] = await Promise.all([ctx.sleepFor('1h'), ctx.waitForEvent('poke')]);
+          return { slept, poke };
+        },
+      });
+      const ref = await task.runNoWait({});
+      await h.settle();
+      await h.advance(10 * 60_000);
+      await h.durable.events.push('poke', 1);
+      await h.settle();
+      expect((await h.durable.runs.get(ref.runId)).status).toBe('WAITING');
+      // Due an hour after the start, not an hour after the poke.
+      await h.advance(50 * 60_000);
+      await h.settle();
+      expect((await h.durable.runs.get(ref.runId)).status).toBe('SUCCEEDED');
+      expect(await ref.result()).toEqual({ slept: { durationMs: 3_600_000 }, poke: 1 });
+    });
+
+    test('a loop of sleeps keeps at most MAX_PARKED_ENTRIES on the run item; the rest go to entry items', async () => {
+      let most = 0;
+      h = await make((inner) =>
+        delegatingStore(inner, {
+          updateRun: async (runId, patch, condition) => {
+            most = Math.max(most, patch.set?.parkedEntries?.length ?? 0);
+            return inner.updateRun(runId, patch, condition);
+          },
+        }),
+      );
+      const task = h.durable.durableTask({
+        name: 'ticks',
+        fn: async (_: {}, ctx) => {
+          for (let i = 0; i < 20; i++) await ctx.sleepFor('1s');
+          return 'done';
+        },
+      });
+      const ref = await task.runNoWait({});
+      for (let i = 0; i < 20; i++) await h.advance(1_000);
+      expect(await ref.result()).toBe('done');
+      expect(most).toBe(MAX_PARKED_ENTRIES);
+      const loaded = await h.backend.store.loadRun(ref.runId);
+      expect(loaded?.entries.map((e) => `${e.kind}@${e.position}`)).toEqual(Array.from({ length: 20 }, (_, i) => `sleep@${i}`));
+      expect(loaded?.entries.every((e, i) => e.dueAt === loaded.entries[0]!.dueAt! + i * 1_000)).toBe(true);
     });
 
     test('duplicate dispatches execute the run once', async () => {

@@ -349,12 +349,47 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         const run = makeRun();
         await store.createRun(run);
         const first = makeEntry(0, { error: { name: 'E', message: 'm', data: { a: 1 } }, status: 'failed', result: undefined });
-        expect(await store.putEntry(run.runId, first)).toEqual({ won: true, entry: first });
+        expect(await store.putEntry(run.runId, first)).toEqual({ won: true, entry: first, carried: [] });
         const second = makeEntry(0, { name: 'other', result: '"late"' });
-        expect(await store.putEntry(run.runId, second)).toEqual({ won: false, entry: first });
+        expect(await store.putEntry(run.runId, second)).toEqual({ won: false, entry: first, carried: [] });
         // Same position in another attempt is another entry.
         const nextAttempt = makeEntry(0, { attempt: 1 });
         expect((await store.putEntry(run.runId, nextAttempt)).won).toBe(true);
+      });
+
+      test('parked entries (run item) and carried entries (entry items) join the journal: an entry item wins over its copies', async () => {
+        const sleep = (position: number, dueAt: number) => makeEntry(position, { kind: 'sleep', name: '', result: JSON.stringify({ durationMs: 5 }), dueAt });
+        const run = makeRun({ parkedEntries: [sleep(0, 100)] });
+        await store.createRun(run);
+        let loaded = await store.loadRun(run.runId);
+        expect(loaded?.entries).toEqual([sleep(0, 100)]);
+        expect(loaded?.parked).toEqual([sleep(0, 100)]);
+        // The next entry item carries the parked one: it is in an item now, no longer only parked.
+        const step = makeEntry(1, { result: '"s"' });
+        expect(await store.putEntry(run.runId, step, [sleep(0, 100)])).toEqual({ won: true, entry: step, carried: [sleep(0, 100)] });
+        loaded = await store.loadRun(run.runId);
+        expect(loaded?.entries).toEqual([sleep(0, 100), step]);
+        expect(loaded?.parked).toEqual([]);
+        // A loser learns what the winner's item carries.
+        expect(await store.putEntry(run.runId, makeEntry(1, { result: '"late"' }), [sleep(0, 999)])).toEqual({ won: false, entry: step, carried: [sleep(0, 100)] });
+        // Precedence: an item's own entry, then a carried copy, then the run item's.
+        await store.updateRun(run.runId, { set: { parkedEntries: [sleep(0, 7), sleep(2, 300), sleep(3, 400)] } });
+        await store.putEntry(run.runId, sleep(3, 401));
+        loaded = await store.loadRun(run.runId);
+        expect(loaded?.entries).toEqual([sleep(0, 100), step, sleep(2, 300), sleep(3, 401)]);
+        expect(loaded?.parked).toEqual([sleep(2, 300)]);
+        await store.updateRun(run.runId, { remove: ['parkedEntries'] });
+        expect((await store.loadRun(run.runId))?.parked).toEqual([]);
+      });
+
+      test('a retrying step moved forward keeps the entries its item carries', async () => {
+        const run = makeRun();
+        await store.createRun(run);
+        const sleep = makeEntry(0, { kind: 'sleep', name: '', dueAt: 5, result: '{"durationMs":5}' });
+        await store.putEntry(run.runId, makeEntry(1, { status: 'retrying', stepAttempt: 1, retryAt: 10, result: undefined, error: { name: 'E', message: 'm' } }), [sleep]);
+        const done = makeEntry(1, { result: '"ok"' });
+        expect(await store.updateRetryingEntry(run.runId, done, 1)).toBe(true);
+        expect((await store.loadRun(run.runId))?.entries).toEqual([sleep, done]);
       });
 
       test('20 concurrent writers race for one position: exactly one wins, all see its entry', async () => {

@@ -25,6 +25,9 @@ import { PARTITION_KEY, SORT_KEY, SWEEP_INDEX_PARTITION_KEY, SWEEP_INDEX_SORT_KE
 
 export type Item = Record<string, AttributeValue>;
 
+/** Attribute of an entry item holding the entries it carries. */
+const CARRIED = 'carried';
+
 const INTERNAL = new Set([PARTITION_KEY, SORT_KEY, SWEEP_INDEX_PARTITION_KEY, SWEEP_INDEX_SORT_KEY]);
 
 /**
@@ -67,8 +70,15 @@ export function runItem(run: RunRecord): Item {
   return toItem(run, keys);
 }
 
-export function entryItem(runId: string, entry: JournalEntry): Item {
-  return toItem(entry, { [PARTITION_KEY]: runPk(runId), [SORT_KEY]: entrySk(entry.attempt, entry.position) });
+/** An entry item: the entry, and (`carried`) earlier entries it holds for the run item (sdk/core/journal.ts). */
+export function entryItem(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Item {
+  return toItem(carried.length ? { ...entry, [CARRIED]: carried } : entry, { [PARTITION_KEY]: runPk(runId), [SORT_KEY]: entrySk(entry.attempt, entry.position) });
+}
+
+/** The entry of an entry item and the entries it carries. */
+export function entryOf(item: Item): { entry: JournalEntry; carried: JournalEntry[] } {
+  const { [CARRIED]: carried, ...entry } = fromItem<JournalEntry & { [CARRIED]?: JournalEntry[] }>(item);
+  return { entry, carried: carried ?? [] };
 }
 
 /** A waiter item, under its run (what `loadRun` reads). */

@@ -32,8 +32,11 @@ import type {
   Waiter,
 } from '../../ports.ts';
 import { ExpressionBuilder, runConditionExpression, runUpdateExpression } from './dynamo-expressions.ts';
+import { mergeJournal, type EntryItem } from '../../core/journal.ts';
 import {
   entryItem,
+  entryOf,
+  toStorable,
   eventItem,
   expired,
   fromItem,
@@ -87,10 +90,16 @@ export interface DynamoRunStoreOptions {
   counter?: RequestCounter;
   /**
    * A run parked on a timer due within this many ms keeps its (earlier) sweep-index key instead of moving
-   * it: see dynamo-sweep.ts. 0 moves the key on every park. @default SWEEP_HOLD_MS (3 minutes)
+   * it: see dynamo-sweep.ts. 0 moves the key on every park. @default SWEEP_HOLD_MS (15 minutes)
    */
   sweepHoldMs?: number;
 }
+
+/** Every field of a JournalEntry (`updateRetryingEntry` sets or removes each). */
+const ENTRY_FIELDS = ['attempt', 'position', 'kind', 'name', 'status', 'result', 'error', 'stepAttempt', 'retryAt', 'dueAt', 'resolvedBy', 'eventIds', 'createdAt'] as const satisfies readonly (keyof JournalEntry)[];
+// A field added to JournalEntry and not listed above fails to compile here.
+const ENTRY_FIELDS_COMPLETE: [Exclude<keyof JournalEntry, (typeof ENTRY_FIELDS)[number]>] extends [never] ? true : never = true;
+void ENTRY_FIELDS_COMPLETE;
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_SIZE = 25;
@@ -207,7 +216,7 @@ export class DynamoRunStore implements RunStore {
     const now = this.now();
     let stored: StoredRun | undefined;
     const outputs: Record<string, string> = {};
-    const entries: JournalEntry[] = [];
+    const entries: EntryItem[] = [];
     const waiters: Waiter[] = [];
     const tasks: TaskState[] = [];
     for await (const item of this.query({
@@ -219,22 +228,23 @@ export class DynamoRunStore implements RunStore {
       const sk = item[SORT_KEY]?.S ?? '';
       if (sk === RUN_SK) stored = fromItem<StoredRun>(item);
       else if (sk.startsWith(OUTPUT_PREFIX)) outputs[sk.slice(OUTPUT_PREFIX.length)] = item.output?.S ?? '';
-      else if (sk.startsWith(ENTRY_PREFIX)) entries.push(fromItem<JournalEntry>(item));
+      else if (sk.startsWith(ENTRY_PREFIX)) entries.push(entryOf(item));
       else if (sk.startsWith(WAITER_PREFIX)) {
         const waiter = fromItem<Waiter>(item);
         if (!expired(waiter.ttl, now)) waiters.push(waiter);
       } else if (sk.startsWith(TASK_PREFIX)) tasks.push(fromItem<TaskState>(item));
     }
     if (!stored || expired(stored.ttl, now)) return undefined;
-    return { run: await this.withOutput(stored, outputs), entries, waiters, tasks };
+    const journal = mergeJournal(entries, stored.parkedEntries);
+    return { run: await this.withOutput(stored, outputs), entries: journal.entries, parked: journal.parked, waiters, tasks };
   }
 
   /**
    * PutItem with `attribute_not_exists`. The loser reads the winner back from the failed condition
    * (`ReturnValuesOnConditionCheckFailure`), or with a consistent GetItem where that is not supported.
    */
-  async putEntry(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }> {
-    const item = entryItem(runId, entry);
+  async putEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
+    const item = entryItem(runId, entry, carried);
     try {
       await this.client.send(
         new PutItemCommand({
@@ -245,7 +255,7 @@ export class DynamoRunStore implements RunStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { won: true, entry: fromItem<JournalEntry>(item) };
+      return { won: true, ...entryOf(item) };
     } catch (error) {
       if (!isConditionalFailure(error)) throw error;
       let existing = (error as { Item?: Item }).Item;
@@ -257,18 +267,41 @@ export class DynamoRunStore implements RunStore {
       if (!existing) {
         throw new DurableError(`internal: journal entry ${entry.attempt}/${entry.position} of run '${runId}' was neither written nor readable`);
       }
-      return { won: false, entry: fromItem<JournalEntry>(existing) };
+      return { won: false, ...entryOf(existing) };
     }
   }
 
+  /**
+   * One conditional UpdateItem that rewrites the entry's fields (and removes the optional ones it lacks),
+   * so the item keeps the entries it carries (sdk/core/journal.ts).
+   */
   async updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean> {
     const b = new ExpressionBuilder();
-    return this.conditionalPut(
-      entryItem(runId, entry),
-      `${b.name('status')} = ${b.value('retrying')} AND ${b.name('stepAttempt')} = ${b.value(expectedStepAttempt)}`,
-      b.names,
-      b.values,
-    );
+    const sets: string[] = [];
+    const removes: string[] = [];
+    const fields = entry as unknown as Record<string, unknown>;
+    for (const field of ENTRY_FIELDS) {
+      if (field === 'attempt' || field === 'position') continue;
+      const value = fields[field];
+      if (value === undefined) removes.push(b.name(field));
+      else sets.push(`${b.name(field)} = ${b.value(toStorable(field, value))}`);
+    }
+    const condition = `${b.name('status')} = ${b.value('retrying')} AND ${b.name('stepAttempt')} = ${b.value(expectedStepAttempt)}`;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(runPk(runId), entrySk(entry.attempt, entry.position)),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: condition,
+          ...b.params(),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
   }
 
   /**

@@ -39,11 +39,12 @@ import { TERMINAL_STATUSES } from '../../ports.ts';
 import { SWEEP_INDEX_SORT_KEY } from './table-schema.ts';
 
 /**
- * How long before its timer a parked run may keep an earlier sweep key (see the file comment): three
- * one-minute sweeps at most read it (3 × 0.5 RRU ≈ $0.19 per million), against $1.25 per million for
- * moving the key (an index delete and put).
+ * How long before its timer a parked run may keep an earlier sweep key (see the file comment). Holding
+ * costs one sweep read per minute (0.5 RRU, $0.0625 per million); moving the key costs an index delete and
+ * put (2 WRU, $1.25 per million): holding is cheaper for any wait under 20 one-minute sweeps. 15 minutes is
+ * also where sleeps switch from SQS delays to EventBridge Scheduler.
  */
-export const SWEEP_HOLD_MS = 180_000;
+export const SWEEP_HOLD_MS = 15 * 60_000;
 
 /**
  * Where the sweep index should hold `run`: a sort key, or `undefined` when it must not be indexed. For a

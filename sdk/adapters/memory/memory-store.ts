@@ -13,11 +13,14 @@ import type {
   TaskState,
   Waiter,
 } from '../../ports.ts';
+import { mergeJournal } from '../../core/journal.ts';
 
 interface RunSlot {
   run: RunRecord;
   /** key `${attempt}:${position}` */
   entries: Map<string, JournalEntry>;
+  /** The entries each entry item carries (see `RunStore.putEntry`), by the same key. */
+  carried: Map<string, JournalEntry[]>;
   /** key `${attempt}:${position}:${index}` */
   waiters: Map<string, Waiter>;
   tasks: Map<string, TaskState>;
@@ -48,7 +51,7 @@ export class MemoryRunStore implements RunStore {
   async createRun(run: RunRecord): Promise<boolean> {
     this.count('createRun');
     if (this.runs.has(run.runId)) return false;
-    this.runs.set(run.runId, { run: { ...run }, entries: new Map(), waiters: new Map(), tasks: new Map() });
+    this.runs.set(run.runId, { run: structuredClone(run), entries: new Map(), carried: new Map(), waiters: new Map(), tasks: new Map() });
     return true;
   }
 
@@ -90,23 +93,24 @@ export class MemoryRunStore implements RunStore {
     this.count('loadRun');
     const slot = this.live(runId);
     if (!slot) return undefined;
-    const entries = [...slot.entries.values()].map((e) => ({ ...e }));
-    entries.sort((a, b) => a.attempt - b.attempt || a.position - b.position);
+    const items = [...slot.entries.entries()].map(([key, entry]) => ({ entry: { ...entry }, carried: (slot.carried.get(key) ?? []).map((e) => ({ ...e })) }));
+    const { entries, parked } = mergeJournal(items, (slot.run.parkedEntries ?? []).map((e) => ({ ...e })));
     const now = this.now();
     const waiters = [...slot.waiters.values()].filter((w) => !expired(w.ttl, now)).map((w) => ({ ...w }));
     waiters.sort((a, b) => a.attempt - b.attempt || a.position - b.position || a.index - b.index);
     const tasks = [...slot.tasks.values()].map((t) => ({ ...t }));
-    return { run: copyRun(slot.run), entries, waiters, tasks };
+    return { run: copyRun(slot.run), entries, parked, waiters, tasks };
   }
 
-  async putEntry(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }> {
+  async putEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
     this.count('putEntry');
     const slot = this.mustGet(runId);
     const key = entryKey(entry.attempt, entry.position);
     const existing = slot.entries.get(key);
-    if (existing) return { won: false, entry: { ...existing } };
+    if (existing) return { won: false, entry: { ...existing }, carried: (slot.carried.get(key) ?? []).map((e) => ({ ...e })) };
     slot.entries.set(key, { ...entry });
-    return { won: true, entry: { ...entry } };
+    if (carried.length) slot.carried.set(key, carried.map((e) => ({ ...e })));
+    return { won: true, entry: { ...entry }, carried: carried.map((e) => ({ ...e })) };
   }
 
   async updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean> {
