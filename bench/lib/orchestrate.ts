@@ -186,7 +186,10 @@ function costModel(rows: Row[]): BenchResults['cost'] {
       operations.push(costOf(at('sleep ≤ 1 min (W2, sweep key held)'), sleep, prices, { 'Sweeper.HeldReads': 1 }, 3, batch));
       operations.push(costOf(at(`sleep of ${SWEEP_HOLD_MS / 60_000} min (W2, sweep key held)`), sleep, prices, { 'Sweeper.HeldReads': SWEEP_HOLD_MS / 60_000 }, 3, batch));
     }
-    if (sleepMoved) operations.push(costOf(at(`sleep > ${SWEEP_HOLD_MS / 60_000} min (W2, sweep key moved, + Scheduler)`), sleepMoved, prices, { 'Scheduler.Invocation': 1 }, 3, batch));
+    if (sleepMoved) {
+      operations.push(costOf(at(`sleep ${SWEEP_HOLD_MS / 60_000}–15 min (W2, sweep key moved)`), sleepMoved, prices, {}, 3, batch));
+      operations.push(costOf(at('sleep > 15 min (W2, sweep key moved, + Scheduler)'), sleepMoved, prices, { 'Scheduler.Invocation': 1 }, 3, batch));
+    }
     if (wait && step) operations.push(costOf(at('event wait, 1 event per wait (W6)'), subtract(wait, step), prices, { 'EventBridge.PutEvents': 1, 'Lambda.Invoke': 1 }, 3, batch));
     if (fanInMeasured && step) {
       const runs = (fanIn!.data as { runs: number }).runs;

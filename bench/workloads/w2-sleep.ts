@@ -81,7 +81,7 @@ async function w2Embedded(client: BenchClient, options: BenchOptions): Promise<R
   const k = options.quick ? 2 : 5;
   const withSleeps = await cost(() => task.run({ k }), k + 1);
   const without = await cost(() => plain.run({ k }), 1);
-  // A sleep longer than the sweep-key hold (15 min) moves the run's sweep-index key: measured by holding nothing.
+  // A sleep longer than the sweep-key hold (5 min) moves the run's sweep-index key: measured by holding nothing.
   client.setSweepHoldMs!(0);
   const moved = await cost(() => task.run({ k }), k + 1);
   client.setSweepHoldMs!(SWEEP_HOLD_MS);

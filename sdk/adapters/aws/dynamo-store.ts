@@ -90,7 +90,7 @@ export interface DynamoRunStoreOptions {
   counter?: RequestCounter;
   /**
    * A run parked on a timer due within this many ms keeps its (earlier) sweep-index key instead of moving
-   * it: see dynamo-sweep.ts. 0 moves the key on every park. @default SWEEP_HOLD_MS (15 minutes)
+   * it: see dynamo-sweep.ts. 0 moves the key on every park. @default SWEEP_HOLD_MS (5 minutes)
    */
   sweepHoldMs?: number;
 }

@@ -41,10 +41,11 @@ import { SWEEP_INDEX_SORT_KEY } from './table-schema.ts';
 /**
  * How long before its timer a parked run may keep an earlier sweep key (see the file comment). Holding
  * costs one sweep read per minute (0.5 RRU, $0.0625 per million); moving the key costs an index delete and
- * put (2 WRU, $1.25 per million): holding is cheaper for any wait under 20 one-minute sweeps. 15 minutes is
- * also where sleeps switch from SQS delays to EventBridge Scheduler.
+ * put (2 WRU, $1.25 per million): holding is cheaper for any wait under 20 one-minute sweeps. But every
+ * held run is read by every sweep, so the hold also bounds the sweeper's work (runs parked per minute ×
+ * the hold): 5 minutes keeps the short waits (backoffs, polling, rate limits) cheap and the sweeper light.
  */
-export const SWEEP_HOLD_MS = 15 * 60_000;
+export const SWEEP_HOLD_MS = 5 * 60_000;
 
 /**
  * Where the sweep index should hold `run`: a sort key, or `undefined` when it must not be indexed. For a
