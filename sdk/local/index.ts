@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalOptions } from './options.ts';
+import { inProcessRequestHandler, type RequestListener } from './in-process-http.ts';
 import { DurableError } from '../core/errors.ts';
 import type { Backend } from '../ports.ts';
 import { ClockTimers } from '../adapters/memory/clock-timers.ts';
@@ -51,7 +52,13 @@ export async function createLocalBackend(options: LocalOptions = {}): Promise<Lo
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
   const counter = new InMemoryRequestCounter();
-  const dynamodb = new DynamoDBClient({ ...client, endpoint: `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}` });
+  // dynalite still listens on loopback (other tools can reach it), but this client calls its request listener
+  // directly: no socket, no HTTP parsing (in-process-http.ts).
+  const dynamodb = new DynamoDBClient({
+    ...client,
+    endpoint: `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`,
+    requestHandler: inProcessRequestHandler(dynamoServer.listeners('request')[0] as RequestListener),
+  });
   const sqs = new SQSClient({ ...client, endpoint: sqsEndpoint });
   await ensureTable(dynamodb, TABLE);
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: QUEUE, Attributes: { VisibilityTimeout: '60' } }));
