@@ -56,7 +56,7 @@ export class DurableClient {
         if (!queue.listen) throw new DurableError('the embedded worker mode "listen" needs an in-process queue');
         queue.listen((message) => this.track(this.engine.process(message.runId)));
       } else if (mode === 'poll') {
-        const worker = (this.pollingWorker = new Worker('embedded', this.engine, { workflows: [], allDefinitions: true, sweepIntervalMs: 5_000 }, this.parseEvent()));
+        const worker = (this.pollingWorker = new Worker('embedded', this.engine, { workflows: [], allDefinitions: true, inProcessDelivery: true, sweepIntervalMs: 5_000 }, this.parseEvent()));
         const recovered = options.recoverOnStart ? this.engine.recover() : Promise.resolve();
         void recovered.then(
           () => (this.closed ? undefined : worker.start()),

@@ -20,6 +20,7 @@ import { RealClock } from '../adapters/memory/virtual-clock.ts';
 import { DynamoRunStore } from '../adapters/aws/dynamo-store.ts';
 import { InMemoryRequestCounter } from '../adapters/aws/request-counter.ts';
 import { SqsDispatcher } from '../adapters/aws/sqs-dispatcher.ts';
+import { LocalDispatcher } from './local-dispatcher.ts';
 import { ensureTable } from '../adapters/aws/table-setup.ts';
 
 const TABLE = 'durable-tasks';
@@ -64,7 +65,7 @@ export async function createLocalBackend(options: LocalOptions = {}): Promise<Lo
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: QUEUE, Attributes: { VisibilityTimeout: '60' } }));
   if (!QueueUrl) throw new DurableError('the local SQS server returned no queue URL');
   const clock = new RealClock();
-  const dispatcher = new SqsDispatcher({ client: sqs, queueUrl: QueueUrl, counter });
+  const dispatcher = new LocalDispatcher(new SqsDispatcher({ client: sqs, queueUrl: QueueUrl, counter }));
   const timers = new ClockTimers(clock, dispatcher);
   return {
     store: new DynamoRunStore({ client: dynamodb, tableName: TABLE, now: () => clock.now(), counter }),
