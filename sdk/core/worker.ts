@@ -21,6 +21,8 @@ export interface WorkerOptions {
   allDefinitions?: boolean;
   /** @internal the embedded worker also takes messages dispatched in this process (Dispatcher.deliverInProcess) */
   inProcessDelivery?: boolean;
+  /** @internal start with `recover()` instead of a sweep (single-process local mode after a restart) */
+  recoverOnStart?: boolean;
 }
 
 /** A minimal SQS Lambda event (aws-lambda's SQSEvent shape). */
@@ -105,8 +107,9 @@ export class Worker {
     if (this.polling) return;
     this.polling = new AbortController();
     const signal = this.polling.signal;
-    await this.engine.sweep().catch(() => 0);
     const backend = await this.engine.backend();
+    if (signal.aborted) return; // stopped (closed) while the backend started
+    // Attached before recovery, so the runs it takes up go straight to this worker.
     if (this.options.inProcessDelivery && backend.dispatcher.deliverInProcess) {
       this.detach = () => backend.dispatcher.deliverInProcess!(undefined);
       backend.dispatcher.deliverInProcess((message) => {
@@ -116,6 +119,12 @@ export class Worker {
         return true;
       });
     }
+    if (this.options.recoverOnStart) {
+      await this.engine.recover().catch((error) => console.error(JSON.stringify({ level: 'error', message: 'recovery after restart failed', error: String(error) })));
+    } else {
+      await this.engine.sweep().catch(() => 0);
+    }
+    if (signal.aborted) return;
     const loop = async () => {
       while (!signal.aborted) {
         const free = this.slots - this.active.size;

@@ -13,15 +13,24 @@ import type { DispatchMessage, Dispatcher, ReceivedMessage } from '../ports.ts';
 export class LocalDispatcher implements Dispatcher {
   private take: ((message: DispatchMessage) => boolean) | undefined;
 
-  constructor(readonly queue: Dispatcher) {}
+  private started: Promise<Dispatcher> | undefined;
+
+  /** @param startQueue starts the queue (fauxqs and the SQS dispatcher on it) on first use, once */
+  constructor(private readonly startQueue: () => Promise<Dispatcher>) {}
+
+  /** The queue, started on first use: after a restart, recovery hands its runs to the worker before it exists. */
+  queue(): Promise<Dispatcher> {
+    return (this.started ??= this.startQueue());
+  }
 
   async dispatch(message: DispatchMessage, options?: { delayMs?: number }): Promise<void> {
     if (!(options?.delayMs && options.delayMs > 0) && this.take?.(message)) return;
-    await this.queue.dispatch(message, options);
+    await (await this.queue()).dispatch(message, options);
   }
 
-  receive(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedMessage[]> {
-    return this.queue.receive(max, waitMs, signal);
+  async receive(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedMessage[]> {
+    const queue = await this.queue();
+    return signal?.aborted ? [] : queue.receive(max, waitMs, signal);
   }
 
   deliverInProcess(take: ((message: DispatchMessage) => boolean) | undefined): void {

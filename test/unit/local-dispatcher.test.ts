@@ -25,7 +25,7 @@ class FakeQueue implements Dispatcher {
 
 function setup(process: (runId: string) => Promise<unknown>, slots = 2) {
   const queue = new FakeQueue();
-  const dispatcher = new LocalDispatcher(queue);
+  const dispatcher = new LocalDispatcher(async () => queue);
   const processed: string[] = [];
   const engine = {
     sweep: async () => 0,
