@@ -264,6 +264,12 @@ export interface Dispatcher {
   dispatch(message: DispatchMessage, options?: { delayMs?: number }): Promise<void>;
   /** Long-polls up to `max` messages; resolves with none after `waitMs`. Used by `worker.start()`. */
   receive(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedMessage[]>;
+  /**
+   * Optional, single-process backends only (local mode, where the queue keeps nothing across a crash either):
+   * a worker in this process takes undelayed messages directly. `take` returns true when it took the message
+   * (it then owns retrying it), false to leave it to the queue; `undefined` detaches.
+   */
+  deliverInProcess?(take: ((message: DispatchMessage) => boolean) | undefined): void;
 }
 
 /** Fires "replay this run" at a time (SQS delay up to 15 min, EventBridge Scheduler beyond, virtual in tests). */

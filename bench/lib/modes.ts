@@ -29,8 +29,8 @@ export interface BenchClient {
   /** Resolves once no run is being processed (test env) — a no-op elsewhere. */
   settle(): Promise<void>;
   /**
-   * Dispatches fully handled so far. On the embedded default, every handled dispatch ends with one SQS
-   * DeleteMessage, so this costs no request (a status poll would, and would pollute the counts).
+   * Dispatches fully handled so far (embedded default: counted in-process, so this costs no request; a status
+   * poll would, and would pollute the counts).
    */
   handled(): number;
   /** Resolves once `handled()` reaches `target` (embedded), or once nothing is being processed (test env). */
@@ -45,9 +45,23 @@ export interface BenchClient {
   close(): Promise<void>;
 }
 
-/** Request counts by `Service.Operation` so far. */
+/** Dispatches and handled dispatches of an embedded-default client (see `openClient`). */
+const dispatchCounts = new WeakMap<Durable, { dispatched: number; handled: number }>();
+
+/**
+ * Request counts by `Service.Operation` so far. On the embedded default most dispatches never reach SQS (the
+ * worker of the same process takes them: sdk/local/local-dispatcher.ts), so SQS's SendMessage and DeleteMessage
+ * are the dispatches and the handled dispatches, as on AWS, where each dispatch is one SendMessage and each
+ * handled message is deleted by the event source mapping.
+ */
 export function requests(durable: Durable): Record<string, number> {
-  return { ...durable.metrics().requests };
+  const counts = { ...durable.metrics().requests };
+  const dispatches = dispatchCounts.get(durable);
+  if (dispatches) {
+    counts['SQS.SendMessage'] = dispatches.dispatched;
+    counts['SQS.DeleteMessage'] = dispatches.handled;
+  }
+  return counts;
 }
 
 /** `after - before` per operation, dropping zeros. */
@@ -96,7 +110,22 @@ export async function openClient(mode: Mode): Promise<BenchClient> {
   durable.engine.options.resultPollMs = 60_000;
   const backend = await durable.engine.backend();
   const meter = CapacityMeter.attach(backend.store);
-  const handled = () => durable.metrics().requests['SQS.DeleteMessage'] ?? 0;
+  // Every dispatch (to SQS or handed to the worker in-process) and every dispatch handled to the end, counted
+  // without a request (a status poll would add to the counts).
+  const counts = { dispatched: 0, handled: 0 };
+  dispatchCounts.set(durable, counts);
+  const dispatch = backend.dispatcher.dispatch.bind(backend.dispatcher);
+  backend.dispatcher.dispatch = (message, options) => {
+    counts.dispatched++;
+    return dispatch(message, options);
+  };
+  const process = durable.engine.process.bind(durable.engine);
+  durable.engine.process = async (runId, allowed) => {
+    const result = await process(runId, allowed);
+    counts.handled++;
+    return result;
+  };
+  const handled = () => counts.handled;
   return {
     mode,
     durable,

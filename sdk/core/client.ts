@@ -56,12 +56,13 @@ export class DurableClient {
         if (!queue.listen) throw new DurableError('the embedded worker mode "listen" needs an in-process queue');
         queue.listen((message) => this.track(this.engine.process(message.runId)));
       } else if (mode === 'poll') {
-        const worker = (this.pollingWorker = new Worker('embedded', this.engine, { workflows: [], allDefinitions: true, sweepIntervalMs: 5_000 }, this.parseEvent()));
-        const recovered = options.recoverOnStart ? this.engine.recover() : Promise.resolve();
-        void recovered.then(
-          () => (this.closed ? undefined : worker.start()),
-          (error) => console.error(JSON.stringify({ level: 'error', message: 'recovery after restart failed', error: String(error) })),
-        );
+        const worker = (this.pollingWorker = new Worker(
+          'embedded',
+          this.engine,
+          { workflows: [], allDefinitions: true, inProcessDelivery: true, recoverOnStart: options.recoverOnStart ?? false, sweepIntervalMs: 5_000 },
+          this.parseEvent(),
+        ));
+        void worker.start();
       }
     }, () => undefined);
   }

@@ -113,9 +113,16 @@ export class Engine {
   /** Resolves with a run's output once it is terminal; rejects with its error. */
   async result(runId: string): Promise<unknown> {
     const backend = await this.backend();
+    // A run that finishes in this process arrives with its terminal record: no read needed to return it.
+    let announced: RunRecord | undefined;
     for (;;) {
-      const finishedHere = new Promise<void>((resolve) => this.finished.once(runId, resolve));
-      const run = await backend.store.getRun(runId);
+      const finishedHere = new Promise<void>((resolve) =>
+        this.finished.once(runId, (run?: RunRecord) => {
+          if (run && isTerminal(run)) announced = run;
+          resolve();
+        }),
+      );
+      const run = announced ?? (await backend.store.getRun(runId));
       if (!run) throw new RunNotFoundError(runId);
       if (isTerminal(run)) {
         this.finished.removeAllListeners(runId);
@@ -176,7 +183,7 @@ export class Engine {
     this.cancelledHere.delete(run.runId);
     if (run.workflowRunId && this.workflowHooks) await this.workflowHooks.onTaskRunFinished(this, run);
     else if (this.workflowHooks?.onWorkflowFinished && this.isWorkflow(run.name)) await this.workflowHooks.onWorkflowFinished(this, run);
-    this.finished.emit(run.runId);
+    this.finished.emit(run.runId, run);
   }
 
   /** Announces that a run became terminal in this process (used by the DAG module for workflow runs). */

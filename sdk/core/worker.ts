@@ -19,6 +19,10 @@ export interface WorkerOptions {
   sweepIntervalMs?: number;
   /** @internal the embedded worker executes every definition of its client */
   allDefinitions?: boolean;
+  /** @internal the embedded worker also takes messages dispatched in this process (Dispatcher.deliverInProcess) */
+  inProcessDelivery?: boolean;
+  /** @internal start with `recover()` instead of a sweep (single-process local mode after a restart) */
+  recoverOnStart?: boolean;
 }
 
 /** A minimal SQS Lambda event (aws-lambda's SQSEvent shape). */
@@ -36,6 +40,7 @@ export class Worker {
   private loops: Promise<void>[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly active = new Set<Promise<unknown>>();
+  private detach: (() => void) | undefined;
 
   /** @internal use `durable.worker(name, options)` */
   constructor(
@@ -102,8 +107,24 @@ export class Worker {
     if (this.polling) return;
     this.polling = new AbortController();
     const signal = this.polling.signal;
-    await this.engine.sweep().catch(() => 0);
     const backend = await this.engine.backend();
+    if (signal.aborted) return; // stopped (closed) while the backend started
+    // Attached before recovery, so the runs it takes up go straight to this worker.
+    if (this.options.inProcessDelivery && backend.dispatcher.deliverInProcess) {
+      this.detach = () => backend.dispatcher.deliverInProcess!(undefined);
+      backend.dispatcher.deliverInProcess((message) => {
+        if (signal.aborted || this.active.size >= this.slots) return false;
+        // A failure is retried through the queue a second later, as a polled message's visibility timeout would.
+        this.track(message.runId, async () => undefined, () => backend.dispatcher.dispatch(message, { delayMs: 1000 }));
+        return true;
+      });
+    }
+    if (this.options.recoverOnStart) {
+      await this.engine.recover().catch((error) => console.error(JSON.stringify({ level: 'error', message: 'recovery after restart failed', error: String(error) })));
+    } else {
+      await this.engine.sweep().catch(() => 0);
+    }
+    if (signal.aborted) return;
     const loop = async () => {
       while (!signal.aborted) {
         const free = this.slots - this.active.size;
@@ -125,12 +146,7 @@ export class Worker {
             await received.ack().catch(() => undefined);
             continue;
           }
-          const job = this.process(received.message.runId).then(
-            () => received.ack(),
-            () => received.retry(1000),
-          );
-          const tracked = job.catch(() => undefined).finally(() => this.active.delete(tracked));
-          this.active.add(tracked);
+          this.track(received.message.runId, () => received.ack(), () => received.retry(1000));
         }
       }
     };
@@ -140,8 +156,17 @@ export class Worker {
     this.sweepTimer.unref?.();
   }
 
+  /** Processes a run in a slot; then `done`, or `retry` when processing threw. */
+  private track(runId: string, done: () => Promise<void>, retry: () => Promise<void>): void {
+    const job = this.process(runId).then(done, retry);
+    const tracked = job.catch(() => undefined).finally(() => this.active.delete(tracked));
+    this.active.add(tracked);
+  }
+
   /** Stops polling and waits for in-flight work to finish. */
   async stop(): Promise<void> {
+    this.detach?.();
+    this.detach = undefined;
     this.polling?.abort();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all(this.loops);

@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalOptions } from './options.ts';
+import { inProcessRequestHandler, type RequestListener } from './in-process-http.ts';
 import { DurableError } from '../core/errors.ts';
 import type { Backend } from '../ports.ts';
 import { ClockTimers } from '../adapters/memory/clock-timers.ts';
@@ -18,11 +18,13 @@ import { InProcessBus } from '../adapters/memory/in-process-bus.ts';
 import { RealClock } from '../adapters/memory/virtual-clock.ts';
 import { DynamoRunStore } from '../adapters/aws/dynamo-store.ts';
 import { InMemoryRequestCounter } from '../adapters/aws/request-counter.ts';
-import { SqsDispatcher } from '../adapters/aws/sqs-dispatcher.ts';
+import type { SqsDispatcher } from '../adapters/aws/sqs-dispatcher.ts';
+import { LocalDispatcher } from './local-dispatcher.ts';
 import { ensureTable } from '../adapters/aws/table-setup.ts';
 
 const TABLE = 'durable-tasks';
 const QUEUE = 'durable-tasks-dispatch';
+const CLIENT = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 /** The local backend, with what `Durable.local` needs to recover after a restart. */
 export interface LocalBackend extends Backend {
@@ -38,26 +40,27 @@ export async function createLocalBackend(options: LocalOptions = {}): Promise<Lo
     mkdirSync(join(dir, 'dynamodb'), { recursive: true });
     takeLock(dir);
   }
-  const [{ default: dynalite }, fauxqs] = await Promise.all([import('dynalite'), import('fauxqs')]);
+  const { default: dynalite } = await import('dynalite');
   const dynamoServer: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dir ? { path: join(dir, 'dynamodb') } : {}) });
   await new Promise<void>((ok, fail) => {
     dynamoServer.once('error', fail);
     dynamoServer.listen(0, '127.0.0.1', () => ok());
   });
-  const sqsServer = fauxqs.buildApp({ logger: false });
-  const sqsEndpoint = await sqsServer.listen({ port: 0, host: '127.0.0.1' });
-  const client = {
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
   const counter = new InMemoryRequestCounter();
-  const dynamodb = new DynamoDBClient({ ...client, endpoint: `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}` });
-  const sqs = new SQSClient({ ...client, endpoint: sqsEndpoint });
+  // dynalite still listens on loopback (other tools can reach it), but this client calls its request listener
+  // directly: no socket, no HTTP parsing (in-process-http.ts).
+  const dynamodb = new DynamoDBClient({
+    ...CLIENT,
+    endpoint: `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`,
+    requestHandler: inProcessRequestHandler(dynamoServer.listeners('request')[0] as RequestListener),
+  });
   await ensureTable(dynamodb, TABLE);
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: QUEUE, Attributes: { VisibilityTimeout: '60' } }));
-  if (!QueueUrl) throw new DurableError('the local SQS server returned no queue URL');
+  // The queue starts on first use (the worker's first poll, or a dispatch the worker cannot take): the table is all
+  // that recovery after a restart needs, and the worker takes dispatches in-process (local-dispatcher.ts). Loading
+  // fauxqs and the SQS client is about a third of start-up.
+  let sqs: ReturnType<typeof startSqs> | undefined;
   const clock = new RealClock();
-  const dispatcher = new SqsDispatcher({ client: sqs, queueUrl: QueueUrl, counter });
+  const dispatcher = new LocalDispatcher(() => (sqs = startSqs(counter)).then((s) => s.dispatcher));
   const timers = new ClockTimers(clock, dispatcher);
   return {
     store: new DynamoRunStore({ client: dynamodb, tableName: TABLE, now: () => clock.now(), counter }),
@@ -70,10 +73,30 @@ export async function createLocalBackend(options: LocalOptions = {}): Promise<Lo
     async close() {
       timers.clear();
       dynamodb.destroy();
-      sqs.destroy();
-      await sqsServer.close();
+      await sqs?.then((s) => s.close(), () => undefined);
       await new Promise<void>((ok) => dynamoServer.close(() => ok()));
       if (dir) releaseLock(dir);
+    },
+  };
+}
+
+/** fauxqs on loopback, its queue, and the SQS dispatcher on it. */
+async function startSqs(counter: InMemoryRequestCounter): Promise<{ dispatcher: SqsDispatcher; close(): Promise<void> }> {
+  const [fauxqs, { CreateQueueCommand, SQSClient }, { SqsDispatcher }] = await Promise.all([
+    import('fauxqs'),
+    import('@aws-sdk/client-sqs'),
+    import('../adapters/aws/sqs-dispatcher.ts'),
+  ]);
+  const server = fauxqs.buildApp({ logger: false });
+  const endpoint = await server.listen({ port: 0, host: '127.0.0.1' });
+  const client = new SQSClient({ ...CLIENT, endpoint });
+  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: QUEUE, Attributes: { VisibilityTimeout: '60' } }));
+  if (!QueueUrl) throw new DurableError('the local SQS server returned no queue URL');
+  return {
+    dispatcher: new SqsDispatcher({ client, queueUrl: QueueUrl, counter }),
+    async close() {
+      client.destroy();
+      await server.close();
     },
   };
 }

@@ -7,8 +7,8 @@ import { afterAll, expect, test } from 'vitest';
 const dir = mkdtempSync(join(tmpdir(), 'durable-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(mode: 'start' | 'resume', until: RegExp): Promise<{ line: string; kill(): void; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/local/fixtures/restartable.ts', join(dir, 'state'), mode, join(dir, 'effects.log')], {
+function run(mode: 'start' | 'resume' | 'start-mid-step' | 'resume-mid-step', until: RegExp, state = 'state'): Promise<{ line: string; kill(): void; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/local/fixtures/restartable.ts', join(dir, state), mode, join(dir, `${state}.log`)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -39,6 +39,18 @@ test('killing the process mid-sleep loses nothing: the next start resumes the ru
   const second = await run('resume', /^RESULT /);
   expect(second.line).toBe('RESULT {"done":true}');
   expect(await second.exited).toBe(0);
-  expect(readFileSync(join(dir, 'effects.log'), 'utf8')).toBe('before\nafter\n');
+  expect(readFileSync(join(dir, 'state.log'), 'utf8')).toBe('before\nafter\n');
   expect(Date.now() - started).toBeLessThan(20_000);
+}, 60_000);
+
+test('killing the process inside a step of a run handed to the worker in-process (no SQS message) loses nothing and records each step once', async () => {
+  const first = await run('start-mid-step', /^IN-STEP /, 'mid-step');
+  expect(first.line).toBe('IN-STEP 0'); // its dispatch never went through SQS
+  first.kill();
+  await first.exited;
+  const second = await run('resume-mid-step', /^RESULT /, 'mid-step');
+  expect(second.line).toBe('RESULT {"done":true} ["a","b","c"]');
+  expect(await second.exited).toBe(0);
+  // b was killed before its outcome was recorded, so it ran again (at least once); a and c ran once.
+  expect(readFileSync(join(dir, 'mid-step.log'), 'utf8')).toBe('a\nb\nb\nc\n');
 }, 60_000);
