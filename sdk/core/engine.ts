@@ -37,7 +37,7 @@ export interface EngineOptions {
 /** Hooks the DAG module plugs in (workflow runs are orchestrated there). */
 export interface WorkflowHooks {
   /** Starts a workflow run (writes its task states); the run item already exists. */
-  processWorkflow(engine: Engine, run: RunRecord): Promise<ProcessResult | undefined>;
+  processWorkflow(engine: Engine, run: RunRecord, deps: ExecutorDeps): Promise<ProcessResult | undefined>;
   /** A task run of a workflow finished. */
   onTaskRunFinished(engine: Engine, run: RunRecord): Promise<void>;
   /** DAG context for a task run. */
@@ -159,7 +159,7 @@ export class Engine {
     };
     if (this.options.retentionDays !== undefined) deps.retentionSeconds = Math.round(this.options.retentionDays * 86_400);
     const hooks = this.workflowHooks;
-    if (hooks) deps.processWorkflow = (run) => hooks.processWorkflow(this, run);
+    if (hooks) deps.processWorkflow = (run, leased) => hooks.processWorkflow(this, run, leased);
     return deps;
   }
 

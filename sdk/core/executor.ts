@@ -4,6 +4,7 @@
  * meanwhile (the wake counter). A resolution that lands during the replay makes the suspend fail, and
  * the run is replayed again at once: no wake-up is lost.
  */
+import { randomUUID } from 'node:crypto';
 import type { Backend, JournalEntry, RunClause, RunPatch, RunRecord } from '../ports.ts';
 import { TERMINAL_STATUSES } from '../ports.ts';
 import { backoffDelayMs, type TaskSpec } from './definitions.ts';
@@ -14,6 +15,10 @@ export type ProcessResult = 'skipped' | 'completed' | 'failed' | 'suspended' | '
 
 export interface ExecutorDeps {
   backend: Backend;
+  /**
+   * Who holds the lease (`leaseOwner`). `processRun` replaces it with a token of its own for each lease it
+   * takes (`<workerId>/<random>`), so two replays of one run in one process fence each other too.
+   */
   workerId: string;
   /** How long a lease lasts without renewal. */
   leaseMs: number;
@@ -22,8 +27,11 @@ export interface ExecutorDeps {
   /** The task spec for a run, or undefined when this worker lacks it. */
   resolveSpec(run: RunRecord): TaskSpec | undefined;
   services(run: RunRecord): Promise<ReplayServices>;
-  /** Workflow (DAG) runs are orchestrated elsewhere; returns undefined when `run` is not a workflow run. */
-  processWorkflow?(run: RunRecord): Promise<ProcessResult | undefined>;
+  /**
+   * Workflow (DAG) runs are orchestrated elsewhere; returns undefined when `run` is not a workflow run.
+   * `deps` carry the lease this process took (its owner token).
+   */
+  processWorkflow?(run: RunRecord, deps: ExecutorDeps): Promise<ProcessResult | undefined>;
   /** Called after a run reached a terminal status (this process wrote it). */
   onFinished(run: RunRecord): Promise<void>;
 }
@@ -40,7 +48,9 @@ export function leaseCondition(now: number): RunClause[] {
   ];
 }
 
-export async function processRun(runId: string, deps: ExecutorDeps): Promise<ProcessResult> {
+export async function processRun(runId: string, workerDeps: ExecutorDeps): Promise<ProcessResult> {
+  // Every write below is conditional on this lease's own token, not only on the worker's id.
+  const deps: ExecutorDeps = { ...workerDeps, workerId: `${workerDeps.workerId}/${randomUUID().slice(0, 8)}` };
   const { store, clock } = deps.backend;
   const now = clock.now();
   let run = await store.updateRun(
@@ -51,7 +61,7 @@ export async function processRun(runId: string, deps: ExecutorDeps): Promise<Pro
   if (!run) return 'skipped';
   if (run.cancelRequested) return finalizeCancelled(run, deps);
 
-  const workflowResult = await deps.processWorkflow?.(run);
+  const workflowResult = await deps.processWorkflow?.(run, deps);
   if (workflowResult) return workflowResult;
 
   const spec = deps.resolveSpec(run);

@@ -101,6 +101,30 @@ describe('exactly one recorded outcome per journal position', () => {
     expect(run?.status).toBe('SUCCEEDED');
     expect(run?.output).toBe('"fresh"');
   });
+
+  test('the same fencing holds between two replays in one process (same worker id): each lease has its own token', async () => {
+    const clock = new VirtualClock();
+    const backend = createMemoryBackend(clock);
+    await backend.store.createRun(newRun('r3', 'slow', clock.now()));
+    const gate = deferred();
+    const deps = (fn: TaskSpec['fn']): ExecutorDeps => ({
+      backend,
+      workerId: 'one-process',
+      leaseMs: 1_000,
+      resolveSpec: () => ({ name: 'slow', durable: true, retries: 0, parents: [], fn }),
+      services: async () => services(backend),
+      onFinished: async () => undefined,
+    });
+    const first = processRun('r3', deps(async () => (await gate.promise, 'late')));
+    await new Promise((r) => setImmediate(r));
+    const stuck = (await backend.store.getRun('r3'))!.leaseOwner!;
+    expect(stuck).toMatch(/^one-process\/[0-9a-f]{8}$/);
+    clock.fireDue(clock.now() + 5_000);
+    expect(await processRun('r3', deps(async () => 'fresh'))).toBe('completed');
+    gate.resolve();
+    expect(await first).toBe('lost-lease');
+    expect((await backend.store.getRun('r3'))?.output).toBe('"fresh"');
+  });
 });
 
 describe('no lost wake-up', () => {

@@ -10,7 +10,7 @@ import { TERMINAL_STATUSES } from '../../ports.ts';
 import { WorkflowDefinition, type TaskDefinition } from '../definitions.ts';
 import type { Engine } from '../engine.ts';
 import { serializeError } from '../errors.ts';
-import { finalizeCancelled, finish, suspendRun, type ProcessResult } from '../executor.ts';
+import { finalizeCancelled, finish, suspendRun, type ExecutorDeps, type ProcessResult } from '../executor.ts';
 import { decodePayload, encodePayload } from '../json.ts';
 import { decide, gateWaiters as gateWaitersAt, needsWaiters, registerWaiters, removeGateWaiters, type GateDecision } from './gates.ts';
 import { workflowGraph, type WorkflowGraph } from './graph.ts';
@@ -33,11 +33,10 @@ const MAX_CONFLICTS = 10;
  * The executor's hook for every leased run: orchestrates workflow runs, returns undefined for the rest
  * (standalone runs and task runs, which the executor replays).
  */
-export async function processWorkflow(engine: Engine, leased: RunRecord): Promise<ProcessResult | undefined> {
+export async function processWorkflow(engine: Engine, leased: RunRecord, deps: ExecutorDeps): Promise<ProcessResult | undefined> {
   if (leased.workflowRunId !== undefined) return undefined;
   const workflow = engine.registry.get(leased.name);
   if (!(workflow instanceof WorkflowDefinition)) return undefined;
-  const deps = await engine.executorDeps();
   const { backend } = deps;
   let run = leased;
   let conflicts = 0;
@@ -72,7 +71,7 @@ export async function processWorkflow(engine: Engine, leased: RunRecord): Promis
   }
 }
 
-async function parkAndRedispatch(run: RunRecord, deps: Awaited<ReturnType<Engine['executorDeps']>>): Promise<ProcessResult> {
+async function parkAndRedispatch(run: RunRecord, deps: ExecutorDeps): Promise<ProcessResult> {
   const next = await suspendRun(run, deps.backend.clock.now() + 1_000, 0, deps);
   if (next.type === 'done' && next.result === 'suspended') await deps.backend.dispatcher.dispatch({ runId: run.runId }, { delayMs: 1_000 });
   return next.type === 'done' ? next.result : 'suspended';
