@@ -31,6 +31,10 @@ export function localClientConfig(endpoint: string) {
  */
 export async function startDynalite(options: { path?: string } = {}): Promise<LocalServer> {
   const server: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
+  // Node closes a keep-alive socket idle for 5 s; a request the SDK sends on it at that moment fails with
+  // ECONNRESET, and with maxAttempts 1 (above) nothing retries it: a flake of the harness, not of the engine
+  // (seen in the chaos suite as "late push ... failed: socket hang up"). Idle sockets stay open instead.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
