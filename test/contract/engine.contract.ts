@@ -136,6 +136,29 @@ export function engineContract(name: string, make: HarnessFactory) {
       expect(loaded?.entries.every((e, i) => e.dueAt === loaded.entries[0]!.dueAt! + i * 1_000)).toBe(true);
     });
 
+    test('a retried task sleeps again in its new attempt: parked entries of the failed attempt are not reused', async () => {
+      h = await make();
+      const attempts: number[] = [];
+      const task = h.durable.durableTask({
+        name: 'nap-then-fail-once',
+        retries: 1,
+        fn: async (_: {}, ctx) => {
+          const slept = await ctx.sleepFor('1m');
+          const attempt = await ctx.step('which', () => attempts.push(attempts.length) - 1);
+          if (attempt === 0) throw new Error('first attempt fails');
+          return slept;
+        },
+      });
+      const ref = await task.runNoWait({});
+      await h.settle();
+      await h.advance(60_000); // attempt 0 wakes, fails; attempt 1 starts and parks on its own sleep
+      expect((await h.durable.runs.get(ref.runId)).status).toBe('WAITING');
+      expect((await h.backend.store.getRun(ref.runId))?.parkedEntries?.map((e) => [e.attempt, e.position])).toEqual([[1, 0]]);
+      await h.advance(60_000);
+      expect(await ref.result()).toEqual({ durationMs: 60_000 });
+      expect(attempts).toEqual([0, 1]);
+    });
+
     test('duplicate dispatches execute the run once', async () => {
       h = await make();
       let executions = 0;
