@@ -15,7 +15,7 @@ export const TABLE_ITEM_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ] as const;
 
-/** On the two GSIs (waiters by event key, sweep candidates), reads are queries only. */
+/** On the sweep index (the only GSI: event waiters are base-table items), reads are queries only. */
 export const TABLE_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 
 /** What starting and following a run needs: create it, read it back, cancel it. */
