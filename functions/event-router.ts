@@ -1,6 +1,7 @@
 /**
  * Lambda entry point of the event router: the EventBridge rule delivers each pushed durable-tasks event here; the
- * router resolves matching waiters, records the event for lookback and starts `onEvents` workflows.
+ * router resolves matching waiters, records the event for lookback, resumes the first run the event wakes (the
+ * others are dispatched) and starts `onEvents` workflows.
  *
  * Thin on purpose: see functions/worker.ts for how `durable-tasks-user-entry` resolves.
  */

@@ -86,6 +86,14 @@ export function costOf(
   messagesPerBatch = 1,
 ): OperationCost {
   const lines: CostLine[] = [];
+  // Woken runs the event router resumes itself on AWS (worker.eventRouterHandler): locally the router hands them
+  // to the worker like any dispatch, so their dispatch is taken back out (no message, no worker invocation).
+  const inline = extra['Router.InlineResumes'] ?? 0;
+  if (inline) {
+    const requests = { ...measured.requests };
+    for (const op of ['SQS.SendMessage', 'SQS.DeleteMessage']) requests[op] = Math.max(0, (requests[op] ?? 0) - inline);
+    measured = { ...measured, requests };
+  }
   // The sweeper's index queries and its reads of the runs they name (the only BatchGetItem) run on a timer
   // (a few per sweep whatever the load): a fixed cost per deployment that lands in a measured window by
   // chance. Listed, not charged to the operation (a held sweep key is costed as its own modelled line).
@@ -148,6 +156,9 @@ export function costOf(
   if (workers) lines.push({ item: `Lambda invocations: worker (${batch})`, quantity: round(workers, 3), unit: 'request', usdPerMillionOps: workers * lambdaPrice, basis: 'modelled' });
   const routers = extra['Lambda.Invoke'] ?? 0;
   if (routers) lines.push({ item: 'Lambda invocations: event router (1 per event)', quantity: round(routers, 4), unit: 'request', usdPerMillionOps: routers * lambdaPrice, basis: 'modelled' });
+  if (inline) {
+    lines.push({ item: 'woken run resumed inside the router invocation (1 per event): no dispatch message, no worker invocation', quantity: round(inline, 4), unit: 'run', usdPerMillionOps: 0, basis: 'modelled' });
+  }
 
   const periodicRequests = sum(periodic.map(([, c]) => c.requests));
   const awaited = sum(Object.entries(measured.requests).filter(([op]) => op.startsWith('DynamoDB.') || op === 'SQS.SendMessage').map(([, v]) => v)) - periodicRequests;

@@ -190,11 +190,22 @@ function costModel(rows: Row[]): BenchResults['cost'] {
       operations.push(costOf(at(`sleep ${SWEEP_HOLD_MS / 60_000}–15 min (W2, sweep key moved)`), sleepMoved, prices, {}, 3, batch));
       operations.push(costOf(at('sleep > 15 min (W2, sweep key moved, + Scheduler)'), sleepMoved, prices, { 'Scheduler.Invocation': 1 }, 3, batch));
     }
-    if (wait && step) operations.push(costOf(at('event wait, 1 event per wait (W6)'), subtract(wait, step), prices, { 'EventBridge.PutEvents': 1, 'Lambda.Invoke': 1 }, 3, batch));
+    if (wait && step) {
+      operations.push(
+        costOf(at('event wait, 1 event per wait (W6)'), subtract(wait, step), prices, { 'EventBridge.PutEvents': 1, 'Lambda.Invoke': 1, 'Router.InlineResumes': 1 }, 3, batch),
+      );
+    }
     if (fanInMeasured && step) {
       const runs = (fanIn!.data as { runs: number }).runs;
       operations.push(
-        costOf(at(`event wait, 1 event per ${runs} waits (W4)`), subtract(scale(fanInMeasured, 1 / runs), step), prices, { 'EventBridge.PutEvents': 1 / runs, 'Lambda.Invoke': 1 / runs }, 3, batch),
+        costOf(
+          at(`event wait, 1 event per ${runs} waits (W4)`),
+          subtract(scale(fanInMeasured, 1 / runs), step),
+          prices,
+          { 'EventBridge.PutEvents': 1 / runs, 'Lambda.Invoke': 1 / runs, 'Router.InlineResumes': 1 / runs },
+          3,
+          batch,
+        ),
       );
     }
   }
@@ -205,7 +216,7 @@ function costModel(rows: Row[]): BenchResults['cost'] {
     notes: [
       'measured on the embedded default: real DynamoDB/SQS requests against dynalite/fauxqs, counted by the adapters\' middleware; capacity units applied per AWS rules by bench/cost/capacity-meter.ts',
       'event waits: W6 gives one event per wait (the event\'s own PutEvents, router Lambda, recordEvent and shard queries are all on that wait); W4 gives the marginal cost per wait when one event resolves many (those per-event costs are divided by the runs); both minus one step',
-      'modelled (in-process locally): EventBridge PutEvents (1 per event) and the router Lambda; Scheduler (only sleeps > 15 min; shorter ones are SQS DelaySeconds, measured); the event source mapping\'s ReceiveMessage and DeleteMessageBatch and the worker Lambda invocation, 1 per batch of dispatches (at 1 and at 10 messages per batch)',
+      'modelled (in-process locally): EventBridge PutEvents (1 per event) and the router Lambda, which on AWS resumes the first run an event wakes itself (its dispatch message and worker invocation are taken out); Scheduler (only sleeps > 15 min; shorter ones are SQS DelaySeconds, measured); the event source mapping\'s ReceiveMessage and DeleteMessageBatch and the worker Lambda invocation, 1 per batch of dispatches (at 1 and at 10 messages per batch)',
       'targets are read at 1 message per batch: the event source mapping fills batches of 10 only when 10 dispatches are waiting at a poll (sustained load) or with a batching window (added latency)',
       `indexes metered as TABLE_SCHEMA defines them: ${METERED_INDEXES.map((i) => i.label).join('; ')}`,
       'per-step figures exclude the run\'s fixed cost (start, lease, load, finish), which a run pays once whatever its length',

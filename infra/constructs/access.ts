@@ -23,4 +23,3 @@ export const START_RUN_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamod
 
 /** Timers longer than SQS's 15-minute delay become one-time schedules; Or-groups delete the losers. */
 export const SCHEDULE_WRITE_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'] as const;
-export const SCHEDULE_DELETE_ACTIONS = ['scheduler:DeleteSchedule'] as const;

@@ -16,7 +16,6 @@ import { Construct } from 'constructs';
 import { TABLE_SCHEMA, type IndexProjection } from '../../sdk/adapters/aws/table-schema.ts';
 import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, RUN_KEY_PREFIX } from '../constants.ts';
 import {
-  SCHEDULE_DELETE_ACTIONS,
   SCHEDULE_WRITE_ACTIONS,
   START_RUN_ACTIONS,
   TABLE_INDEX_ACTIONS,
@@ -193,29 +192,21 @@ export class DurableTasks extends Construct {
       }),
     );
     this.grantRuntime(worker.role);
-    this.grantSchedules(worker.role, SCHEDULE_WRITE_ACTIONS);
-    worker.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [this.schedulerRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': SCHEDULER_SERVICE } },
-      }),
-    );
-    // Tasks may push events themselves (`durable.events.push` inside a task).
-    this.grantPutEvents(worker.role);
+    this.grantReplay(worker.role);
 
+    // The router resumes the first run an event wakes itself (worker.eventRouterHandler): it replays user code,
+    // so it gets the worker's limits and what a replay needs (schedules, passing the scheduler role, events).
     const router = new DurableFunction(this, 'EventRouter', {
       ...common,
-      description: 'durable-tasks event router: resolves waiters matching pushed events',
+      description: 'durable-tasks event router: resolves waiters matching pushed events, resumes the first woken run',
       handlerEntry: FUNCTION_ENTRIES.eventRouter,
-      timeout: Duration.minutes(1),
-      memorySize: 512,
+      timeout: workerTimeout,
+      memorySize: props.workerMemorySize ?? 1024,
       deadLetterQueue: this.eventDeadLetterQueue,
     });
     this.eventRouterFunction = router.function;
     this.grantRuntime(router.role);
-    // An event that wins an Or-group cancels the group's timer schedule; the router never creates one.
-    this.grantSchedules(router.role, SCHEDULE_DELETE_ACTIONS);
+    this.grantReplay(router.role);
     this.eventRule = new events.Rule(this, 'EventRule', {
       description: 'Routes durable-tasks events to the event router.',
       eventBus: this.eventBus,
@@ -344,6 +335,23 @@ export class DurableTasks extends Construct {
       });
     }
     return table;
+  }
+
+  /**
+   * What replaying user code needs besides the runtime grants: create and delete its schedules (sleeps over
+   * 15 minutes; an Or-group's winner cancels the loser's timer), pass the scheduler role to Scheduler only, and
+   * push durable-tasks events (`durable.events.push` inside a task).
+   */
+  private grantReplay(role: iam.Role): void {
+    this.grantSchedules(role, SCHEDULE_WRITE_ACTIONS);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': SCHEDULER_SERVICE } },
+      }),
+    );
+    this.grantPutEvents(role);
   }
 
   /** What every runtime function needs: the engine's item operations, index queries, dispatching. */

@@ -13,7 +13,7 @@ import { finalizeCancelled, isTerminal, processRun, removeWaiters, type Executor
 import { decodePayload, encodePayload } from './json.ts';
 import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
-import { routeEvent, type RouteResult } from './router.ts';
+import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
@@ -218,9 +218,9 @@ export class Engine {
   }
 
   /** The router: resolves waiting runs and starts runs of workflows whose `onEvents` name the key. */
-  async route(event: DurableEvent): Promise<RouteResult & { started: string[] }> {
+  async route(event: DurableEvent, options: RouteOptions = {}): Promise<RouteResult & { started: string[] }> {
     const backend = await this.backend();
-    const result = await routeEvent(event, backend);
+    const result = await routeEvent(event, backend, options);
     const started: string[] = [];
     for (const wf of this.registry.workflows()) {
       if (!wf.onEvents.includes(event.key)) continue;

@@ -255,11 +255,13 @@ export async function notifyParent(
 
 /**
  * Tells a parked run that something it waits for happened: bump the wake counter, then dispatch. False when the
- * run has finished (or does not exist): nothing to wake.
+ * run has finished (or does not exist): nothing to wake. `claim`: the caller may take the run itself instead of
+ * dispatching it (the event router resuming it inline); it then owns processing it, and the sweeper still
+ * finds it (a woken run is a sweep candidate) if the caller dies first.
  */
-export async function wakeRun(runId: string, deps: Pick<ExecutorDeps, 'backend'>): Promise<boolean> {
+export async function wakeRun(runId: string, deps: Pick<ExecutorDeps, 'backend'>, claim?: (woken: RunRecord) => boolean): Promise<boolean> {
   const woken = await deps.backend.store.updateRun(runId, { incrementWake: true }, { status: NON_TERMINAL });
-  if (woken && woken.status !== 'RUNNING') await deps.backend.dispatcher.dispatch({ runId });
+  if (woken && woken.status !== 'RUNNING' && !claim?.(woken)) await deps.backend.dispatcher.dispatch({ runId });
   return woken !== undefined;
 }
 

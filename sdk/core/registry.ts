@@ -29,6 +29,12 @@ export class Registry {
     return this.all().filter((d): d is WorkflowDefinition<any> => d instanceof WorkflowDefinition);
   }
 
+  /** Whether a worker limited to `allowed` can process a run named `runName` (a task, a task run, a workflow run). */
+  handles(runName: string, allowed?: ReadonlySet<string>): boolean {
+    if (this.specFor(runName, allowed)) return true;
+    return (!allowed || allowed.has(runName)) && this.byName.get(runName) instanceof WorkflowDefinition;
+  }
+
   /** The spec a run executes: a standalone task, or a DAG task run named `<workflow>/<task>`. */
   specFor(runName: string, allowed?: ReadonlySet<string>): TaskSpec | undefined {
     const cut = runName.indexOf(TASK_RUN_SEPARATOR);

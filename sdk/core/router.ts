@@ -4,7 +4,7 @@
  * waking its run. Order matters: record first, then look for waiters; a wait registers its waiters
  * first, then looks for recorded events. Whichever happens second sees the other, so no event is missed.
  */
-import type { Backend, DurableEvent, JournalEntry, Waiter } from '../ports.ts';
+import type { Backend, DurableEvent, JournalEntry, RunRecord, Waiter } from '../ports.ts';
 import { compileExpression } from './cel.ts';
 import { evaluate, type ConditionNode } from './conditions.ts';
 import { wakeRun } from './executor.ts';
@@ -27,7 +27,13 @@ export interface RouteResult {
   errors: { runId: string; message: string }[];
 }
 
-export async function routeEvent(event: DurableEvent, backend: Backend): Promise<RouteResult> {
+/** Options of {@link routeEvent}. */
+export interface RouteOptions {
+  /** Offered each run the event wakes; true: the caller resumes it itself (no dispatch). See `wakeRun`. */
+  claim?: (woken: RunRecord) => boolean;
+}
+
+export async function routeEvent(event: DurableEvent, backend: Backend, options: RouteOptions = {}): Promise<RouteResult> {
   const { store } = backend;
   const payload = encodePayload(event.payload, `event '${event.key}' payload`) ?? 'null';
   await store.recordEvent({
@@ -67,7 +73,7 @@ export async function routeEvent(event: DurableEvent, backend: Backend): Promise
   const next = { index: 0 };
   const lane = async () => {
     for (let i = next.index++; i < groups.length; i = next.index++) {
-      for (const waiter of groups[i]!) if (await resolveWaiter(waiter, payload, event.time, backend, event.eventId)) result.resolved++;
+      for (const waiter of groups[i]!) if (await resolveWaiter(waiter, payload, event.time, backend, event.eventId, options.claim)) result.resolved++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(ROUTER_CONCURRENCY, groups.length) }, lane));
@@ -78,7 +84,14 @@ export async function routeEvent(event: DurableEvent, backend: Backend): Promise
  * Resolves the wait a waiter belongs to, if this leaf alone satisfies it (first wins); otherwise marks the
  * leaf satisfied and lets the replay decide (And). Either way the run is woken.
  */
-export async function resolveWaiter(waiter: Waiter, payload: string, at: number, backend: Backend, eventId?: string): Promise<boolean> {
+export async function resolveWaiter(
+  waiter: Waiter,
+  payload: string,
+  at: number,
+  backend: Backend,
+  eventId?: string,
+  claim?: RouteOptions['claim'],
+): Promise<boolean> {
   const node = JSON.parse(waiter.conditions) as ConditionNode;
   const alone = evaluate(node, new Map([[waiter.index, at]]));
   if (alone) {
@@ -97,22 +110,22 @@ export async function resolveWaiter(waiter: Waiter, payload: string, at: number,
     if (!won) {
       // Already resolved: by a delivery of this event whose router died before waking the run (the retry must
       // wake it, or the wake-up is lost: the sweeper cannot see it), or by another leaf. Waking again is harmless.
-      await wake(waiter, backend);
+      await wake(waiter, backend, claim);
       return false;
     }
   } else {
     if (waiter.satisfiedAt !== undefined) {
-      await wake(waiter, backend);
+      await wake(waiter, backend, claim);
       return false;
     }
     await backend.store.putWaiters([{ ...waiter, satisfiedAt: at, data: payload, ...(eventId !== undefined ? { eventId } : {}) }]);
   }
-  return wake(waiter, backend);
+  return wake(waiter, backend, claim);
 }
 
 /** Wakes the waiter's run; a waiter of a finished run was left behind (a worker died mid-cleanup): remove it. */
-async function wake(waiter: Waiter, backend: Backend): Promise<boolean> {
-  if (await wakeRun(waiter.runId, { backend })) return true;
+async function wake(waiter: Waiter, backend: Backend, claim?: RouteOptions['claim']): Promise<boolean> {
+  if (await wakeRun(waiter.runId, { backend }, claim)) return true;
   await backend.store.deleteWaiters([waiter]);
   return false;
 }

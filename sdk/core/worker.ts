@@ -17,6 +17,11 @@ export interface WorkerOptions {
   durableSlots?: number;
   /** How often `start()` sweeps for stranded runs. @default 60 s */
   sweepIntervalMs?: number;
+  /**
+   * Runs an event's router invocation resumes itself, instead of dispatching them (see `eventRouterHandler`);
+   * 0 dispatches every woken run. @default 1
+   */
+  routerResumes?: number;
   /** @internal the embedded worker executes every definition of its client */
   allDefinitions?: boolean;
   /** @internal the embedded worker also takes messages dispatched in this process (Dispatcher.deliverInProcess) */
@@ -87,14 +92,39 @@ export class Worker {
     };
   }
 
-  /** The EventBridge rule target: routes one pushed event. A malformed event throws a DurableError naming the field. */
-  eventRouterHandler(): (event: unknown) => Promise<{ resolved: number; started: string[] }> {
+  /**
+   * The EventBridge rule target: routes one pushed event. A malformed event throws a DurableError naming the
+   * field. The first `routerResumes` runs the event wakes (and that this worker has the definitions of) are
+   * resumed right here instead of through the queue: no SQS round trip and no second invocation for the
+   * common one-event-one-wait case. If resuming one fails it is dispatched after all; if this invocation dies
+   * first, the sweeper finds the woken run.
+   */
+  eventRouterHandler(): (event: unknown) => Promise<{ resolved: number; started: string[]; resumed: string[] }> {
+    const limit = this.options.routerResumes ?? 1;
     return async (raw) => {
       const event = await this.parseEvent(raw);
-      const result = await this.engine.route(event);
-      for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
-      return { resolved: result.resolved, started: result.started };
+      const resumed: string[] = [];
+      const claim = (woken: { runId: string; name: string }) =>
+        resumed.length < limit && this.engine.registry.handles(woken.name, this.allowed) && resumed.push(woken.runId) > 0;
+      try {
+        const result = await this.engine.route(event, { claim });
+        for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
+        return { resolved: result.resolved, started: result.started, resumed };
+      } finally {
+        // Claimed runs are woken but not dispatched: resume them even if routing failed later on.
+        await Promise.all(resumed.map((runId) => this.resumeOrDispatch(runId)));
+      }
     };
+  }
+
+  private async resumeOrDispatch(runId: string): Promise<void> {
+    try {
+      await this.process(runId);
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', message: 'resuming a woken run in the router failed; dispatching it', runId, error: String((error as Error)?.message ?? error) }));
+      const backend = await this.engine.backend();
+      await backend.dispatcher.dispatch({ runId });
+    }
   }
 
   /** The one-minute schedule target: re-dispatches stranded runs. */

@@ -72,6 +72,78 @@ describe('worker.eventRouterHandler (EventBridge rule target)', () => {
     expect(await ref.result()).toEqual({ amount: 500 });
   });
 
+  test('the router resumes the run it wakes itself (no dispatch); the next ones go through the queue', async () => {
+    const dispatched: string[] = [];
+    h = await aws.factory(undefined, { embeddedWorker: false });
+    const dispatch = h.backend.dispatcher.dispatch.bind(h.backend.dispatcher);
+    h.backend.dispatcher.dispatch = async (message, options) => {
+      dispatched.push(message.runId);
+      return dispatch(message, options);
+    };
+    const task = h.durable.durableTask({
+      name: 'inline',
+      fn: async (i: { n: number }, ctx) => {
+        const paid = await ctx.waitForEvent<{ amount: number }>('order:paid');
+        return ctx.step('after', () => paid.amount + i.n);
+      },
+    });
+    const worker = h.durable.worker('w', { workflows: [task] });
+    const refs = [await task.runNoWait({ n: 1 }), await task.runNoWait({ n: 2 })];
+    for (const ref of refs) await worker.lambdaHandler()({ Records: [sqsRecord(JSON.stringify({ runId: ref.runId }))] });
+    dispatched.length = 0;
+    const routed = await worker.eventRouterHandler()(eventBridgeEvent({ eventId: 'e1', key: 'order:paid', payload: { amount: 10 }, time: h.clock.now() }));
+    expect(routed.resolved).toBe(2);
+    expect(routed.resumed).toHaveLength(1);
+    const [inline] = routed.resumed;
+    // Finished inside the router invocation, never dispatched; the other woken run was dispatched.
+    expect((await h.durable.runs.get(inline!)).status).toBe('SUCCEEDED');
+    expect(dispatched).toEqual(refs.map((r) => r.runId).filter((id) => id !== inline));
+  });
+
+  test('a run the router cannot resume (a definition this worker lacks, or a failure) is dispatched instead', async () => {
+    const dispatched: string[] = [];
+    let failLoad = false;
+    h = await aws.factory(
+      (inner) =>
+        delegatingStore(inner, {
+          loadRun: async (runId) => {
+            if (failLoad) throw new Error('ProvisionedThroughputExceededException');
+            return inner.loadRun(runId);
+          },
+        }),
+      { embeddedWorker: false },
+    );
+    const dispatch = h.backend.dispatcher.dispatch.bind(h.backend.dispatcher);
+    h.backend.dispatcher.dispatch = async (message, options) => {
+      dispatched.push(message.runId);
+      return dispatch(message, options);
+    };
+    const task = h.durable.durableTask({ name: 'waits', fn: async (_: {}, ctx) => ctx.waitForEvent('go') });
+    const full = h.durable.worker('full', { workflows: [task] });
+    const ref = await task.runNoWait({});
+    await full.lambdaHandler()({ Records: [sqsRecord(JSON.stringify({ runId: ref.runId }))] });
+    // A router built without the task's definition leaves the run to the queue (it must not fail it).
+    dispatched.length = 0;
+    const bare = await h.durable.worker('bare', { workflows: [] }).eventRouterHandler()(eventBridgeEvent({ eventId: 'g1', key: 'go', payload: 1, time: h.clock.now() }));
+    expect(bare.resumed).toEqual([]);
+    expect(dispatched).toEqual([ref.runId]);
+    expect((await h.durable.runs.get(ref.runId)).status).toBe('WAITING');
+    // A failure while resuming inline: the run is dispatched after all, and finishes from the queue.
+    h.clock.fireDue(h.clock.now() + 5_000); // past the clock-skew grace: the next wait must not take g1
+    const second = await task.runNoWait({});
+    await full.lambdaHandler()({ Records: [sqsRecord(JSON.stringify({ runId: second.runId }))] });
+    await full.lambdaHandler()({ Records: [sqsRecord(JSON.stringify({ runId: ref.runId }))] });
+    dispatched.length = 0;
+    failLoad = true;
+    const failed = await full.eventRouterHandler()(eventBridgeEvent({ eventId: 'g2', key: 'go', payload: 2, time: h.clock.now() }));
+    failLoad = false;
+    expect(failed.resumed).toHaveLength(1);
+    expect(dispatched).toContain(failed.resumed[0]);
+    h.clock.fireDue(h.clock.now() + 120_000); // the failed attempt's lease expires
+    for (const runId of new Set(dispatched)) await full.lambdaHandler()({ Records: [sqsRecord(JSON.stringify({ runId }))] });
+    expect((await h.durable.runs.get(second.runId)).status).toBe('SUCCEEDED');
+  });
+
   test('an event put by another service (no eventId, no time in detail) uses the envelope id and time', async () => {
     h = await aws.factory();
     const task = h.durable.durableTask({ name: 'wait2', fn: async (_: {}, ctx) => ctx.waitForEvent('invoice:sent') });

@@ -128,7 +128,8 @@ describe('given a DurableTasks with default props', () => {
   it('then each function has the documented size and timeout', () => {
     const props = (fn: lambda.Function) => resourcesOf(template, 'AWS::Lambda::Function')[logicalId(stack, fn)]?.Properties;
     expect(props(durable.workerFunction)).toMatchObject({ MemorySize: 1024, Timeout: 60 });
-    expect(props(durable.eventRouterFunction)).toMatchObject({ MemorySize: 512, Timeout: 60 });
+    // The router resumes the first run an event wakes: it gets the worker's limits.
+    expect(props(durable.eventRouterFunction)).toMatchObject({ MemorySize: 1024, Timeout: 60 });
     expect(props(durable.sweeperFunction)).toMatchObject({ MemorySize: 512, Timeout: 50 });
   });
 

@@ -126,13 +126,25 @@ describe('given a DurableTasks', () => {
     ]);
   });
 
-  it('then the router may use the table and indexes, send dispatch messages, delete (never create) schedules, and send to its DLQ', () => {
+  it('then the router may do what a replay does (it resumes the first run an event wakes) and send to its DLQ, but not consume the queue', () => {
     expect(roleStatements(template, role(durable.eventRouterFunction))).toEqual([
       logs(router.logGroup),
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arn(durable.eventDeadLetterQueue) },
       ...table,
       dispatch,
-      { Effect: 'Allow', Action: 'scheduler:DeleteSchedule', Resource: schedulesArn },
+      { Effect: 'Allow', Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], Resource: schedulesArn },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: arn(durable.schedulerRole),
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: arn(durable.eventBus as never),
+        Condition: { StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': EVENT_DETAIL_TYPE } },
+      },
     ]);
   });
 
