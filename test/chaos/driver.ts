@@ -9,7 +9,9 @@
  * liveness bound. Then the invariants are checked, late events are pushed at the finished runs, and
  * nothing may change.
  */
+import { randomUUID } from 'node:crypto';
 import { Durable } from 'durable-tasks';
+import { eventBridgeEvent } from '../support/aws-events.ts';
 import { ClockTimers, InMemoryRequestCounter, InProcessBus, MemoryRunStore, VirtualClock } from '../../sdk/adapters/memory/index.ts';
 import type { Backend, Dispatcher, RunStore } from '../../sdk/ports.ts';
 import { TERMINAL_STATUSES } from '../../sdk/ports.ts';
@@ -82,6 +84,9 @@ export interface ScheduleReport {
   lastFinishMs: number;
   deliveries: number;
   concurrentDeliveries: number;
+  /** Pushes delivered as EventBridge delivers them to the router Lambda, and the runs it resumed itself. */
+  routerPushes: number;
+  routerResumes: number;
   sweeps: number;
   sweepRedispatched: number;
   /** Finished runs with waiters left behind by a worker that died or failed mid-cleanup (explained by faults). */
@@ -140,6 +145,11 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     return durable;
   });
   await new Promise((r) => setImmediate(r)); // the clients connect the bus to their router
+  // The router Lambda's handler of each client: it resumes the first run an event wakes itself (under the same
+  // faults as any worker), instead of dispatching it.
+  const routers = new Map(workers.map((w) => [w, w.worker('router', { workflows: w.engine.registry.all() }).eventRouterHandler()]));
+  let routerPushes = 0;
+  let routerResumes = 0;
 
   const trace: string[] = [];
   const t0 = clock.now();
@@ -247,7 +257,16 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
         }
         state.decoysDone = true;
       }
-      if (push) await w.events.push(spec.key, spec.payload, spec.scope !== undefined ? { scope: spec.scope } : {});
+      if (!push) return;
+      if (driverRandom.chance(0.5)) {
+        await w.events.push(spec.key, spec.payload, spec.scope !== undefined ? { scope: spec.scope } : {});
+        return;
+      }
+      // As EventBridge delivers it to the router Lambda (a retried delivery is a new push here, as above).
+      routerPushes++;
+      const detail = { key: spec.key, payload: spec.payload, eventId: randomUUID(), time: clock.now(), ...(spec.scope !== undefined ? { scope: spec.scope } : {}) };
+      const routed = await routers.get(w)!(eventBridgeEvent(detail));
+      routerResumes += routed.resumed.length;
     });
     promise.then(
       () => say(`pushed ${spec.key} for ${runId}${push ? '' : ' (decoys only)'}`),
@@ -478,6 +497,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     lastFinishMs: lastFinish - t0,
     deliveries,
     concurrentDeliveries,
+    routerPushes,
+    routerResumes,
     sweeps,
     sweepRedispatched,
     explainedLeftovers: checked.explainedLeftovers,

@@ -24,6 +24,7 @@ export function summarize(label: string, reports: readonly ScheduleReport[]): st
     `  injected faults: ${sum((r) => Object.values(r.faults).reduce((a, b) => a + b, 0))} ${JSON.stringify(faults)}`,
     `  outcomes checked: ${sum((r) => r.checks)} assertions; step attempts checked ${sum((r) => r.steps.checked)}, executions ${sum((r) => r.steps.executions)}, re-executions ${sum((r) => r.steps.reexecutions)} (by profile ${JSON.stringify(reexecutionsByProfile)}; the lost executions' workers suffered ${JSON.stringify(causes)})`,
     `  deliveries ${sum((r) => r.deliveries)} (to both workers at once: ${sum((r) => r.concurrentDeliveries)}), process results ${JSON.stringify(results)}`,
+    `  pushes through the router handler ${sum((r) => r.routerPushes)}, runs it resumed itself ${sum((r) => r.routerResumes)}`,
     `  sweeps ${sum((r) => r.sweeps)}, re-dispatched ${sum((r) => r.sweepRedispatched)}, wake-ups repaired by the sweeper ${sum((r) => r.wakeupsRepairedBySweeper)}, finished runs with waiters left by a worker that died mid-cleanup ${sum((r) => r.explainedLeftovers)}`,
     `  virtual time: longest schedule ${(Math.max(...reports.map((r) => r.virtualMs)) / 3_600_000).toFixed(1)} h, latest finish ${(Math.max(...reports.map((r) => r.lastFinishMs)) / 3_600_000).toFixed(1)} h`,
     `  failures: ${reports.filter((r) => r.failures.length).length} schedules (${reports.filter((r) => r.failures.length).map((r) => `${r.seed}/${r.profile}`).join(', ') || 'none'})`,
