@@ -89,6 +89,11 @@ export interface RunClause {
 /** A condition on the run item: one clause, or several meaning Or. */
 export type RunCondition = RunClause | readonly RunClause[];
 
+/** The clauses of a condition (Or'ed): one clause, or the list as given. */
+export function clausesOf(condition: RunCondition): readonly RunClause[] {
+  return Array.isArray(condition) ? condition : [condition as RunClause];
+}
+
 /** A change to the run item. `set` overwrites fields, `remove` deletes them, `incrementWake` adds 1 to `wake`. */
 export interface RunPatch {
   set?: Partial<Omit<RunRecord, 'runId' | 'wake'>>;

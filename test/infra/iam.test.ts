@@ -100,6 +100,23 @@ describe('given a DurableTasks', () => {
     }
   });
 
+  /** What replaying user code needs (worker and router alike): its schedules, passing the scheduler role, pushing events. */
+  const replay = () => [
+    { Effect: 'Allow', Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], Resource: schedulesArn },
+    {
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: arn(durable.schedulerRole),
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    },
+    {
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Resource: arn(durable.eventBus as never),
+      Condition: { StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': EVENT_DETAIL_TYPE } },
+    },
+  ];
+
   it('then the worker may use the table and indexes, consume and send dispatch messages, manage schedules in its group, pass the scheduler role to Scheduler, and push durable-tasks events', () => {
     expect(roleStatements(template, role(durable.workerFunction))).toEqual([
       logs(worker.logGroup),
@@ -110,19 +127,7 @@ describe('given a DurableTasks', () => {
       },
       ...table,
       dispatch,
-      { Effect: 'Allow', Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], Resource: schedulesArn },
-      {
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: arn(durable.schedulerRole),
-        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-      },
-      {
-        Effect: 'Allow',
-        Action: 'events:PutEvents',
-        Resource: arn(durable.eventBus as never),
-        Condition: { StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': EVENT_DETAIL_TYPE } },
-      },
+      ...replay(),
     ]);
   });
 
@@ -132,19 +137,7 @@ describe('given a DurableTasks', () => {
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arn(durable.eventDeadLetterQueue) },
       ...table,
       dispatch,
-      { Effect: 'Allow', Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], Resource: schedulesArn },
-      {
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: arn(durable.schedulerRole),
-        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-      },
-      {
-        Effect: 'Allow',
-        Action: 'events:PutEvents',
-        Resource: arn(durable.eventBus as never),
-        Condition: { StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': EVENT_DETAIL_TYPE } },
-      },
+      ...replay(),
     ]);
   });
 

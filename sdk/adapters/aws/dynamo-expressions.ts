@@ -5,7 +5,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { convertToAttr } from '@aws-sdk/util-dynamodb';
-import type { RunClause, RunCondition, RunPatch } from '../../ports.ts';
+import { clausesOf, type RunClause, type RunCondition, type RunPatch } from '../../ports.ts';
 import { toStorable } from './dynamo-items.ts';
 import { removedFields, type SweepOperand, type SweepPlan } from './dynamo-sweep.ts';
 import { PARTITION_KEY, SWEEP_INDEX_PARTITION_KEY, SWEEP_INDEX_SORT_KEY, TTL_ATTRIBUTE } from './table-schema.ts';
@@ -70,7 +70,7 @@ const always = (b: ExpressionBuilder) => `attribute_exists(${b.name(PARTITION_KE
 export function runConditionExpression(b: ExpressionBuilder, condition: RunCondition | undefined, now: number): string {
   const parts: Cond[] = [always(b), notExpired(b, now)];
   if (condition !== undefined) {
-    const clauses: readonly RunClause[] = Array.isArray(condition) ? condition : [condition as RunClause];
+    const clauses = clausesOf(condition);
     parts.push(clauses.length === 0 ? never(b) : { or: clauses.map((c) => clauseCondition(b, c)) });
   }
   return renderCondition({ and: parts });

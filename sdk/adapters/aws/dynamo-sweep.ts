@@ -35,7 +35,7 @@
  * retry parked on its backoff while a resolution arrived (the key must then be 0, not the backoff's end).
  */
 import type { RunCondition, RunPatch, RunRecord, RunStatus } from '../../ports.ts';
-import { TERMINAL_STATUSES } from '../../ports.ts';
+import { TERMINAL_STATUSES, clausesOf } from '../../ports.ts';
 import { SWEEP_INDEX_SORT_KEY } from './table-schema.ts';
 
 /**
@@ -164,28 +164,25 @@ function operandFor(value: number | undefined, removed: boolean): SweepOperand |
 
 /** Every clause requires a lease owner: the run is RUNNING (a lease owner exists only then). */
 function heldBy(condition: RunCondition): boolean {
-  const clauses = Array.isArray(condition) ? condition : [condition];
-  return clauses.length > 0 && (clauses as readonly { leaseOwner?: string }[]).every((c) => c.leaseOwner !== undefined);
+  const clauses = clausesOf(condition);
+  return clauses.length > 0 && clauses.every((c) => c.leaseOwner !== undefined);
 }
 
 /** Every clause requires a non-terminal status (or a lease owner, which only a RUNNING run has). */
 function nonTerminalBy(condition: RunCondition | undefined): boolean {
   if (condition === undefined) return false;
-  const clauses = Array.isArray(condition) ? condition : [condition];
+  const clauses = clausesOf(condition);
   return (
     clauses.length > 0 &&
-    (clauses as readonly { status?: readonly RunStatus[]; leaseOwner?: string }[]).every(
-      (c) => c.leaseOwner !== undefined || (c.status !== undefined && c.status.length > 0 && c.status.every((s) => !TERMINAL_STATUSES.includes(s))),
-    )
+    clauses.every((c) => c.leaseOwner !== undefined || (c.status !== undefined && c.status.length > 0 && c.status.every((s) => !TERMINAL_STATUSES.includes(s))))
   );
 }
 
 /** The status every clause of `condition` requires, when they all require the same single one. */
 function statusPinnedBy(condition: RunCondition | undefined): RunStatus | undefined {
   if (condition === undefined) return undefined;
-  const clauses = Array.isArray(condition) ? condition : [condition];
   let pinned: RunStatus | undefined;
-  for (const clause of clauses as readonly { status?: readonly RunStatus[] }[]) {
+  for (const clause of clausesOf(condition)) {
     if (clause.status?.length !== 1) return undefined;
     const status = clause.status[0]!;
     if (pinned !== undefined && pinned !== status) return undefined;

@@ -13,6 +13,7 @@ import type {
   TaskState,
   Waiter,
 } from '../../ports.ts';
+import { clausesOf } from '../../ports.ts';
 import { mergeJournal } from '../../core/journal.ts';
 
 interface RunSlot {
@@ -93,7 +94,7 @@ export class MemoryRunStore implements RunStore {
     this.count('loadRun');
     const slot = this.live(runId);
     if (!slot) return undefined;
-    const items = [...slot.entries.entries()].map(([key, entry]) => ({ entry: { ...entry }, carried: (slot.carried.get(key) ?? []).map((e) => ({ ...e })) }));
+    const items = [...slot.entries.entries()].map(([key, entry]) => ({ entry: { ...entry }, carried: carriedBy(slot, key) }));
     const { entries, parked } = mergeJournal(items, (slot.run.parkedEntries ?? []).map((e) => ({ ...e })));
     const now = this.now();
     const waiters = [...slot.waiters.values()].filter((w) => !expired(w.ttl, now)).map((w) => ({ ...w }));
@@ -107,7 +108,7 @@ export class MemoryRunStore implements RunStore {
     const slot = this.mustGet(runId);
     const key = entryKey(entry.attempt, entry.position);
     const existing = slot.entries.get(key);
-    if (existing) return { won: false, entry: { ...existing }, carried: (slot.carried.get(key) ?? []).map((e) => ({ ...e })) };
+    if (existing) return { won: false, entry: { ...existing }, carried: carriedBy(slot, key) };
     slot.entries.set(key, { ...entry });
     if (carried.length) slot.carried.set(key, carried.map((e) => ({ ...e })));
     return { won: true, entry: { ...entry }, carried: carried.map((e) => ({ ...e })) };
@@ -225,14 +226,18 @@ function copyRun(run: RunRecord): RunRecord {
   return structuredClone(run);
 }
 
+/** Copies of the entries the entry item at `key` carries. */
+function carriedBy(slot: RunSlot, key: string): JournalEntry[] {
+  return (slot.carried.get(key) ?? []).map((e) => ({ ...e }));
+}
+
 function expired(ttl: number | undefined, now: number): boolean {
   return ttl !== undefined && ttl * 1000 <= now;
 }
 
 /** Evaluates a RunCondition against a run item, with the same meaning as the DynamoDB condition expression. */
 export function holds(run: RunRecord, condition: RunCondition): boolean {
-  const clauses: readonly RunClause[] = Array.isArray(condition) ? condition : [condition as RunClause];
-  return clauses.some((c) => clauseHolds(run, c));
+  return clausesOf(condition).some((c) => clauseHolds(run, c));
 }
 
 function clauseHolds(run: RunRecord, c: RunClause): boolean {
