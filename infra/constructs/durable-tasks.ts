@@ -22,7 +22,7 @@ import {
   TABLE_INDEX_ACTIONS,
   TABLE_ITEM_ACTIONS,
 } from './access.ts';
-import { deadLetterAlarm, functionMetricAlarm, queueAgeAlarm } from './alarms.ts';
+import { deadLetterAlarm, functionMetricAlarm, queueAgeAlarm, redeliverEvents } from './alarms.ts';
 import { FUNCTION_ENTRIES } from './bundling.ts';
 import { DurableFunction } from './durable-function.ts';
 import type { DurableTasksProps } from './durable-tasks-props.ts';
@@ -90,7 +90,8 @@ export class DurableTasks extends Construct {
   readonly environment: Readonly<Record<string, string>>;
 
   /**
-   * @throws Error when `entry` does not exist, `durableSlots` is not an integer from 2 to 1000, `retention` is not
+   * @throws Error when `entry` does not exist, `durableSlots` is not an integer from 2 to 1000,
+   *   `eventRouterConcurrency` is not an integer from 1 to 1000, `retention` is not
    *   a whole number of days (at least 1), or `environment` sets a name the construct owns.
    */
   constructor(scope: Construct, id: string, props: DurableTasksProps) {
@@ -102,6 +103,10 @@ export class DurableTasks extends Construct {
     const durableSlots = props.durableSlots ?? 10;
     if (!Number.isInteger(durableSlots) || durableSlots < 2 || durableSlots > 1000) {
       throw new Error(`DurableTasks: durableSlots must be an integer from 2 to 1000 (SQS maxConcurrency), got ${durableSlots}.`);
+    }
+    const routerConcurrency = props.eventRouterConcurrency ?? durableSlots;
+    if (!Number.isInteger(routerConcurrency) || routerConcurrency < 1 || routerConcurrency > 1000) {
+      throw new Error(`DurableTasks: eventRouterConcurrency must be an integer from 1 to 1000, got ${routerConcurrency}.`);
     }
     const retentionDays = (props.retention ?? Duration.days(30)).toDays({ integral: false });
     if (!Number.isInteger(retentionDays) || retentionDays < 1) {
@@ -140,7 +145,10 @@ export class DurableTasks extends Construct {
     });
 
     this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus');
-    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', { removalPolicy });
+    // Always deleted with the stack (deleting a group deletes its schedules): it holds only self-deleting timer
+    // schedules, and a retained group would make the next deployment of this stack fail with AlreadyExists (its
+    // name is derived from the construct path, so it is the same each time and unique per stack).
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', { removalPolicy: RemovalPolicy.DESTROY });
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: 'Assumed by EventBridge Scheduler to deliver durable-tasks timers to the dispatch queue.',
       // Confused-deputy guard: only schedules of this account's durable-tasks group may assume it.
@@ -204,6 +212,8 @@ export class DurableTasks extends Construct {
       timeout: workerTimeout,
       memorySize: props.workerMemorySize ?? 1024,
       deadLetterQueue: this.eventDeadLetterQueue,
+      // It replays runs outside the worker's durableSlots: its own cap (eventRouterConcurrency).
+      reservedConcurrentExecutions: routerConcurrency,
     });
     this.eventRouterFunction = router.function;
     this.grantRuntime(router.role);
@@ -244,6 +254,7 @@ export class DurableTasks extends Construct {
       'EventDeadLetterQueueAlarm',
       this.eventDeadLetterQueue,
       'A pushed event could not be routed; runs waiting for it were not woken.',
+      redeliverEvents(this.eventRouterFunction.functionName),
     );
     this.workerErrorsAlarm = functionMetricAlarm(
       this,
