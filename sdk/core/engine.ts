@@ -272,9 +272,10 @@ export class Engine {
     // lost its message, and it is re-sent at doubling ages, not every sweep (sweep-policy.ts).
     const queuedAfter = this.options.sweepQueuedAfterMs ?? 60_000;
     const sinceLastSweep = this.lastSweepAt === undefined ? (this.options.sweepPeriodMs ?? 60_000) : now - this.lastSweepAt;
-    this.lastSweepAt = now;
     const stale = candidates.filter((r) => r.status !== 'QUEUED' || redispatchQueued(now - r.updatedAt, queuedAfter, sinceLastSweep));
     for (const run of stale) await backend.dispatcher.dispatch({ runId: run.runId });
+    // Only a sweep that finished counts: after a failed one, the next covers its window too.
+    this.lastSweepAt = now;
     return stale.length;
   }
 

@@ -66,3 +66,32 @@ describe('given a run whose message was lost', () => {
     expect(at.map((t) => Math.floor(Math.log2(t / 60_000)))).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
+
+describe('given a sweep that fails while dispatching', () => {
+  test('then the next sweep re-sends what it did not (its window is not taken as done)', async () => {
+    const clock = new VirtualClock();
+    const base = createMemoryBackend(clock);
+    let failing = false;
+    let sent = 0;
+    const dispatcher: Backend['dispatcher'] = {
+      dispatch: async () => {
+        if (failing) throw new Error('SQS throttled');
+        sent++;
+      },
+      receive: async () => [],
+    };
+    const durable = new Durable({ backend: { ...base, dispatcher }, embeddedWorker: 'none', log: () => undefined });
+    const task = durable.durableTask({ name: 'queued', fn: async () => 1 });
+    await task.runNoWait({});
+    clock.fireDue(clock.now() + 30_000);
+    expect(await durable.engine.sweep()).toBe(0);
+    clock.fireDue(clock.now() + 40_000);
+    failing = true;
+    await expect(durable.engine.sweep()).rejects.toThrow('SQS throttled');
+    failing = false;
+    clock.fireDue(clock.now() + 30_000);
+    expect(await durable.engine.sweep()).toBe(1); // age 100 s: the crossing at 60 s is still owed
+    expect(sent).toBe(2);
+    await durable.close();
+  });
+});
