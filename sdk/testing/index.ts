@@ -53,3 +53,6 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
     close: () => durable.close(),
   };
 }
+
+export { replayHistory } from '../core/history/replay-history.ts';
+export type { RunHistory, HistoryEntry, HistoryError } from '../core/history/format.ts';
