@@ -67,14 +67,19 @@ function historyError(error: SerializedError): HistoryError {
 }
 
 function entryOf(e: JournalEntry): HistoryEntry {
-  const out: HistoryEntry = { position: e.position, kind: e.kind, name: e.name, status: e.status, time: iso(e.createdAt) };
-  if (e.result !== undefined) out.result = decodePayload(e.result);
-  if (e.error) out.error = historyError(e.error);
-  if (e.dueAt !== undefined) out.dueAt = iso(e.dueAt);
-  if (e.retryAt !== undefined) out.dueAt = iso(e.retryAt);
-  if (e.stepAttempt !== undefined) out.stepAttempt = e.stepAttempt;
-  if (e.resolvedBy !== undefined) out.resolvedBy = e.resolvedBy;
-  return out;
+  return {
+    position: e.position,
+    kind: e.kind,
+    name: e.name,
+    status: e.status,
+    ...(e.result !== undefined ? { result: decodePayload(e.result) } : {}),
+    ...(e.error ? { error: historyError(e.error) } : {}),
+    time: iso(e.createdAt),
+    ...(e.dueAt !== undefined ? { dueAt: iso(e.dueAt) } : {}),
+    ...(e.retryAt !== undefined ? { dueAt: iso(e.retryAt) } : {}),
+    ...(e.stepAttempt !== undefined ? { stepAttempt: e.stepAttempt } : {}),
+    ...(e.resolvedBy !== undefined ? { resolvedBy: e.resolvedBy } : {}),
+  };
 }
 
 /**
@@ -91,22 +96,21 @@ export function toHistory(loaded: LoadedRun, exportedAt: number, workflow?: Load
     entries.push({ position: w.position, kind: w.opKind, name: w.opName, status: 'pending', time: iso(w.createdAt) });
   }
   entries.sort((a, b) => a.position - b.position);
-  const history: RunHistory = {
+  const input = decodePayload(run.input);
+  return {
     format: HISTORY_FORMAT,
     runId: run.runId,
     name: run.name,
     status: run.status,
     attempt: run.attempt,
+    ...(input !== undefined ? { input } : {}),
+    ...(run.output !== undefined ? { output: decodePayload(run.output) } : {}),
+    ...(run.error ? { error: historyError(run.error) } : {}),
     createdAt: iso(run.createdAt),
     exportedAt: iso(exportedAt),
+    ...(workflow ? { workflow: workflowContext(run.name, workflow) } : {}),
     entries,
   };
-  const input = decodePayload(run.input);
-  if (input !== undefined) history.input = input;
-  if (run.output !== undefined) history.output = decodePayload(run.output);
-  if (run.error) history.error = historyError(run.error);
-  if (workflow) history.workflow = workflowContext(run.name, workflow);
-  return history;
 }
 
 function workflowContext(taskRunName: string, workflow: LoadedRun): NonNullable<RunHistory['workflow']> {
