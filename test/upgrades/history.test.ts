@@ -179,6 +179,36 @@ describe('replayHistory', () => {
     expect(seen).toEqual([10, 5]);
   });
 
+  test('a hand-written history needs only format, name, input and the entries\' position, kind, name and result or error', async () => {
+    env = await createTestEnvironment();
+    const task = env.durable.durableTask({
+      name: 'minimal',
+      fn: async (input: { n: number }, ctx) => {
+        const doubled = await ctx.step('double', () => input.n * 2);
+        await ctx.sleepFor('1h');
+        try {
+          await ctx.step('charge', () => 0);
+        } catch (error) {
+          return `${doubled} ${(error as Error).message}`;
+        }
+        return 'charged';
+      },
+    });
+    const history = {
+      format: 1,
+      name: 'minimal',
+      input: { n: 2 },
+      entries: [
+        { position: 0, kind: 'step', name: 'double', result: 4 },
+        { position: 1, kind: 'sleep', name: '', result: { durationMs: 3_600_000 } },
+        { position: 2, kind: 'step', name: 'charge', error: { name: 'Error', message: 'declined' } },
+      ],
+    };
+    await expect(replayHistory(task, history as unknown as RunHistory)).resolves.toBeUndefined();
+    history.entries[1]!.kind = 'step';
+    await expect(replayHistory(task, history as unknown as RunHistory)).rejects.toMatchObject({ name: 'NonDeterminismError', position: 1, expected: "step('')", actual: 'sleep' });
+  });
+
   test('a history of another task, an unknown format or a malformed file is an InvalidHistoryError naming the problem', async () => {
     const { checkout, history } = await recordCheckout(false);
     const other = { ...history, name: 'refund' };

@@ -127,10 +127,17 @@ function workflowContext(taskRunName: string, workflow: LoadedRun): NonNullable<
 }
 
 /**
- * Checks that `value` is a format-1 history (or its JSON text) and returns it.
+ * What a replay needs of a history: `parseHistory` fills in what a hand-written (or trimmed) file may leave
+ * out: `runId`, `status` and the times are only informative, `attempt` defaults to 0, an entry's `status` to
+ * `failed` when it has an `error` and `done` otherwise.
+ */
+export type ReplayableHistory = Omit<RunHistory, 'status'> & { status?: RunStatus };
+
+/**
+ * Checks that `value` is a format-1 history (or its JSON text) and returns it, normalised.
  * @throws {InvalidHistoryError} not JSON, an unknown format, or a malformed field (named)
  */
-export function parseHistory(value: unknown, source = 'the history'): RunHistory {
+export function parseHistory(value: unknown, source = 'the history'): ReplayableHistory {
   if (typeof value === 'string') {
     try {
       value = JSON.parse(value);
@@ -149,18 +156,18 @@ export function parseHistory(value: unknown, source = 'the history'): RunHistory
         : `${source} has format ${JSON.stringify(value.format)}, which this version cannot read (it reads format ${HISTORY_FORMAT})`,
     );
   }
-  const h = value as Record<string, unknown>;
+  const h = value;
   if (typeof h.name !== 'string' || h.name === '') bad('"name" must be a non-empty string');
-  if (typeof h.runId !== 'string') bad('"runId" must be a string');
-  if (!RUN_STATUSES.includes(h.status as RunStatus)) bad(`"status" must be one of ${RUN_STATUSES.join(', ')}`);
-  if (!isWhole(h.attempt)) bad('"attempt" must be a whole number ≥ 0');
+  if (h.runId !== undefined && typeof h.runId !== 'string') bad('"runId" must be a string');
+  if (h.status !== undefined && !RUN_STATUSES.includes(h.status as RunStatus)) bad(`"status" must be one of ${RUN_STATUSES.join(', ')}, got ${describe(h.status)}`);
+  if (h.attempt !== undefined && !isWhole(h.attempt)) bad('"attempt" must be a whole number ≥ 0');
   if (!Array.isArray(h.entries)) return bad('"entries" must be an array');
   if (h.error !== undefined) checkError(h.error, '"error"', bad);
-  if (h.workflow !== undefined && !(isObject(h.workflow) && isObject(h.workflow.parentOutputs) && isObject(h.workflow.triggers))) {
-    bad('"workflow" must hold "parentOutputs" and "triggers" objects');
+  if (h.workflow !== undefined && !(isObject(h.workflow) && isObject(h.workflow.parentOutputs ?? {}) && isObject(h.workflow.triggers ?? {}))) {
+    bad('"workflow" must be an object with "parentOutputs" and "triggers" objects');
   }
   const seen = new Set<number>();
-  h.entries.forEach((e: unknown, i: number) => {
+  const entries = h.entries.map((e: unknown, i: number): HistoryEntry => {
     const at = `entries[${i}]`;
     if (!isObject(e)) return bad(`${at} must be an object`);
     if (!isWhole(e.position)) bad(`${at}.position must be a whole number ≥ 0`);
@@ -168,12 +175,21 @@ export function parseHistory(value: unknown, source = 'the history'): RunHistory
     seen.add(e.position as number);
     if (!KINDS.includes(e.kind as OperationKind)) bad(`${at}.kind must be one of ${KINDS.join(', ')}, got ${describe(e.kind)}`);
     if (typeof e.name !== 'string') bad(`${at}.name must be a string`);
-    if (!STATUSES.includes(e.status as HistoryEntry['status'])) bad(`${at}.status must be one of ${STATUSES.join(', ')}, got ${describe(e.status)}`);
-    if (typeof e.time !== 'string') bad(`${at}.time must be an ISO 8601 string`);
+    if (e.status !== undefined && !STATUSES.includes(e.status as HistoryEntry['status'])) bad(`${at}.status must be one of ${STATUSES.join(', ')}, got ${describe(e.status)}`);
     if (e.status === 'failed' && e.error === undefined) bad(`${at} failed but has no "error"`);
     if (e.error !== undefined) checkError(e.error, `${at}.error`, bad);
+    if (e.dueAt !== undefined && typeof e.dueAt !== 'string' && typeof e.dueAt !== 'number') bad(`${at}.dueAt must be an ISO 8601 string`);
+    const status = (e.status as HistoryEntry['status'] | undefined) ?? (e.error !== undefined ? 'failed' : 'done');
+    return { ...(e as unknown as HistoryEntry), status };
   });
-  return value as unknown as RunHistory;
+  const workflow = h.workflow as RunHistory['workflow'] | undefined;
+  return {
+    ...(h as unknown as RunHistory),
+    runId: typeof h.runId === 'string' ? h.runId : '',
+    attempt: (h.attempt as number | undefined) ?? 0,
+    ...(workflow ? { workflow: { ...workflow, parentOutputs: workflow.parentOutputs ?? {}, triggers: workflow.triggers ?? {} } } : {}),
+    entries,
+  };
 }
 
 function checkError(error: unknown, at: string, bad: (what: string) => never) {

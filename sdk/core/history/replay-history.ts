@@ -16,7 +16,7 @@ import { DurableError, InvalidDefinitionError, NonDeterminismError, WaitTimeoutE
 import { assertPatchId, decidePatch, isMarkerOf, journalView } from '../operations/patched.ts';
 import { describeOp } from '../replay.ts';
 import { taskRunName } from '../dag/positions.ts';
-import { parseHistory, type HistoryEntry, type RunHistory } from './format.ts';
+import { parseHistory, type HistoryEntry, type ReplayableHistory, type RunHistory } from './format.ts';
 import { InvalidHistoryError } from './invalid-history-error.ts';
 
 /** Reserved readableDataKey of `waitForEvent`'s timeout leaf (as in replay.ts). */
@@ -43,9 +43,10 @@ export async function replayHistory(task: TaskDefinition<any, any>, history: Run
 }
 
 /** Replays a spec known by its run name (the CLI looks definitions up by the history's name). */
-export async function replaySpec(spec: TaskSpec, runName: string, history: RunHistory): Promise<void> {
+export async function replaySpec(spec: TaskSpec, runName: string, history: ReplayableHistory): Promise<void> {
   if (history.name !== runName) {
-    throw new InvalidHistoryError(`the history is of task '${history.name}' (run ${history.runId}), not of '${runName}': replay it against that task`);
+    const run = history.runId ? ` (run ${history.runId})` : '';
+    throw new InvalidHistoryError(`the history is of task '${history.name}'${run}, not of '${runName}': replay it against that task`);
   }
   // A plain task has no journal: nothing to check, and its fn is all side effects.
   if (!spec.durable) return;
@@ -70,13 +71,14 @@ class HistoryReplayer implements DurableContext {
 
   constructor(
     private readonly spec: TaskSpec,
-    private readonly history: RunHistory,
+    private readonly history: ReplayableHistory,
   ) {
     this.runId = history.runId;
     this.attempt = history.attempt;
     this.signal = this.abort.signal;
     for (const entry of history.entries) this.entries.set(entry.position, entry);
-    this.exportedAt = Date.parse(history.exportedAt);
+    // Without `exportedAt` every recorded sleep counts as elapsed.
+    this.exportedAt = history.exportedAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(history.exportedAt);
   }
 
   run(): Promise<void> {
@@ -95,7 +97,8 @@ class HistoryReplayer implements DurableContext {
         () => this.settle(this.leftOver('returned')),
         (error: unknown) => {
           const left = this.leftOver('threw');
-          if (left || this.history.status === 'FAILED') return this.settle(left);
+          // A history without a status says nothing about how the run ended.
+          if (left || this.history.status === undefined || this.history.status === 'FAILED') return this.settle(left);
           const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
           this.settle(new DurableError(`task '${this.spec.name}' threw (${message}) replaying run ${this.runId}, which the recorded run did not`, { cause: error }));
         },
@@ -183,7 +186,7 @@ class HistoryReplayer implements DurableContext {
     } catch {
       throw new DurableError('this history replay has ended');
     }
-    return new Date(recorded ? (recorded.result as number) : this.exportedAt);
+    return new Date(recorded ? (recorded.result as number) : Number.isFinite(this.exportedAt) ? this.exportedAt : Date.now());
   }
 
   patched(id: string): boolean {
@@ -217,7 +220,7 @@ class HistoryReplayer implements DurableContext {
 
   /** A recorded sleep still due when the history was exported is where the run was parked. */
   private sleep(): Promise<{ durationMs: number }> {
-    const dueLater = (e: HistoryEntry) => e.status === 'pending' || (e.dueAt !== undefined && Date.parse(e.dueAt) > this.exportedAt);
+    const dueLater = (e: HistoryEntry) => e.status === 'pending' || (e.dueAt !== undefined && new Date(e.dueAt).getTime() > this.exportedAt);
     return this.op('sleep', '', (e) => e.result as { durationMs: number }, dueLater);
   }
 
