@@ -105,7 +105,8 @@ export interface RunPatch {
   addRunningMs?: number;
 }
 
-export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event';
+/** `patch`: a `ctx.patched(id)` marker (sdk/core/operations/patched.ts). */
+export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event' | 'patch';
 
 /**
  * A journal entry: the recorded outcome of one durable call. Written once, first-wins
