@@ -17,6 +17,8 @@ export interface SerializedError {
   /** Extra fields of typed errors (position, expected, actual, ...) so a replayed failure is the same error. */
   data?: Record<string, unknown>;
   stack?: string;
+  /** Set when `message`, `stack` or `name` were capped to be stored (each then ends with a `[truncated: ...]` note). */
+  truncated?: true;
 }
 
 /** Which run (and journal position) a child run reports to when it finishes. */

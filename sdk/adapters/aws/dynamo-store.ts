@@ -67,6 +67,7 @@ import {
 import { OUTPUT_REF, mustSpill, spillPatch, type StoredRun } from './dynamo-output.ts';
 import { SWEEP_HOLD_MS, acceptableSweepKey, isSweepCandidate, planSweepUpdate, sweepKey } from './dynamo-sweep.ts';
 import { countRequests } from './request-counter.ts';
+import { mapItemTooLarge } from './dynamo-item-size.ts';
 import {
   PARTITION_KEY,
   SORT_KEY,
@@ -132,6 +133,7 @@ export class DynamoRunStore implements RunStore {
     this.now = options.now ?? Date.now;
     this.holdMs = options.sweepHoldMs ?? SWEEP_HOLD_MS;
     if (options.counter) countRequests(this.client, options.counter);
+    mapItemTooLarge(this.client);
   }
 
   async createRun(run: RunRecord): Promise<boolean> {

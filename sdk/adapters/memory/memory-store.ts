@@ -15,6 +15,20 @@ import type {
 } from '../../ports.ts';
 import { clausesOf } from '../../ports.ts';
 import { mergeJournal } from '../../core/journal.ts';
+import { PayloadTooLargeError } from '../../core/errors.ts';
+
+/** DynamoDB's item limit (400 KB), which this store enforces too so both backends fail alike. */
+const MAX_ITEM_BYTES = 400 * 1024;
+
+/**
+ * Rejects a record DynamoDB would reject for its size (measured as its JSON, close to DynamoDB's count).
+ * A run's `output` is left out: the DynamoDB store moves a large one to an item of its own.
+ */
+function checkSize(where: string, record: object): void {
+  const { output: _spilled, ...rest } = record as { output?: unknown };
+  const size = Buffer.byteLength(JSON.stringify(rest));
+  if (size > MAX_ITEM_BYTES) throw new PayloadTooLargeError(where, size, MAX_ITEM_BYTES);
+}
 
 interface RunSlot {
   run: RunRecord;
@@ -51,6 +65,7 @@ export class MemoryRunStore implements RunStore {
 
   async createRun(run: RunRecord): Promise<boolean> {
     this.count('createRun');
+    checkSize(`the run item of '${run.runId}'`, run);
     if (this.runs.has(run.runId)) return false;
     this.runs.set(run.runId, { run: structuredClone(run), entries: new Map(), carried: new Map(), waiters: new Map(), tasks: new Map() });
     return true;
@@ -81,6 +96,7 @@ export class MemoryRunStore implements RunStore {
     const slot = this.live(runId);
     if (!slot) return undefined;
     if (condition && !holds(slot.run, condition)) return undefined;
+    if (patch.set) checkSize(`the run item of '${runId}'`, { ...slot.run, ...patch.set });
     const run = slot.run;
     if (patch.set) Object.assign(run, structuredClone(patch.set));
     for (const field of patch.remove ?? []) delete run[field];
@@ -106,6 +122,7 @@ export class MemoryRunStore implements RunStore {
   async putEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
     this.count('putEntry');
     const slot = this.mustGet(runId);
+    checkSize(`journal entry ${entry.attempt}/${entry.position} of run '${runId}'`, { entry, carried });
     const key = entryKey(entry.attempt, entry.position);
     const existing = slot.entries.get(key);
     if (existing) return { won: false, entry: { ...existing }, carried: carriedBy(slot, key) };
@@ -126,6 +143,7 @@ export class MemoryRunStore implements RunStore {
 
   async putWaiters(waiters: readonly Waiter[]): Promise<void> {
     this.count('putWaiters');
+    for (const waiter of waiters) checkSize(`a waiter of run '${waiter.runId}'`, waiter);
     for (const waiter of waiters) {
       const slot = this.mustGet(waiter.runId);
       slot.waiters.set(waiterKey(waiter), { ...waiter });
@@ -183,6 +201,7 @@ export class MemoryRunStore implements RunStore {
   async putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean> {
     this.count('putTaskState');
     const slot = this.mustGet(state.workflowRunId);
+    checkSize(`the state of task '${state.task}' of run '${state.workflowRunId}'`, state);
     const existing = slot.tasks.get(state.task);
     if (expectedStatus === undefined) {
       if (existing) return false;
