@@ -10,6 +10,7 @@ import { TERMINAL_STATUSES } from '../ports.ts';
 import { backoffDelayMs, type TaskSpec } from './definitions.ts';
 import { RunCancelledError, TaskNotFoundError, serializeError } from './errors.ts';
 import { replay, timerId, type ReplayOutcome, type ReplayServices } from './replay.ts';
+import { scopeOf } from './run-scope.ts';
 
 export type ProcessResult = 'skipped' | 'completed' | 'failed' | 'suspended' | 'cancelled' | 'retrying' | 'lost-lease';
 
@@ -230,7 +231,7 @@ function retention(deps: ExecutorDeps, now: number): { ttl?: number } {
 export async function notifyParent(
   child: RunRecord,
   outcome: { status: 'SUCCEEDED'; output?: string } | { status: 'FAILED' | 'CANCELLED'; error: ReturnType<typeof serializeError> },
-  deps: Pick<ExecutorDeps, 'backend'>,
+  deps: Pick<ExecutorDeps, 'backend' | 'retentionSeconds'>,
 ): Promise<void> {
   const parent = child.parent;
   if (!parent || parent.position < 0) return;
@@ -249,7 +250,8 @@ export async function notifyParent(
   } else {
     entry.error = outcome.error;
   }
-  await store.putEntry(parent.runId, entry);
+  // Into the journal of the parent's incarnation the child was started by (sdk/core/run-scope.ts).
+  await store.putEntry(parent.runId, { ...entry, ...scopeOf(parent.generation, deps.retentionSeconds, entry.createdAt) });
   await wakeRun(parent.runId, deps);
 }
 

@@ -11,6 +11,7 @@ import { WorkflowDefinition, type TaskDefinition } from '../definitions.ts';
 import type { Engine } from '../engine.ts';
 import { serializeError } from '../errors.ts';
 import { finalizeCancelled, finish, suspendRun, type ExecutorDeps, type ProcessResult } from '../executor.ts';
+import { runScopedStore } from '../run-scope.ts';
 import { decodePayload, encodePayload } from '../json.ts';
 import { decide, gateWaiters as gateWaitersAt, needsWaiters, registerWaiters, removeGateWaiters, type GateDecision } from './gates.ts';
 import { workflowGraph, type WorkflowGraph } from './graph.ts';
@@ -43,7 +44,9 @@ export async function processWorkflow(engine: Engine, leased: RunRecord, deps: E
   for (;;) {
     const loaded = await backend.store.loadRun(run.runId);
     if (!loaded) return 'skipped';
-    const result = await orchestrate(workflow, { ...loaded, run }, backend);
+    // Task states and gate waiters carry the workflow run's generation and an item TTL (sdk/core/run-scope.ts).
+    const scoped = { ...backend, store: runScopedStore(backend.store, run, deps.retentionSeconds, () => backend.clock.now()) };
+    const result = await orchestrate(workflow, { ...loaded, run }, scoped);
     switch (result.type) {
       case 'succeeded':
         return finish(run, deps, result.output === undefined ? { status: 'SUCCEEDED' } : { status: 'SUCCEEDED', output: result.output });
