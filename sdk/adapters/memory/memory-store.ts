@@ -21,13 +21,9 @@ import { PayloadTooLargeError } from '../../core/errors.ts';
 /** DynamoDB's item limit (400 KB), which this store enforces too so both backends fail alike. */
 const MAX_ITEM_BYTES = 400 * 1024;
 
-/**
- * Rejects a record DynamoDB would reject for its size (measured as its JSON, close to DynamoDB's count).
- * A run's `output` is left out: the DynamoDB store moves a large one to an item of its own.
- */
+/** Rejects a record DynamoDB would reject for its size (measured as its JSON, close to DynamoDB's count). */
 function checkSize(where: string, record: object): void {
-  const { output: _spilled, ...rest } = record as { output?: unknown };
-  const size = Buffer.byteLength(JSON.stringify(rest));
+  const size = Buffer.byteLength(JSON.stringify(record));
   if (size > MAX_ITEM_BYTES) throw new PayloadTooLargeError(where, size, MAX_ITEM_BYTES);
 }
 
@@ -75,7 +71,7 @@ export class MemoryRunStore implements RunStore {
 
   async createRun(run: RunRecord): Promise<boolean> {
     this.count('createRun');
-    checkSize(`the run item of '${run.runId}'`, run);
+    checkSize(`the run item of '${run.runId}'`, withoutOutput(run));
     const slot = this.runs.get(run.runId);
     if (slot && !expired(slot.run.ttl, this.now())) return false;
     // An expired run is replaced; its items stay (as on DynamoDB until TTL deletes them), under its generation.
@@ -109,7 +105,7 @@ export class MemoryRunStore implements RunStore {
     const slot = this.live(runId);
     if (!slot) return undefined;
     if (condition && !holds(slot.run, condition)) return undefined;
-    if (patch.set) checkSize(`the run item of '${runId}'`, { ...slot.run, ...patch.set });
+    if (patch.set) checkSize(`the run item of '${runId}'`, withoutOutput({ ...slot.run, ...patch.set }));
     const run = slot.run;
     if (patch.set) Object.assign(run, structuredClone(patch.set));
     for (const field of patch.remove ?? []) delete run[field];
@@ -259,6 +255,12 @@ export class MemoryRunStore implements RunStore {
     if (!slot) throw new Error(`internal: run '${runId}' does not exist in the store`);
     return slot;
   }
+}
+
+/** A run item as DynamoDB stores it: a large output has an item of its own (dynamo-output.ts), so it is not counted. */
+function withoutOutput(run: RunRecord): Omit<RunRecord, 'output'> {
+  const { output: _spilled, ...rest } = run;
+  return rest;
 }
 
 function copyRun(run: RunRecord): RunRecord {

@@ -9,7 +9,7 @@ import type { Backend, JournalEntry, LoadedRun, RunRecord, RunStatus, Serialized
 import { TERMINAL_STATUSES } from '../../ports.ts';
 import { WorkflowDefinition, type TaskDefinition } from '../definitions.ts';
 import type { Engine } from '../engine.ts';
-import { serializeError } from '../errors.ts';
+import { PayloadTooLargeError, serializeError } from '../errors.ts';
 import { finalizeCancelled, finish, suspendRun, type ExecutorDeps, type ProcessResult } from '../executor.ts';
 import { runScopedStore } from '../run-scope.ts';
 import { decodePayload, encodePayload } from '../json.ts';
@@ -46,7 +46,7 @@ export async function processWorkflow(engine: Engine, leased: RunRecord, deps: E
     if (!loaded) return 'skipped';
     // Task states and gate waiters carry the workflow run's generation and an item TTL (sdk/core/run-scope.ts).
     const scoped = { ...backend, store: runScopedStore(backend.store, run, deps.retentionSeconds, () => backend.clock.now()) };
-    const result = await orchestrate(workflow, { ...loaded, run }, scoped);
+    const result = await orchestrate(workflow, { ...loaded, run }, scoped).catch(tooLargeFails);
     switch (result.type) {
       case 'succeeded':
         return finish(run, deps, result.output === undefined ? { status: 'SUCCEEDED' } : { status: 'SUCCEEDED', output: result.output });
@@ -72,6 +72,15 @@ export async function processWorkflow(engine: Engine, leased: RunRecord, deps: E
       }
     }
   }
+}
+
+/**
+ * A task state the store rejects for its size (a task's output next to the event data that triggered it, over
+ * DynamoDB's 400 KB) would be written again by every pass: it fails the workflow run instead of looping.
+ */
+function tooLargeFails(error: unknown): PassResult {
+  if (error instanceof PayloadTooLargeError) return { type: 'failed', error: serializeError(error) };
+  throw error;
 }
 
 async function parkAndRedispatch(run: RunRecord, deps: ExecutorDeps): Promise<ProcessResult> {
