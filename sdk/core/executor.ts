@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Backend, JournalEntry, RunClause, RunPatch, RunRecord } from '../ports.ts';
 import { TERMINAL_STATUSES } from '../ports.ts';
 import { backoffDelayMs, type TaskSpec } from './definitions.ts';
-import { RunCancelledError, TaskNotFoundError, serializeError } from './errors.ts';
+import { PayloadTooLargeError, RunCancelledError, TaskNotFoundError, serializeError } from './errors.ts';
 import { replay, timerId, type ReplayOutcome, type ReplayServices } from './replay.ts';
 import { scopeOf } from './run-scope.ts';
 
@@ -78,7 +78,10 @@ export async function processRun(runId: string, workerDeps: ExecutorDeps): Promi
       const started = performance.now();
       const outcome = await replay(spec, { ...loaded, run }, await deps.services(run));
       const ranMs = Math.round(performance.now() - started);
-      const next = await applyOutcome(run, spec, outcome, ranMs, deps);
+      const leased: RunRecord = run;
+      const next: Awaited<ReturnType<typeof applyOutcome>> = await applyOutcome(leased, spec, outcome, ranMs, deps).catch((error: unknown) =>
+        failTooLarge(error, leased, ranMs, deps),
+      );
       if (next.type === 'done') return next.result;
       run = next.run;
     }
@@ -127,6 +130,15 @@ async function applyOutcome(
     case 'suspended':
       return suspendRun(run, outcome.wakeAt, ranMs, deps, outcome.parked);
   }
+}
+
+/**
+ * An outcome the store rejects for its size (a run item over DynamoDB's 400 KB) would be rejected again on every
+ * retry of the message, by the DLQ's redrive and by the sweeper: the run fails with that error instead.
+ */
+async function failTooLarge(error: unknown, run: RunRecord, ranMs: number, deps: ExecutorDeps): Promise<{ type: 'done'; result: ProcessResult }> {
+  if (!(error instanceof PayloadTooLargeError)) throw error;
+  return { type: 'done', result: await finish(run, deps, { status: 'FAILED', error: serializeError(error) }, ranMs) };
 }
 
 /**

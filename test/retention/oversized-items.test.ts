@@ -8,6 +8,7 @@ import { PayloadTooLargeError } from 'durable-tasks';
 import { awsHarnessFactory, memoryHarness, type Harness, type HarnessFactory } from '../contract/harness.ts';
 import { MAX_ERROR_MESSAGE_CHARS, MAX_ERROR_STACK_CHARS, serializeError } from '../../sdk/core/errors.ts';
 import { MAX_ITEM_BYTES } from '../../sdk/adapters/aws/dynamo-item-size.ts';
+import { clientWithStore, delegatingStore } from '../support/env.ts';
 
 const aws = awsHarnessFactory();
 afterAll(() => aws.stop());
@@ -113,6 +114,43 @@ describe('the DynamoDB store maps a too-large item to PayloadTooLargeError', () 
       expect((error as Error).message).toContain('RUN#big');
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('a run item the store rejects for its size when the run ends', () => {
+  test('fails the run with PayloadTooLargeError once, instead of the message being retried for ever', { timeout: 30_000 }, async () => {
+    let rejected = 0;
+    const c = clientWithStore((inner) =>
+      delegatingStore(inner, {
+        updateRun: async (runId, patch, condition) => {
+          if (patch.set?.status === 'SUCCEEDED') {
+            rejected++;
+            throw new PayloadTooLargeError(`the run item of '${runId}'`, 500_000, MAX_ITEM_BYTES);
+          }
+          return inner.updateRun(runId, patch, condition);
+        },
+      }),
+    );
+    try {
+      let calls = 0;
+      const task = c.durable.durableTask({
+        name: 'too-large-at-the-end',
+        retries: 2,
+        fn: async () => {
+          calls++;
+          return { ok: true };
+        },
+      });
+      const ref = await task.runNoWait({});
+      await c.settle();
+      await expect(ref.result()).rejects.toBeInstanceOf(PayloadTooLargeError);
+      const run = await c.durable.runs.get(ref.runId);
+      expect(run.status).toBe('FAILED');
+      expect(calls).toBe(1);
+      expect(rejected).toBe(1);
+    } finally {
+      await c.durable.close();
     }
   });
 });
