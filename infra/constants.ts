@@ -41,3 +41,9 @@ export const USER_ENTRY_MODULE = 'durable-tasks-user-entry';
  * `RUN#<runId>`. `grantStart` limits a grantee to these items with the `dynamodb:LeadingKeys` condition.
  */
 export const RUN_KEY_PREFIX = 'RUN#';
+
+/**
+ * Prefix of the partition keys of event-waiter key copies, `WAITKEY#<eventKey>#<shard>`, which the router queries
+ * and which cancelling a waiting run deletes: `grantStart` allows these leading keys too.
+ */
+export const WAITER_KEY_PREFIX = 'WAITKEY#';
