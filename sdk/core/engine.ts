@@ -15,6 +15,7 @@ import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
 import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
+import { runScopedStore } from './run-scope.ts';
 import { redispatchQueued } from './sweep-policy.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
@@ -109,7 +110,7 @@ export class Engine {
   async createChildRun(parent: RunRecord, position: number, target: Definition, input: string, childRunId: string): Promise<void> {
     const backend = await this.backend();
     const now = backend.clock.now();
-    const link = position >= 0 ? { parent: { runId: parent.runId, attempt: parent.attempt, position } } : {};
+    const link = position >= 0 ? { parent: { runId: parent.runId, attempt: parent.attempt, position, ...generationOf(parent) } } : {};
     await backend.store.createRun(newRunRecord({ runId: childRunId, name: target.name, input, ...link }, now));
   }
 
@@ -164,15 +165,18 @@ export class Engine {
       services: (run) => this.replayServices(backend, run),
       onFinished: (run) => this.onFinished(run),
     };
-    if (this.options.retentionDays !== undefined) deps.retentionSeconds = Math.round(this.options.retentionDays * 86_400);
+    const retentionSeconds = this.retentionSeconds();
+    if (retentionSeconds !== undefined) deps.retentionSeconds = retentionSeconds;
     const hooks = this.workflowHooks;
     if (hooks) deps.processWorkflow = (run, leased) => hooks.processWorkflow(this, run, leased);
     return deps;
   }
 
   private async replayServices(backend: Backend, run: RunRecord): Promise<ReplayServices> {
+    // The replay's writes for this run carry its generation and an item TTL (sdk/core/run-scope.ts).
+    const store = runScopedStore(backend.store, run, this.retentionSeconds(), () => backend.clock.now());
     const services: ReplayServices = {
-      backend,
+      backend: { ...backend, store },
       createChildRun: (parent, position, target, input, childRunId) => this.createChildRun(parent, position, target, input, childRunId),
       runRef: (id) => this.runRef(id),
       isCancelled: (id) => this.cancelledHere.has(id),
@@ -184,6 +188,11 @@ export class Engine {
       if (dag) services.dag = dag;
     }
     return services;
+  }
+
+  /** Seconds finished runs are kept (TTL), or undefined to keep them forever. */
+  retentionSeconds(): number | undefined {
+    return this.options.retentionDays === undefined ? undefined : Math.round(this.options.retentionDays * 86_400);
   }
 
   private async onFinished(run: RunRecord): Promise<void> {
@@ -312,3 +321,8 @@ export class Engine {
 }
 
 const consoleSink: LogSink = (line) => console.log(JSON.stringify(line));
+
+/** `{ generation }` of a run that has one (runs created before generations existed have none). */
+function generationOf(run: RunRecord): { generation?: string } {
+  return run.generation === undefined ? {} : { generation: run.generation };
+}

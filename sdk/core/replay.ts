@@ -77,11 +77,19 @@ function guardBackend(backend: Backend): Backend {
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           const result = value.apply(obj, args);
-          return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(new Fatal(error, false, true))) : result;
+          return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(new Fatal(error, false, !isTooLarge(error)))) : result;
         };
       },
     });
   return { ...backend, store: guard(backend.store), timers: guard(backend.timers), dispatcher: guard(backend.dispatcher) };
+}
+
+/**
+ * An item the store rejects for its size is the run's data, not an outage: retrying writes it again and
+ * fails again, so it fails the run (PayloadTooLargeError is deterministic) instead of aborting the replay.
+ */
+function isTooLarge(error: unknown): boolean {
+  return error instanceof DurableError && error.name === 'PayloadTooLargeError';
 }
 
 /**
