@@ -103,6 +103,19 @@ describe('cancels held by the engine', () => {
   });
 });
 
+describe('memory store waiter index', () => {
+  test('given runs that each waited on a key of their own and finished, then the index keeps no entry for their keys', async () => {
+    const { durable, backend } = client();
+    const task = durable.durableTask({ name: 'own-key', fn: async (input: { id: number }, ctx) => ctx.waitForEvent(`order:${input.id}`) });
+    const refs = [];
+    for (let id = 0; id < 20; id++) refs.push(await task.runNoWait({ id }));
+    await durable.idle();
+    for (let id = 0; id < 20; id++) await durable.events.push(`order:${id}`, { id });
+    for (const [id, ref] of refs.entries()) expect(await ref.result()).toEqual({ id });
+    expect((backend.store as unknown as { waiterIndex: Map<string, Set<string>> }).waiterIndex.size).toBe(0);
+  });
+});
+
 describe('MemoryQueue.receive', () => {
   test('given many receives that time out on one long-lived signal, then no waiting receiver nor abort listener is left', async () => {
     const queue = new MemoryQueue(new VirtualClock());
