@@ -52,7 +52,15 @@ export interface ReplayServices {
 }
 
 const PARK: unique symbol = Symbol('park');
-const NEVER = new Promise<never>(() => {});
+/**
+ * What a parked (or ended) durable call returns: a promise that never settles. A fresh one each time, held by
+ * nothing but the awaiting code's own promise chain, so an abandoned replay (its replayer, journal, input, the
+ * user's locals) is garbage once the engine lets go of it. One shared never-settling promise would be reachable
+ * from this module for ever, and every continuation registered on it with it (see ARCHITECTURE.md, "Parking").
+ */
+function never(): Promise<never> {
+  return new Promise<never>(() => {});
+}
 /** Reserved readableDataKey of the timeout leaf of `waitForEvent`. */
 const TIMEOUT_KEY = '__timeout';
 
@@ -237,7 +245,7 @@ class Replayer implements DurableContext {
       this.checkLive();
     } catch (error) {
       this.fail(error as Fatal);
-      return NEVER;
+      return never();
     }
     const position = this.cursor++;
     const tracked = (async () => {
@@ -250,13 +258,13 @@ class Replayer implements DurableContext {
         this.inflight.delete(tracked);
         // Parked siblings wait for every in-flight call; the last one to settle triggers the suspend.
         this.scheduleSuspendCheck();
-        return value === PARK ? NEVER : (value as T);
+        return value === PARK ? never() : (value as T);
       },
       (error) => {
         this.inflight.delete(tracked);
         if (error instanceof Fatal) {
           this.fail(error);
-          return NEVER;
+          return never();
         }
         this.scheduleSuspendCheck();
         throw error;
