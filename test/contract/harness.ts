@@ -26,17 +26,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export type HarnessFactory = (wrapStore?: (store: RunStore) => RunStore, options?: { embeddedWorker?: boolean }) => Promise<Harness>;
+export type HarnessFactory = (wrapStore?: (store: RunStore) => RunStore, options?: { embeddedWorker?: boolean; leaseMs?: number }) => Promise<Harness>;
 
 function advancer(clock: VirtualClock, settle: () => Promise<void>) {
   return (ms: number) => advanceVirtualTime(clock, ms, settle);
 }
 
-export const memoryHarness: HarnessFactory = async (wrapStore) => {
+export const memoryHarness: HarnessFactory = async (wrapStore, options = {}) => {
   const clock = new VirtualClock();
   const base = createMemoryBackend(clock);
   const backend: Backend = { ...base, store: wrapStore ? wrapStore(base.store) : base.store };
-  const durable = new Durable({ backend, embeddedWorker: 'listen', cancelPollMs: 0, log: () => undefined });
+  const durable = new Durable({ backend, embeddedWorker: 'listen', cancelPollMs: 0, log: () => undefined, ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}) });
   const settle = () => durable.idle();
   return { name: 'memory', durable, backend, clock, settle, advance: advancer(clock, settle), close: () => durable.close() };
 };
@@ -95,7 +95,7 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
           sqsc.destroy();
         },
       };
-      const durable = new Durable({ backend, embeddedWorker: options.embeddedWorker === false ? 'none' : 'poll', cancelPollMs: 0, log: () => undefined });
+      const durable = new Durable({ backend, embeddedWorker: options.embeddedWorker === false ? 'none' : 'poll', cancelPollMs: 0, log: () => undefined, ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}) });
       const settle = async () => {
         for (let stable = 0; stable < 3; ) {
           await durable.idle();
