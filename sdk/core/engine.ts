@@ -141,9 +141,13 @@ export class Engine {
 
   // ---- processing ----------------------------------------------------------------------------------
 
-  /** Handles one dispatch for `runId`. `allowed` limits the definitions (a worker's `workflows`). */
-  async process(runId: string, allowed?: ReadonlySet<string>): Promise<ProcessResult> {
-    return processRun(runId, await this.executorDeps(allowed));
+  /**
+   * Handles one dispatch for `runId`. `allowed` limits the definitions (a worker's `workflows`); aborting `signal`
+   * abandons the processing (the replay stops, the lease is released, the promise rejects).
+   */
+  async process(runId: string, allowed?: ReadonlySet<string>, signal?: AbortSignal): Promise<ProcessResult> {
+    const deps = await this.executorDeps(allowed);
+    return processRun(runId, signal ? { ...deps, signal } : deps);
   }
 
   /** @internal the executor's dependencies (the DAG orchestrator finishes and parks workflow runs with them) */
