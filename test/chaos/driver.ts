@@ -162,7 +162,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   };
   const workers = WORKERS.map((workerId) => {
     const durable = new Durable({ backend, workerId, leaseMs, cancelPollMs: 0, log: () => undefined });
-    defineWorkload(durable, ledger);
+    defineWorkload(durable, ledger, (ms) => elapse(ms));
     return durable;
   });
   await new Promise((r) => setImmediate(r)); // the clients connect the bus to their router
@@ -242,12 +242,14 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     if (program.cancel) schedule(at + driverRandom.int(0, 120_000), `cancel ${program.id}`, () => cancel(program.id));
   }
 
-  const deliver = (d: Delivery) => {
+  const deliver = (d: Delivery): Promise<unknown>[] => {
     const targets = driverRandom.chance(TWO_WORKERS) ? workers : [worker()];
     if (targets.length > 1) concurrentDeliveries++;
+    const started: Promise<unknown>[] = [];
     for (const w of targets) {
       deliveries++;
       const { promise } = chaos.run('process', w.engine.workerId, d.runId, () => w.engine.process(d.runId));
+      started.push(promise);
       promise.then(
         (result) => {
           processResults[result] = (processResults[result] ?? 0) + 1;
@@ -265,6 +267,25 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
         },
       );
     }
+    return started;
+  };
+
+  /**
+   * Virtual time passing inside a step (a slow side effect): due timers fire, and their messages are delivered
+   * at once, while the step's replay still holds its run. Waits for those deliveries, but only a few turns: a
+   * stalled operation is released by the main loop only.
+   */
+  const elapse = async (ms: number) => {
+    // First let the step's siblings (the sleep) take their positions and schedule their timers.
+    for (let i = 0; i < 20; i++) await tick();
+    clock.fireDue(clock.now() + ms);
+    await queue.pump();
+    const running = queue.takeReady().flatMap((d) => deliver(d));
+    let turns = 0;
+    const few = (async () => {
+      while (turns++ < 50) await tick();
+    })();
+    await Promise.race([Promise.allSettled(running), few]);
   };
 
   const pushOp = (runId: string, spec: EventSpec, state: PushState, push: boolean) => {
