@@ -5,7 +5,7 @@
  * invocation takes it at once), its record is reported failed. A fake Lambda context drives it.
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { manualClient, sqsRecord, type ManualClient } from '../bad-input/support.ts';
+import { eventBridgeEvent, manualClient, sqsRecord, type ManualClient } from '../bad-input/support.ts';
 
 /** A Lambda context whose invocation ends `ms` from now (real time, as on Lambda). */
 function lambdaContext(ms: number) {
@@ -99,5 +99,38 @@ describe('worker.lambdaHandler and the Lambda deadline', () => {
     await c.discardQueue();
     expect((await worker.lambdaHandler()({ Records: [record(ref.runId)] })).batchItemFailures).toEqual([]);
     expect(await ref.result()).toBe('ran');
+  });
+
+  test('the event router abandons an inline resume at the margin and dispatches the run instead', async () => {
+    let executions = 0;
+    const task = c.durable.durableTask({
+      name: 'woken-then-slow',
+      fn: async (_: object, ctx) => {
+        await ctx.waitForEvent('go');
+        return ctx.step('slow', async () => {
+          if (++executions > 1) return 'done by a worker';
+          await new Promise((resolve) => {
+            ctx.signal.addEventListener('abort', resolve, { once: true });
+            setTimeout(resolve, 5_000); // never hang the test: an unaborted step returns the wrong output
+          });
+          return 'from the router';
+        });
+      },
+    });
+    const worker = c.durable.worker('w', { workflows: [task], deadlineMarginMs: 1_000 });
+    const ref = await task.runNoWait({});
+    await c.drain(worker);
+    expect((await c.backend.store.getRun(ref.runId))!.status).toBe('WAITING');
+    const router = worker.eventRouterHandler();
+    await router(eventBridgeEvent({ key: 'warm-up', payload: {} })); // loads the EventBridge parser (a lazy import)
+    const started = Date.now();
+    const routed = await router(eventBridgeEvent({ key: 'go', payload: {} }), lambdaContext(1_300));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(routed.resumed).toEqual([ref.runId]);
+    const run = (await c.backend.store.getRun(ref.runId))!;
+    expect(run.leaseOwner).toBeUndefined();
+    // Dispatched instead: a worker finishes it.
+    await c.drain(worker);
+    expect(await ref.result()).toBe('done by a worker');
   });
 });
