@@ -169,11 +169,15 @@ export class Engine {
 
   // ---- processing ----------------------------------------------------------------------------------
 
-  /** Handles one dispatch for `runId`. `allowed` limits the definitions (a worker's `workflows`). */
-  async process(runId: string, allowed?: ReadonlySet<string>): Promise<ProcessResult> {
+  /**
+   * Handles one dispatch for `runId`. `allowed` limits the definitions (a worker's `workflows`); aborting `signal`
+   * abandons the processing (the replay stops, the lease is released, the promise rejects).
+   */
+  async process(runId: string, allowed?: ReadonlySet<string>, signal?: AbortSignal): Promise<ProcessResult> {
     this.processing.set(runId, (this.processing.get(runId) ?? 0) + 1);
     try {
-      return await processRun(runId, await this.executorDeps(allowed));
+      const deps = await this.executorDeps(allowed);
+      return await processRun(runId, signal ? { ...deps, signal } : deps);
     } finally {
       const left = this.processing.get(runId)! - 1;
       if (left > 0) this.processing.set(runId, left);
