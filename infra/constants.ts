@@ -41,3 +41,9 @@ export const USER_ENTRY_MODULE = 'durable-tasks-user-entry';
  * `RUN#<runId>`. `grantStart` limits a grantee to these items with the `dynamodb:LeadingKeys` condition.
  */
 export const RUN_KEY_PREFIX = 'RUN#';
+
+/**
+ * Prefix of the partition key of each event key's sequence item (`EVTSEQ#<key>`): `events.push` takes the
+ * event's place in its key's order there (one UpdateItem), so `grantPush` allows UpdateItem on these items only.
+ */
+export const EVENT_SEQUENCE_KEY_PREFIX = 'EVTSEQ#';

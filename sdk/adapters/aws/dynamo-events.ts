@@ -9,6 +9,7 @@
  *   began" is one range Query. Lookback (by time) reads newest first and stops once past the window.
  */
 import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { EVENT_SEQUENCE_KEY_PREFIX } from '../../../infra/constants.ts';
 import type { StoredEvent } from '../../ports.ts';
 import { eventPk, pad } from './dynamo-keys.ts';
 import { expired, fromItem, toItem, type Item } from './dynamo-items.ts';
@@ -27,7 +28,7 @@ const SEQ_DIGITS = 16;
 const EVENT_SK_PREFIX = 'S#';
 
 export function sequencePk(key: string): string {
-  return `EVTSEQ#${key}`;
+  return `${EVENT_SEQUENCE_KEY_PREFIX}${key}`;
 }
 
 /** Sort key of an event record: its sequence number, zero-padded, then its id (a redelivery overwrites it). */
