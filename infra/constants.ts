@@ -47,3 +47,9 @@ export const RUN_KEY_PREFIX = 'RUN#';
  * event's place in its key's order there (one UpdateItem), so `grantPush` allows UpdateItem on these items only.
  */
 export const EVENT_SEQUENCE_KEY_PREFIX = 'EVTSEQ#';
+
+/**
+ * Prefix of the partition keys of event-waiter key copies, `WAITKEY#<eventKey>#<shard>`, which the router queries
+ * and which cancelling a waiting run deletes: `grantStart` allows these leading keys too.
+ */
+export const WAITER_KEY_PREFIX = 'WAITKEY#';

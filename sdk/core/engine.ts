@@ -15,6 +15,7 @@ import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
 import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
+import { redispatchQueued } from './sweep-policy.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
 
@@ -28,8 +29,13 @@ export interface EngineOptions {
   log?: LogSink;
   /** How often a replay re-reads its run item to notice a cancel made by another process. @default 1000 ms (0 in-process only) */
   cancelPollMs?: number;
-  /** How long a QUEUED run may wait for its message before the sweeper sends another. @default 60 s */
+  /**
+   * How long a QUEUED run may wait for its message before the sweeper sends another; later ones follow at doubling
+   * ages (2x, 4x, ...), so a backlog is not flooded with duplicates. @default 60 s
+   */
   sweepQueuedAfterMs?: number;
+  /** How often sweeps run, for the first sweep of a process (later ones measure it). @default 60 s */
+  sweepPeriodMs?: number;
   /** How often `result()` polls the store when the run finishes in another process. @default 250 ms */
   resultPollMs?: number;
 }
@@ -52,6 +58,7 @@ export class Engine {
   readonly leaseMs: number;
   private readonly finished = new EventEmitter();
   private readonly cancelledHere = new Set<string>();
+  private lastSweepAt: number | undefined;
   workflowHooks: WorkflowHooks | undefined;
   private backendValue: Backend | undefined;
 
@@ -264,10 +271,14 @@ export class Engine {
     const backend = await this.backend();
     const now = backend.clock.now();
     const candidates = await backend.store.sweepCandidates(now, limit);
-    // A QUEUED run is usually still on its way (or waiting in a backlog): only one untouched for a while has lost its message.
+    // A QUEUED run is usually still on its way (or waiting in a backlog): only one untouched for a while may have
+    // lost its message, and it is re-sent at doubling ages, not every sweep (sweep-policy.ts).
     const queuedAfter = this.options.sweepQueuedAfterMs ?? 60_000;
-    const stale = candidates.filter((r) => r.status !== 'QUEUED' || now - r.updatedAt >= queuedAfter);
+    const sinceLastSweep = this.lastSweepAt === undefined ? (this.options.sweepPeriodMs ?? 60_000) : now - this.lastSweepAt;
+    const stale = candidates.filter((r) => r.status !== 'QUEUED' || redispatchQueued(now - r.updatedAt, queuedAfter, sinceLastSweep));
     for (const run of stale) await backend.dispatcher.dispatch({ runId: run.runId });
+    // Only a sweep that finished counts: after a failed one, the next covers its window too.
+    this.lastSweepAt = now;
     return stale.length;
   }
 

@@ -5,10 +5,11 @@
  * the run is replayed again at once: no wake-up is lost.
  */
 import { randomUUID } from 'node:crypto';
-import type { Backend, JournalEntry, RunClause, RunPatch, RunRecord } from '../ports.ts';
+import type { Backend, JournalEntry, LoadedRun, RunClause, RunPatch, RunRecord } from '../ports.ts';
 import { TERMINAL_STATUSES } from '../ports.ts';
 import { backoffDelayMs, type TaskSpec } from './definitions.ts';
 import { RunCancelledError, TaskNotFoundError, serializeError } from './errors.ts';
+import { pendingTimerIds } from './pending-timers.ts';
 import { replay, timerId, type ReplayOutcome, type ReplayServices } from './replay.ts';
 
 export type ProcessResult = 'skipped' | 'completed' | 'failed' | 'suspended' | 'cancelled' | 'retrying' | 'lost-lease';
@@ -273,7 +274,10 @@ export async function finalizeCancelled(run: RunRecord, deps: ExecutorDeps): Pro
   if (run.parent) await notifyParent(run, { status: 'CANCELLED', error }, deps);
   // Waiters go first: a failure here leaves the run flagged and not terminal, so it is finalized again (a retried
   // cancel, the sweeper); the other way round, a failure would leave them behind a finished run for good.
-  await removeWaiters(run.runId, deps);
+  const loaded = await store.loadRun(run.runId);
+  // A pending long timer is a Scheduler schedule that would fire after the run ended: delete it (best effort).
+  if (loaded) for (const id of pendingTimerIds(loaded, now)) await deps.backend.timers.cancel(id).catch(() => undefined);
+  await removeWaiters(run.runId, deps, loaded);
   const updated = await store.updateRun(
     run.runId,
     { set: { status: 'CANCELLED', error, updatedAt: now, cancelRequested: true, ...retention(deps, now) }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'] },
@@ -283,9 +287,9 @@ export async function finalizeCancelled(run: RunRecord, deps: ExecutorDeps): Pro
   return 'cancelled';
 }
 
-export async function removeWaiters(runId: string, deps: Pick<ExecutorDeps, 'backend'>): Promise<void> {
+export async function removeWaiters(runId: string, deps: Pick<ExecutorDeps, 'backend'>, preloaded?: LoadedRun | undefined): Promise<void> {
   const { store, timers, clock } = deps.backend;
-  const loaded = await store.loadRun(runId);
+  const loaded = preloaded ?? (await store.loadRun(runId));
   if (!loaded || loaded.waiters.length === 0) return;
   const now = clock.now();
   for (const w of loaded.waiters) {

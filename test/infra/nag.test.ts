@@ -1,4 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -66,5 +67,16 @@ describe('given the example stack checked by cdk-nag AwsSolutions', () => {
     new DurableTasksExampleStack(withPlugin, 'DurableTasksExample', { entry: FIXTURE_ENTRY });
     Validations.of(withPlugin).addPlugins(new AwsSolutionsChecks(withPlugin));
     expect(() => withPlugin.synth()).not.toThrow();
+  });
+
+  it("then a function given grantStart gets the schedule-group wildcard acknowledged, with nothing else of ours to fix", () => {
+    const withGrantee = testApp();
+    const example = new DurableTasksExampleStack(withGrantee, 'DurableTasksExample', { entry: FIXTURE_ENTRY });
+    const api = new lambda.Function(example, 'Api', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('x') });
+    example.durable.grantStart(api);
+    const violations = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(withGrantee).violations;
+    // The user's own function brings its own findings (its managed basic-execution policy); none is about our grant.
+    const ours = violations.filter((v) => v.ruleName.startsWith('AwsSolutions-IAM5'));
+    expect(ours.map((v) => v.ruleName)).toEqual([]);
   });
 });

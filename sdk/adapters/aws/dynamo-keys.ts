@@ -2,7 +2,7 @@
  * Key strings of the single-table layout. Numbers in sort keys are zero-padded so that string order is
  * numeric order (a Query on `RUN#<id>` returns the journal sorted by attempt, then position).
  */
-import { RUN_KEY_PREFIX } from '../../../infra/constants.ts';
+import { RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../../infra/constants.ts';
 import type { Waiter } from '../../ports.ts';
 import { SWEEP_SHARDS, WAITER_SHARDS } from './table-schema.ts';
 
@@ -47,7 +47,7 @@ export function eventPk(key: string): string {
 }
 
 /** Partition-key prefix of the items that index event waiters by key (one per event waiter, see `waiterKeyPk`). */
-export const WAITER_KEY_PREFIX = 'WAITKEY#';
+export { WAITER_KEY_PREFIX };
 
 /**
  * Partition of the index items of `eventKey`'s waiters in shard `shard` (the key's waiters are spread over

@@ -73,20 +73,22 @@ export class EventBridgeBus implements EventBus {
 
 /**
  * Turns an EventBridge event, as a Lambda target receives it, into a DurableEvent. Events put by any
- * application or service are accepted, with or without this SDK, as long as they carry
- * `detail-type: durable-tasks.event` and a `detail` with a `key` and a `payload`:
+ * application or service are routed, with or without this SDK, as long as they carry `source: durable-tasks`
+ * and `detail-type: durable-tasks.event` (the `DurableTasks` construct's rule matches exactly these two, and
+ * drops anything else before it reaches the router) and a `detail` with a `key` and a `payload`:
  *
  * ```json
- * { "id": "6a7e8feb-...", "source": "my-app", "detail-type": "durable-tasks.event", "time": "2030-01-01T00:00:00Z",
+ * { "id": "6a7e8feb-...", "source": "durable-tasks", "detail-type": "durable-tasks.event", "time": "2030-01-01T00:00:00Z",
  *   "detail": { "key": "order:paid", "payload": { "amount": 120 }, "scope": "tenant-a", "metadata": {},
  *               "eventId": "optional, defaults to the EventBridge id", "time": 1893456000000 } }
  * ```
  *
- * `detail.eventId` defaults to the event's `id`, `detail.time` (epoch ms) to its `time`. The `source` may be
- * anything the bus's rule routes (this SDK uses `durable-tasks`).
+ * `detail.eventId` defaults to the event's `id`, `detail.time` (epoch ms) to its `time`. This function itself
+ * accepts any non-empty `source` (for a rule of your own that routes other sources to the router), but with the
+ * construct's rule an entry put with another source never arrives.
  *
  * @example
- * // aws events put-events --entries '[{"EventBusName":"durable-tasks","Source":"my-app",
+ * // aws events put-events --entries '[{"EventBusName":"<bus>","Source":"durable-tasks",
  * //   "DetailType":"durable-tasks.event","Detail":"{\"key\":\"order:paid\",\"payload\":{\"amount\":120}}"}]'
  * const pushed = parseEventBridgeEvent(lambdaEvent); // { eventId, key: 'order:paid', payload: { amount: 120 }, time }
  * @throws {InvalidEventError} naming the field that is missing or wrong.
