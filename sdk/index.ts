@@ -16,6 +16,7 @@ export {
   And,
   type Condition,
   type ConditionObject,
+  type EventConditionOptions,
 } from './core/conditions.ts';
 export {
   DurableError,

@@ -42,7 +42,10 @@ export interface WaitForEventOptions {
   timeout?: Duration;
   /** Only events pushed with this scope match. */
   scope?: string;
-  /** Also match events pushed up to this long before the wait began. */
+  /**
+   * Also match events pushed up to this long before the wait began. Without it, an event whose `push` returned
+   * before the wait began never matches (decided by order, not clocks); one pushed after always can.
+   */
   lookback?: Duration;
 }
 

@@ -22,9 +22,9 @@ import {
   serializeError,
 } from './errors.ts';
 import { decodePayload, encodePayload } from './json.ts';
-import { CLOCK_SKEW_GRACE_MS } from './clock-skew.ts';
 import { MAX_PARKED_ENTRIES } from './journal.ts';
 import { assertPatchId, decidePatch, isMarkerOf, journalView, patchMarker } from './operations/patched.ts';
+import { eventWaiter, findEventsFor, stampEventOrder } from './event-order.ts';
 
 /** How a replay ended. */
 export type ReplayOutcome =
@@ -578,25 +578,32 @@ class Replayer implements DurableContext {
     const name = leaves(node)
       .map((leaf) => leaf.key)
       .join('|');
-    return this.wait('wait', name, node, 0).then((result) => result.data);
+    return this.wait('wait', name, node).then((result) => result.data);
   }
 
   waitForEvent<T = any>(key: string, expression = '', options: WaitForEventOptions = {}): Promise<T> {
     this.requireDurable('waitForEvent');
     assertEventKey(key);
     compileExpression(expression ?? '', 'input');
-    const eventLeaf: ConditionNode = { type: 'event', eventKey: key, expression: expression ?? '', key, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
-    const lookbackMs = options.lookback === undefined ? 0 : parseDuration(options.lookback);
+    const lookbackMs = options.lookback === undefined ? undefined : parseDuration(options.lookback);
+    const eventLeaf: ConditionNode = {
+      type: 'event',
+      eventKey: key,
+      expression: expression ?? '',
+      key,
+      ...(options.scope !== undefined ? { scope: options.scope } : {}),
+      ...(lookbackMs ? { lookbackMs } : {}),
+    };
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
     const node: ConditionNode =
       timeoutMs === undefined ? eventLeaf : { type: 'or', children: [eventLeaf, { type: 'sleep', durationMs: timeoutMs, key: TIMEOUT_KEY }] };
-    return this.wait('event', key, node, lookbackMs).then(({ data }) => {
+    return this.wait('event', key, node).then(({ data }) => {
       if (TIMEOUT_KEY in data) throw new WaitTimeoutError(key, timeoutMs!);
       return data[key] as T;
     });
   }
 
-  private wait(kind: OperationKind, name: string, node: ConditionNode, lookbackMs: number): Promise<{ data: Record<string, any> }> {
+  private wait(kind: OperationKind, name: string, node: ConditionNode): Promise<{ data: Record<string, any> }> {
     return this.durable(async (position) => {
       const recorded = this.entries.get(position);
       if (recorded) {
@@ -613,7 +620,7 @@ class Replayer implements DurableContext {
         this.expect(position, { kind: waiters[0]!.opKind, name: waiters[0]!.opName }, kind, name);
         node = JSON.parse(waiters[0]!.conditions) as ConditionNode;
       } else {
-        waiters = await this.register(position, kind, name, node, lookbackMs, satisfied);
+        waiters = await this.register(position, kind, name, node, satisfied);
       }
       const now = this.backend.clock.now();
       for (const w of waiters) {
@@ -651,19 +658,22 @@ class Replayer implements DurableContext {
     });
   }
 
-  /** Registers the waiters of a new wait, then catches events that arrived before (lookback) or during registration. */
+  /**
+   * Registers the waiters of a new wait, then catches events pushed after it began (or within its lookback) that
+   * the router may have routed before the waiters were there. See ARCHITECTURE.md, "Event order".
+   */
   private async register(
     position: number,
     kind: OperationKind,
     name: string,
     node: ConditionNode,
-    lookbackMs: number,
     satisfied: Map<number, { at: number; data: unknown; eventId?: string }>,
   ): Promise<Waiter[]> {
     const since = this.backend.clock.now();
     const conditions = JSON.stringify(node);
     const waiters: Waiter[] = leaves(node).map((leaf, index) => this.waiterFor(leaf, index, position, kind, name, conditions, since));
     for (const w of waiters) if (w.type === 'event') compileExpression(w.expression ?? '', 'input');
+    await stampEventOrder(this.backend, waiters);
     await this.backend.store.putWaiters(waiters);
     for (const w of waiters) {
       if (w.type === 'sleep' && w.dueAt! > since) {
@@ -674,7 +684,7 @@ class Replayer implements DurableContext {
     for (const w of waiters) {
       if (w.type !== 'event') continue;
       const filter = compileExpression(w.expression ?? '', 'input');
-      for (const event of await this.backend.store.findEvents(w.eventKey!, since - lookbackMs - CLOCK_SKEW_GRACE_MS)) {
+      for (const event of await findEventsFor(this.backend, w)) {
         if (w.scope !== undefined && event.scope !== w.scope) continue;
         if (consumed.has(event.eventId)) continue; // an earlier wait of this run already took it
         const payload = decodePayload(event.payload);
@@ -725,7 +735,7 @@ class Replayer implements DurableContext {
       case 'sleep':
         return { ...base, dueAt: since + leaf.durationMs };
       case 'event':
-        return { ...base, eventKey: leaf.eventKey, expression: leaf.expression, ...(leaf.scope !== undefined ? { scope: leaf.scope } : {}) };
+        return eventWaiter(base, leaf);
       case 'child':
         return { ...base, childRunId: leaf.childRunId };
       case 'parent':
