@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The consumer test: the package as a user installs it. Builds, packs, lints the tarball (publint, attw), installs it
 # into a fresh app with the README's Install lines, then with no TypeScript loader: the embedded default and the test
-# environment from plain .mjs, a CommonJS require, tsc --strict (skipLibCheck false) under nodenext and bundler, a
+# environment from plain .mjs, `durable dev` (a .js entry served; a .ts entry asks for tsx), a CommonJS require, tsc --strict (skipLibCheck false) under nodenext and bundler, a
 # plain-JavaScript CDK app synthesizing DurableTasks offline, and a plain esbuild bundle of a handler (size, contents).
 # Prints the figures. Needs the npm registry (or its cache: --prefer-offline); no AWS credentials.
 set -euo pipefail
@@ -53,6 +53,7 @@ step "plain Node, no loader"
 timeout 120 node local.mjs
 timeout 60 node testing.mjs
 timeout 60 npx --no-install durable --version
+timeout 120 node dev.mjs
 step "bundle a handler with plain esbuild (the non-CDK path)"
 npm_i -D esbuild
 npx --no-install esbuild handler.mjs --bundle --platform=node --format=esm --minify --external:@aws-sdk/* \
