@@ -2,6 +2,7 @@
 // tsconfig.build.json, whose `rewriteRelativeImportExtensions` turns the sources' `./x.ts` imports into `./x.js`.
 // `@internal` declarations are stripped from the .d.ts files, so the tests' hooks stay out of the public types.
 // Contributors never need it: tests, examples and the CLI run on the sources (tsconfig `paths`, vitest aliases).
+// Deliberately no `prepare` script: `npm ci` (CI, contributors) would compile on every install for nothing.
 import { execFileSync } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

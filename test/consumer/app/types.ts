@@ -52,6 +52,12 @@ assertType<Equal<Jsonified<{ d: Date; f: () => void }>, { d: string }>>();
 void durable.engine;
 // @ts-expect-error backends are chosen by Durable.local / Durable.fromEnv / createTestEnvironment
 void new Durable({ backend: {} });
+// @ts-expect-error the embedded worker mode is chosen by Durable.local
+void Durable.fromEnv({ embeddedWorker: 'poll' });
+// @ts-expect-error recovery on start belongs to Durable.local
+void Durable.fromEnv({ recoverOnStart: true });
+// @ts-expect-error the embedded worker's options are internal
+void durable.worker('w', { workflows: [untyped], allDefinitions: true });
 const env = await createTestEnvironment();
 // @ts-expect-error the test environment's ports are internal
 void env.backend;
