@@ -7,7 +7,7 @@
 import type { Backend, JournalEntry, LoadedRun, OperationKind, RunRecord, Waiter } from '../ports.ts';
 import { compileExpression } from './cel.ts';
 import { evaluate, leaves, toConditionNode, assertEventKey, type Condition, type ConditionNode, type LeafNode } from './conditions.ts';
-import type { DurableContext, Logger, StepOptions, WaitForEventOptions } from './context-types.ts';
+import type { DurableContext, Jsonified, Logger, StepOptions, WaitForEventOptions } from './context-types.ts';
 import { backoffDelayMs, normaliseBackoff, assertName, TaskDefinition, WorkflowDefinition, type RunRef, type TaskSpec } from './definitions.ts';
 import { parseDuration, type Duration } from './duration.ts';
 import {
@@ -363,9 +363,9 @@ class Replayer implements DurableContext {
 
   // ---- Context -------------------------------------------------------------------------------------
 
-  async parentOutput<O>(parent: TaskDefinition<any, O>): Promise<O> {
+  async parentOutput<O>(parent: TaskDefinition<unknown, O>): Promise<O | undefined> {
     if (!this.services.dag) throw new InvalidDefinitionError('ctx.parentOutput is only available in workflow (DAG) tasks');
-    return this.services.dag.parentOutput(parent.name) as O;
+    return this.services.dag.parentOutput(parent.name) as O | undefined;
   }
 
   triggers(): Record<string, unknown> {
@@ -504,19 +504,19 @@ class Replayer implements DurableContext {
     });
   }
 
-  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, options?: StepOptions): Promise<Awaited<T>> {
+  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, options?: StepOptions): Promise<Jsonified<Awaited<T>>> {
     this.requireDurable('step');
     assertName(name, 'a step');
     if (typeof fn !== 'function') throw new InvalidDefinitionError(`step '${name}': the second argument must be a function`);
     const retries = options?.retries ?? 0;
     if (!Number.isInteger(retries) || retries < 0) throw new InvalidDefinitionError(`step '${name}': retries must be a whole number ≥ 0`);
     const backoff = options?.backoff ? normaliseBackoff(options.backoff, `step '${name}'`) : undefined;
-    return this.durable<Awaited<T>>(async (position): Promise<Awaited<T> | typeof PARK> => {
+    return this.durable<Jsonified<Awaited<T>>>(async (position): Promise<Jsonified<Awaited<T>> | typeof PARK> => {
       const recorded = this.entries.get(position);
       let stepAttempt = 0;
       if (recorded) {
         this.expect(position, recorded, 'step', name);
-        if (recorded.status !== 'retrying') return this.answer<Awaited<T>>(recorded);
+        if (recorded.status !== 'retrying') return this.answer<Jsonified<Awaited<T>>>(recorded);
         if (recorded.retryAt! > this.backend.clock.now()) return this.park(position, recorded.retryAt);
         stepAttempt = recorded.stepAttempt!;
       }
@@ -531,7 +531,7 @@ class Replayer implements DurableContext {
             const failed = this.newEntry(position, 'step', name, { status: 'failed', error: serializeError(thrown), stepAttempt });
             const winner = await this.commitStep(failed, recorded ? stepAttempt : undefined);
             if (winner.status === 'retrying') throw concurrentRetry(name, position);
-            return this.answer<Awaited<T>>(winner);
+            return this.answer<Jsonified<Awaited<T>>>(winner);
           }
           const delay = backoffDelayMs(backoff, retry);
           if (delay === 0) {
@@ -542,15 +542,15 @@ class Replayer implements DurableContext {
           const retrying = this.newEntry(position, 'step', name, { status: 'retrying', stepAttempt: retry, retryAt, error: serializeError(thrown) });
           const winner = await this.commitStep(retrying, recorded ? stepAttempt : undefined);
           if (winner.status === 'retrying' && winner.stepAttempt !== retry) throw concurrentRetry(name, position);
-          if (winner.status !== 'retrying') return this.answer<Awaited<T>>(winner);
+          if (winner.status !== 'retrying') return this.answer<Jsonified<Awaited<T>>>(winner);
           await this.backend.timers.schedule(timerId(this.runId, this.attempt, position, retry), retryAt, { runId: this.runId });
           return this.park(position, retryAt);
         }
         const done = this.newEntry(position, 'step', name, { result: encodePayload(value, `step '${name}' result`), stepAttempt });
         const winner = await this.commitStep(done, recorded ? stepAttempt : undefined);
         if (winner.status === 'retrying') throw concurrentRetry(name, position);
-        if (winner === done) return decodePayload<Awaited<T>>(done.result);
-        return this.answer<Awaited<T>>(winner);
+        if (winner === done) return decodePayload<Jsonified<Awaited<T>>>(done.result);
+        return this.answer<Jsonified<Awaited<T>>>(winner);
       }
     });
   }
@@ -569,7 +569,7 @@ class Replayer implements DurableContext {
     return current;
   }
 
-  waitFor(condition: Condition): Promise<Record<string, any>> {
+  waitFor(condition: Condition): Promise<Record<string, unknown>> {
     this.requireDurable('waitFor');
     const node = toConditionNode(condition);
     if (leaves(node).some((leaf) => leaf.type === 'parent')) {
@@ -581,7 +581,7 @@ class Replayer implements DurableContext {
     return this.wait('wait', name, node).then((result) => result.data);
   }
 
-  waitForEvent<T = any>(key: string, expression = '', options: WaitForEventOptions = {}): Promise<T> {
+  waitForEvent<T = unknown>(key: string, expression = '', options: WaitForEventOptions = {}): Promise<T> {
     this.requireDurable('waitForEvent');
     assertEventKey(key);
     compileExpression(expression ?? '', 'input');

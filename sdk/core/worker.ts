@@ -55,7 +55,7 @@ export class Worker {
   private readonly active = new Set<Promise<unknown>>();
   private detach: (() => void) | undefined;
 
-  /** @internal use `durable.worker(name, options)` */
+  /** Not for users: `durable.worker(name, options)` creates workers. */
   constructor(
     readonly name: string,
     private readonly engine: Engine,
