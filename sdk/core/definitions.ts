@@ -2,6 +2,7 @@ import { toConditionNode, type Condition, type ConditionNode } from './condition
 import type { Context, DurableContext } from './context-types.ts';
 import { parseDuration, type Duration } from './duration.ts';
 import { InvalidDefinitionError } from './errors.ts';
+import { currentDurableContext } from './durable-scope.ts';
 
 /** Exponential backoff between retries: `min(maxSeconds, factor ** retryNumber)` seconds. */
 export interface Backoff {
@@ -93,13 +94,23 @@ export class TaskDefinition<I = unknown, O = unknown> {
     return this.spec.name;
   }
 
-  /** Starts a run and waits for its output. @throws the run's error */
-  async run(input: I): Promise<O> {
-    return (await this.runNoWait(input)).result();
+  /**
+   * Starts a run and waits for its output. Inside a durable task it is a checkpointed child (`ctx.runChild`: a
+   * replay never starts it again), and an array runs one child per input, outputs in order.
+   * @throws the run's error
+   */
+  run(input: I): Promise<O>;
+  run(inputs: readonly I[]): Promise<O[]>;
+  async run(input: I | readonly I[]): Promise<O | O[]> {
+    const ctx = currentDurableContext();
+    if (ctx) return Array.isArray(input) ? Promise.all(input.map((one: I) => ctx.runChild(this, one))) : ctx.runChild(this, input as I);
+    return (await this.runNoWait(input as I)).result();
   }
 
-  /** Starts a run. */
+  /** Starts a run. Inside a durable task it is a checkpointed child (`ctx.spawnChild`). */
   async runNoWait(input: I, options?: { metadata?: Record<string, unknown> }): Promise<RunRef<O>> {
+    const ctx = currentDurableContext();
+    if (ctx) return ctx.spawnChild(this, checkpointedInput(this.name, input, options));
     return (await this.starter.start(this.target(), input, options)) as RunRef<O>;
   }
 
@@ -162,12 +173,17 @@ export class WorkflowDefinition<I = unknown> {
     return def;
   }
 
-  /** Starts a run and waits for its output `{ [taskName]: output }`. */
+  /** Starts a run and waits for its output `{ [taskName]: output }`. Inside a durable task, a checkpointed child. */
   async run(input: I): Promise<Record<string, unknown>> {
+    const ctx = currentDurableContext();
+    if (ctx) return ctx.runChild<I, Record<string, unknown>>(this, input);
     return (await this.runNoWait(input)).result();
   }
 
+  /** Starts a run. Inside a durable task, a checkpointed child (`ctx.spawnChild`). */
   async runNoWait(input: I, options?: { metadata?: Record<string, unknown> }): Promise<RunRef<Record<string, unknown>>> {
+    const ctx = currentDurableContext();
+    if (ctx) return ctx.spawnChild<I, Record<string, unknown>>(this, checkpointedInput(this.name, input, options));
     return (await this.starter.start(this.name, input, options)) as RunRef<Record<string, unknown>>;
   }
 
@@ -175,6 +191,14 @@ export class WorkflowDefinition<I = unknown> {
   async schedule(at: Date, input: I): Promise<RunRef<Record<string, unknown>>> {
     return (await this.starter.start(this.name, input, { at })) as RunRef<Record<string, unknown>>;
   }
+}
+
+/** A checkpointed child carries no metadata (its run item is the child link): refuse it rather than drop it. */
+function checkpointedInput<I>(name: string, input: I, options: { metadata?: Record<string, unknown> } | undefined): I {
+  if (options?.metadata !== undefined) {
+    throw new InvalidDefinitionError(`'${name}'.runNoWait inside a durable task starts a checkpointed child, which takes no metadata: drop the metadata or start it from a step`);
+  }
+  return input;
 }
 
 /**

@@ -1,0 +1,110 @@
+/**
+ * `task.run` / `task.runNoWait` / `wf.run` called inside a durable task are checkpointed children (issue 18's
+ * Hatchet trap): a replay never starts them again. Outside a durable task (and inside a step's body) they are
+ * ordinary runs, as before.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { InvalidDefinitionError, type Durable } from 'durable-tasks';
+import { createTestEnvironment, type TestEnvironment } from 'durable-tasks/testing';
+
+let env: TestEnvironment;
+let durable: Durable;
+beforeEach(async () => {
+  env = await createTestEnvironment();
+  durable = env.durable;
+});
+afterEach(() => env.close());
+
+describe('task.run inside a durable task', () => {
+  test('a child started with task.run() before a sleep runs once across the replay after the sleep', async () => {
+    let childRuns = 0;
+    const child = durable.task({ name: 'child', fn: async (i: { v: number }) => (childRuns++, i.v * 2) });
+    const parent = durable.durableTask({
+      name: 'parent',
+      fn: async (_: {}, ctx) => {
+        const out = await child.run({ v: 21 });
+        await ctx.sleepFor('1m');
+        return out;
+      },
+    });
+    const ref = await parent.runNoWait({});
+    await env.settle();
+    await env.advanceTime('1m');
+    expect(await ref.result()).toBe(42);
+    expect(childRuns).toBe(1);
+    expect(await durable.runs.list({ name: 'child' })).toHaveLength(1);
+    const details = await durable.runs.get(ref.runId);
+    expect(details.operations.map((o) => `${o.kind}:${o.name}`)).toEqual(['child:child', 'sleep:']);
+  });
+
+  test('task.run([a, b, c]) runs one child per input and returns the outputs in order', async () => {
+    const child = durable.durableTask({ name: 'double', fn: async (i: { v: number }, ctx) => (await ctx.sleepFor(`${4 - i.v}s`), i.v * 2) });
+    const parent = durable.durableTask({
+      name: 'bulk',
+      fn: async (_: {}, ctx) => {
+        const outs = await child.run([{ v: 1 }, { v: 2 }, { v: 3 }]);
+        await ctx.sleepFor('1m');
+        return outs;
+      },
+    });
+    const ref = await parent.runNoWait({});
+    await env.settle();
+    await env.advanceTime('5s');
+    await env.advanceTime('1m');
+    expect(await ref.result()).toEqual([2, 4, 6]);
+    expect(await durable.runs.list({ name: 'double' })).toHaveLength(3);
+  });
+
+  test('runNoWait is a checkpointed spawn, and wf.run a checkpointed child workflow', async () => {
+    let spawned = 0;
+    const side = durable.task({ name: 'side', fn: async () => (spawned++, 'ok') });
+    const wf = durable.workflow<{ n: number }>({ name: 'wf-child' });
+    wf.task({ name: 'only', fn: async (i: { n: number }) => i.n + 1 });
+    const parent = durable.durableTask({
+      name: 'spawner',
+      fn: async (_: {}, ctx) => {
+        const ref = await side.runNoWait({});
+        const dag = await wf.run({ n: 1 });
+        await ctx.sleepFor('1m');
+        return { child: ref.runId, dag };
+      },
+    });
+    const ref = await parent.runNoWait({});
+    await env.settle();
+    await env.advanceTime('1m');
+    const out = await ref.result();
+    expect(out.dag).toEqual({ only: 2 });
+    expect(out.child).toBe(`${ref.runId}.0.0`);
+    expect(spawned).toBe(1);
+    expect(await durable.runs.list({ name: 'wf-child' })).toHaveLength(1);
+    const details = await durable.runs.get(ref.runId);
+    expect(details.operations.map((o) => `${o.kind}:${o.name}`)).toEqual(['spawn:side', 'child:wf-child', 'sleep:']);
+  });
+
+  test('runNoWait with metadata inside a durable task is refused, not silently dropped', async () => {
+    const side = durable.task({ name: 'side2', fn: async () => 'ok' });
+    const parent = durable.durableTask({ name: 'meta', fn: async () => side.runNoWait({}, { metadata: { a: 1 } }) });
+    const ref = await parent.runNoWait({});
+    await expect(ref.result()).rejects.toBeInstanceOf(InvalidDefinitionError);
+  });
+
+  test('inside a step body and in a plain task, task.run is an ordinary run (nothing journaled in the caller)', async () => {
+    const child = durable.task({ name: 'leaf', fn: async (i: number) => i + 1 });
+    const plain = durable.task({ name: 'plain', fn: async (i: number) => child.run(i) });
+    const parent = durable.durableTask({
+      name: 'stepper',
+      fn: async (_: {}, ctx) => {
+        const a = await ctx.step('call', () => child.run(1));
+        const b = await ctx.step('call-plain', () => plain.run(10));
+        return [a, b];
+      },
+    });
+    const ref = await parent.runNoWait({});
+    expect(await ref.result()).toEqual([2, 11]);
+    const details = await durable.runs.get(ref.runId);
+    expect(details.operations.map((o) => `${o.kind}:${o.name}`)).toEqual(['step:call', 'step:call-plain']);
+    // Outside any durable task, run keeps its meaning: one run, the array is its input.
+    const echo = durable.task({ name: 'echo', fn: async (i: unknown) => i });
+    expect(await echo.run([1, 2] as unknown)).toEqual([1, 2]);
+  });
+});
