@@ -9,6 +9,7 @@ import { demoSleep } from './sleep.ts';
 import { demoWaitForEvent } from './wait-for-event.ts';
 import { demoOrGroup } from './or-group.ts';
 import { runDagExample } from './dag.ts';
+import { demoFanOut } from './fan-out.ts';
 
 const started = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(2)}s] ${line}`);
@@ -21,6 +22,7 @@ const demos: [string, () => Promise<unknown>][] = [
   ['wait for event (CEL)', () => demoWaitForEvent(examples.waitForEvent, durable, log)],
   ['Or(sleep, event)', () => demoOrGroup(examples.orGroup, durable, log)],
   ['DAG with waitFor / skipIf', () => runDagExample(durable, log)],
+  ['ctx.map / ctx.parallel fan-out', () => demoFanOut(examples.fanOut, log)],
 ];
 
 log('starting the embedded engine (dynalite + fauxqs on loopback)');

@@ -233,8 +233,9 @@ export function fanOutContract(name: string, make: HarnessFactory) {
       };
       const small = await cost(100);
       const large = await cost(1000);
-      // One write per branch step plus a constant: ten times the items, about ten times the requests.
-      expect(large).toBeLessThan(1000 * 3);
+      // One write per branch step plus a constant (measured on memory: items + 8): ten times the items, about
+      // ten times the requests. Re-reading the journal per branch, or per settled branch, would be far above.
+      expect(large).toBeLessThan(1000 * 1.5);
       expect(large / small).toBeLessThan(12);
     }, 120_000);
   });
