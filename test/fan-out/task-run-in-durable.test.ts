@@ -108,3 +108,42 @@ describe('task.run inside a durable task', () => {
     expect(await echo.run([1, 2] as unknown)).toEqual([1, 2]);
   });
 });
+
+describe('ctx.map on the test environment', () => {
+  test('branch positions round-trip and stay in their own range', async () => {
+    const { branchPosition, placeOf, BRANCH_BASE } = await import('../../sdk/core/operations/fan-out.ts');
+    for (const [anchor, branch, n] of [
+      [0, 0, 0],
+      [5, 3, 2],
+      [2 ** 18 - 1, 2 ** 17 - 1, 2 ** 17 - 1],
+    ] as const) {
+      const p = branchPosition(anchor, branch, n);
+      expect(Number.isSafeInteger(p)).toBe(true);
+      expect(p).toBeGreaterThanOrEqual(BRANCH_BASE);
+      expect(String(p)).toHaveLength(16);
+      expect(placeOf(p)).toEqual({ anchor, branch, n });
+    }
+    expect(placeOf(1_000_000)).toBeUndefined();
+  });
+
+  test('replayHistory accepts a run with a fan-out, and patched works inside a branch', async () => {
+    const { replayHistory } = await import('durable-tasks/testing');
+    const task = durable.durableTask({
+      name: 'hist-map',
+      fn: async (items: number[], ctx) => {
+        const out = await ctx.map('m', items, async (i, b) => {
+          const v2 = b.patched('v2');
+          await b.sleepFor('1m');
+          return b.step('s', () => (v2 ? i * 10 : i));
+        });
+        return out;
+      },
+    });
+    const ref = await task.runNoWait([1, 2, 3]);
+    await env.settle();
+    await env.advanceTime('1m');
+    expect(await ref.result()).toEqual([10, 20, 30]);
+    const history = await durable.runs.export(ref.runId);
+    await expect(replayHistory(task, history)).resolves.toBeUndefined();
+  });
+});
