@@ -168,7 +168,9 @@ class Replayer implements ScopedContext, FanOutHost {
       if (!list) this.waiters.set(waiter.position, (list = []));
       list.push(waiter);
     }
-    this.recordedPositions = Math.max(this.entries.size, this.waiters.size);
+    // The run's own positions (a fan-out's branch entries, operations/fan-out.ts, are not the top level's ground).
+    const own = (positions: Iterable<number>) => [...positions].filter((p) => placeOf(p) === undefined).length;
+    this.recordedPositions = Math.max(own(this.entries.keys()), own(this.waiters.keys()));
     this.log = services.logger(loaded.run, () => this.root.taken < this.recordedPositions);
   }
 

@@ -147,3 +147,26 @@ describe('ctx.map on the test environment', () => {
     await expect(replayHistory(task, history)).resolves.toBeUndefined();
   });
 });
+
+test('ctx.log after a fan-out is not taken for replayed ground (branch entries are not the run\'s own positions)', async () => {
+  const lines: { message?: string }[] = [];
+  const logged = await createTestEnvironment({ log: (line) => lines.push(line as { message?: string }) });
+  try {
+    const task = logged.durable.durableTask({
+      name: 'log-after-map',
+      fn: async (_: {}, ctx) => {
+        await ctx.map('m', Array.from({ length: 20 }, (_, i) => i), (i, b) => b.step('s', () => i));
+        await ctx.sleepFor('1m');
+        ctx.log.info('after the map');
+        return 'ok';
+      },
+    });
+    const ref = await task.runNoWait({});
+    await logged.settle();
+    await logged.advanceTime('1m');
+    expect(await ref.result()).toBe('ok');
+    expect(lines.filter((l) => l.message === 'after the map')).toHaveLength(1);
+  } finally {
+    await logged.close();
+  }
+});
