@@ -27,7 +27,7 @@ import { assertPatchId, decidePatch, isMarkerOf, patchMarker } from './operation
 import { eventWaiter, findEventsFor, stampEventOrder } from './event-order.ts';
 import { runInDurableContext } from './durable-scope.ts';
 import { JournalScope, placeOf } from './operations/fan-out.ts';
-import { runFanOut, type FanOutHost } from './operations/fan-out-run.ts';
+import { mapBranches, runFanOut, type FanOutHost } from './operations/fan-out-run.ts';
 import { BranchContext, type ScopedContext } from './operations/branch-context.ts';
 
 /** How a replay ended. */
@@ -818,14 +818,11 @@ class Replayer implements ScopedContext, FanOutHost {
 
   map(name: string, items: readonly unknown[], fn: (item: never, ctx: DurableContext, index: number) => unknown, options?: FanOutOptions, scope = this.root): Promise<never> {
     this.requireDurable('map');
-    if (!Array.isArray(items)) throw new InvalidDefinitionError(`ctx.map('${String(name)}'): items must be an array`);
-    if (typeof fn !== 'function') throw new InvalidDefinitionError(`ctx.map('${String(name)}'): the third argument must be a function`);
-    return runFanOut(this, scope, 'map', name, items.map((item, i) => (ctx: DurableContext) => fn(item as never, ctx, i)), options) as Promise<never>;
+    return runFanOut(this, scope, 'map', name, mapBranches(name, items, fn), options) as Promise<never>;
   }
 
   parallel(name: string, branches: readonly ((ctx: DurableContext) => unknown)[], options?: FanOutOptions, scope = this.root): Promise<never> {
     this.requireDurable('parallel');
-    if (!Array.isArray(branches) || branches.some((b) => typeof b !== 'function')) throw new InvalidDefinitionError(`ctx.parallel('${String(name)}'): branches must be an array of functions`);
     return runFanOut(this, scope, 'parallel', name, branches, options) as Promise<never>;
   }
 
@@ -847,11 +844,6 @@ class Replayer implements ScopedContext, FanOutHost {
   branchContext(anchor: number, index: number, label: string): DurableContext {
     this.fanOutLabels.set(anchor, label);
     return new BranchContext(this, new JournalScope({ anchor, index, label }));
-  }
-
-  /** Ends the replay with a Fatal a fan-out threw (a NonDeterminismError at its position). */
-  failWith(error: unknown) {
-    this.fail(error instanceof Fatal ? error : new Fatal(error));
   }
 
   private requireDurable(method: string) {

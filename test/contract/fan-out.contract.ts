@@ -18,6 +18,27 @@ export function fanOutContract(name: string, make: HarnessFactory) {
       h = undefined;
     });
 
+    test('task.run inside a durable task is a checkpointed child: started before a sleep, it runs once', async () => {
+      h = await make();
+      let childRuns = 0;
+      const child = h.durable.task({ name: 'trap-child', fn: async (i: number) => (childRuns++, i * 2) });
+      const parent = h.durable.durableTask({
+        name: 'trap-parent',
+        fn: async (_: {}, ctx) => {
+          const one = await child.run(21);
+          const many = await child.run([1, 2]);
+          await ctx.sleepFor('1m');
+          return { one, many };
+        },
+      });
+      const ref = await parent.runNoWait({});
+      await h.settle();
+      await h.advance(60_000);
+      expect(await ref.result()).toEqual({ one: 42, many: [2, 4] });
+      expect(childRuns).toBe(3);
+      expect(await h.durable.runs.list({ name: 'trap-child' })).toHaveLength(3);
+    });
+
     test('never more than maxConcurrency branches at once; outputs in input order; each side effect once', async () => {
       h = await make();
       let active = 0;

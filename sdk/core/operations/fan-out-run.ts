@@ -10,6 +10,7 @@
 import type { JournalEntry, OperationKind } from '../../ports.ts';
 import type { DurableContext } from '../context-types.ts';
 import { runInDurableContext } from '../durable-scope.ts';
+import { InvalidDefinitionError } from '../errors.ts';
 import { checkAnchor, checkFanOut, fanOutEntry, runBranches, settledFromJournal, type FanOutOptions, type JournalScope } from './fan-out.ts';
 
 /** What a fan-out needs of the replay (replay.ts's Replayer). */
@@ -32,6 +33,13 @@ export interface FanOutHost {
 
 const never = () => new Promise<never>(() => {});
 
+/** `ctx.map`'s items and fn as branches. @throws {InvalidDefinitionError} not an array, or not a function */
+export function mapBranches(name: string, items: readonly unknown[], fn: (item: never, ctx: DurableContext, index: number) => unknown): ((ctx: DurableContext) => unknown)[] {
+  if (!Array.isArray(items)) throw new InvalidDefinitionError(`ctx.map('${String(name)}'): items must be an array`);
+  if (typeof fn !== 'function') throw new InvalidDefinitionError(`ctx.map('${String(name)}'): the third argument must be a function`);
+  return items.map((item: unknown, index) => (ctx: DurableContext) => fn(item as never, ctx, index));
+}
+
 export async function runFanOut(
   host: FanOutHost,
   scope: JournalScope,
@@ -40,6 +48,7 @@ export async function runFanOut(
   branches: readonly ((ctx: DurableContext) => unknown)[],
   options: FanOutOptions | undefined,
 ): Promise<unknown> {
+  if (!Array.isArray(branches) || branches.some((b) => typeof b !== 'function')) throw new InvalidDefinitionError(`ctx.${kind}('${String(name)}'): branches must be an array of functions`);
   checkFanOut(kind, name, branches.length, options, scope);
   const tolerant = options?.toleratedFailures !== undefined;
   const tolerated = options?.toleratedFailures ?? 0;

@@ -97,12 +97,6 @@ export class JournalScope {
     return this.cursor;
   }
 
-  /** Where `position` is, for a NonDeterminismError: `map 'charge-all' branch 3, operation 2`, or undefined at top level. */
-  where(position: number): string | undefined {
-    const place = placeOf(position);
-    return place && this.branch ? `${this.branch.label} branch ${place.branch}, operation ${place.n}` : undefined;
-  }
-
   /** The journal view `ctx.patched` decides from, limited to this scope (sdk/core/operations/patched.ts). */
   view(entries: ReadonlyMap<number, { kind: OperationKind; name: string }>, pending: (position: number) => boolean): PatchJournal {
     const mine = this.branch;
