@@ -41,3 +41,9 @@ export const USER_ENTRY_MODULE = 'durable-tasks-user-entry';
  * `RUN#<runId>`. `grantStart` limits a grantee to these items with the `dynamodb:LeadingKeys` condition.
  */
 export const RUN_KEY_PREFIX = 'RUN#';
+
+/**
+ * Partition key of the cron items (`crons.create`, declared crons after reconciling). `grantCrons` limits a
+ * grantee's table access to this partition with `dynamodb:LeadingKeys`.
+ */
+export const CRON_PARTITION = 'CRONS';

@@ -7,6 +7,8 @@ import type { Definition } from './registry.ts';
 import type { Engine } from './engine.ts';
 import type { ProcessResult } from './executor.ts';
 import { parseDispatchBody } from './dispatch-message.ts';
+import { fireCronTick, reconcileCrons } from './cron/service.ts';
+import { parseCronTickBody } from './cron/tick-message.ts';
 
 export interface WorkerOptions {
   /** The tasks and workflows this worker executes. */
@@ -46,6 +48,8 @@ export class Worker {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly active = new Set<Promise<unknown>>();
   private detach: (() => void) | undefined;
+  /** Declared crons are reconciled once per process (the sweeper's first invocation, or `start()`), retried until done. */
+  private cronsReconciled: Promise<unknown> | undefined;
 
   /** @internal use `durable.worker(name, options)` */
   constructor(
@@ -74,6 +78,15 @@ export class Worker {
       const records = Array.isArray(event?.Records) ? event.Records : [];
       await Promise.all(
         records.map(async (record) => {
+          const tick = parseCronTickBody(record?.body);
+          if (tick) {
+            // A cron schedule's message: start the tick's one run (a failure is retried by SQS like any other).
+            await fireCronTick(this.engine, tick).catch((error) => {
+              console.error(JSON.stringify({ level: 'error', message: 'cron tick failed; SQS will retry it', cron: tick.cron, error: String((error as Error)?.message ?? error) }));
+              failures.push({ itemIdentifier: record.messageId });
+            });
+            return;
+          }
           const message = parseDispatchBody(record?.body);
           if (!message) {
             console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message; sending to the DLQ', messageId: record?.messageId, body: String(record?.body).slice(0, 500) }));
@@ -129,7 +142,10 @@ export class Worker {
 
   /** The one-minute schedule target: re-dispatches stranded runs. */
   sweeperHandler(): () => Promise<{ redispatched: number }> {
-    return async () => ({ redispatched: await this.engine.sweep() });
+    return async () => {
+      await this.reconcileCrons();
+      return { redispatched: await this.engine.sweep() };
+    };
   }
 
   /** Long-polls the queue from this process (containers, local) and sweeps at start and periodically. */
@@ -149,6 +165,7 @@ export class Worker {
         return true;
       });
     }
+    await this.reconcileCrons();
     if (this.options.recoverOnStart) {
       await this.engine.recover().catch((error) => console.error(JSON.stringify({ level: 'error', message: 'recovery after restart failed', error: String(error) })));
     } else {
@@ -171,6 +188,11 @@ export class Worker {
           continue;
         }
         for (const received of messages) {
+          const tick = received.message ? undefined : parseCronTickBody(received.body);
+          if (tick) {
+            this.trackWork(() => fireCronTick(this.engine, tick), () => received.ack(), () => received.retry(1000));
+            continue;
+          }
           if (!received.message) {
             console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message dropped', body: received.body.slice(0, 500) }));
             await received.ack().catch(() => undefined);
@@ -186,9 +208,30 @@ export class Worker {
     this.sweepTimer.unref?.();
   }
 
+  /**
+   * Brings the declared crons' schedules in line with this worker's definitions (AWS: EventBridge Scheduler; a
+   * no-op on backends without it). Once per process; a failure is logged and retried on the next call.
+   */
+  private async reconcileCrons(): Promise<void> {
+    this.cronsReconciled ??= reconcileCrons(this.engine).then(
+      (result) => {
+        if (result.put.length || result.deleted.length) console.log(JSON.stringify({ level: 'info', message: 'declared crons reconciled', ...result }));
+      },
+      (error) => {
+        this.cronsReconciled = undefined;
+        console.error(JSON.stringify({ level: 'error', message: 'reconciling declared crons failed; retried next time', error: String((error as Error)?.message ?? error) }));
+      },
+    );
+    await this.cronsReconciled;
+  }
+
   /** Processes a run in a slot; then `done`, or `retry` when processing threw. */
   private track(runId: string, done: () => Promise<void>, retry: () => Promise<void>): void {
-    const job = this.process(runId).then(done, retry);
+    this.trackWork(() => this.process(runId), done, retry);
+  }
+
+  private trackWork(work: () => Promise<unknown>, done: () => Promise<void>, retry: () => Promise<void>): void {
+    const job = work().then(done, retry);
     const tracked = job.catch(() => undefined).finally(() => this.active.delete(tracked));
     this.active.add(tracked);
   }

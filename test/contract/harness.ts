@@ -9,6 +9,7 @@ import { Durable } from 'durable-tasks';
 import { createMemoryBackend, ClockTimers, InProcessBus, VirtualClock, InMemoryRequestCounter } from '../../sdk/adapters/memory/index.ts';
 import { advanceVirtualTime } from '../../sdk/adapters/memory/virtual-clock.ts';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
+import { DynamoCronStore } from '../../sdk/adapters/aws/dynamo-crons.ts';
 import { SqsDispatcher } from '../../sdk/adapters/aws/sqs-dispatcher.ts';
 import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
 import type { Backend, DispatchMessage, Dispatcher, ReceivedMessage, RunStore } from '../../sdk/ports.ts';
@@ -89,6 +90,7 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
         bus: new InProcessBus(),
         clock,
         counter,
+        crons: new DynamoCronStore({ client: dynamodb, tableName, counter }),
         async close() {
           timers.clear();
           dynamodb.destroy();

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { createTestEnvironment } from 'durable-tasks/testing';
+import { CronNotFoundError, InvalidDefinitionError } from 'durable-tasks';
+
+describe('cron on the test environment (public API)', () => {
+  it("advanceTime('1h') runs a */15 cron 4 times, at the virtual tick times", async () => {
+    const env = await createTestEnvironment({ startTime: new Date('2030-01-01T00:00:00Z') });
+    const ticks: string[] = [];
+    env.durable.task({ name: 'sync', on: { cron: '*/15 * * * *' }, fn: async () => void ticks.push(env.now().toISOString()) });
+    await env.advanceTime('1h');
+    expect(ticks).toEqual(['2030-01-01T00:15:00.000Z', '2030-01-01T00:30:00.000Z', '2030-01-01T00:45:00.000Z', '2030-01-01T01:00:00.000Z']);
+    const [cron] = await env.durable.crons.list();
+    expect(cron).toMatchObject({ name: 'sync:*/15 * * * *', task: 'sync', expression: '*/15 * * * *', input: {} });
+    expect(cron!.next).toEqual(new Date('2030-01-01T01:15:00Z'));
+    await expect(env.durable.crons.delete('missing')).rejects.toThrow(CronNotFoundError);
+    await env.close();
+  });
+
+  it('a malformed expression throws InvalidDefinitionError at definition, naming it', async () => {
+    const env = await createTestEnvironment();
+    for (const cron of ['0 0 * * * *', '61 * * * *', 'every day at noon', ['0 3 * * *', 'nope']]) {
+      const bad = Array.isArray(cron) ? cron[1]! : cron;
+      expect(() => env.durable.task({ name: `t-${bad}`, on: { cron }, fn: async () => 1 })).toThrow(InvalidDefinitionError);
+      expect(() => env.durable.task({ name: `t2-${bad}`, on: { cron }, fn: async () => 1 })).toThrow(bad);
+    }
+    expect(() => env.durable.workflow({ name: 'w', on: { cron: '0 0 1 * MON' } })).toThrow(/day-of-month.*day-of-week.*EventBridge Scheduler/);
+    const wf = env.durable.workflow({ name: 'w2' });
+    expect(() => wf.task({ name: 'x', on: { cron: '0 0 * * *' }, fn: async () => 1 } as never)).toThrow(/put it on the workflow/);
+    await env.close();
+  });
+});
