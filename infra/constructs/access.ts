@@ -23,3 +23,12 @@ export const START_RUN_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamod
 
 /** Timers longer than SQS's 15-minute delay become one-time schedules; Or-groups delete the losers. */
 export const SCHEDULE_WRITE_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'] as const;
+
+/**
+ * Managing cron schedules (`crons.create` / `crons.delete`, and the sweeper reconciling declared crons): a cron's
+ * schedule is created, or updated when it exists; read back; deleted. Only schedules named `cron.*`.
+ */
+export const CRON_SCHEDULE_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:GetSchedule', 'scheduler:DeleteSchedule'] as const;
+
+/** What `crons.create / list / delete` does on the table: the cron items (partition `CRONS`) only. */
+export const CRON_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;

@@ -17,8 +17,7 @@ import { dagWorkflowHooks, prepareWorkflowTask } from './dag/index.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 import { describeRun, type RunDetails, type RunSummary } from './run-view.ts';
 import { Crons, fireCronTick } from './cron/service.ts';
-import { InProcessCronScheduler, type CronTimerClock } from './cron/in-process-scheduler.ts';
-import { declaredCrons } from './cron/declared.ts';
+import { armDeclared, inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
 
 /** How a client executes runs in its own process. */
 export type EmbeddedWorkerMode = 'listen' | 'poll' | 'none';
@@ -44,7 +43,6 @@ export class DurableClient {
   private readonly active = new Set<Promise<unknown>>();
   private pollingWorker: Worker | undefined;
   private closed = false;
-  private cronScheduler: InProcessCronScheduler | undefined;
 
   /** Recurring runs: `crons.create(task, { name, expression, input })`, `crons.list()`, `crons.delete(name)`. */
   readonly crons: Crons;
@@ -52,16 +50,12 @@ export class DurableClient {
   constructor(private readonly options: DurableOptions) {
     this.engine = new Engine(Promise.resolve(options.backend), options);
     this.engine.workflowHooks = dagWorkflowHooks;
-    this.crons = new Crons(this.engine, () => this.cronScheduler);
+    this.crons = new Crons(this.engine, () => inProcessCronScheduler(this.engine));
     const mode = options.embeddedWorker ?? 'none';
     void this.engine.backendReady.then((backend) => {
       if (this.closed) return;
       // Without EventBridge Scheduler, a client that executes runs itself fires cron ticks itself.
-      const clock = backend.clock as Partial<CronTimerClock>;
-      if (mode !== 'none' && backend.crons && !backend.cronSchedules && typeof clock.setTimer === 'function') {
-        this.cronScheduler = new InProcessCronScheduler(clock as CronTimerClock, (cron, tick) => fireCronTick(this.engine, { cron, tick }), (work) => this.track(work));
-        this.track(this.armCrons(backend.crons));
-      }
+      if (mode !== 'none') startInProcessCrons(this.engine, backend, (cron, tick) => fireCronTick(this.engine, { cron, tick }), (work) => this.track(work));
       if ('connect' in backend.bus && typeof (backend.bus as { connect?: unknown }).connect === 'function') {
         (backend.bus as unknown as { connect(h: (e: DurableEvent) => Promise<unknown>): void }).connect((event) => this.engine.route(event));
       }
@@ -79,16 +73,6 @@ export class DurableClient {
         void worker.start();
       }
     }, () => undefined);
-  }
-
-  /** Arms every stored and declared cron on the in-process scheduler. */
-  private async armCrons(store: NonNullable<Backend['crons']>): Promise<void> {
-    for (const cron of await store.listCrons()) this.cronScheduler?.arm(cron.name, cron.expression);
-    this.armDeclared();
-  }
-
-  private armDeclared(): void {
-    for (const cron of declaredCrons(this.engine.registry, 0)) this.cronScheduler?.arm(cron.name, cron.expression);
   }
 
   private parseEvent(): (event: unknown) => Promise<DurableEvent> {
@@ -118,7 +102,7 @@ export class DurableClient {
   durableTask<I = any, O = any>(options: DurableTaskOptions<I, O>): TaskDefinition<I, O> {
     const def = new TaskDefinition<I, O>(buildSpec(options as DurableTaskOptions<I, O> & DagOptions, true), this.engine);
     this.engine.registry.add(def);
-    if (def.spec.crons) this.armDeclared();
+    if (def.spec.crons) armDeclared(this.engine);
     return def;
   }
 
@@ -126,7 +110,7 @@ export class DurableClient {
   task<I = any, O = any>(options: TaskOptions<I, O>): TaskDefinition<I, O> {
     const def = new TaskDefinition<I, O>(buildSpec(options as TaskOptions<I, O> & DagOptions, false), this.engine);
     this.engine.registry.add(def);
-    if (def.spec.crons) this.armDeclared();
+    if (def.spec.crons) armDeclared(this.engine);
     return def;
   }
 
@@ -139,7 +123,7 @@ export class DurableClient {
     }
     const wf = new WorkflowDefinition<I>(options, this.engine, prepareWorkflowTask);
     this.engine.registry.add(wf);
-    if (wf.crons.length) this.armDeclared();
+    if (wf.crons.length) armDeclared(this.engine);
     return wf;
   }
 
@@ -187,7 +171,7 @@ export class DurableClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.cronScheduler?.close();
+    stopInProcessCrons(this.engine);
     await this.pollingWorker?.stop();
     await this.idle();
     const backend = await this.engine.backend().catch(() => undefined);

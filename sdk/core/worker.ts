@@ -9,6 +9,7 @@ import type { ProcessResult } from './executor.ts';
 import { parseDispatchBody } from './dispatch-message.ts';
 import { fireCronTick, reconcileCrons } from './cron/service.ts';
 import { parseCronTickBody } from './cron/tick-message.ts';
+import { inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
 
 export interface WorkerOptions {
   /** The tasks and workflows this worker executes. */
@@ -50,6 +51,7 @@ export class Worker {
   private detach: (() => void) | undefined;
   /** Declared crons are reconciled once per process (the sweeper's first invocation, or `start()`), retried until done. */
   private cronsReconciled: Promise<unknown> | undefined;
+  private ownsCrons = false;
 
   /** @internal use `durable.worker(name, options)` */
   constructor(
@@ -166,6 +168,10 @@ export class Worker {
       });
     }
     await this.reconcileCrons();
+    // No EventBridge Scheduler behind this backend (`durable dev`, a local worker): this process fires the ticks.
+    const fire = (cron: string, tick: number) => fireCronTick(this.engine, { cron, tick });
+    const before = inProcessCronScheduler(this.engine);
+    this.ownsCrons = !before && startInProcessCrons(this.engine, backend, fire, (work) => this.trackWork(() => work, async () => undefined, async () => undefined)) !== undefined;
     if (this.options.recoverOnStart) {
       await this.engine.recover().catch((error) => console.error(JSON.stringify({ level: 'error', message: 'recovery after restart failed', error: String(error) })));
     } else {
@@ -241,6 +247,8 @@ export class Worker {
     this.detach?.();
     this.detach = undefined;
     this.polling?.abort();
+    if (this.ownsCrons) stopInProcessCrons(this.engine);
+    this.ownsCrons = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all(this.loops);
     await Promise.allSettled([...this.active]);

@@ -43,10 +43,10 @@ describe('SchedulerCronSchedules', () => {
   });
 
   it('updates a schedule that exists; deletes, an unknown schedule being success', async () => {
-    schedulerMock.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', $metadata: {} }));
+    schedulerMock.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }));
     await schedules().put(cron('hourly-eu', '0 * * * *'));
     expect(schedulerMock.commandCalls(UpdateScheduleCommand)[0]!.args[0].input).toMatchObject({ Name: 'cron.hourly-eu', ScheduleExpression: 'cron(0 * * * ? *)' });
-    schedulerMock.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+    schedulerMock.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }));
     await expect(schedules().delete('hourly-eu')).resolves.toBeUndefined();
   });
 
@@ -64,7 +64,7 @@ describe('reconcileCrons (declared crons after a deploy)', () => {
     const puts: string[] = [];
     const deletes: string[] = [];
     env.backend.cronSchedules = { put: async (c) => void puts.push(`${c.name}`), delete: async (name) => void deletes.push(name) };
-    const store = env.backend.crons;
+    const store = env.backend.crons!;
     await store.putCron(cron('gone:0 1 * * *', '0 1 * * *', { task: 'gone', declared: true }));
     await store.putCron(cron('report:0 3 * * *', '0 3 * * *', { declared: true }));
     await store.putCron(cron('api-made', '0 5 * * *'));

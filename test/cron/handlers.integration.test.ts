@@ -63,6 +63,25 @@ describe('the long-polling worker with cron tick messages', () => {
   });
 });
 
+describe('worker.start() on a backend without EventBridge Scheduler (durable dev, a local worker process)', () => {
+  test('fires the ticks of declared and created crons itself, and stops with the worker', async () => {
+    h = await aws.factory(undefined, { embeddedWorker: false });
+    const ran: string[] = [];
+    const task = h.durable.task({ name: 'dev-cron', on: { cron: '*/30 * * * *' }, fn: async (input: { who?: string }) => void ran.push(input.who ?? 'declared') });
+    const worker = h.durable.worker('dev', { workflows: [task] });
+    await worker.start();
+    await h.durable.crons.create(task, { name: 'made', expression: '0 * * * *', input: { who: 'made' } });
+    await h.advance(60 * 60_000);
+    const deadline = Date.now() + 10_000;
+    while (ran.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(ran.sort()).toEqual(['declared', 'declared', 'made']);
+    await worker.stop();
+    await h.advance(60 * 60_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ran).toHaveLength(3);
+  });
+});
+
 describe('worker.sweeperHandler reconciles declared crons (first invocation, retried until it succeeds)', () => {
   test('schedules the declared crons once per process, stores them for crons.list elsewhere', async () => {
     h = await aws.factory(undefined, { embeddedWorker: false });

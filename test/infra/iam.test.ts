@@ -28,6 +28,7 @@ describe('given a DurableTasks', () => {
       ],
     ],
   };
+  const cronSchedulesArn = JSON.parse(JSON.stringify(schedulesArn).replace('/*"', '/cron.*"'));
   const logs = (group: { node: { defaultChild?: unknown } }) => ({
     Effect: 'Allow',
     Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -66,7 +67,7 @@ describe('given a DurableTasks', () => {
     }
   });
 
-  it("then no allowed resource is '*', and the only one containing '*' is the schedule group's schedules", () => {
+  it("then no allowed resource is '*', and the only ones containing '*' are the schedule group's schedules (all for timers, cron.* for crons)", () => {
     const wildcards: unknown[] = [];
     for (const statement of allStatements(template).filter((s) => s.Effect === 'Allow')) {
       const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
@@ -76,7 +77,7 @@ describe('given a DurableTasks', () => {
         if (JSON.stringify(resource).includes('*')) wildcards.push(resource);
       }
     }
-    expect(wildcards).toEqual([schedulesArn, schedulesArn]);
+    expect(wildcards).toEqual([schedulesArn, schedulesArn, cronSchedulesArn]);
   });
 
   it('then the only Deny statements are the TLS-only guards on the three queues', () => {
@@ -141,8 +142,23 @@ describe('given a DurableTasks', () => {
     ]);
   });
 
-  it('then the sweeper may use the table and indexes and send dispatch messages, nothing else', () => {
-    expect(roleStatements(template, role(durable.sweeperFunction))).toEqual([logs(sweeper.logGroup), ...table, dispatch]);
+  it('then the sweeper may use the table and indexes, send dispatch messages, and manage the cron schedules (reconciling declared crons), nothing else', () => {
+    expect(roleStatements(template, role(durable.sweeperFunction))).toEqual([
+      logs(sweeper.logGroup),
+      ...table,
+      dispatch,
+      {
+        Effect: 'Allow',
+        Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:GetSchedule', 'scheduler:DeleteSchedule'],
+        Resource: cronSchedulesArn,
+      },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: arn(durable.schedulerRole),
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+    ]);
   });
 
   it('then the scheduler role may only send to the dispatch queue', () => {

@@ -7,7 +7,8 @@
  * tick from the current time. So a tick never runs twice (same run id) and ticks missed while the process was
  * down are not caught up, as with EventBridge Scheduler.
  */
-import type { CronRecord, CronSchedules } from '../../ports.ts';
+import type { Backend, CronRecord, CronSchedules } from '../../ports.ts';
+import { declaredCrons } from './declared.ts';
 import { parseCron } from './expression.ts';
 
 /** The clock the scheduler arms its timers on (the virtual clock in tests). */
@@ -74,4 +75,53 @@ export class InProcessCronScheduler implements CronSchedules {
     for (const entry of this.armed.values()) entry.cancel();
     this.armed.clear();
   }
+}
+
+/** The in-process scheduler of each engine: one per engine, whoever starts it (the embedded worker or `worker.start()`). */
+const byEngine = new WeakMap<object, InProcessCronScheduler>();
+
+/** What starting the in-process scheduler needs from an engine (sdk/core/engine.ts). */
+interface EngineLike {
+  registry: Parameters<typeof declaredCrons>[0];
+}
+
+/** The engine's in-process scheduler, if one was started. */
+export function inProcessCronScheduler(engine: EngineLike): InProcessCronScheduler | undefined {
+  return byEngine.get(engine);
+}
+
+/**
+ * Starts `engine`'s in-process scheduler when its backend has no recurring schedules of its own (no EventBridge
+ * Scheduler: the test environment, the embedded default, `durable dev`), and arms every stored and declared
+ * cron. Idempotent. Returns `undefined` on a backend whose schedules fire elsewhere.
+ */
+export function startInProcessCrons(
+  engine: EngineLike,
+  backend: Pick<Backend, 'crons' | 'cronSchedules' | 'clock'>,
+  fire: (name: string, tick: number) => Promise<unknown>,
+  track: (work: Promise<unknown>) => void,
+): InProcessCronScheduler | undefined {
+  const existing = byEngine.get(engine);
+  if (existing) return existing;
+  const clock = backend.clock as Partial<CronTimerClock>;
+  const store = backend.crons;
+  if (!store || backend.cronSchedules || typeof clock.setTimer !== 'function') return undefined;
+  const scheduler = new InProcessCronScheduler(clock as CronTimerClock, fire, track);
+  byEngine.set(engine, scheduler);
+  armDeclared(engine);
+  track(store.listCrons().then((crons) => crons.forEach((c) => scheduler.arm(c.name, c.expression))));
+  return scheduler;
+}
+
+/** Arms the declared crons of `engine`'s registry (after a definition), when it has an in-process scheduler. */
+export function armDeclared(engine: EngineLike): void {
+  const scheduler = byEngine.get(engine);
+  if (!scheduler) return;
+  for (const cron of declaredCrons(engine.registry, 0)) scheduler.arm(cron.name, cron.expression);
+}
+
+/** Stops `engine`'s in-process scheduler. */
+export function stopInProcessCrons(engine: EngineLike): void {
+  byEngine.get(engine)?.close();
+  byEngine.delete(engine);
 }
