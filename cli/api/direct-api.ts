@@ -2,6 +2,7 @@
  * The CLI's `--aws` mode: the commands call a `Durable` client directly (`Durable.fromEnv()`), no server.
  */
 import type { Durable } from '../../sdk/index.ts';
+import { createCron, describeCrons, type CreateCronRequest, type CronJson } from './crons.ts';
 import { ApiError, isTerminalStatus, type DurableApi, type ListQuery, type PushOptions, type RunDetailsJson, type RunSummary } from './types.ts';
 
 export class DirectApi implements DurableApi {
@@ -22,6 +23,18 @@ export class DirectApi implements DurableApi {
   async cancelRun(runId: string): Promise<RunDetailsJson> {
     await (await this.client).runs.cancel(runId);
     return this.getRun(runId);
+  }
+
+  async listCrons(): Promise<CronJson[]> {
+    return describeCrons(await this.client);
+  }
+
+  async createCron(request: CreateCronRequest): Promise<CronJson> {
+    return createCron(await this.client, request);
+  }
+
+  async deleteCron(name: string): Promise<void> {
+    await (await this.client).crons.delete(name);
   }
 
   async push(key: string, payload: unknown, options: PushOptions): Promise<{ eventId: string }> {
