@@ -14,10 +14,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The store's key schema, mirrored here so the table can never drift from what the AWS adapter writes.
 import { TABLE_SCHEMA, type IndexProjection } from '../../sdk/adapters/aws/table-schema.ts';
-import { CRON_PARTITION, ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, RUN_KEY_PREFIX } from '../constants.ts';
+import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, RUN_KEY_PREFIX } from '../constants.ts';
+import { grantCronAccess, grantCronSchedules } from './cron-grants.ts';
 import {
-  CRON_SCHEDULE_ACTIONS,
-  CRON_TABLE_ACTIONS,
   SCHEDULE_WRITE_ACTIONS,
   START_RUN_ACTIONS,
   TABLE_INDEX_ACTIONS,
@@ -230,7 +229,7 @@ export class DurableTasks extends Construct {
     this.grantRuntime(sweeper.role);
     // The sweeper's first invocation after a deploy reconciles the declared crons (on: { cron }) with their
     // EventBridge Scheduler schedules (infra/README.md, "Cron").
-    this.grantCronSchedules(sweeper.role);
+    grantCronSchedules(sweeper.role, this);
     this.sweepRule = new events.Rule(this, 'SweepRule', {
       description: 'Invokes the durable-tasks sweeper every minute.',
       schedule: events.Schedule.rate(Duration.minutes(1)),
@@ -325,49 +324,9 @@ export class DurableTasks extends Construct {
    * durable.grantCrons(adminFunction);
    */
   grantCrons(grantee: iam.IGrantable): iam.Grant {
-    const items = iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...CRON_TABLE_ACTIONS],
-      resourceArns: [this.table.tableArn],
-      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CRON_PARTITION] } },
-    });
-    const schedules = iam.Grant.addToPrincipal({ grantee, actions: [...CRON_SCHEDULE_ACTIONS], resourceArns: [this.cronSchedulesArn()] });
-    const pass = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['iam:PassRole'],
-      resourceArns: [this.schedulerRole.roleArn],
-      conditions: { StringEquals: { 'iam:PassedToService': SCHEDULER_SERVICE } },
-    });
+    const grant = grantCronAccess(grantee, this);
     setEnvironment(grantee, this.environment);
-    return items.combine(schedules).combine(pass);
-  }
-
-  /** The cron schedules of {@link scheduleGroup}: `cron.*` (sdk/adapters/aws/cron-schedules.ts names them so). */
-  private cronSchedulesArn(): string {
-    return Stack.of(this).formatArn({
-      service: 'scheduler',
-      resource: 'schedule',
-      resourceName: `${this.scheduleGroup.scheduleGroupName}/cron.*`,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-  }
-
-  /** What reconciling declared crons needs besides the runtime grants (the table is already granted). */
-  private grantCronSchedules(role: iam.Role): void {
-    const arn = this.cronSchedulesArn();
-    role.addToPolicy(new iam.PolicyStatement({ actions: [...CRON_SCHEDULE_ACTIONS], resources: [arn] }));
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [this.schedulerRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': SCHEDULER_SERVICE } },
-      }),
-    );
-    acknowledgeWildcardResource(
-      role,
-      arn,
-      "Cron schedules are named after crons (cron.<name>), created at run time: the resource is the cron schedules of durable-tasks' own schedule group.",
-    );
+    return grant;
   }
 
   private createTable(removalPolicy: RemovalPolicy): dynamodb.Table {

@@ -45,7 +45,7 @@ if (!existsSync(CHROMIUM)) {
       expect(await row('quarter-hourly:*/15 * * * *').locator('.last .badge').count()).toBe(4);
       expect(await row('quarter-hourly:*/15 * * * *').locator('td.next').getAttribute('title')).toBe('2030-01-01T01:15:00.000Z');
       await row('hourly-eu').locator('.last .badge').first().click();
-      await expect.poll(() => page.evaluate(() => decodeURIComponent(location.hash))).toBe('#/runs/cron:hourly-eu:2030-01-01T01:00:00.000Z');
+      await expect.poll(() => decodeURIComponent(new URL(page.url()).hash)).toBe('#/runs/cron:hourly-eu:2030-01-01T01:00:00.000Z');
       await expect.poll(() => page.locator('[data-testid="run-detail"]').innerText()).toContain('quarter-hourly');
     });
   });
