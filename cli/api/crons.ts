@@ -36,7 +36,7 @@ export interface CreateCronRequest {
 
 /** Every cron with its next tick and its latest runs (one runs listing per task). */
 export async function describeCrons(durable: Durable): Promise<CronJson[]> {
-  const crons = await durable.crons.list();
+  const crons = await durable.crons.details();
   const runsByTask = new Map<string, Awaited<ReturnType<Durable['runs']['list']>>>();
   for (const task of new Set(crons.map((c) => c.task))) runsByTask.set(task, await durable.runs.list({ name: task, limit: 1000 }));
   return crons.map((cron) => {
@@ -53,5 +53,5 @@ export async function describeCrons(durable: Durable): Promise<CronJson[]> {
 /** `crons.create` from a request naming the task. */
 export async function createCron(durable: Durable, request: CreateCronRequest): Promise<CronJson> {
   const cron = await durable.crons.create(request.task, { name: request.name, expression: request.expression, input: request.input === undefined ? {} : request.input });
-  return { name: cron.name, task: cron.task, expression: cron.expression, input: cron.input, next: cron.next.toISOString(), declared: cron.declared, lastRuns: [] };
+  return { name: cron.name, task: cron.task, expression: cron.expression, input: cron.input, next: cron.next.toISOString(), declared: false, lastRuns: [] };
 }

@@ -12,6 +12,8 @@ describe('cron on the test environment (public API)', () => {
     const [cron] = await env.durable.crons.list();
     expect(cron).toMatchObject({ name: 'sync:*/15 * * * *', task: 'sync', expression: '*/15 * * * *', input: {} });
     expect(cron!.next).toEqual(new Date('2030-01-01T01:15:00Z'));
+    // Exactly the contract's fields.
+    expect(cron).toEqual({ name: 'sync:*/15 * * * *', task: 'sync', expression: '*/15 * * * *', input: {}, next: new Date('2030-01-01T01:15:00Z') });
     await expect(env.durable.crons.delete('missing')).rejects.toThrow(CronNotFoundError);
     await env.close();
   });

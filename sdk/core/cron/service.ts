@@ -23,6 +23,10 @@ export interface CronView {
   input: unknown;
   /** The next tick (UTC), from now. */
   next: Date;
+}
+
+/** A cron with where it comes from (the CLI and the dashboard show it). */
+export interface CronDetails extends CronView {
   /** Declared in code with `on: { cron }` (deleted by removing it there). */
   declared: boolean;
 }
@@ -76,11 +80,16 @@ export class Crons {
       await store.deleteCron(record.name).catch(() => undefined);
       throw error;
     }
-    return view(record, backend.clock.now());
+    return publicView(view(record, backend.clock.now()));
   }
 
   /** Every cron: created ones and those declared with `on: { cron }`, by name, with each one's next tick. */
   async list(): Promise<CronView[]> {
+    return (await this.details()).map(publicView);
+  }
+
+  /** @internal `list()` with each cron's origin (CLI, dashboard). */
+  async details(): Promise<CronDetails[]> {
     const backend = await this.engine.backend();
     const now = backend.clock.now();
     const byName = new Map<string, CronRecord>();
@@ -171,7 +180,11 @@ export async function reconcileCrons(engine: Engine): Promise<{ put: string[]; d
   return result;
 }
 
-function view(cron: CronRecord, now: number): CronView {
+function publicView({ declared: _declared, ...cron }: CronDetails): CronView {
+  return cron;
+}
+
+function view(cron: CronRecord, now: number): CronDetails {
   const next = parseCron(cron.expression, `cron '${cron.name}'`).next(now);
   return { name: cron.name, task: cron.task, expression: cron.expression, input: decodePayload(cron.input), next: new Date(next ?? Number.NaN), declared: cron.declared === true };
 }
