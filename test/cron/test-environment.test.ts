@@ -31,3 +31,21 @@ describe('cron on the test environment (public API)', () => {
     await env.close();
   });
 });
+
+describe('a hand-built backend without a CronStore', () => {
+  it('still fires declared crons and keeps created ones in this process', async () => {
+    const { Durable } = await import('durable-tasks');
+    const { createMemoryBackend, VirtualClock } = await import('../../sdk/adapters/memory/index.ts');
+    const { advanceVirtualTime } = await import('../../sdk/adapters/memory/virtual-clock.ts');
+    const clock = new VirtualClock();
+    const { crons: _none, ...backend } = createMemoryBackend(clock);
+    const durable = new Durable({ backend, embeddedWorker: 'listen', cancelPollMs: 0, log: () => undefined });
+    const seen: unknown[] = [];
+    const t = durable.task({ name: 'bare', on: { cron: '0 * * * *' }, fn: async (input: unknown) => void seen.push(input) });
+    await durable.crons.create(t, { name: 'made', expression: '30 * * * *', input: { n: 1 } });
+    await advanceVirtualTime(clock, 3_600_000, () => durable.idle());
+    expect(seen).toEqual([{ n: 1 }, {}]);
+    expect((await durable.crons.list()).map((c) => c.name)).toEqual(['bare:0 * * * *', 'made']);
+    await durable.close();
+  });
+});

@@ -9,6 +9,7 @@
  */
 import type { Backend, CronRecord, CronSchedules } from '../../ports.ts';
 import { declaredCrons } from './declared.ts';
+import { cronStoreOf } from './process-store.ts';
 import { parseCron } from './expression.ts';
 
 /** The clock the scheduler arms its timers on (the virtual clock in tests). */
@@ -97,15 +98,15 @@ export function inProcessCronScheduler(engine: EngineLike): InProcessCronSchedul
  */
 export function startInProcessCrons(
   engine: EngineLike,
-  backend: Pick<Backend, 'crons' | 'cronSchedules' | 'clock'>,
+  backend: Backend,
   fire: (name: string, tick: number) => Promise<unknown>,
   track: (work: Promise<unknown>) => void,
 ): InProcessCronScheduler | undefined {
   const existing = byEngine.get(engine);
   if (existing) return existing;
   const clock = backend.clock as Partial<CronTimerClock>;
-  const store = backend.crons;
-  if (!store || backend.cronSchedules || typeof clock.setTimer !== 'function') return undefined;
+  if (backend.cronSchedules || typeof clock.setTimer !== 'function') return undefined;
+  const store = cronStoreOf(backend);
   const scheduler = new InProcessCronScheduler(clock as CronTimerClock, fire, track);
   byEngine.set(engine, scheduler);
   armDeclared(engine);

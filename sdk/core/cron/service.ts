@@ -4,15 +4,16 @@
  * their ticks come from the CronSchedules port (EventBridge Scheduler) or, without it, from the client's
  * in-process scheduler. Declared crons (`on: { cron }`) need no create: see `reconcileCrons`.
  */
-import type { CronRecord, CronSchedules, CronStore } from '../../ports.ts';
+import type { CronRecord, CronSchedules } from '../../ports.ts';
 import { assertName, TaskDefinition, WorkflowDefinition } from '../definitions.ts';
 import type { Engine } from '../engine.ts';
-import { DurableError, InvalidDefinitionError } from '../errors.ts';
+import { InvalidDefinitionError } from '../errors.ts';
 import { decodePayload, encodePayload } from '../json.ts';
 import { declaredCrons } from './declared.ts';
 import { CronAlreadyExistsError, CronNotFoundError } from './errors.ts';
 import { parseCron } from './expression.ts';
 import { cronRunId, type CronTick } from './tick-message.ts';
+import { cronStoreOf } from './process-store.ts';
 
 /** A cron as `crons.list()` shows it. */
 export interface CronView {
@@ -70,7 +71,7 @@ export class Crons {
     const expression = parseCron(options.expression, where).source;
     const input = encodePayload(options.input === undefined ? {} : options.input, `input of ${where}`) ?? '{}';
     const backend = await this.engine.backend();
-    const store = cronStore(backend.crons);
+    const store = cronStoreOf(backend);
     if (declaredCrons(this.engine.registry, 0).some((c) => c.name === options.name)) throw new CronAlreadyExistsError(options.name);
     const record: CronRecord = { name: options.name, task, expression, input, createdAt: backend.clock.now() };
     if (!(await store.createCron(record))) throw new CronAlreadyExistsError(options.name);
@@ -93,7 +94,7 @@ export class Crons {
     const backend = await this.engine.backend();
     const now = backend.clock.now();
     const byName = new Map<string, CronRecord>();
-    for (const cron of backend.crons ? await backend.crons.listCrons() : []) byName.set(cron.name, cron);
+    for (const cron of await cronStoreOf(backend).listCrons()) byName.set(cron.name, cron);
     for (const cron of declaredCrons(this.engine.registry, now)) if (!byName.has(cron.name)) byName.set(cron.name, cron);
     return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)).map((cron) => view(cron, now));
   }
@@ -105,7 +106,7 @@ export class Crons {
   async delete(name: string): Promise<void> {
     if (typeof name !== 'string' || name === '') throw new CronNotFoundError(String(name), 'a cron name is a non-empty string');
     const backend = await this.engine.backend();
-    const store = cronStore(backend.crons);
+    const store = cronStoreOf(backend);
     const cron = await store.getCron(name);
     const declared = cron?.declared || declaredCrons(this.engine.registry, 0).some((c) => c.name === name);
     if (declared) throw new CronNotFoundError(name, "it is declared in code with on: { cron }; remove it there and redeploy");
@@ -200,11 +201,6 @@ function targetName(target: CronTarget): string {
     return target.name;
   }
   throw new InvalidDefinitionError('crons.create needs a task, a durable task or a workflow (or its name) as its first argument');
-}
-
-function cronStore(store: CronStore | undefined): CronStore {
-  if (!store) throw new DurableError('this backend keeps no crons');
-  return store;
 }
 
 const NO_SCHEDULES: CronSchedules = { put: async () => undefined, delete: async () => undefined };
