@@ -38,6 +38,27 @@ describe('worker.lambdaHandler with cron tick messages', () => {
     expect(run).toMatchObject({ name: 'report', status: 'SUCCEEDED', input: { region: 'eu' }, output: { got: { region: 'eu' } }, metadata: { cron: 'hourly-eu', tick: '2030-01-01T05:00:00.000Z' } });
   });
 
+  test('a tick costs 3 requests (read the cron, create the run, dispatch it); a duplicate 2 and starts nothing', async () => {
+    h = await aws.factory(undefined, { embeddedWorker: false });
+    const task = h.durable.task({ name: 'report', fn: async () => 1 });
+    const handler = h.durable.worker('w', { workflows: [task] }).lambdaHandler();
+    await h.durable.crons.create(task, { name: 'c', expression: '0 * * * *' });
+    const counts = () => ({ ...h!.durable.metrics().requests });
+    const delta = (before: Record<string, number>) => {
+      const after = counts();
+      return Object.fromEntries(Object.keys(after).filter((k) => after[k] !== (before[k] ?? 0)).map((k) => [k, after[k]! - (before[k] ?? 0)]));
+    };
+    let before = counts();
+    await handler({ Records: [sqsRecord(body('c', '2030-01-01T01:00:00Z'))] });
+    expect(delta(before)).toEqual({ 'DynamoDB.GetItem': 1, 'DynamoDB.PutItem': 1, 'SQS.SendMessage': 1 });
+    before = counts();
+    await handler({ Records: [sqsRecord(body('c', '2030-01-01T01:00:00Z'))] });
+    expect(delta(before)).toEqual({ 'DynamoDB.GetItem': 1, 'DynamoDB.PutItem': 1 });
+    before = counts();
+    await h.durable.crons.list();
+    expect(delta(before)).toEqual({ 'DynamoDB.Query': 1 });
+  });
+
   test('a tick of a deleted cron is dropped, not retried', async () => {
     h = await aws.factory(undefined, { embeddedWorker: false });
     const task = h.durable.task({ name: 'report', fn: async () => 1 });
