@@ -15,6 +15,15 @@ describe('cron on the test environment (public API)', () => {
     // Exactly the contract's fields.
     expect(cron).toEqual({ name: 'sync:*/15 * * * *', task: 'sync', expression: '*/15 * * * *', input: {}, next: new Date('2030-01-01T01:15:00Z') });
     await expect(env.durable.crons.delete('missing')).rejects.toThrow(CronNotFoundError);
+    // Typed tasks and workflows are accepted as they are.
+    const typed = env.durable.durableTask({ name: 'typed', fn: async (input: { region: string }) => ({ region: input.region }) });
+    const wf = env.durable.workflow<{ n: number }>({ name: 'typed-wf' });
+    wf.task({ name: 'only', fn: async (input: { n: number }) => input.n });
+    await env.durable.crons.create(typed, { name: 'typed-eu', expression: '0 * * * *', input: { region: 'eu' } });
+    await env.durable.crons.create(wf, { name: 'typed-wf', expression: '0 * * * *', input: { n: 1 } });
+    await env.advanceTime('1h');
+    expect(await env.durable.runs.get('cron:typed-eu:2030-01-01T02:00:00.000Z')).toMatchObject({ status: 'SUCCEEDED', output: { region: 'eu' } });
+    expect(await env.durable.runs.get('cron:typed-wf:2030-01-01T02:00:00.000Z')).toMatchObject({ status: 'SUCCEEDED', output: { only: 1 } });
     await env.close();
   });
 

@@ -43,7 +43,7 @@ export interface CreateCronOptions {
 }
 
 /** What a cron can start: a standalone task, a durable task or a workflow (or its name). */
-export type CronTarget = TaskDefinition<any, any> | WorkflowDefinition<any> | string;
+export type CronTarget = TaskDefinition<never, unknown> | WorkflowDefinition<never> | string;
 
 /** The `crons` member of a client. */
 export class Crons {
