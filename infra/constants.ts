@@ -43,6 +43,12 @@ export const USER_ENTRY_MODULE = 'durable-tasks-user-entry';
 export const RUN_KEY_PREFIX = 'RUN#';
 
 /**
+ * Prefix of the partition keys of event-waiter key copies, `WAITKEY#<eventKey>#<shard>`, which the router queries
+ * and which cancelling a waiting run deletes: `grantStart` allows these leading keys too.
+ */
+export const WAITER_KEY_PREFIX = 'WAITKEY#';
+
+/**
  * Partition key of the cron items (`crons.create`, declared crons after reconciling). `grantCrons` limits a
  * grantee's table access to this partition with `dynamodb:LeadingKeys`.
  */

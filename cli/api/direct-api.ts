@@ -3,7 +3,7 @@
  */
 import type { Durable } from '../../sdk/index.ts';
 import { createCron, describeCrons, type CreateCronRequest, type CronJson } from './crons.ts';
-import { ApiError, isTerminalStatus, type DurableApi, type ListQuery, type PushOptions, type RunDetailsJson, type RunSummary } from './types.ts';
+import { ApiError, isTerminalStatus, type DurableApi, type ListQuery, type PushOptions, type RunDetailsJson, type RunHistory, type RunSummary } from './types.ts';
 
 export class DirectApi implements DurableApi {
   constructor(
@@ -23,6 +23,10 @@ export class DirectApi implements DurableApi {
   async cancelRun(runId: string): Promise<RunDetailsJson> {
     await (await this.client).runs.cancel(runId);
     return this.getRun(runId);
+  }
+
+  async exportRun(runId: string): Promise<RunHistory> {
+    return (await this.client).runs.export(runId);
   }
 
   async listCrons(): Promise<CronJson[]> {

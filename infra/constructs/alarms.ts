@@ -3,10 +3,27 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
-/** An alarm that fires as soon as a dead-letter queue holds a message. */
-export function deadLetterAlarm(scope: Construct, id: string, queue: sqs.IQueue, what: string): cloudwatch.Alarm {
+/** How to recover a dispatch message: SQS's redrive moves it back to the dispatch queue, which the worker consumes. */
+export const REDRIVE_DISPATCH = 'Inspect the messages, fix the cause, then redrive them (SQS console: "Start DLQ redrive").';
+
+/**
+ * How to recover a pushed event: its message body is the EventBridge event, and only invoking the router with it
+ * routes it again (an SQS redrive would move it to a queue nothing routes from). Re-invoking keeps the event's id,
+ * so runs it already woke are not woken twice.
+ */
+export function redeliverEvents(routerFunctionName: string): string {
+  return (
+    'Each message body is the EventBridge event. Fix the cause, then re-invoke the event router with each body and ' +
+    `delete the message: aws lambda invoke --function-name ${routerFunctionName} --invocation-type Event ` +
+    '--cli-binary-format raw-in-base64-out --payload "$BODY" /dev/null. An SQS DLQ redrive cannot re-invoke the ' +
+    'router. infra/README.md ("Re-deliver failed events") has a loop that does this.'
+  );
+}
+
+/** An alarm that fires as soon as a dead-letter queue holds a message; `remedy` says what to do. */
+export function deadLetterAlarm(scope: Construct, id: string, queue: sqs.IQueue, what: string, remedy: string = REDRIVE_DISPATCH): cloudwatch.Alarm {
   return new cloudwatch.Alarm(scope, id, {
-    alarmDescription: `${what} Inspect the messages, fix the cause, then redrive them (SQS console: "Start DLQ redrive").`,
+    alarmDescription: `${what} ${remedy}`,
     metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
     threshold: 0,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -1,6 +1,6 @@
 /**
  * The construct's cron permissions (see infra/README.md, "Cron"): what `crons.create / list / delete` needs
- * (`grantCrons`), and what the sweeper needs to reconcile declared crons with their schedules.
+ * (`grantCrons`). The worker reconciles declared crons with the grants it has (the table, schedules in the group).
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -8,7 +8,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { CRON_PARTITION } from '../constants.ts';
 import { CRON_SCHEDULE_ACTIONS, CRON_TABLE_ACTIONS } from './access.ts';
-import { acknowledgeWildcardResource } from './nag.ts';
 
 const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
 
@@ -39,18 +38,6 @@ export function grantCronAccess(grantee: iam.IGrantable, resources: CronResource
   });
   const schedules = iam.Grant.addToPrincipal({ grantee, actions: [...CRON_SCHEDULE_ACTIONS], resourceArns: [cronSchedulesArn(resources)] });
   return items.combine(schedules).combine(passSchedulerRole(grantee, resources));
-}
-
-/** What reconciling declared crons needs besides the runtime grants (the sweeper already has the table). */
-export function grantCronSchedules(role: iam.Role, resources: CronResources): void {
-  const arn = cronSchedulesArn(resources);
-  role.addToPolicy(new iam.PolicyStatement({ actions: [...CRON_SCHEDULE_ACTIONS], resources: [arn] }));
-  passSchedulerRole(role, resources);
-  acknowledgeWildcardResource(
-    role,
-    arn,
-    "Cron schedules are named after crons (cron.<name>), created at run time: the resource is the cron schedules of durable-tasks' own schedule group.",
-  );
 }
 
 function passSchedulerRole(grantee: iam.IGrantable, resources: CronResources): iam.Grant {

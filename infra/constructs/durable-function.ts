@@ -25,6 +25,8 @@ export interface DurableFunctionProps {
   readonly retryAttempts?: number;
   /** Asynchronous invocations: where an event goes once its retries are spent. */
   readonly deadLetterQueue?: sqs.IQueue;
+  /** Most concurrent executions (reserved concurrency). @default - unreserved */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -62,6 +64,7 @@ export class DurableFunction extends Construct {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       retryAttempts: props.retryAttempts,
       deadLetterQueue: props.deadLetterQueue,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: bundlingOptions(props.userEntry, props.bundleAwsSdk),
     });
     Validations.of(this.function).acknowledge({

@@ -23,6 +23,18 @@ export interface DurableTasksProps {
   readonly durableSlots?: number;
 
   /**
+   * Most event-router invocations at once: its reserved concurrency. The router resumes the first run each event
+   * wakes inline (a replay of user code, outside the worker's `durableSlots`), so runs replay at most
+   * `durableSlots + eventRouterConcurrency` at once. Events beyond the cap are not lost: EventBridge invokes the
+   * router asynchronously, and Lambda retries throttled asynchronous invocations for up to 6 hours (then the event
+   * dead-letter queue). Reserved concurrency comes out of the account's pool, which must keep 100 unreserved: on an
+   * account with a low concurrency quota, lower this (1 to 1000).
+   *
+   * @default durableSlots
+   */
+  readonly eventRouterConcurrency?: number;
+
+  /**
    * Worker function timeout: the longest one replay may run before the run's lease lapses and another worker
    * takes it over. The dispatch queue's visibility timeout is set to 6 times this (plus `maxBatchingWindow`).
    *
@@ -67,7 +79,10 @@ export interface DurableTasksProps {
   readonly eventBus?: events.IEventBus;
 
   /**
-   * What happens to the stateful resources (table, queues, schedule group, log groups) when they leave the stack.
+   * What happens to the stateful resources (table, queues, log groups) when they leave the stack. The schedule
+   * group is always deleted with the stack: it only holds timer schedules that delete themselves once fired (and
+   * whose runs are gone with a deleted table), and a retained group would make the next deployment of the same
+   * stack fail with AlreadyExists.
    *
    * @default RemovalPolicy.RETAIN
    */

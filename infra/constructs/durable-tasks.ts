@@ -14,15 +14,16 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The store's key schema, mirrored here so the table can never drift from what the AWS adapter writes.
 import { TABLE_SCHEMA, type IndexProjection } from '../../sdk/adapters/aws/table-schema.ts';
-import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, RUN_KEY_PREFIX } from '../constants.ts';
-import { grantCronAccess, grantCronSchedules } from './cron-grants.ts';
+import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../constants.ts';
+import { grantCronAccess } from './cron-grants.ts';
 import {
   SCHEDULE_WRITE_ACTIONS,
   START_RUN_ACTIONS,
+  SWEEP_TABLE_ACTIONS,
   TABLE_INDEX_ACTIONS,
   TABLE_ITEM_ACTIONS,
 } from './access.ts';
-import { deadLetterAlarm, functionMetricAlarm, queueAgeAlarm } from './alarms.ts';
+import { deadLetterAlarm, functionMetricAlarm, queueAgeAlarm, redeliverEvents } from './alarms.ts';
 import { FUNCTION_ENTRIES } from './bundling.ts';
 import { DurableFunction } from './durable-function.ts';
 import type { DurableTasksProps } from './durable-tasks-props.ts';
@@ -90,7 +91,8 @@ export class DurableTasks extends Construct {
   readonly environment: Readonly<Record<string, string>>;
 
   /**
-   * @throws Error when `entry` does not exist, `durableSlots` is not an integer from 2 to 1000, `retention` is not
+   * @throws Error when `entry` does not exist, `durableSlots` is not an integer from 2 to 1000,
+   *   `eventRouterConcurrency` is not an integer from 1 to 1000, `retention` is not
    *   a whole number of days (at least 1), or `environment` sets a name the construct owns.
    */
   constructor(scope: Construct, id: string, props: DurableTasksProps) {
@@ -102,6 +104,10 @@ export class DurableTasks extends Construct {
     const durableSlots = props.durableSlots ?? 10;
     if (!Number.isInteger(durableSlots) || durableSlots < 2 || durableSlots > 1000) {
       throw new Error(`DurableTasks: durableSlots must be an integer from 2 to 1000 (SQS maxConcurrency), got ${durableSlots}.`);
+    }
+    const routerConcurrency = props.eventRouterConcurrency ?? durableSlots;
+    if (!Number.isInteger(routerConcurrency) || routerConcurrency < 1 || routerConcurrency > 1000) {
+      throw new Error(`DurableTasks: eventRouterConcurrency must be an integer from 1 to 1000, got ${routerConcurrency}.`);
     }
     const retentionDays = (props.retention ?? Duration.days(30)).toDays({ integral: false });
     if (!Number.isInteger(retentionDays) || retentionDays < 1) {
@@ -140,7 +146,10 @@ export class DurableTasks extends Construct {
     });
 
     this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus');
-    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', { removalPolicy });
+    // Always deleted with the stack (deleting a group deletes its schedules): it holds only self-deleting timer
+    // schedules, and a retained group would make the next deployment of this stack fail with AlreadyExists (its
+    // name is derived from the construct path, so it is the same each time and unique per stack).
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', { removalPolicy: RemovalPolicy.DESTROY });
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       description: 'Assumed by EventBridge Scheduler to deliver durable-tasks timers to the dispatch queue.',
       // Confused-deputy guard: only schedules of this account's durable-tasks group may assume it.
@@ -204,6 +213,8 @@ export class DurableTasks extends Construct {
       timeout: workerTimeout,
       memorySize: props.workerMemorySize ?? 1024,
       deadLetterQueue: this.eventDeadLetterQueue,
+      // It replays runs outside the worker's durableSlots: its own cap (eventRouterConcurrency).
+      reservedConcurrentExecutions: routerConcurrency,
     });
     this.eventRouterFunction = router.function;
     this.grantRuntime(router.role);
@@ -226,10 +237,7 @@ export class DurableTasks extends Construct {
       retryAttempts: 0,
     });
     this.sweeperFunction = sweeper.function;
-    this.grantRuntime(sweeper.role);
-    // The sweeper's first invocation after a deploy reconciles the declared crons (on: { cron }) with their
-    // EventBridge Scheduler schedules (infra/README.md, "Cron").
-    grantCronSchedules(sweeper.role, this);
+    this.grantSweep(sweeper.role);
     this.sweepRule = new events.Rule(this, 'SweepRule', {
       description: 'Invokes the durable-tasks sweeper every minute.',
       schedule: events.Schedule.rate(Duration.minutes(1)),
@@ -247,6 +255,7 @@ export class DurableTasks extends Construct {
       'EventDeadLetterQueueAlarm',
       this.eventDeadLetterQueue,
       'A pushed event could not be routed; runs waiting for it were not woken.',
+      redeliverEvents(this.eventRouterFunction.functionName),
     );
     this.workerErrorsAlarm = functionMetricAlarm(
       this,
@@ -291,13 +300,17 @@ export class DurableTasks extends Construct {
   }
 
   /**
-   * Lets `grantee` start runs and follow them (`task.run`, `runNoWait`, `result()`, `runs.get`, `runs.cancel`):
-   * get/query/put/update on run items only (partition keys starting `RUN#`, via `dynamodb:LeadingKeys`) and
-   * `sqs:SendMessage` on the dispatch queue. When `grantee` is a `lambda.Function`, also sets the `DURABLE_*`
+   * Lets `grantee` start, schedule, follow and cancel runs (`task.run`, `runNoWait`, `schedule`, `result()`,
+   * `runs.get`, `runs.cancel`): get/query/put/update/batch-write on the items of runs and of their event-waiter key
+   * copies only (partition keys starting `RUN#` or `WAITKEY#`, via `dynamodb:LeadingKeys`: cancelling a waiting run
+   * deletes its waiters), `sqs:SendMessage` on the dispatch queue, creating and deleting schedules in the schedule
+   * group (`schedule()` more than 15 minutes ahead; a cancelled run's pending long timer) and passing the
+   * scheduler role to EventBridge Scheduler only. When `grantee` is a `lambda.Function`, also sets the `DURABLE_*`
    * environment variables on it (`DURABLE_TABLE_NAME` and `DURABLE_QUEUE_URL` among them) for `Durable.fromEnv()`.
-   * It does not allow listing runs (a Scan) or pushing events (see {@link grantPush}).
+   * It does not allow listing runs (a Scan of the whole table) or pushing events (see {@link grantPush}).
+   * test/infra/recorded-grants.integration.test.ts records what these calls send and checks it against this grant.
    *
-   * @returns the grants combined (two statements on the grantee's policy)
+   * @returns the grants combined (five statements on the grantee's policy)
    * @example
    * durable.grantStart(apiFunction);
    */
@@ -306,11 +319,20 @@ export class DurableTasks extends Construct {
       grantee,
       actions: [...START_RUN_ACTIONS],
       resourceArns: [this.table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_KEY_PREFIX}*`] } },
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_KEY_PREFIX}*`, `${WAITER_KEY_PREFIX}*`] } },
     });
     const send = iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [this.queue.queueArn] });
+    const schedules = iam.Grant.addToPrincipal({ grantee, actions: [...SCHEDULE_WRITE_ACTIONS], resourceArns: [this.schedulesArn()] });
+    const pass = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['iam:PassRole'],
+      resourceArns: [this.schedulerRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': SCHEDULER_SERVICE } },
+    });
+    const policy = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : undefined;
+    if (policy) this.acknowledgeSchedules(policy);
     setEnvironment(grantee, this.environment);
-    return items.combine(send);
+    return items.combine(send).combine(schedules).combine(pass);
   }
 
   /**
@@ -374,11 +396,30 @@ export class DurableTasks extends Construct {
     this.grantPutEvents(role);
   }
 
-  /** What every runtime function needs: the engine's item operations, index queries, dispatching. */
+  /** What the worker and the router need: the engine's item operations, index queries, dispatching. */
   private grantRuntime(role: iam.IRole): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: [...TABLE_ITEM_ACTIONS], resources: [this.table.tableArn] }),
     );
+    this.grantIndexQueryAndDispatch(role);
+  }
+
+  /**
+   * The sweeper only reads: the sweep index, then the candidate runs (BatchGetItem on `RUN#` items); then it
+   * dispatches. It writes no item (test/infra/recorded-grants.integration.test.ts records what a sweep sends).
+   */
+  private grantSweep(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...SWEEP_TABLE_ACTIONS],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_KEY_PREFIX}*`] } },
+      }),
+    );
+    this.grantIndexQueryAndDispatch(role);
+  }
+
+  private grantIndexQueryAndDispatch(role: iam.IRole): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [...TABLE_INDEX_ACTIONS],
@@ -389,17 +430,24 @@ export class DurableTasks extends Construct {
   }
 
   private grantSchedules(role: iam.Role, actions: readonly string[]): void {
-    // Schedule names are per timer, so the resource is every schedule of this group: the narrowest IAM allows.
-    const schedulesArn = Stack.of(this).formatArn({
+    role.addToPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [this.schedulesArn()] }));
+    this.acknowledgeSchedules(role);
+  }
+
+  /** Every schedule of this group: schedule names are per timer, so this is the narrowest resource IAM allows. */
+  private schedulesArn(): string {
+    return Stack.of(this).formatArn({
       service: 'scheduler',
       resource: 'schedule',
       resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    role.addToPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [schedulesArn] }));
+  }
+
+  private acknowledgeSchedules(scope: iam.Role): void {
     acknowledgeWildcardResource(
-      role,
-      schedulesArn,
+      scope,
+      this.schedulesArn(),
       'Timer schedules are created at run time, one per timer, with generated names: the resource is every ' +
         "schedule in durable-tasks' own schedule group and nothing outside it.",
     );

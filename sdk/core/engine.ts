@@ -15,6 +15,8 @@ import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
 import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
+import { runScopedStore } from './run-scope.ts';
+import { redispatchQueued } from './sweep-policy.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
 
@@ -28,8 +30,13 @@ export interface EngineOptions {
   log?: LogSink;
   /** How often a replay re-reads its run item to notice a cancel made by another process. @default 1000 ms (0 in-process only) */
   cancelPollMs?: number;
-  /** How long a QUEUED run may wait for its message before the sweeper sends another. @default 60 s */
+  /**
+   * How long a QUEUED run may wait for its message before the sweeper sends another; later ones follow at doubling
+   * ages (2x, 4x, ...), so a backlog is not flooded with duplicates. @default 60 s
+   */
   sweepQueuedAfterMs?: number;
+  /** How often sweeps run, for the first sweep of a process (later ones measure it). @default 60 s */
+  sweepPeriodMs?: number;
   /** How often `result()` polls the store when the run finishes in another process. @default 250 ms */
   resultPollMs?: number;
 }
@@ -52,6 +59,7 @@ export class Engine {
   readonly leaseMs: number;
   private readonly finished = new EventEmitter();
   private readonly cancelledHere = new Set<string>();
+  private lastSweepAt: number | undefined;
   workflowHooks: WorkflowHooks | undefined;
   private backendValue: Backend | undefined;
 
@@ -102,7 +110,7 @@ export class Engine {
   async createChildRun(parent: RunRecord, position: number, target: Definition, input: string, childRunId: string): Promise<void> {
     const backend = await this.backend();
     const now = backend.clock.now();
-    const link = position >= 0 ? { parent: { runId: parent.runId, attempt: parent.attempt, position } } : {};
+    const link = position >= 0 ? { parent: { runId: parent.runId, attempt: parent.attempt, position, ...generationOf(parent) } } : {};
     await backend.store.createRun(newRunRecord({ runId: childRunId, name: target.name, input, ...link }, now));
   }
 
@@ -157,15 +165,18 @@ export class Engine {
       services: (run) => this.replayServices(backend, run),
       onFinished: (run) => this.onFinished(run),
     };
-    if (this.options.retentionDays !== undefined) deps.retentionSeconds = Math.round(this.options.retentionDays * 86_400);
+    const retentionSeconds = this.retentionSeconds();
+    if (retentionSeconds !== undefined) deps.retentionSeconds = retentionSeconds;
     const hooks = this.workflowHooks;
     if (hooks) deps.processWorkflow = (run, leased) => hooks.processWorkflow(this, run, leased);
     return deps;
   }
 
   private async replayServices(backend: Backend, run: RunRecord): Promise<ReplayServices> {
+    // The replay's writes for this run carry its generation and an item TTL (sdk/core/run-scope.ts).
+    const store = runScopedStore(backend.store, run, this.retentionSeconds(), () => backend.clock.now());
     const services: ReplayServices = {
-      backend,
+      backend: { ...backend, store },
       createChildRun: (parent, position, target, input, childRunId) => this.createChildRun(parent, position, target, input, childRunId),
       runRef: (id) => this.runRef(id),
       isCancelled: (id) => this.cancelledHere.has(id),
@@ -177,6 +188,11 @@ export class Engine {
       if (dag) services.dag = dag;
     }
     return services;
+  }
+
+  /** Seconds finished runs are kept (TTL), or undefined to keep them forever. */
+  retentionSeconds(): number | undefined {
+    return this.options.retentionDays === undefined ? undefined : Math.round(this.options.retentionDays * 86_400);
   }
 
   private async onFinished(run: RunRecord): Promise<void> {
@@ -261,10 +277,14 @@ export class Engine {
     const backend = await this.backend();
     const now = backend.clock.now();
     const candidates = await backend.store.sweepCandidates(now, limit);
-    // A QUEUED run is usually still on its way (or waiting in a backlog): only one untouched for a while has lost its message.
+    // A QUEUED run is usually still on its way (or waiting in a backlog): only one untouched for a while may have
+    // lost its message, and it is re-sent at doubling ages, not every sweep (sweep-policy.ts).
     const queuedAfter = this.options.sweepQueuedAfterMs ?? 60_000;
-    const stale = candidates.filter((r) => r.status !== 'QUEUED' || now - r.updatedAt >= queuedAfter);
+    const sinceLastSweep = this.lastSweepAt === undefined ? (this.options.sweepPeriodMs ?? 60_000) : now - this.lastSweepAt;
+    const stale = candidates.filter((r) => r.status !== 'QUEUED' || redispatchQueued(now - r.updatedAt, queuedAfter, sinceLastSweep));
     for (const run of stale) await backend.dispatcher.dispatch({ runId: run.runId });
+    // Only a sweep that finished counts: after a failed one, the next covers its window too.
+    this.lastSweepAt = now;
     return stale.length;
   }
 
@@ -301,3 +321,8 @@ export class Engine {
 }
 
 const consoleSink: LogSink = (line) => console.log(JSON.stringify(line));
+
+/** `{ generation }` of a run that has one (runs created before generations existed have none). */
+function generationOf(run: RunRecord): { generation?: string } {
+  return run.generation === undefined ? {} : { generation: run.generation };
+}

@@ -5,11 +5,13 @@
  * the run is replayed again at once: no wake-up is lost.
  */
 import { randomUUID } from 'node:crypto';
-import type { Backend, JournalEntry, RunClause, RunPatch, RunRecord } from '../ports.ts';
+import type { Backend, JournalEntry, LoadedRun, RunClause, RunPatch, RunRecord } from '../ports.ts';
 import { TERMINAL_STATUSES } from '../ports.ts';
 import { backoffDelayMs, type TaskSpec } from './definitions.ts';
-import { RunCancelledError, TaskNotFoundError, serializeError } from './errors.ts';
+import { PayloadTooLargeError, RunCancelledError, TaskNotFoundError, serializeError } from './errors.ts';
+import { pendingTimerIds } from './pending-timers.ts';
 import { replay, timerId, type ReplayOutcome, type ReplayServices } from './replay.ts';
+import { scopeOf } from './run-scope.ts';
 
 export type ProcessResult = 'skipped' | 'completed' | 'failed' | 'suspended' | 'cancelled' | 'retrying' | 'lost-lease';
 
@@ -77,7 +79,10 @@ export async function processRun(runId: string, workerDeps: ExecutorDeps): Promi
       const started = performance.now();
       const outcome = await replay(spec, { ...loaded, run }, await deps.services(run));
       const ranMs = Math.round(performance.now() - started);
-      const next = await applyOutcome(run, spec, outcome, ranMs, deps);
+      const leased: RunRecord = run;
+      const next: Awaited<ReturnType<typeof applyOutcome>> = await applyOutcome(leased, spec, outcome, ranMs, deps).catch((error: unknown) =>
+        failTooLarge(error, leased, ranMs, deps),
+      );
       if (next.type === 'done') return next.result;
       run = next.run;
     }
@@ -126,6 +131,15 @@ async function applyOutcome(
     case 'suspended':
       return suspendRun(run, outcome.wakeAt, ranMs, deps, outcome.parked);
   }
+}
+
+/**
+ * An outcome the store rejects for its size (a run item over DynamoDB's 400 KB) would be rejected again on every
+ * retry of the message, by the DLQ's redrive and by the sweeper: the run fails with that error instead.
+ */
+async function failTooLarge(error: unknown, run: RunRecord, ranMs: number, deps: ExecutorDeps): Promise<{ type: 'done'; result: ProcessResult }> {
+  if (!(error instanceof PayloadTooLargeError)) throw error;
+  return { type: 'done', result: await finish(run, deps, { status: 'FAILED', error: serializeError(error) }, ranMs) };
 }
 
 /**
@@ -230,7 +244,7 @@ function retention(deps: ExecutorDeps, now: number): { ttl?: number } {
 export async function notifyParent(
   child: RunRecord,
   outcome: { status: 'SUCCEEDED'; output?: string } | { status: 'FAILED' | 'CANCELLED'; error: ReturnType<typeof serializeError> },
-  deps: Pick<ExecutorDeps, 'backend'>,
+  deps: Pick<ExecutorDeps, 'backend' | 'retentionSeconds'>,
 ): Promise<void> {
   const parent = child.parent;
   if (!parent || parent.position < 0) return;
@@ -249,7 +263,8 @@ export async function notifyParent(
   } else {
     entry.error = outcome.error;
   }
-  await store.putEntry(parent.runId, entry);
+  // Into the journal of the parent's incarnation the child was started by (sdk/core/run-scope.ts).
+  await store.putEntry(parent.runId, { ...entry, ...scopeOf(parent.generation, deps.retentionSeconds, entry.createdAt) });
   await wakeRun(parent.runId, deps);
 }
 
@@ -273,7 +288,10 @@ export async function finalizeCancelled(run: RunRecord, deps: ExecutorDeps): Pro
   if (run.parent) await notifyParent(run, { status: 'CANCELLED', error }, deps);
   // Waiters go first: a failure here leaves the run flagged and not terminal, so it is finalized again (a retried
   // cancel, the sweeper); the other way round, a failure would leave them behind a finished run for good.
-  await removeWaiters(run.runId, deps);
+  const loaded = await store.loadRun(run.runId);
+  // A pending long timer is a Scheduler schedule that would fire after the run ended: delete it (best effort).
+  if (loaded) for (const id of pendingTimerIds(loaded, now)) await deps.backend.timers.cancel(id).catch(() => undefined);
+  await removeWaiters(run.runId, deps, loaded);
   const updated = await store.updateRun(
     run.runId,
     { set: { status: 'CANCELLED', error, updatedAt: now, cancelRequested: true, ...retention(deps, now) }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'] },
@@ -283,9 +301,9 @@ export async function finalizeCancelled(run: RunRecord, deps: ExecutorDeps): Pro
   return 'cancelled';
 }
 
-export async function removeWaiters(runId: string, deps: Pick<ExecutorDeps, 'backend'>): Promise<void> {
+export async function removeWaiters(runId: string, deps: Pick<ExecutorDeps, 'backend'>, preloaded?: LoadedRun | undefined): Promise<void> {
   const { store, timers, clock } = deps.backend;
-  const loaded = await store.loadRun(runId);
+  const loaded = preloaded ?? (await store.loadRun(runId));
   if (!loaded || loaded.waiters.length === 0) return;
   const now = clock.now();
   for (const w of loaded.waiters) {

@@ -24,6 +24,7 @@ import {
 import { decodePayload, encodePayload } from './json.ts';
 import { CLOCK_SKEW_GRACE_MS } from './clock-skew.ts';
 import { MAX_PARKED_ENTRIES } from './journal.ts';
+import { assertPatchId, decidePatch, isMarkerOf, journalView, patchMarker } from './operations/patched.ts';
 
 /** How a replay ended. */
 export type ReplayOutcome =
@@ -76,11 +77,19 @@ function guardBackend(backend: Backend): Backend {
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           const result = value.apply(obj, args);
-          return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(new Fatal(error, false, true))) : result;
+          return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(new Fatal(error, false, !isTooLarge(error)))) : result;
         };
       },
     });
   return { ...backend, store: guard(backend.store), timers: guard(backend.timers), dispatcher: guard(backend.dispatcher) };
+}
+
+/**
+ * An item the store rejects for its size is the run's data, not an outage: retrying writes it again and
+ * fails again, so it fails the run (PayloadTooLargeError is deterministic) instead of aborting the replay.
+ */
+function isTooLarge(error: unknown): boolean {
+  return error instanceof DurableError && error.name === 'PayloadTooLargeError';
 }
 
 /**
@@ -115,6 +124,8 @@ class Replayer implements DurableContext {
   private readonly startedAt = performance.now();
   private lastCancelPoll = 0;
   private suspendCheckScheduled = false;
+  /** `ctx.patched` answers of this replay, by id (decided once per run). */
+  private readonly patches = new Map<string, boolean>();
 
   constructor(
     private readonly spec: TaskSpec,
@@ -377,6 +388,60 @@ class Replayer implements DurableContext {
     );
     this.inflight.add(write);
     return new Date(now);
+  }
+
+  patched(id: string): boolean {
+    this.requireDurable('patched');
+    assertPatchId(id, 'patched');
+    const known = this.patches.get(id);
+    if (known !== undefined) return known;
+    this.checkLiveOrThrow();
+    const position = this.cursor;
+    const decision = decidePatch(id, position, journalView(this.entries, (p) => this.waiters.has(p)));
+    this.patches.set(id, decision !== 'older');
+    if (decision === 'older') return false;
+    this.cursor++;
+    if (decision === 'new') {
+      // No write of its own, like a sleep (sdk/core/journal.ts): the next entry item or the park carries it.
+      const marker = patchMarker(this.attempt, position, id, this.backend.clock.now());
+      this.entries.set(position, marker);
+      this.pending.push(marker);
+      if (this.pending.length > MAX_PARKED_ENTRIES) this.background(this.putEntry(marker));
+    }
+    return true;
+  }
+
+  deprecatePatch(id: string): void {
+    this.requireDurable('deprecatePatch');
+    assertPatchId(id, 'deprecatePatch');
+    this.checkLiveOrThrow();
+    if (isMarkerOf(id, this.cursor, journalView(this.entries, (p) => this.waiters.has(p)))) this.cursor++;
+  }
+
+  /** `checkLive` for a synchronous durable call: ends the replay and throws the error to the caller. */
+  private checkLiveOrThrow() {
+    try {
+      this.checkLive();
+    } catch (error) {
+      this.fail(error as Fatal);
+      throw (error as Fatal).error;
+    }
+  }
+
+  /** Tracks a write a synchronous call started, so the replay does not end before it lands. */
+  private background(write: Promise<unknown>) {
+    const tracked: Promise<unknown> = write.then(
+      () => {
+        this.inflight.delete(tracked);
+        this.scheduleSuspendCheck();
+      },
+      (error) => {
+        this.inflight.delete(tracked);
+        this.scheduleSuspendCheck();
+        this.fail(error instanceof Fatal ? error : new Fatal(error, false, true));
+      },
+    );
+    this.inflight.add(tracked);
   }
 
   sleepFor(duration: Duration): Promise<{ durationMs: number }> {
@@ -728,7 +793,8 @@ function childName(task: TaskDefinition<any, any> | WorkflowDefinition<any>): st
   return task.name;
 }
 
-function describeOp(kind: OperationKind, name: string): string {
+/** How an operation reads in a `NonDeterminismError` (also used by the history replay). */
+export function describeOp(kind: OperationKind, name: string): string {
   switch (kind) {
     case 'sleep':
       return 'sleep';
@@ -742,6 +808,8 @@ function describeOp(kind: OperationKind, name: string): string {
       return `runChild('${name}')`;
     case 'spawn':
       return `spawnChild('${name}')`;
+    case 'patch':
+      return `patched('${name}')`;
     default:
       return `${kind}('${name}')`;
   }

@@ -8,7 +8,7 @@ import type { Engine } from './engine.ts';
 import type { ProcessResult } from './executor.ts';
 import { parseDispatchBody } from './dispatch-message.ts';
 import { fireCronTick, reconcileCrons } from './cron/service.ts';
-import { parseCronTickBody } from './cron/tick-message.ts';
+import { parseCronTickBody, RECONCILE_CRONS_RUN_ID } from './cron/tick-message.ts';
 import { inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
 
 export interface WorkerOptions {
@@ -49,7 +49,7 @@ export class Worker {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly active = new Set<Promise<unknown>>();
   private detach: (() => void) | undefined;
-  /** Declared crons are reconciled once per process (the sweeper's first invocation, or `start()`), retried until done. */
+  /** Declared crons: reconciled at `start()`; on Lambda, requested once per sweeper container (retried until sent). */
   private cronsReconciled: Promise<unknown> | undefined;
   private ownsCrons = false;
 
@@ -93,6 +93,11 @@ export class Worker {
           if (!message) {
             console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message; sending to the DLQ', messageId: record?.messageId, body: String(record?.body).slice(0, 500) }));
             failures.push({ itemIdentifier: record?.messageId });
+            return;
+          }
+          if (message.runId === RECONCILE_CRONS_RUN_ID) {
+            // The sweeper asks (after a deploy): reconcile with this worker's declarations; a failure is retried by SQS.
+            await this.reconcileNow().catch(() => failures.push({ itemIdentifier: record.messageId }));
             return;
           }
           try {
@@ -145,7 +150,7 @@ export class Worker {
   /** The one-minute schedule target: re-dispatches stranded runs. */
   sweeperHandler(): () => Promise<{ redispatched: number }> {
     return async () => {
-      await this.reconcileCrons();
+      await this.requestCronReconcile();
       return { redispatched: await this.engine.sweep() };
     };
   }
@@ -167,7 +172,7 @@ export class Worker {
         return true;
       });
     }
-    await this.reconcileCrons();
+    await this.reconcileNow().catch(() => undefined);
     // No EventBridge Scheduler behind this backend (`durable dev`, a local worker): this process fires the ticks.
     const fire = (cron: string, tick: number) => fireCronTick(this.engine, { cron, tick });
     const before = inProcessCronScheduler(this.engine);
@@ -194,6 +199,10 @@ export class Worker {
           continue;
         }
         for (const received of messages) {
+          if (received.message?.runId === RECONCILE_CRONS_RUN_ID) {
+            this.trackWork(() => this.reconcileNow(), () => received.ack(), () => received.retry(1000));
+            continue;
+          }
           const tick = received.message ? undefined : parseCronTickBody(received.body);
           if (tick) {
             this.trackWork(() => fireCronTick(this.engine, tick), () => received.ack(), () => received.retry(1000));
@@ -214,20 +223,29 @@ export class Worker {
     this.sweepTimer.unref?.();
   }
 
+  /** Reconciles the declared crons with their schedules (a no-op on backends without EventBridge Scheduler). */
+  private async reconcileNow(): Promise<void> {
+    try {
+      const result = await reconcileCrons(this.engine);
+      if (result.put.length || result.deleted.length) console.log(JSON.stringify({ level: 'info', message: 'declared crons reconciled', ...result }));
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', message: 'reconciling declared crons failed; retried', error: String((error as Error)?.message ?? error) }));
+      throw error;
+    }
+  }
+
   /**
-   * Brings the declared crons' schedules in line with this worker's definitions (AWS: EventBridge Scheduler; a
-   * no-op on backends without it). Once per process; a failure is logged and retried on the next call.
+   * The sweeper's part (it may not write the table or schedules): once per container, so within a minute of a
+   * deploy, it sends the worker a reconcile request. Retried on the next sweep until sent.
    */
-  private async reconcileCrons(): Promise<void> {
-    this.cronsReconciled ??= reconcileCrons(this.engine).then(
-      (result) => {
-        if (result.put.length || result.deleted.length) console.log(JSON.stringify({ level: 'info', message: 'declared crons reconciled', ...result }));
-      },
-      (error) => {
-        this.cronsReconciled = undefined;
-        console.error(JSON.stringify({ level: 'error', message: 'reconciling declared crons failed; retried next time', error: String((error as Error)?.message ?? error) }));
-      },
-    );
+  private async requestCronReconcile(): Promise<void> {
+    this.cronsReconciled ??= (async () => {
+      const backend = await this.engine.backend();
+      if (backend.cronSchedules) await backend.dispatcher.dispatch({ runId: RECONCILE_CRONS_RUN_ID });
+    })().catch((error) => {
+      this.cronsReconciled = undefined;
+      console.error(JSON.stringify({ level: 'error', message: 'requesting the cron reconcile failed; retried next sweep', error: String((error as Error)?.message ?? error) }));
+    });
     await this.cronsReconciled;
   }
 

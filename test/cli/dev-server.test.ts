@@ -146,11 +146,7 @@ describe('given a dev server over a client with tasks, a durable task and a work
     expect(run.body).toMatchObject({ status: 'FAILED', error: { name: 'Error', message: 'the card was declined' } });
   });
 
-  test('a workflow run shows its DAG tasks', async (ctx) => {
-    if (!h.dagWorks) {
-      console.warn('SKIPPED: DAG workflows do not run on this client yet (sdk/core/dag is not wired into the engine); the dashboard draws the DAG from /api/definitions meanwhile');
-      ctx.skip('DAG workflows do not run yet: sdk/core/dag is not wired into the engine');
-    }
+  test('a workflow run shows its DAG tasks', async () => {
     const { body } = await call('POST', '/api/runs', { name: 'etl-pipeline', input: {} });
     await h.env.settle();
     const run = await call('GET', `/api/runs/${body.runId}`);

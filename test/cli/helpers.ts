@@ -17,8 +17,6 @@ export interface Harness {
   env: TestEnvironment;
   server: DevServer;
   defs: ReturnType<typeof defineFixtures>;
-  /** Whether DAG workflows run on this client yet (the DAG module may not be wired in). */
-  dagWorks: boolean;
   close(): Promise<void>;
 }
 
@@ -26,14 +24,10 @@ export async function startHarness(): Promise<Harness> {
   const env = await createTestEnvironment();
   const defs = defineFixtures(env.durable);
   const server = await startDevServer({ durable: env.durable, port: 0, pollMs: 25 });
-  const probe = await env.durable.engine.start(defs.pipeline.name, {});
-  await env.settle();
-  const dagWorks = (await env.durable.runs.get(probe.runId)).status === 'SUCCEEDED';
   return {
     env,
     server,
     defs,
-    dagWorks,
     async close() {
       await server.close();
       await env.close();

@@ -42,10 +42,14 @@ describe('SchedulerCronSchedules', () => {
     expect(call!.args[0].input.ActionAfterCompletion).toBeUndefined();
   });
 
-  it('updates a schedule that exists; deletes, an unknown schedule being success', async () => {
-    schedulerMock.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }));
+  it('replaces a schedule that exists (delete, create: no UpdateSchedule grant needed); deletes, an unknown schedule being success', async () => {
+    schedulerMock.on(CreateScheduleCommand).rejectsOnce(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} })).resolves({ ScheduleArn: 'arn' });
     await schedules().put(cron('hourly-eu', '0 * * * *'));
-    expect(schedulerMock.commandCalls(UpdateScheduleCommand)[0]!.args[0].input).toMatchObject({ Name: 'cron.hourly-eu', ScheduleExpression: 'cron(0 * * * ? *)' });
+    expect(schedulerMock.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
+    expect(schedulerMock.commandCalls(DeleteScheduleCommand)[0]!.args[0].input).toEqual({ Name: 'cron.hourly-eu', GroupName: groupName });
+    const creates = schedulerMock.commandCalls(CreateScheduleCommand);
+    expect(creates).toHaveLength(2);
+    expect(creates[1]!.args[0].input).toMatchObject({ Name: 'cron.hourly-eu', ScheduleExpression: 'cron(0 * * * ? *)' });
     schedulerMock.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ message: 'gone', Message: 'gone', $metadata: {} }));
     await expect(schedules().delete('hourly-eu')).resolves.toBeUndefined();
   });

@@ -8,6 +8,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { sqsRecord } from '../support/aws-events.ts';
 import { awsHarnessFactory, type Harness } from '../contract/harness.ts';
 import type { CronRecord } from '../../sdk/ports.ts';
+import { RECONCILE_CRONS_RUN_ID } from '../../sdk/core/cron/tick-message.ts';
 
 const aws = awsHarnessFactory();
 afterAll(() => aws.stop());
@@ -103,8 +104,8 @@ describe('worker.start() on a backend without EventBridge Scheduler (durable dev
   });
 });
 
-describe('worker.sweeperHandler reconciles declared crons (first invocation, retried until it succeeds)', () => {
-  test('schedules the declared crons once per process, stores them for crons.list elsewhere', async () => {
+describe('declared crons after a deploy: the sweeper asks, the worker reconciles', () => {
+  test('the sweeper sends one reconcile request per container; the worker schedules and stores the declared crons', async () => {
     h = await aws.factory(undefined, { embeddedWorker: false });
     const put: string[] = [];
     let fail = true;
@@ -115,14 +116,28 @@ describe('worker.sweeperHandler reconciles declared crons (first invocation, ret
       },
       delete: async () => undefined,
     };
+    const dispatched: string[] = [];
+    const dispatch = h.backend.dispatcher.dispatch.bind(h.backend.dispatcher);
+    h.backend.dispatcher.dispatch = async (message, options) => {
+      dispatched.push(message.runId);
+      return dispatch(message, options);
+    };
     const task = h.durable.task({ name: 'nightly', on: { cron: '0 3 * * *' }, fn: async () => 1 });
-    const sweeper = h.durable.worker('w', { workflows: [task] }).sweeperHandler();
+    const worker = h.durable.worker('w', { workflows: [task] });
+    const sweeper = worker.sweeperHandler();
     await sweeper();
-    expect(put).toEqual([]);
+    await sweeper();
+    expect(dispatched.filter((id) => id === RECONCILE_CRONS_RUN_ID)).toHaveLength(1);
+    const handler = worker.lambdaHandler();
+    const request = sqsRecord(JSON.stringify({ runId: RECONCILE_CRONS_RUN_ID }));
+    // A failed reconcile is reported, so SQS redelivers it.
+    expect(await handler({ Records: [request] })).toEqual({ batchItemFailures: [{ itemIdentifier: request.messageId }] });
     fail = false;
-    await sweeper();
-    await sweeper();
+    expect(await handler({ Records: [request] })).toEqual({ batchItemFailures: [] });
     expect(put).toEqual(['nightly:0 3 * * *']);
     expect((await h.backend.crons!.listCrons()).map((c) => [c.name, c.declared])).toEqual([['nightly:0 3 * * *', true]]);
+    // Nothing changed: a second request schedules nothing.
+    await handler({ Records: [request] });
+    expect(put).toEqual(['nightly:0 3 * * *']);
   });
 });

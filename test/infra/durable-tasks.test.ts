@@ -218,11 +218,14 @@ describe('given a DurableTasks with default props', () => {
     });
   });
 
-  it('then Scheduler gets a retained schedule group and a role only its schedules in that group can assume', () => {
+  it('then Scheduler gets a schedule group deleted with the stack (so a redeploy after destroy cannot hit AlreadyExists) and a role only its schedules in that group can assume', () => {
     template.hasResource('AWS::Scheduler::ScheduleGroup', {
       Properties: { Name: durable.scheduleGroup.scheduleGroupName },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
     });
+    // Derived from the construct path: the same on every deployment of this stack, distinct for another stack.
+    expect(durable.scheduleGroup.scheduleGroupName).toMatch(/^TestStack-Durable-ScheduleGroup-/);
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
         Statement: [
@@ -242,6 +245,14 @@ describe('given a DurableTasks with default props', () => {
     });
   });
 
+  it('then the event router is capped at durableSlots concurrent invocations (reserved concurrency)', () => {
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(stack, durable.eventRouterFunction)] as Resource;
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(10);
+    for (const other of [durable.workerFunction, durable.sweeperFunction]) {
+      expect((template.findResources('AWS::Lambda::Function')[logicalId(stack, other)] as Resource).Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+  });
+
   it('then the log groups keep one month and are retained', () => {
     const groups = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup'));
     expect(groups).toHaveLength(3);
@@ -249,6 +260,17 @@ describe('given a DurableTasks with default props', () => {
       expect(group.Properties.RetentionInDays).toBe(30);
       expect(group.DeletionPolicy).toBe('Retain');
     }
+  });
+
+  it('then the DLQ alarms say how to recover: a redrive for dispatch messages, re-invoking the router (never an SQS redrive) for events', () => {
+    const description = (construct: { node: { defaultChild?: unknown } }) =>
+      JSON.stringify(resourcesOf(template, 'AWS::CloudWatch::Alarm')[logicalId(stack, construct)]?.Properties.AlarmDescription);
+    expect(description(durable.deadLetterQueueAlarm)).toContain('Start DLQ redrive');
+    const events = description(durable.eventDeadLetterQueueAlarm);
+    expect(events).toContain('aws lambda invoke --function-name ');
+    expect(events).toContain(JSON.stringify({ Ref: logicalId(stack, durable.eventRouterFunction) }));
+    expect(events).toContain('cannot re-invoke the router');
+    expect(events).not.toContain('Start DLQ redrive');
   });
 
   it('then the five alarms watch the DLQs, worker errors and throttles, and the oldest message age', () => {
@@ -317,6 +339,16 @@ describe('given custom props', () => {
     template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 45 * 60 });
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 25 });
+  });
+});
+
+describe('given eventRouterConcurrency', () => {
+  const { stack, durable, template } = build({ eventRouterConcurrency: 3 });
+
+  it("then it is the router's reserved concurrency", () => {
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(stack, durable.eventRouterFunction)] as Resource;
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(3);
   });
 });
 
@@ -345,6 +377,12 @@ describe('given invalid props', () => {
 
   it('then a missing entry file is rejected, naming the path', () => {
     expect(attempt({ entry: '/nowhere/worker.ts' })).toThrow(/entry \/nowhere\/worker\.ts does not exist/);
+  });
+
+  it('then eventRouterConcurrency outside 1..1000 or fractional is rejected', () => {
+    for (const eventRouterConcurrency of [0, 1001, 2.5]) {
+      expect(() => build({ eventRouterConcurrency }), String(eventRouterConcurrency)).toThrow(/eventRouterConcurrency must be an integer from 1 to 1000/);
+    }
   });
 
   it('then durableSlots outside 2..1000 or fractional is rejected', () => {

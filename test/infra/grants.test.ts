@@ -3,11 +3,11 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { CRON_PARTITION, ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, RUN_KEY_PREFIX } from '../../infra/constants.ts';
+import { CRON_PARTITION, ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../infra/constants.ts';
 import { cronScheduleName } from '../../sdk/adapters/aws/cron-schedules.ts';
-import { runPk } from '../../sdk/adapters/aws/dynamo-keys.ts';
+import { runPk, waiterKeyPk } from '../../sdk/adapters/aws/dynamo-keys.ts';
 import { DurableTasks } from '../../infra/index.ts';
-import { build, FIXTURE_ENTRY, logicalId, roleStatements, testApp } from './support.ts';
+import { actionsOf, build, FIXTURE_ENTRY, logicalId, roleStatements, testApp } from './support.ts';
 
 /** A plain Lambda function of the user's, in the same stack. */
 function userFunction(scope: ConstructScope, id: string): lambda.Function {
@@ -52,17 +52,24 @@ describe('given a user function granted start', () => {
     grant = d.grantStart(fn);
   });
 
-  it('then it may read and write run items only (LeadingKeys RUN#*) and send dispatch messages', () => {
-    expect(roleStatements(template, logicalId(stack, fn.role as iam.Role))).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        Resource: { 'Fn::GetAtt': [logicalId(stack, durable.table), 'Arn'] },
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_KEY_PREFIX}*`] } },
-      },
-      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [logicalId(stack, durable.queue), 'Arn'] } },
-    ]);
+  // Which actions it needs is proven by recording what start, get, cancel and schedule send:
+  // test/infra/recorded-grants.integration.test.ts. Here: the shape of the grant.
+  it('then its table items are limited to run and waiter-key partitions (LeadingKeys RUN#*, WAITKEY#*), with no Scan', () => {
+    const statements = roleStatements(template, logicalId(stack, fn.role as iam.Role));
+    const onTable = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, durable.table), 'Arn'] }));
+    expect(onTable).toHaveLength(1);
+    expect(onTable[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_KEY_PREFIX}*`, `${WAITER_KEY_PREFIX}*`] } });
+    expect(actionsOf(onTable[0]!)).not.toContain('dynamodb:Scan');
     expect(grant.success).toBe(true);
+  });
+
+  it('then it may pass the scheduler role to EventBridge Scheduler only', () => {
+    expect(roleStatements(template, logicalId(stack, fn.role as iam.Role))).toContainEqual({
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: { 'Fn::GetAtt': [logicalId(stack, durable.schedulerRole), 'Arn'] },
+      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
   });
 
   it('then it gets the table name and queue URL (and the other DURABLE_* names)', () => {
@@ -76,6 +83,7 @@ describe('given a user function granted start', () => {
 
   it("then the LeadingKeys prefix is the one the AWS store's run keys use", () => {
     expect(runPk('r-1').startsWith(RUN_KEY_PREFIX)).toBe(true);
+    expect(waiterKeyPk('order:paid', 0).startsWith(WAITER_KEY_PREFIX)).toBe(true);
   });
 });
 
@@ -87,12 +95,14 @@ describe('given a role (not a function) granted push and start', () => {
     d.grantStart(role);
   });
 
-  it('then it gets the same three statements and no error for lacking an environment', () => {
+  it('then it gets the push statement and the five start statements, and no error for lacking an environment', () => {
     const statements = roleStatements(template, logicalId(stack, role));
-    expect(statements.map((s) => s.Action)).toEqual([
+    expect(statements.map((s) => actionsOf(s)[0])).toEqual([
       'events:PutEvents',
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      'dynamodb:GetItem',
       'sqs:SendMessage',
+      'scheduler:CreateSchedule',
+      'iam:PassRole',
     ]);
   });
 });
@@ -129,7 +139,7 @@ describe('given a user function granted crons', () => {
       },
       {
         Effect: 'Allow',
-        Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:GetSchedule', 'scheduler:DeleteSchedule'],
+        Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
         Resource: {
           'Fn::Join': [
             '',

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../infra/constants.ts';
 import { actionsOf, allStatements, build, logicalId, roleStatements, type Statement } from './support.ts';
 
 /**
@@ -28,28 +27,12 @@ describe('given a DurableTasks', () => {
       ],
     ],
   };
-  const cronSchedulesArn = JSON.parse(JSON.stringify(schedulesArn).replace('/*"', '/cron.*"'));
   const logs = (group: { node: { defaultChild?: unknown } }) => ({
     Effect: 'Allow',
     Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     Resource: arn(group),
   });
-  const table = [
-    {
-      Effect: 'Allow',
-      Action: [
-        'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:Query',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:BatchWriteItem',
-      ],
-      Resource: tableArn,
-    },
-    { Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn('gsi2') },
-  ];
+  const indexQuery = { Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn('gsi2') };
   const dispatch = { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn };
   const role = (fn: { role?: unknown }) => logicalId(stack, fn.role as never);
   const worker = durable.node.findChild('Worker') as unknown as { logGroup: never };
@@ -67,7 +50,7 @@ describe('given a DurableTasks', () => {
     }
   });
 
-  it("then no allowed resource is '*', and the only ones containing '*' are the schedule group's schedules (all for timers, cron.* for crons)", () => {
+  it("then no allowed resource is '*', and the only one containing '*' is the schedule group's schedules", () => {
     const wildcards: unknown[] = [];
     for (const statement of allStatements(template).filter((s) => s.Effect === 'Allow')) {
       const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
@@ -77,7 +60,7 @@ describe('given a DurableTasks', () => {
         if (JSON.stringify(resource).includes('*')) wildcards.push(resource);
       }
     }
-    expect(wildcards).toEqual([schedulesArn, schedulesArn, cronSchedulesArn]);
+    expect(wildcards).toEqual([schedulesArn, schedulesArn]);
   });
 
   it('then the only Deny statements are the TLS-only guards on the three queues', () => {
@@ -101,64 +84,45 @@ describe('given a DurableTasks', () => {
     }
   });
 
-  /** What replaying user code needs (worker and router alike): its schedules, passing the scheduler role, pushing events. */
-  const replay = () => [
-    { Effect: 'Allow', Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], Resource: schedulesArn },
-    {
-      Effect: 'Allow',
-      Action: 'iam:PassRole',
-      Resource: arn(durable.schedulerRole),
-      Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-    },
-    {
-      Effect: 'Allow',
-      Action: 'events:PutEvents',
-      Resource: arn(durable.eventBus as never),
-      Condition: { StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': EVENT_DETAIL_TYPE } },
-    },
-  ];
+  // Which table, queue, schedule and event actions each role needs is proven by what the code sends:
+  // test/infra/recorded-grants.integration.test.ts records every request of the worker, the router and the sweeper
+  // and checks it against these policies. What no recorded process does (the Lambda service consuming the queue,
+  // delivering to the router's DLQ, writing logs) is asserted here.
+  const statementsOf = (fn: { role?: unknown }) => roleStatements(template, role(fn));
 
-  it('then the worker may use the table and indexes, consume and send dispatch messages, manage schedules in its group, pass the scheduler role to Scheduler, and push durable-tasks events', () => {
-    expect(roleStatements(template, role(durable.workerFunction))).toEqual([
-      logs(worker.logGroup),
-      {
-        Effect: 'Allow',
-        Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-        Resource: queueArn,
-      },
-      ...table,
-      dispatch,
-      ...replay(),
-    ]);
+  it('then each function role writes logs to its own log group only', () => {
+    for (const [fn, construct] of [
+      [durable.workerFunction, worker],
+      [durable.eventRouterFunction, router],
+      [durable.sweeperFunction, sweeper],
+    ] as const) {
+      expect(statementsOf(fn)).toContainEqual(logs(construct.logGroup));
+    }
   });
 
-  it('then the router may do what a replay does (it resumes the first run an event wakes) and send to its DLQ, but not consume the queue', () => {
-    expect(roleStatements(template, role(durable.eventRouterFunction))).toEqual([
-      logs(router.logGroup),
-      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arn(durable.eventDeadLetterQueue) },
-      ...table,
-      dispatch,
-      ...replay(),
-    ]);
+  it('then the worker consumes the dispatch queue (its event source), and no other role does', () => {
+    const consume = {
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      Resource: queueArn,
+    };
+    expect(statementsOf(durable.workerFunction)).toContainEqual(consume);
+    for (const fn of [durable.eventRouterFunction, durable.sweeperFunction]) {
+      expect(statementsOf(fn).flatMap(actionsOf).filter((a) => a === 'sqs:ReceiveMessage' || a === 'sqs:DeleteMessage')).toEqual([]);
+    }
   });
 
-  it('then the sweeper may use the table and indexes, send dispatch messages, and manage the cron schedules (reconciling declared crons), nothing else', () => {
-    expect(roleStatements(template, role(durable.sweeperFunction))).toEqual([
-      logs(sweeper.logGroup),
-      ...table,
-      dispatch,
-      {
-        Effect: 'Allow',
-        Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:GetSchedule', 'scheduler:DeleteSchedule'],
-        Resource: cronSchedulesArn,
-      },
-      {
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: arn(durable.schedulerRole),
-        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-      },
-    ]);
+  it('then the router may send to its event DLQ (Lambda asynchronous failures)', () => {
+    expect(statementsOf(durable.eventRouterFunction)).toContainEqual({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arn(durable.eventDeadLetterQueue) });
+  });
+
+  it('then the sweeper writes nothing: no item write, no schedule, no event, and its item reads are limited to RUN# keys', () => {
+    const actions = statementsOf(durable.sweeperFunction).flatMap(actionsOf);
+    expect(actions.filter((a) => /Put|Update|Delete|Write|scheduler:|events:|iam:/.test(a) && !a.startsWith('logs:'))).toEqual([]);
+    const onTable = statementsOf(durable.sweeperFunction).filter((s) => JSON.stringify(s.Resource) === JSON.stringify(tableArn));
+    expect(onTable.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RUN#*'] } }]);
+    expect(statementsOf(durable.sweeperFunction)).toContainEqual(dispatch);
+    expect(statementsOf(durable.sweeperFunction)).toContainEqual(indexQuery);
   });
 
   it('then the scheduler role may only send to the dispatch queue', () => {

@@ -3,7 +3,7 @@
  * target is the dispatch queue. Each invocation sends `{"cron":"<name>","tick":"<aws.scheduler.scheduled-time>"}`
  * (Scheduler fills in the scheduled time), which the worker turns into the tick's one run (sdk/core/cron).
  */
-import { CreateScheduleCommand, DeleteScheduleCommand, UpdateScheduleCommand, type CreateScheduleCommandInput, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateScheduleCommand, DeleteScheduleCommand, type CreateScheduleCommandInput, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import { toSchedulerCron } from '../../core/cron/scheduler-expression.ts';
 import { cronTickBody } from '../../core/cron/tick-message.ts';
 import type { CronRecord, CronSchedules, RequestCounter } from '../../ports.ts';
@@ -24,8 +24,8 @@ export interface SchedulerCronSchedulesOptions {
 }
 
 /**
- * `put` is CreateSchedule, or UpdateSchedule when the schedule exists (ConflictException); `delete` is
- * DeleteSchedule, an unknown schedule being success.
+ * `put` is CreateSchedule, or DeleteSchedule and CreateSchedule when the schedule exists (ConflictException);
+ * `delete` is DeleteSchedule, an unknown schedule being success.
  *
  * @example
  * const schedules = new SchedulerCronSchedules({ scheduler: new SchedulerClient({}), groupName, queueArn, roleArn });
@@ -51,7 +51,10 @@ export class SchedulerCronSchedules implements CronSchedules {
       await this.options.scheduler.send(new CreateScheduleCommand(input));
     } catch (error) {
       if (errorName(error) !== 'ConflictException') throw error;
-      await this.options.scheduler.send(new UpdateScheduleCommand(input));
+      // Replace rather than UpdateSchedule: the worker's grants (create and delete in the group) suffice. A tick due
+      // in the milliseconds between the two requests is missed, as any tick while nothing is scheduled.
+      await this.delete(cron.name);
+      await this.options.scheduler.send(new CreateScheduleCommand(input));
     }
   }
 

@@ -4,7 +4,7 @@
  */
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../../infra/constants.ts';
-import { DurableError } from '../../core/errors.ts';
+import { DurableError, PayloadTooLargeError } from '../../core/errors.ts';
 import type { DurableEvent, EventBus, RequestCounter } from '../../ports.ts';
 import { InvalidEventError } from './invalid-event-error.ts';
 import { countRequests } from './request-counter.ts';
@@ -26,6 +26,8 @@ export interface EventBridgeBusOptions {
  * EventBus on EventBridge: one PutEvents per event, `Source` = `durable-tasks`, `DetailType` =
  * `durable-tasks.event`, `Detail` = `{ eventId, key, payload, scope?, metadata?, time }`.
  *
+ * @throws {PayloadTooLargeError} before sending, when the whole entry is over EventBridge's 256 KB (a payload
+ *   within its own 256 KiB limit can still be, with its key, scope, metadata and envelope).
  * @throws {DurableError} when EventBridge rejects the entry (`FailedEntryCount` > 0), naming its error code.
  * @example
  * const bus = new EventBridgeBus({ client: new EventBridgeClient({}), eventBusName: process.env.DURABLE_EVENT_BUS_NAME! });
@@ -46,19 +48,10 @@ export class EventBridgeBus implements EventBus {
     if (event.scope !== undefined) detail.scope = event.scope;
     if (event.metadata !== undefined) detail.metadata = event.metadata;
     detail.time = event.time;
-    const result = await this.client.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: this.eventBusName,
-            Source: EVENT_SOURCE,
-            DetailType: EVENT_DETAIL_TYPE,
-            Detail: JSON.stringify(detail),
-            Time: new Date(event.time),
-          },
-        ],
-      }),
-    );
+    const sent = { EventBusName: this.eventBusName, Source: EVENT_SOURCE, DetailType: EVENT_DETAIL_TYPE, Detail: JSON.stringify(detail), Time: new Date(event.time) };
+    const size = putEventsEntrySize(sent);
+    if (size > MAX_EVENT_ENTRY_BYTES) throw new PayloadTooLargeError(`the EventBridge entry of event '${event.key}' (payload, key, scope, metadata and envelope)`, size, MAX_EVENT_ENTRY_BYTES);
+    const result = await this.client.send(new PutEventsCommand({ Entries: [sent] }));
     const entry = result.Entries?.[0];
     if ((result.FailedEntryCount ?? 0) > 0 || entry?.ErrorCode) {
       throw new DurableError(
@@ -69,22 +62,38 @@ export class EventBridgeBus implements EventBus {
   }
 }
 
+/** EventBridge's limit on one PutEvents entry (256 KB), as AWS computes the entry's size. */
+export const MAX_EVENT_ENTRY_BYTES = 256 * 1024;
+
+/**
+ * The size EventBridge counts for a PutEvents entry ("Calculating Amazon EventBridge PutEvents event entry
+ * size"): 14 bytes for `Time` when given, plus the UTF-8 bytes of `Source`, `DetailType`, `Detail` and each of
+ * `Resources`. The bus name is not counted.
+ */
+export function putEventsEntrySize(entry: { Time?: Date; Source?: string; DetailType?: string; Detail?: string; Resources?: string[] }): number {
+  let size = entry.Time ? 14 : 0;
+  for (const text of [entry.Source, entry.DetailType, entry.Detail, ...(entry.Resources ?? [])]) if (text !== undefined) size += Buffer.byteLength(text);
+  return size;
+}
+
 /**
  * Turns an EventBridge event, as a Lambda target receives it, into a DurableEvent. Events put by any
- * application or service are accepted, with or without this SDK, as long as they carry
- * `detail-type: durable-tasks.event` and a `detail` with a `key` and a `payload`:
+ * application or service are routed, with or without this SDK, as long as they carry `source: durable-tasks`
+ * and `detail-type: durable-tasks.event` (the `DurableTasks` construct's rule matches exactly these two, and
+ * drops anything else before it reaches the router) and a `detail` with a `key` and a `payload`:
  *
  * ```json
- * { "id": "6a7e8feb-...", "source": "my-app", "detail-type": "durable-tasks.event", "time": "2030-01-01T00:00:00Z",
+ * { "id": "6a7e8feb-...", "source": "durable-tasks", "detail-type": "durable-tasks.event", "time": "2030-01-01T00:00:00Z",
  *   "detail": { "key": "order:paid", "payload": { "amount": 120 }, "scope": "tenant-a", "metadata": {},
  *               "eventId": "optional, defaults to the EventBridge id", "time": 1893456000000 } }
  * ```
  *
- * `detail.eventId` defaults to the event's `id`, `detail.time` (epoch ms) to its `time`. The `source` may be
- * anything the bus's rule routes (this SDK uses `durable-tasks`).
+ * `detail.eventId` defaults to the event's `id`, `detail.time` (epoch ms) to its `time`. This function itself
+ * accepts any non-empty `source` (for a rule of your own that routes other sources to the router), but with the
+ * construct's rule an entry put with another source never arrives.
  *
  * @example
- * // aws events put-events --entries '[{"EventBusName":"durable-tasks","Source":"my-app",
+ * // aws events put-events --entries '[{"EventBusName":"<bus>","Source":"durable-tasks",
  * //   "DetailType":"durable-tasks.event","Detail":"{\"key\":\"order:paid\",\"payload\":{\"amount\":120}}"}]'
  * const pushed = parseEventBridgeEvent(lambdaEvent); // { eventId, key: 'order:paid', payload: { amount: 120 }, time }
  * @throws {InvalidEventError} naming the field that is missing or wrong.

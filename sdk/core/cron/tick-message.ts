@@ -43,3 +43,11 @@ export function parseCronTickBody(body: unknown): CronTick | undefined {
 export function cronRunId(name: string, tick: number): string {
   return `cron:${name}:${new Date(tick).toISOString()}`;
 }
+
+/**
+ * The dispatch message `{"runId":"durable-tasks:reconcile-crons"}` asks a worker to reconcile the declared crons
+ * (sdk/core/cron/service.ts `reconcileCrons`). The sweeper sends it on its first invocation in a container, so the
+ * worker, which may write the table and the group's schedules, does the reconciling. No run has this id: a worker
+ * without cron support drops it as a message for an unknown run.
+ */
+export const RECONCILE_CRONS_RUN_ID = 'durable-tasks:reconcile-crons';
