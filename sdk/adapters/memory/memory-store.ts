@@ -177,7 +177,11 @@ export class MemoryRunStore implements RunStore {
       const waiter = slot?.waiters.get(key);
       if (!slot || !waiter) continue;
       slot.waiters.delete(key);
-      if (waiter.eventKey !== undefined) this.waiterIndex.get(waiter.eventKey)?.delete(indexRef(ref.runId, key));
+      if (waiter.eventKey === undefined) continue;
+      const index = this.waiterIndex.get(waiter.eventKey);
+      index?.delete(indexRef(ref.runId, key));
+      // A key per run (`order:<id>`) must not leave an empty entry behind for each run for ever.
+      if (index?.size === 0) this.waiterIndex.delete(waiter.eventKey);
     }
   }
 
