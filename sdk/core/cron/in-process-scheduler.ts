@@ -104,8 +104,8 @@ export function startInProcessCrons(
 ): InProcessCronScheduler | undefined {
   const existing = byEngine.get(engine);
   if (existing) return existing;
-  const clock = backend.clock as Partial<CronTimerClock>;
-  if (backend.cronSchedules || typeof clock.setTimer !== 'function') return undefined;
+  const clock = backend.clock as Partial<CronTimerClock> | undefined;
+  if (backend.cronSchedules || typeof clock?.setTimer !== 'function' || !engine.registry) return undefined;
   const store = cronStoreOf(backend);
   const scheduler = new InProcessCronScheduler(clock as CronTimerClock, fire, track);
   byEngine.set(engine, scheduler);
