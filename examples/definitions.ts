@@ -6,6 +6,7 @@ import { defineWaitForEvent } from './wait-for-event.ts';
 import { defineOrGroup } from './or-group.ts';
 import { registerDagExample } from './dag.ts';
 import { defineFanOut } from './fan-out.ts';
+import { defineNightlyReport } from './cron.ts';
 
 export function defineExamples(durable: Durable) {
   return {
@@ -15,6 +16,7 @@ export function defineExamples(durable: Durable) {
     orGroup: defineOrGroup(durable),
     dag: registerDagExample(durable),
     fanOut: defineFanOut(durable),
+    nightlyReport: defineNightlyReport(durable),
   };
 }
 
