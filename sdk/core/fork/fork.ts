@@ -1,0 +1,82 @@
+/**
+ * `durable.runs.fork(runId, { fromStep })`: a new run of the current code of the same task, with the same input,
+ * whose journal starts as the old run's (latest attempt) up to the fork point (plan.ts); the replay answers those
+ * operations from it and executes from the fork point on.
+ *
+ * Crash safety, with single-item writes only: the copied entries are written first, under the new run's id and a
+ * fresh generation, and the run item last. The run item is the commit point: until it exists nothing lists, sweeps,
+ * leases or dispatches the new run, so a crash (or a failed write) mid-copy leaves only unreferenced entry items
+ * (hidden by their generation, removed by their TTL when the client has a retention) and the fork call rejects;
+ * calling it again forks afresh under another id. Once the run item exists, the new run is an ordinary QUEUED run:
+ * a dispatch lost to a crash is made good by the sweeper, as for `task.runNoWait`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JournalEntry, RunRecord } from '../../ports.ts';
+import type { RunRef } from '../definitions.ts';
+import type { Engine } from '../engine.ts';
+import { DurableError, RunNotFoundError, TaskNotFoundError } from '../errors.ts';
+import { isTerminal } from '../executor.ts';
+import { newRunRecord } from '../run-record.ts';
+import { scopeOf } from '../run-scope.ts';
+import { TaskDefinition } from '../definitions.ts';
+import { RunNotForkableError, StepNotFoundError } from './errors.ts';
+import { planFork } from './plan.ts';
+
+export interface ForkOptions {
+  /** The name of the step to re-execute from: its first occurrence in the journal is the fork point. */
+  fromStep: string;
+}
+
+/** How many entry items a fork writes at once. */
+const COPY_CONCURRENCY = 16;
+
+export async function forkRun(engine: Engine, runId: string, options: ForkOptions): Promise<RunRef<unknown>> {
+  const fromStep = checkForkOptions(options);
+  if (typeof runId !== 'string' || runId === '') throw new DurableError(`runs.fork needs a run id, got ${JSON.stringify(runId)}`);
+  const backend = await engine.backend();
+  const loaded = await backend.store.loadRun(runId);
+  if (!loaded) throw new RunNotFoundError(runId);
+  const source = loaded.run;
+  checkForkable(engine, source);
+  const plan = planFork(loaded.entries.filter((e) => e.attempt === source.attempt), fromStep);
+  if (!plan) throw new StepNotFoundError(runId, fromStep);
+
+  const now = backend.clock.now();
+  const metadata = { ...(source.metadata ?? {}), forkedFrom: runId, forkedFromStep: fromStep };
+  const run = newRunRecord({ runId: randomUUID(), name: source.name, input: source.input, metadata }, now);
+  const scope = scopeOf(run.generation, engine.retentionSeconds(), now);
+  const copies = plan.keep.map((e) => copyEntry(e, scope));
+  for (let i = 0; i < copies.length; i += COPY_CONCURRENCY) {
+    await Promise.all(copies.slice(i, i + COPY_CONCURRENCY).map((entry) => backend.store.putEntry(run.runId, entry)));
+  }
+  // The commit point: only now does the run exist (see the header).
+  await backend.store.createRun(run);
+  await backend.dispatcher.dispatch({ runId: run.runId });
+  return engine.runRef(run.runId);
+}
+
+/** `{ fromStep }` checked: a non-empty string. */
+export function checkForkOptions(options: ForkOptions | undefined): string {
+  const fromStep = options?.fromStep;
+  if (typeof fromStep !== 'string' || fromStep === '') {
+    throw new DurableError(`runs.fork needs { fromStep: <a step name> }, got ${JSON.stringify(options)}`);
+  }
+  return fromStep;
+}
+
+function checkForkable(engine: Engine, run: RunRecord): void {
+  if (!isTerminal(run)) {
+    throw new RunNotForkableError(run.runId, `it is ${run.status}; only a finished run (SUCCEEDED, FAILED, CANCELLED) can be forked: cancel it first, or wait for it to end`);
+  }
+  if (run.status === 'SKIPPED') throw new RunNotForkableError(run.runId, 'it was SKIPPED (it never ran)');
+  if (run.workflowRunId) throw new RunNotForkableError(run.runId, `it is a task run of the DAG workflow run '${run.workflowRunId}'; fork works on durable task runs`);
+  const definition = engine.registry.get(run.name);
+  if (!definition) throw new TaskNotFoundError(run.name, 'a fork runs the current code of its task, which is not defined on this client');
+  if (!(definition instanceof TaskDefinition)) throw new RunNotForkableError(run.runId, `'${run.name}' is a DAG workflow; fork works on durable task runs`);
+}
+
+/** An entry as the new run records it: attempt 0, the new run's generation and item TTL, the rest as recorded. */
+function copyEntry(entry: JournalEntry, scope: { generation?: string; ttl?: number }): JournalEntry {
+  const { ttl: _old, generation: _gen, ...rest } = entry;
+  return { ...rest, attempt: 0, ...scope };
+}
