@@ -5,7 +5,7 @@
  * errors, a fork point inside ctx.map, a crash mid-copy, and the bulk operations by filter.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import { DurableError, RunNotForkableError, StepNotFoundError } from 'durable-tasks';
+import { Durable, DurableError, RunNotForkableError, StepNotFoundError } from 'durable-tasks';
 import type { RunStore } from '../../sdk/ports.ts';
 import type { Harness, HarnessFactory } from './harness.ts';
 
@@ -186,6 +186,36 @@ export function forkContract(name: string, make: HarnessFactory) {
       await expect(h.durable.runs.fork(ref.runId, {} as { fromStep: string })).rejects.toBeInstanceOf(DurableError);
       await expect(h.durable.runs.fork(ref.runId, { fromStep: '' })).rejects.toThrow(/fromStep/);
       expect(await h.durable.runs.list({ name: 'waits' })).toHaveLength(1);
+
+      // A DAG workflow run (and its task runs) cannot be forked.
+      const wf = h.durable.workflow({ name: 'dag' });
+      wf.task({ name: 'only', fn: async () => ({ ok: true }) });
+      const out = await wf.run({});
+      expect(out).toEqual({ only: { ok: true } });
+      const [wfRun] = await h.durable.runs.list({ name: 'dag' });
+      await expect(h.durable.runs.fork(wfRun!.runId, { fromStep: 'only' })).rejects.toBeInstanceOf(RunNotForkableError);
+      const [taskRun] = (await h.durable.runs.list({})).filter((r) => r.name === 'dag/only');
+      await expect(h.durable.runs.fork(taskRun!.runId, { fromStep: 'only' })).rejects.toBeInstanceOf(RunNotForkableError);
+    });
+
+    test('a client that does not define the task (the CLI with --aws) forks; a worker with the current code runs the fork', async () => {
+      h = await make();
+      let effects = 0;
+      const task = h.durable.durableTask({
+        name: 'remote',
+        fn: async (_: {}, ctx) => {
+          await ctx.step('one', () => ++effects);
+          return ctx.step('two', () => ++effects);
+        },
+      });
+      const ref = await task.runNoWait({});
+      await h.settle();
+      expect(await ref.result()).toBe(2);
+      const bare = new Durable({ backend: h.backend, embeddedWorker: 'none', log: () => undefined });
+      const fork = await bare.runs.fork(ref.runId, { fromStep: 'two' });
+      await h.settle();
+      expect(await h.durable.runs.get(fork.runId)).toMatchObject({ status: 'SUCCEEDED', output: 3, metadata: { forkedFrom: ref.runId } });
+      expect(effects).toBe(3);
     });
 
     test('a fork point inside ctx.map: each branch keeps what it did before its own step of that name', async () => {

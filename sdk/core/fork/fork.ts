@@ -11,10 +11,12 @@
  * a dispatch lost to a crash is made good by the sweeper, as for `task.runNoWait`.
  */
 import { randomUUID } from 'node:crypto';
-import type { JournalEntry, RunRecord } from '../../ports.ts';
+import type { JournalEntry, LoadedRun } from '../../ports.ts';
+import { DAG_POSITION_BASE } from '../dag/positions.ts';
+import { BRANCH_BASE } from '../operations/fan-out.ts';
 import type { RunRef } from '../definitions.ts';
 import type { Engine } from '../engine.ts';
-import { DurableError, RunNotFoundError, TaskNotFoundError } from '../errors.ts';
+import { DurableError, RunNotFoundError } from '../errors.ts';
 import { isTerminal } from '../executor.ts';
 import { newRunRecord } from '../run-record.ts';
 import { scopeOf } from '../run-scope.ts';
@@ -37,7 +39,7 @@ export async function forkRun(engine: Engine, runId: string, options: ForkOption
   const loaded = await backend.store.loadRun(runId);
   if (!loaded) throw new RunNotFoundError(runId);
   const source = loaded.run;
-  checkForkable(engine, source);
+  checkForkable(engine, loaded);
   const plan = planFork(loaded.entries.filter((e) => e.attempt === source.attempt), fromStep);
   if (!plan) throw new StepNotFoundError(runId, fromStep);
 
@@ -64,15 +66,22 @@ export function checkForkOptions(options: ForkOptions | undefined): string {
   return fromStep;
 }
 
-function checkForkable(engine: Engine, run: RunRecord): void {
+/**
+ * A finished durable task run. The client that forks need not define the task (`durable runs fork --aws` has no
+ * code): the worker that runs the fork executes its current code. When it does define it, it must be a task.
+ */
+function checkForkable(engine: Engine, loaded: LoadedRun): void {
+  const { run } = loaded;
   if (!isTerminal(run)) {
     throw new RunNotForkableError(run.runId, `it is ${run.status}; only a finished run (SUCCEEDED, FAILED, CANCELLED) can be forked: cancel it first, or wait for it to end`);
   }
   if (run.status === 'SKIPPED') throw new RunNotForkableError(run.runId, 'it was SKIPPED (it never ran)');
   if (run.workflowRunId) throw new RunNotForkableError(run.runId, `it is a task run of the DAG workflow run '${run.workflowRunId}'; fork works on durable task runs`);
   const definition = engine.registry.get(run.name);
-  if (!definition) throw new TaskNotFoundError(run.name, 'a fork runs the current code of its task, which is not defined on this client');
-  if (!(definition instanceof TaskDefinition)) throw new RunNotForkableError(run.runId, `'${run.name}' is a DAG workflow; fork works on durable task runs`);
+  const dagJournal = loaded.tasks.length > 0 || loaded.entries.some((e) => e.position >= DAG_POSITION_BASE && e.position < BRANCH_BASE);
+  if (dagJournal || (definition && !(definition instanceof TaskDefinition))) {
+    throw new RunNotForkableError(run.runId, `'${run.name}' is a DAG workflow run; fork works on durable task runs`);
+  }
 }
 
 /** An entry as the new run records it: attempt 0, the new run's generation and item TTL, the rest as recorded. */
