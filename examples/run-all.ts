@@ -10,6 +10,7 @@ import { demoWaitForEvent } from './wait-for-event.ts';
 import { demoOrGroup } from './or-group.ts';
 import { runDagExample } from './dag.ts';
 import { demoFanOut } from './fan-out.ts';
+import { demoFork } from './fork.ts';
 
 const started = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(2)}s] ${line}`);
@@ -23,6 +24,7 @@ const demos: [string, () => Promise<unknown>][] = [
   ['Or(sleep, event)', () => demoOrGroup(examples.orGroup, durable, log)],
   ['DAG with waitFor / skipIf', () => runDagExample(durable, log)],
   ['ctx.map / ctx.parallel fan-out', () => demoFanOut(examples.fanOut, log)],
+  ['runs.fork from a step', () => demoFork(examples.fork, durable, log)],
 ];
 
 log('starting the embedded engine (dynalite + fauxqs on loopback)');
