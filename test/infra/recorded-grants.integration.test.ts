@@ -160,6 +160,12 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     await call('schedule a run in 2 hours (Scheduler)', () => defs.quick.schedule(new Date(clock.now() + 7_200_000), {}));
     await call('list (not granted by grantStart)', () => api.runs.list({}));
     await drain();
+    await call('fork a finished run from a step', async () => {
+      expect((await api.runs.get(ids.quick!)).status).toBe('SUCCEEDED');
+      ids.fork = (await api.runs.fork(ids.quick!, { fromStep: 'a' })).runId;
+    });
+    await drain();
+    expect((await api.runs.get(ids.fork!)).metadata).toMatchObject({ forkedFrom: ids.quick });
 
     await call('push', () => processes.pusher.durable.events.push('order:paid', { ok: true }));
     const routerHandler = processes.router.durable.worker('r', { workflows: Object.values(processes.router.defs) }).eventRouterHandler();
@@ -206,9 +212,10 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     expect([...actions('sweeper')]).toEqual(expect.arrayContaining(['dynamodb:Query', 'sqs:SendMessage']));
   });
 
-  test('then a function given grantStart may make every request of start, get, cancel (queued, running, waiting) and schedule (short and long)', () => {
+  test('then a function given grantStart may make every request of start, get, cancel (queued, running, waiting), schedule (short and long) and fork', () => {
     const made = Object.keys(calls).filter((name) => !name.startsWith('list') && !['push', 'sweep'].includes(name) && !name.startsWith('route'));
-    expect(made).toHaveLength(10);
+    expect(made).toHaveLength(11);
+    expect(during('fork a finished run from a step').map((r) => r.action)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'sqs:SendMessage']));
     expect(made.flatMap((name) => denied('client', during(name).filter((r) => r.principal === 'client')).map((d) => `${name}: ${d}`))).toEqual([]);
   });
 
