@@ -9,6 +9,8 @@ import { Durable, DurableError, RunNotForkableError, StepNotFoundError } from 'd
 import type { RunStore } from '../../sdk/ports.ts';
 import type { Harness, HarnessFactory } from './harness.ts';
 
+const total = (h: Harness) => Object.values(h.durable.metrics().requests).reduce((a, b) => a + b, 0);
+
 /** A store whose putEntry fails after `budget` more writes to runs other than `spare` (a crash mid-copy). */
 function crashingStore(fault: { budget: number; spare: Set<string> }) {
   return (store: RunStore): RunStore =>
@@ -216,6 +218,61 @@ export function forkContract(name: string, make: HarnessFactory) {
       await h.settle();
       expect(await h.durable.runs.get(fork.runId)).toMatchObject({ status: 'SUCCEEDED', output: 3, metadata: { forkedFrom: ref.runId } });
       expect(effects).toBe(3);
+    });
+
+    test('a run that used its task-level retries forks from its latest attempt; the fork starts at attempt 0 with its own retries', async () => {
+      h = await make();
+      const ran: string[] = [];
+      let fixed = false;
+      const task = h.durable.durableTask({
+        name: 'retried',
+        retries: 1,
+        fn: async (_: {}, ctx) => {
+          const a = await ctx.step('a', () => (ran.push(`a${ctx.attempt}`), ctx.attempt));
+          return ctx.step('b', () => {
+            ran.push(`b${ctx.attempt}`);
+            if (!fixed) throw new Error('still broken');
+            return { a, attempt: ctx.attempt };
+          });
+        },
+      });
+      const ref = await task.runNoWait({});
+      for (let i = 0; i < 5; i++) {
+        await h.settle();
+        await h.advance(60_000);
+      }
+      await expect(ref.result()).rejects.toThrow('still broken');
+      expect(ran).toEqual(['a0', 'b0', 'a1', 'b1']);
+      fixed = true;
+      const fork = await h.durable.runs.fork(ref.runId, { fromStep: 'b' });
+      await h.settle();
+      // The kept 'a' is attempt 1's (its recorded result is 1); the fork itself runs at attempt 0.
+      expect(await fork.result()).toEqual({ a: 1, attempt: 0 });
+      expect(ran).toEqual(['a0', 'b0', 'a1', 'b1', 'b0']);
+      expect((await h.durable.runs.get(fork.runId)).attempt).toBe(0);
+    });
+
+    test('a fork costs one write per kept entry plus a constant: 300 steps forked from the last', { timeout: 120_000 }, async () => {
+      h = await make();
+      const task = h.durable.durableTask({
+        name: 'long',
+        fn: async (_: {}, ctx) => {
+          for (let i = 0; i < 300; i++) await ctx.step(`s${i}`, () => i);
+          return 'done';
+        },
+      });
+      const ref = await task.runNoWait({});
+      await h.settle();
+      expect(await ref.result()).toBe('done');
+      const before = total(h);
+      const fork = await h.durable.runs.fork(ref.runId, { fromStep: 's299' });
+      const spent = total(h) - before;
+      // 299 entries + the run item + the dispatch + the source's load (paged) and nothing per entry besides.
+      expect(spent).toBeGreaterThanOrEqual(299 + 2);
+      expect(spent).toBeLessThanOrEqual(299 + 8);
+      await h.settle();
+      expect(await fork.result()).toBe('done');
+      expect((await h.durable.runs.get(fork.runId)).operations).toHaveLength(300);
     });
 
     test('a fork point inside ctx.map: each branch keeps what it did before its own step of that name', async () => {
