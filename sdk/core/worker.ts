@@ -55,6 +55,7 @@ export class Worker {
   private polling: AbortController | undefined;
   private loops: Promise<void>[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> | undefined;
   private readonly active = new Set<Promise<unknown>>();
   private detach: (() => void) | undefined;
   /** Declared crons: reconciled at `start()`; on Lambda, requested once per sweeper container (retried until sent). */
@@ -249,7 +250,13 @@ export class Worker {
     };
     this.loops = [loop()];
     const every = this.options.sweepIntervalMs ?? 60_000;
-    this.sweepTimer = setInterval(() => void this.engine.sweep().catch(() => 0), every);
+    // One sweep at a time, and `stop()` waits for the one in flight (a sweep racing `close()` hit a closed store).
+    this.sweepTimer = setInterval(() => {
+      this.sweeping ??= this.engine
+        .sweep()
+        .catch(() => 0)
+        .finally(() => (this.sweeping = undefined));
+    }, every);
     this.sweepTimer.unref?.();
   }
 
@@ -299,7 +306,7 @@ export class Worker {
     this.ownsCrons = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all(this.loops);
-    await Promise.allSettled([...this.active]);
+    await Promise.allSettled([...this.active, this.sweeping]);
     this.polling = undefined;
     this.loops = [];
   }
