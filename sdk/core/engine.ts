@@ -13,6 +13,7 @@ import { finalizeCancelled, isTerminal, processRun, removeWaiters, type Executor
 import { decodePayload, encodePayload } from './json.ts';
 import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
+import { KeepAlive } from './keep-alive.ts';
 import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
 import { redispatchQueued } from './sweep-policy.ts';
@@ -53,6 +54,8 @@ export interface WorkflowHooks {
 }
 
 export class Engine {
+  /** Work of this process in flight holds the event loop; nothing else does (keep-alive.ts). */
+  readonly keepAlive = new KeepAlive();
   readonly registry = new Registry();
   readonly workerId: string;
   readonly leaseMs: number;
@@ -117,8 +120,12 @@ export class Engine {
     return { runId, result: () => this.result(runId) };
   }
 
-  /** Resolves with a run's output once it is terminal; rejects with its error. */
-  async result(runId: string): Promise<unknown> {
+  /** Resolves with a run's output once it is terminal; rejects with its error. Holds the process open meanwhile. */
+  result(runId: string): Promise<unknown> {
+    return this.keepAlive.during(() => this.awaitResult(runId));
+  }
+
+  private async awaitResult(runId: string): Promise<unknown> {
     const backend = await this.backend();
     // A run that finishes in this process arrives with its terminal record: no read needed to return it.
     let announced: RunRecord | undefined;
@@ -150,7 +157,7 @@ export class Engine {
 
   /** Handles one dispatch for `runId`. `allowed` limits the definitions (a worker's `workflows`). */
   async process(runId: string, allowed?: ReadonlySet<string>): Promise<ProcessResult> {
-    return processRun(runId, await this.executorDeps(allowed));
+    return this.keepAlive.during(async () => processRun(runId, await this.executorDeps(allowed)));
   }
 
   /** @internal the executor's dependencies (the DAG orchestrator finishes and parks workflow runs with them) */

@@ -28,6 +28,8 @@ export interface WorkerOptions {
   inProcessDelivery?: boolean;
   /** @internal start with `recover()` instead of a sweep (single-process local mode after a restart) */
   recoverOnStart?: boolean;
+  /** @internal the embedded worker does not keep the process alive while idle; a started worker does until `stop()` */
+  idleKeepsProcess?: boolean;
 }
 
 /** A minimal SQS Lambda event (aws-lambda's SQSEvent shape). */
@@ -46,6 +48,7 @@ export class Worker {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly active = new Set<Promise<unknown>>();
   private detach: (() => void) | undefined;
+  private releaseProcess: (() => void) | undefined;
 
   /** @internal use `durable.worker(name, options)` */
   constructor(
@@ -137,6 +140,8 @@ export class Worker {
     if (this.polling) return;
     this.polling = new AbortController();
     const signal = this.polling.signal;
+    // A worker the user started serves until stopped, even on a backend whose servers do not hold the process.
+    if (this.options.idleKeepsProcess !== false) this.releaseProcess = this.engine.keepAlive.hold();
     const backend = await this.engine.backend();
     if (signal.aborted) return; // stopped (closed) while the backend started
     // Attached before recovery, so the runs it takes up go straight to this worker.
@@ -198,6 +203,8 @@ export class Worker {
     this.detach?.();
     this.detach = undefined;
     this.polling?.abort();
+    this.releaseProcess?.();
+    this.releaseProcess = undefined;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all(this.loops);
     await Promise.allSettled([...this.active]);
