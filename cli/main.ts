@@ -10,12 +10,13 @@ import type { DurableApi } from './api/types.ts';
 import { UsageError, type Command, type CommandContext, type Io } from './command.ts';
 import { dev } from './commands/dev.ts';
 import { push } from './commands/push.ts';
-import { runsCancel, runsGet, runsList } from './commands/runs.ts';
+import { runsCancel, runsExport, runsGet, runsList } from './commands/runs.ts';
+import { replay } from './commands/replay.ts';
 import { start } from './commands/start.ts';
 import { tail } from './commands/tail.ts';
 import { createStyle, wantsColour } from './output.ts';
 
-export const COMMANDS: readonly Command[] = [dev, runsList, runsGet, runsCancel, start, push, tail];
+export const COMMANDS: readonly Command[] = [dev, runsList, runsGet, runsCancel, runsExport, start, push, tail, replay];
 
 const GLOBAL_OPTIONS = {
   url: { type: 'string' },
@@ -26,7 +27,7 @@ const GLOBAL_OPTIONS = {
 
 const GLOBAL_HELP = [
   `--url URL   the dev server (default $DURABLE_URL or ${DEFAULT_URL})`,
-  '--aws       talk to AWS directly with Durable.fromEnv() (runs list/get/cancel, push, tail)',
+  '--aws       talk to AWS directly with Durable.fromEnv() (runs list/get/cancel/export, push, tail)',
   '--json      machine-readable JSON on stdout',
   '-h, --help  this help',
 ];
@@ -148,7 +149,7 @@ function globalHelp(): string {
 
 function runsHelp(): string {
   const runs = COMMANDS.filter((c) => c.name.startsWith('runs '));
-  return ['usage: durable runs list|get|cancel', '', ...runs.map((c) => `  ${c.usage}\n      ${c.summary}`), ''].join('\n');
+  return ['usage: durable runs list|get|cancel|export', '', ...runs.map((c) => `  ${c.usage}\n      ${c.summary}`), ''].join('\n');
 }
 
 export function commandHelp(command: Command): string {

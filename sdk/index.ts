@@ -34,3 +34,5 @@ export {
 export { Worker, type WorkerOptions } from './core/worker.ts';
 export type { RunDetails, RunSummary, OperationView } from './core/run-view.ts';
 export type { RunStatus } from './ports.ts';
+export { InvalidHistoryError } from './core/history/invalid-history-error.ts';
+export type { RunHistory, HistoryEntry, HistoryError } from './core/history/format.ts';

@@ -17,6 +17,8 @@ export interface SerializedError {
   /** Extra fields of typed errors (position, expected, actual, ...) so a replayed failure is the same error. */
   data?: Record<string, unknown>;
   stack?: string;
+  /** Set when `message`, `stack` or `name` were capped to be stored (each then ends with a `[truncated: ...]` note). */
+  truncated?: true;
 }
 
 /** Which run (and journal position) a child run reports to when it finishes. */
@@ -25,6 +27,8 @@ export interface ParentLink {
   /** The attempt of the parent whose journal the child belongs to. */
   attempt: number;
   position: number;
+  /** The parent's `generation`: the child's outcome goes to that incarnation's journal. */
+  generation?: string;
 }
 
 /**
@@ -33,6 +37,12 @@ export interface ParentLink {
  */
 export interface RunRecord {
   runId: string;
+  /**
+   * The incarnation of this run id, unique per created run item. Every item the run writes (journal entries,
+   * waiters and their index copies, DAG task states) carries it and reads ignore items of another, so a run id
+   * used again after its run item expired (or was deleted) starts clean. Absent on runs created before it existed.
+   */
+  generation?: string;
   /** Task or workflow name. */
   name: string;
   status: RunStatus;
@@ -105,7 +115,8 @@ export interface RunPatch {
   addRunningMs?: number;
 }
 
-export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event';
+/** `patch`: a `ctx.patched(id)` marker (sdk/core/operations/patched.ts). */
+export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event' | 'patch';
 
 /**
  * A journal entry: the recorded outcome of one durable call. Written once, first-wins
@@ -131,6 +142,10 @@ export interface JournalEntry {
   /** The events that resolved a wait: a later wait of the same run never takes them again. */
   eventIds?: string[];
   createdAt: number;
+  /** The run's `generation` (see RunRecord.generation): an entry item belongs to that incarnation's journal. */
+  generation?: string;
+  /** Epoch seconds after which the entry item may be deleted. */
+  ttl?: number;
 }
 
 /**
@@ -168,7 +183,12 @@ export interface Waiter {
   eventId?: string;
   createdAt: number;
   ttl?: number;
+  /** The run's `generation` when the waiter was registered (see RunRecord.generation). */
+  generation?: string;
 }
+
+/** Names one waiter (its `generation` picks the run incarnation whose waiter it is). */
+export type WaiterRef = Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'> & Partial<Pick<Waiter, 'generation'>>;
 
 /** An event as recorded for lookback. */
 export interface StoredEvent {
@@ -208,6 +228,16 @@ export interface TaskState {
   /** Which condition let it run / skipped / cancelled it. */
   triggers?: Record<string, unknown>;
   updatedAt: number;
+  /** The workflow run's `generation` (see RunRecord.generation). */
+  generation?: string;
+  /** Epoch seconds after which the item may be deleted. */
+  ttl?: number;
+}
+
+/** What an item written under a run carries besides its data: the run's incarnation and its TTL (epoch seconds). */
+export interface ItemScope {
+  generation?: string;
+  ttl?: number;
 }
 
 export interface ListRunsQuery {
@@ -218,7 +248,10 @@ export interface ListRunsQuery {
 
 /** Where runs, journals, waiters and recorded events live. */
 export interface RunStore {
-  /** Creates the run item if absent. `false` when a run with that id already exists (idempotent starts). */
+  /**
+   * Creates the run item if absent or expired. `false` when a live run with that id exists (idempotent starts).
+   * The items of an earlier run with that id are not read again: the new run has another `generation`.
+   */
   createRun(run: RunRecord): Promise<boolean>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** Newest first. */
@@ -237,7 +270,7 @@ export interface RunStore {
   updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean>;
   /** Idempotent (same runId/attempt/position/index overwrites). */
   putWaiters(waiters: readonly Waiter[]): Promise<void>;
-  deleteWaiters(waiters: readonly Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'>[]): Promise<void>;
+  deleteWaiters(waiters: readonly WaiterRef[]): Promise<void>;
   /** Every event waiter registered for `eventKey` (all shards). */
   findWaiters(eventKey: string): Promise<Waiter[]>;
   recordEvent(event: StoredEvent): Promise<void>;

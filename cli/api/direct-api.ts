@@ -2,7 +2,7 @@
  * The CLI's `--aws` mode: the commands call a `Durable` client directly (`Durable.fromEnv()`), no server.
  */
 import type { Durable } from '../../sdk/index.ts';
-import { ApiError, isTerminalStatus, type DurableApi, type ListQuery, type PushOptions, type RunDetailsJson, type RunSummary } from './types.ts';
+import { ApiError, isTerminalStatus, type DurableApi, type ListQuery, type PushOptions, type RunDetailsJson, type RunHistory, type RunSummary } from './types.ts';
 
 export class DirectApi implements DurableApi {
   constructor(
@@ -22,6 +22,10 @@ export class DirectApi implements DurableApi {
   async cancelRun(runId: string): Promise<RunDetailsJson> {
     await (await this.client).runs.cancel(runId);
     return this.getRun(runId);
+  }
+
+  async exportRun(runId: string): Promise<RunHistory> {
+    return (await this.client).runs.export(runId);
   }
 
   async push(key: string, payload: unknown, options: PushOptions): Promise<{ eventId: string }> {

@@ -1,7 +1,7 @@
 /**
  * The CLI's client of the `durable dev` HTTP API (see cli/README.md). Uses Node's built-in `fetch`.
  */
-import { ApiError, type DurableApi, type ListQuery, type PushOptions, type RunDetailsJson, type RunSummary } from './types.ts';
+import { ApiError, type DurableApi, type ListQuery, type PushOptions, type RunDetailsJson, type RunHistory, type RunSummary } from './types.ts';
 
 /** The dev server's default port. */
 export const DEFAULT_PORT = 8787;
@@ -32,6 +32,10 @@ export class HttpApi implements DurableApi {
 
   async cancelRun(runId: string): Promise<RunDetailsJson> {
     return (await this.request('POST', `/api/runs/${encodeURIComponent(runId)}/cancel`, {})) as RunDetailsJson;
+  }
+
+  async exportRun(runId: string): Promise<RunHistory> {
+    return (await this.request('GET', `/api/runs/${encodeURIComponent(runId)}/export`)) as RunHistory;
   }
 
   async push(key: string, payload: unknown, options: PushOptions): Promise<{ eventId: string }> {

@@ -2,9 +2,9 @@
  * What the CLI commands need from "a durable-tasks deployment": the local dev server over HTTP, or AWS
  * directly through `Durable.fromEnv()`. Commands only see this interface.
  */
-import type { OperationView, RunDetails, RunStatus, RunSummary } from '../../sdk/index.ts';
+import type { OperationView, RunDetails, RunHistory, RunStatus, RunSummary } from '../../sdk/index.ts';
 
-export type { OperationView, RunStatus, RunSummary };
+export type { OperationView, RunHistory, RunStatus, RunSummary };
 
 /** `RunDetails` as it travels as JSON (dates as ISO strings). */
 export type RunDetailsJson = Omit<RunDetails, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
@@ -26,6 +26,8 @@ export interface DurableApi {
   listRuns(query: ListQuery): Promise<RunSummary[]>;
   getRun(runId: string): Promise<RunDetailsJson>;
   cancelRun(runId: string): Promise<RunDetailsJson>;
+  /** The run's recorded history (`durable.runs.export`, format 1). */
+  exportRun(runId: string): Promise<RunHistory>;
   push(key: string, payload: unknown, options: PushOptions): Promise<{ eventId: string }>;
   start(name: string, input: unknown): Promise<{ runId: string }>;
   /**

@@ -1,6 +1,8 @@
 /**
- * `durable runs list | get | cancel`.
+ * `durable runs list | get | cancel | export`.
  */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { RUN_STATUSES, type RunStatus } from '../api/types.ts';
 import { UsageError, type Command } from '../command.ts';
 import { colourStatus, formatRunDetails, formatRunsTable } from '../output.ts';
@@ -64,6 +66,31 @@ export const runsCancel: Command = {
     const run = await ctx.api().cancelRun(ctx.positionals[0]!);
     if (ctx.json) ctx.print(JSON.stringify(run));
     else ctx.print(`${run.status === 'CANCELLED' ? 'cancelled' : 'cancel requested for'} ${run.name} ${ctx.style.gray(run.runId)}: ${colourStatus(run.status, ctx.style)}`);
+    return 0;
+  },
+};
+
+export const runsExport: Command = {
+  name: 'runs export',
+  usage: 'durable runs export RUN_ID [--out FILE]',
+  summary: "Write a run's recorded history (JSON, format 1) for replayHistory and `durable replay`",
+  details: 'Prints the history on stdout, or writes it to FILE. Keep such files in the repository and replay them in CI\n' +
+    '(`durable replay --entry worker.ts histories/*.json`) before deploying new code. The format is in the README ("Safe upgrades").',
+  options: { out: { type: 'string' } },
+  optionHelp: ['--out FILE  write the history to FILE instead of stdout'],
+  positionals: { min: 1, max: 1, names: ['RUN_ID'] },
+  remote: true,
+  async run(ctx) {
+    const history = await ctx.api().exportRun(ctx.positionals[0]!);
+    const text = `${JSON.stringify(history, null, 2)}\n`;
+    if (typeof ctx.values.out !== 'string') {
+      ctx.io.stdout.write(text);
+      return 0;
+    }
+    const file = resolve(ctx.io.cwd, ctx.values.out);
+    await writeFile(file, text);
+    if (ctx.json) ctx.print(JSON.stringify({ file, entries: history.entries.length }));
+    else ctx.print(`wrote ${history.name} ${ctx.style.gray(history.runId)} (${history.entries.length} operations) to ${ctx.values.out}`);
     return 0;
   },
 };

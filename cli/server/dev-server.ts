@@ -76,6 +76,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       await durable.runs.cancel(params[0]!);
       sendJson(res, 200, await durable.runs.get(params[0]!));
     }),
+    route('GET', '/api/runs/:id/export', async ({ res, params, query }) => {
+      const history = await durable.runs.export(params[0]!);
+      // `?download=1` (the dashboard's button): saved as a file named after the task and the run.
+      if (query.get('download')) res.setHeader('content-disposition', `attachment; filename="${historyFileName(history.name, history.runId)}"`);
+      sendJson(res, 200, history);
+    }),
     route('GET', '/api/runs/:id/stream', async ({ res, params }) => streamRun(durable, params[0]!, res, { pollMs, signal: closing.signal })),
     route('POST', '/api/events', async ({ req, res }) => {
       const body = await readJsonBody(req);
@@ -281,6 +287,11 @@ function parseListQuery(query: URLSearchParams): ListQuery {
     result.limit = n;
   }
   return result;
+}
+
+/** `<task>-<runId>.json`, with anything but letters, digits, `.`, `_` and `-` replaced. */
+export function historyFileName(name: string, runId: string): string {
+  return `${name}-${runId}.json`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

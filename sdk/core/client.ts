@@ -16,6 +16,8 @@ import { decodePayload } from './json.ts';
 import { dagWorkflowHooks, prepareWorkflowTask } from './dag/index.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 import { describeRun, type RunDetails, type RunSummary } from './run-view.ts';
+import { exportRun } from './history/export.ts';
+import type { RunHistory } from './history/format.ts';
 
 /** How a client executes runs in its own process. */
 export type EmbeddedWorkerMode = 'listen' | 'poll' | 'none';
@@ -148,6 +150,13 @@ export class DurableClient {
     },
     /** Cancels a run: a parked run ends at once, a running one at its next durable call. Idempotent. @throws {RunNotFoundError} */
     cancel: (runId: string) => this.engine.cancel(runId),
+    /**
+     * The run's recorded history as plain JSON (format 1): name, input, attempt and every journal entry of
+     * the attempt, enough for `replayHistory` (durable-tasks/testing) to replay it without the store.
+     * @throws {RunNotFoundError}
+     * @example writeFileSync('histories/order.json', JSON.stringify(await durable.runs.export(runId), null, 2))
+     */
+    export: async (runId: string): Promise<RunHistory> => exportRun(await this.engine.backend(), runId),
   };
 
   /** Every backing-service request this client made, by `Service.Operation`, since it was created. */

@@ -64,4 +64,19 @@ export interface DurableContext extends Context {
   spawnChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I): Promise<RunRef<O>>;
   /** A checkpointed clock: the same value on every replay (synchronous; its checkpoint is written in the background). */
   now(): Date;
+  /**
+   * Branches code for runs already in flight when it changes: `true` when the run reaches this call on new
+   * ground (a marker is recorded, at no extra request) or finds its marker on replay; `false` when the run was
+   * recorded before the patch existed (another operation holds this position), so the old branch runs.
+   * Decided once per run per `id`: later calls with the same id return the same answer and take no position.
+   * @throws {InvalidDefinitionError} an empty id, or a task that is not durable
+   * @example if (ctx.patched('charge-v2')) await ctx.step('charge-v2', chargeV2); else await ctx.step('charge', chargeV1);
+   */
+  patched(id: string): boolean;
+  /**
+   * Marks a patch whose old branch was deleted: records nothing, and skips the marker a run recorded for `id`
+   * at this position, so runs that took the patched branch replay unchanged.
+   * @example ctx.deprecatePatch('charge-v2'); await ctx.step('charge-v2', chargeV2);
+   */
+  deprecatePatch(id: string): void;
 }

@@ -16,6 +16,7 @@ import type { ReplayServices } from './replay.ts';
 import { KeepAlive } from './keep-alive.ts';
 import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
+import { runScopedStore } from './run-scope.ts';
 import { redispatchQueued } from './sweep-policy.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
@@ -60,8 +61,14 @@ export class Engine {
   readonly workerId: string;
   readonly leaseMs: number;
   private readonly finished = new EventEmitter();
+  /**
+   * Runs cancelled by this process while a replay of theirs runs here (a replay checks it at every durable call,
+   * with no store read). Held only while such a replay runs: afterwards the store's `cancelRequested` decides.
+   */
   private readonly cancelledHere = new Set<string>();
   private lastSweepAt: number | undefined;
+  /** Replays of each run in progress in this process (`process` calls). */
+  private readonly processing = new Map<string, number>();
   workflowHooks: WorkflowHooks | undefined;
   private backendValue: Backend | undefined;
 
@@ -112,7 +119,7 @@ export class Engine {
   async createChildRun(parent: RunRecord, position: number, target: Definition, input: string, childRunId: string): Promise<void> {
     const backend = await this.backend();
     const now = backend.clock.now();
-    const link = position >= 0 ? { parent: { runId: parent.runId, attempt: parent.attempt, position } } : {};
+    const link = position >= 0 ? { parent: { runId: parent.runId, attempt: parent.attempt, position, ...generationOf(parent) } } : {};
     await backend.store.createRun(newRunRecord({ runId: childRunId, name: target.name, input, ...link }, now));
   }
 
@@ -120,7 +127,11 @@ export class Engine {
     return { runId, result: () => this.result(runId) };
   }
 
-  /** Resolves with a run's output once it is terminal; rejects with its error. Holds the process open meanwhile. */
+  /**
+   * Resolves with a run's output once it is terminal; rejects with its error. One listener per call, removed
+   * when it returns (a poll that only adds one would keep a listener per poll until the run ends). Holds the
+   * process open meanwhile.
+   */
   result(runId: string): Promise<unknown> {
     return this.keepAlive.during(() => this.awaitResult(runId));
   }
@@ -129,35 +140,63 @@ export class Engine {
     const backend = await this.backend();
     // A run that finishes in this process arrives with its terminal record: no read needed to return it.
     let announced: RunRecord | undefined;
-    for (;;) {
-      const finishedHere = new Promise<void>((resolve) =>
-        this.finished.once(runId, (run?: RunRecord) => {
-          if (run && isTerminal(run)) announced = run;
-          resolve();
-        }),
-      );
-      const run = announced ?? (await backend.store.getRun(runId));
-      if (!run) throw new RunNotFoundError(runId);
-      if (isTerminal(run)) {
-        this.finished.removeAllListeners(runId);
-        if (run.status === 'SUCCEEDED') return decodePayload(run.output);
-        if (run.status === 'SKIPPED') return undefined;
-        throw deserializeError(run.error ?? { name: 'DurableError', message: `run ended ${run.status}` });
+    let signalled = false;
+    let wake: (() => void) | undefined;
+    const listener = (run?: RunRecord) => {
+      if (run && isTerminal(run)) announced = run;
+      signalled = true;
+      wake?.();
+    };
+    this.finished.on(runId, listener);
+    try {
+      for (;;) {
+        signalled = false;
+        const run = announced ?? (await backend.store.getRun(runId));
+        if (!run) throw new RunNotFoundError(runId);
+        if (isTerminal(run)) {
+          if (run.status === 'SUCCEEDED') return decodePayload(run.output);
+          if (run.status === 'SKIPPED') return undefined;
+          throw deserializeError(run.error ?? { name: 'DurableError', message: `run ended ${run.status}` });
+        }
+        if (signalled) continue; // announced while we read: read again at once
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, this.options.resultPollMs ?? 250);
+          timer.unref?.();
+          function done() {
+            clearTimeout(timer);
+            resolve();
+          }
+          wake = done;
+        });
+        wake = undefined;
       }
-      const poll = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.resultPollMs ?? 250);
-        timer.unref?.();
-        void finishedHere.then(() => clearTimeout(timer));
-      });
-      await Promise.race([finishedHere, poll]);
+    } finally {
+      this.finished.off(runId, listener);
     }
   }
 
   // ---- processing ----------------------------------------------------------------------------------
 
-  /** Handles one dispatch for `runId`. `allowed` limits the definitions (a worker's `workflows`). */
-  async process(runId: string, allowed?: ReadonlySet<string>): Promise<ProcessResult> {
-    return this.keepAlive.during(async () => processRun(runId, await this.executorDeps(allowed)));
+  /**
+   * Handles one dispatch for `runId`. `allowed` limits the definitions (a worker's `workflows`); aborting `signal`
+   * abandons the processing (the replay stops, the lease is released, the promise rejects).
+   */
+  async process(runId: string, allowed?: ReadonlySet<string>, signal?: AbortSignal): Promise<ProcessResult> {
+    this.processing.set(runId, (this.processing.get(runId) ?? 0) + 1);
+    const release = this.keepAlive.hold();
+    try {
+      const deps = await this.executorDeps(allowed);
+      return await processRun(runId, signal ? { ...deps, signal } : deps);
+    } finally {
+      release();
+      const left = this.processing.get(runId)! - 1;
+      if (left > 0) this.processing.set(runId, left);
+      else {
+        this.processing.delete(runId);
+        // A replay here that a cancel reached has ended; the next lease reads the store's cancelRequested flag.
+        this.cancelledHere.delete(runId);
+      }
+    }
   }
 
   /** @internal the executor's dependencies (the DAG orchestrator finishes and parks workflow runs with them) */
@@ -171,15 +210,18 @@ export class Engine {
       services: (run) => this.replayServices(backend, run),
       onFinished: (run) => this.onFinished(run),
     };
-    if (this.options.retentionDays !== undefined) deps.retentionSeconds = Math.round(this.options.retentionDays * 86_400);
+    const retentionSeconds = this.retentionSeconds();
+    if (retentionSeconds !== undefined) deps.retentionSeconds = retentionSeconds;
     const hooks = this.workflowHooks;
     if (hooks) deps.processWorkflow = (run, leased) => hooks.processWorkflow(this, run, leased);
     return deps;
   }
 
   private async replayServices(backend: Backend, run: RunRecord): Promise<ReplayServices> {
+    // The replay's writes for this run carry its generation and an item TTL (sdk/core/run-scope.ts).
+    const store = runScopedStore(backend.store, run, this.retentionSeconds(), () => backend.clock.now());
     const services: ReplayServices = {
-      backend,
+      backend: { ...backend, store },
       createChildRun: (parent, position, target, input, childRunId) => this.createChildRun(parent, position, target, input, childRunId),
       runRef: (id) => this.runRef(id),
       isCancelled: (id) => this.cancelledHere.has(id),
@@ -191,6 +233,11 @@ export class Engine {
       if (dag) services.dag = dag;
     }
     return services;
+  }
+
+  /** Seconds finished runs are kept (TTL), or undefined to keep them forever. */
+  retentionSeconds(): number | undefined {
+    return this.options.retentionDays === undefined ? undefined : Math.round(this.options.retentionDays * 86_400);
   }
 
   private async onFinished(run: RunRecord): Promise<void> {
@@ -256,6 +303,9 @@ export class Engine {
     const children = await this.childrenOf(runId);
     // Parked or queued: nobody runs it, finish it here. Running: flag it; the worker stops at its next durable call.
     const flagged = await backend.store.updateRun(runId, { set: { cancelRequested: true }, incrementWake: true }, { status: ['QUEUED', 'WAITING', 'RUNNING'] });
+    // Kept only for a replay of this run in progress here (whose end drops it); added before the flag is written so
+    // a replay that starts and ends meanwhile drops it too.
+    if (!this.processing.has(runId)) this.cancelledHere.delete(runId);
     if (!flagged) return;
     if (flagged.status !== 'RUNNING') {
       const deps = await this.executorDeps();
@@ -319,3 +369,8 @@ export class Engine {
 }
 
 const consoleSink: LogSink = (line) => console.log(JSON.stringify(line));
+
+/** `{ generation }` of a run that has one (runs created before generations existed have none). */
+function generationOf(run: RunRecord): { generation?: string } {
+  return run.generation === undefined ? {} : { generation: run.generation };
+}

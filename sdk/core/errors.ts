@@ -64,7 +64,7 @@ export class PayloadTooLargeError extends DurableError {
     readonly size: number,
     readonly limit: number,
   ) {
-    super(`${where} is ${size} bytes serialised, over the ${limit}-byte limit (256 KiB); store large data elsewhere and pass a reference`);
+    super(`${where} is ${size} bytes serialised, over the ${limit}-byte limit${limit === 262_144 ? ' (256 KiB)' : ''}; store large data elsewhere and pass a reference`);
   }
   override toData() {
     return { where: this.where, size: this.size, limit: this.limit };
@@ -189,10 +189,36 @@ function withMessage<E extends Error>(error: E, message: string): E {
 export function serializeError(thrown: unknown): SerializedError {
   const error = toError(thrown);
   const data = error instanceof DurableError ? error.toData() : undefined;
-  const out: SerializedError = { name: error.name, message: error.message };
+  const name = cap(error.name, MAX_ERROR_NAME_CHARS);
+  const message = cap(error.message, MAX_ERROR_MESSAGE_CHARS);
+  const out: SerializedError = { name: name.text, message: message.text };
   if (data) out.data = data;
-  if (error.stack) out.stack = error.stack;
+  const stack = error.stack ? cap(error.stack, MAX_ERROR_STACK_CHARS) : undefined;
+  if (stack) out.stack = stack.text;
+  if (name.cut || message.cut || stack?.cut) out.truncated = true;
   return out;
+}
+
+/**
+ * How much of an error is stored (journal, run item, task state). A thrown error can be any size, and an
+ * item DynamoDB rejects (over 400 KB) could never be written: the run would be retried for ever. At these caps
+ * an error costs at most ~100 KB (3 bytes a character), so it fits next to a 256 KiB input.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 8_192;
+export const MAX_ERROR_STACK_CHARS = 16_384;
+const MAX_ERROR_NAME_CHARS = 256;
+const TRUNCATION_NOTE = /\.\.\. \[truncated: \d+ of \d+ characters kept\]$/;
+
+/** The first `max` characters of `text`, marked when cut (never splitting a surrogate pair). */
+function cap(text: string, max: number): { text: string; cut: boolean } {
+  if (text.length <= max) return { text, cut: false };
+  // Capped already (a stored step error, thrown again by the replay): keep it as it is, not cut twice.
+  const note = TRUNCATION_NOTE.exec(text);
+  if (note && note.index <= max) return { text, cut: true };
+  let end = max;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return { text: `${text.slice(0, end)}... [truncated: ${end} of ${text.length} characters kept]`, cut: true };
 }
 
 /** Rebuilds the error class named in `serialized` (durable-tasks' own classes), or a plain Error with that name. */

@@ -24,6 +24,7 @@ import {
 import { decodePayload, encodePayload } from './json.ts';
 import { CLOCK_SKEW_GRACE_MS } from './clock-skew.ts';
 import { MAX_PARKED_ENTRIES } from './journal.ts';
+import { assertPatchId, decidePatch, isMarkerOf, journalView, patchMarker } from './operations/patched.ts';
 
 /** How a replay ended. */
 export type ReplayOutcome =
@@ -46,12 +47,26 @@ export interface ReplayServices {
   /** How often (ms) a replay re-reads the run item to notice a cancel from another process; 0 = never. */
   cancelPollMs: number;
   logger(run: RunRecord, isReplaying: () => boolean): Logger;
+  /**
+   * Stops the replay from outside (sdk/core/lease.ts: the lease was lost, the run cancelled, the invocation's
+   * deadline came): `ctx.signal` aborts with its reason, and nothing more is recorded. A RunCancelledError reason
+   * ends the replay `cancelled`; any other, `aborted`.
+   */
+  stop?: AbortSignal;
   /** The DAG context (parent outputs, triggers) for workflow task runs. */
   dag?: { parentOutput(name: string): unknown; triggers(): Record<string, unknown>; workflowInput(): unknown };
 }
 
 const PARK: unique symbol = Symbol('park');
-const NEVER = new Promise<never>(() => {});
+/**
+ * What a parked (or ended) durable call returns: a promise that never settles. A fresh one each time, held by
+ * nothing but the awaiting code's own promise chain, so an abandoned replay (its replayer, journal, input, the
+ * user's locals) is garbage once the engine lets go of it. One shared never-settling promise would be reachable
+ * from this module for ever, and every continuation registered on it with it (see ARCHITECTURE.md, "Parking").
+ */
+function never(): Promise<never> {
+  return new Promise<never>(() => {});
+}
 /** Reserved readableDataKey of the timeout leaf of `waitForEvent`. */
 const TIMEOUT_KEY = '__timeout';
 
@@ -68,19 +83,29 @@ class Fatal {
  * The backend as the replay sees it: a failing request to a backing service is not the user's error, so it
  * must not reach user code (which could catch it) nor fail the run; it aborts the replay instead.
  */
-function guardBackend(backend: Backend): Backend {
+function guardBackend(backend: Backend, ended: () => boolean): Backend {
   const guard = <T extends object>(target: T): T =>
     new Proxy(target, {
       get(obj, prop, receiver) {
         const value = Reflect.get(obj, prop, receiver);
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
+          // An ended replay (stopped from outside, or a branch still running after the outcome) records nothing more.
+          if (ended()) return Promise.reject(new Fatal(new DurableError('this replay has already ended'), false, true));
           const result = value.apply(obj, args);
-          return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(new Fatal(error, false, true))) : result;
+          return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(new Fatal(error, false, !isTooLarge(error)))) : result;
         };
       },
     });
   return { ...backend, store: guard(backend.store), timers: guard(backend.timers), dispatcher: guard(backend.dispatcher) };
+}
+
+/**
+ * An item the store rejects for its size is the run's data, not an outage: retrying writes it again and
+ * fails again, so it fails the run (PayloadTooLargeError is deterministic) instead of aborting the replay.
+ */
+function isTooLarge(error: unknown): boolean {
+  return error instanceof DurableError && error.name === 'PayloadTooLargeError';
 }
 
 /**
@@ -112,16 +137,20 @@ class Replayer implements DurableContext {
   private readonly abort = new AbortController();
   private settle!: (outcome: ReplayOutcome) => void;
   private finished = false;
+  /** Why the replay was stopped from outside (`services.stop`), if it was. */
+  private stopReason: unknown;
   private readonly startedAt = performance.now();
   private lastCancelPoll = 0;
   private suspendCheckScheduled = false;
+  /** `ctx.patched` answers of this replay, by id (decided once per run). */
+  private readonly patches = new Map<string, boolean>();
 
   constructor(
     private readonly spec: TaskSpec,
     loaded: LoadedRun,
     private readonly services: ReplayServices,
   ) {
-    this.backend = guardBackend(services.backend);
+    this.backend = guardBackend(services.backend, () => this.finished);
     this.run0 = loaded.run;
     this.runId = loaded.run.runId;
     this.attempt = loaded.run.attempt;
@@ -150,6 +179,14 @@ class Replayer implements DurableContext {
       timer = setTimeout(() => this.finish({ type: 'failed', error: new ExecutionTimeoutError(timeoutMs), retryable: true }), remaining);
       timer.unref?.();
     }
+    const stop = this.services.stop;
+    const onStop = () => {
+      this.stopReason = stop!.reason;
+      if (stop!.reason instanceof RunCancelledError) this.finish({ type: 'cancelled' });
+      else this.finish({ type: 'aborted', error: stop!.reason });
+    };
+    if (stop?.aborted) onStop();
+    else stop?.addEventListener('abort', onStop, { once: true });
     const input = decodePayload(this.run0.input);
     Promise.resolve()
       .then(() => this.spec.fn(input, this))
@@ -174,8 +211,9 @@ class Replayer implements DurableContext {
       return await ending;
     } finally {
       if (timer) clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
       this.finished = true;
-      this.abort.abort();
+      this.abort.abort(this.stopReason);
     }
   }
 
@@ -226,7 +264,7 @@ class Replayer implements DurableContext {
       this.checkLive();
     } catch (error) {
       this.fail(error as Fatal);
-      return NEVER;
+      return never();
     }
     const position = this.cursor++;
     const tracked = (async () => {
@@ -239,13 +277,13 @@ class Replayer implements DurableContext {
         this.inflight.delete(tracked);
         // Parked siblings wait for every in-flight call; the last one to settle triggers the suspend.
         this.scheduleSuspendCheck();
-        return value === PARK ? NEVER : (value as T);
+        return value === PARK ? never() : (value as T);
       },
       (error) => {
         this.inflight.delete(tracked);
         if (error instanceof Fatal) {
           this.fail(error);
-          return NEVER;
+          return never();
         }
         this.scheduleSuspendCheck();
         throw error;
@@ -377,6 +415,60 @@ class Replayer implements DurableContext {
     );
     this.inflight.add(write);
     return new Date(now);
+  }
+
+  patched(id: string): boolean {
+    this.requireDurable('patched');
+    assertPatchId(id, 'patched');
+    const known = this.patches.get(id);
+    if (known !== undefined) return known;
+    this.checkLiveOrThrow();
+    const position = this.cursor;
+    const decision = decidePatch(id, position, journalView(this.entries, (p) => this.waiters.has(p)));
+    this.patches.set(id, decision !== 'older');
+    if (decision === 'older') return false;
+    this.cursor++;
+    if (decision === 'new') {
+      // No write of its own, like a sleep (sdk/core/journal.ts): the next entry item or the park carries it.
+      const marker = patchMarker(this.attempt, position, id, this.backend.clock.now());
+      this.entries.set(position, marker);
+      this.pending.push(marker);
+      if (this.pending.length > MAX_PARKED_ENTRIES) this.background(this.putEntry(marker));
+    }
+    return true;
+  }
+
+  deprecatePatch(id: string): void {
+    this.requireDurable('deprecatePatch');
+    assertPatchId(id, 'deprecatePatch');
+    this.checkLiveOrThrow();
+    if (isMarkerOf(id, this.cursor, journalView(this.entries, (p) => this.waiters.has(p)))) this.cursor++;
+  }
+
+  /** `checkLive` for a synchronous durable call: ends the replay and throws the error to the caller. */
+  private checkLiveOrThrow() {
+    try {
+      this.checkLive();
+    } catch (error) {
+      this.fail(error as Fatal);
+      throw (error as Fatal).error;
+    }
+  }
+
+  /** Tracks a write a synchronous call started, so the replay does not end before it lands. */
+  private background(write: Promise<unknown>) {
+    const tracked: Promise<unknown> = write.then(
+      () => {
+        this.inflight.delete(tracked);
+        this.scheduleSuspendCheck();
+      },
+      (error) => {
+        this.inflight.delete(tracked);
+        this.scheduleSuspendCheck();
+        this.fail(error instanceof Fatal ? error : new Fatal(error, false, true));
+      },
+    );
+    this.inflight.add(tracked);
   }
 
   sleepFor(duration: Duration): Promise<{ durationMs: number }> {
@@ -728,7 +820,8 @@ function childName(task: TaskDefinition<any, any> | WorkflowDefinition<any>): st
   return task.name;
 }
 
-function describeOp(kind: OperationKind, name: string): string {
+/** How an operation reads in a `NonDeterminismError` (also used by the history replay). */
+export function describeOp(kind: OperationKind, name: string): string {
   switch (kind) {
     case 'sleep':
       return 'sleep';
@@ -742,6 +835,8 @@ function describeOp(kind: OperationKind, name: string): string {
       return `runChild('${name}')`;
     case 'spawn':
       return `spawnChild('${name}')`;
+    case 'patch':
+      return `patched('${name}')`;
     default:
       return `${kind}('${name}')`;
   }

@@ -106,6 +106,9 @@ export async function resolveWaiter(
       createdAt: backend.clock.now(),
       ...(eventId !== undefined ? { eventIds: [eventId] } : {}),
     };
+    // In the journal of the incarnation that registered the waiter (a stale one's lands where no read looks).
+    if (waiter.generation !== undefined) entry.generation = waiter.generation;
+    if (waiter.ttl !== undefined) entry.ttl = waiter.ttl;
     const { won } = await backend.store.putEntry(waiter.runId, entry);
     if (!won) {
       // Already resolved: by a delivery of this event whose router died before waking the run (the retry must

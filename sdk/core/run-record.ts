@@ -1,12 +1,14 @@
 import type { RunRecord } from '../ports.ts';
+import { newGeneration } from './run-scope.ts';
 
-/** A new run item, queued (or waiting until `wakeAt`), before its first attempt. */
+/** A new run item, queued (or waiting until `wakeAt`), before its first attempt, with a fresh generation. */
 export function newRunRecord(
   fields: Pick<RunRecord, 'runId' | 'name' | 'input'> & Partial<Pick<RunRecord, 'wakeAt' | 'metadata' | 'parent' | 'workflowRunId'>>,
   now: number,
 ): RunRecord {
   const run: RunRecord = {
     ...fields,
+    generation: newGeneration(),
     status: fields.wakeAt !== undefined ? 'WAITING' : 'QUEUED',
     createdAt: now,
     updatedAt: now,

@@ -22,6 +22,7 @@ import { InMemoryRequestCounter } from '../adapters/aws/request-counter.ts';
 import type { SqsDispatcher } from '../adapters/aws/sqs-dispatcher.ts';
 import { LocalDispatcher } from './local-dispatcher.ts';
 import { ensureTable } from '../adapters/aws/table-setup.ts';
+import { closeDynaliteIterators } from './dynalite-iterators.ts';
 
 const TABLE = 'durable-tasks';
 const QUEUE = 'durable-tasks-dispatch';
@@ -59,6 +60,7 @@ export async function createLocalBackend(options: LocalOptions = {}): Promise<Lo
   const dynamodbPort = portFromEnv(LOCAL_ENV.dynamodbPort);
   const sqsPort = portFromEnv(LOCAL_ENV.sqsPort);
   const { default: dynalite } = await import('dynalite');
+  closeDynaliteIterators();
   const dynamoServer: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dir ? { path: join(dir, 'dynamodb') } : {}) });
   await new Promise<void>((ok, fail) => {
     dynamoServer.once('error', (error: NodeJS.ErrnoException) => fail(portError(error, 'DynamoDB', dynamodbPort, LOCAL_ENV.dynamodbPort)));

@@ -53,3 +53,7 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
     close: () => durable.close(),
   };
 }
+
+export { replayHistory } from '../core/history/replay-history.ts';
+export { InvalidHistoryError } from '../core/history/invalid-history-error.ts';
+export type { RunHistory, HistoryEntry, HistoryError } from '../core/history/format.ts';

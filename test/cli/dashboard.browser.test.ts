@@ -5,7 +5,7 @@
  * Without /usr/bin/chromium the test is skipped, saying so.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { REPO, startHarness, type Harness } from './helpers.ts';
@@ -146,6 +146,17 @@ if (!hasChromium) {
       const detail = page.locator(`.detail[data-run-id="${runId}"]`);
       await expect.poll(() => detail.getAttribute('data-status'), { timeout: 5000 }).toBe('SUCCEEDED');
       expect(await detail.innerText()).toContain('"charged": 77');
+    });
+
+    test("a run's Download history button saves its recorded history (JSON, format 1)", async () => {
+      await page.goto(`${h.server.url}/#/runs/${encodeURIComponent(ids.order!)}`);
+      const button = page.locator(`.detail[data-run-id="${ids.order}"] [data-testid="export-run"]`);
+      await button.waitFor();
+      const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+      expect(download.suggestedFilename()).toBe(`process-order-${ids.order}.json`);
+      const history = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+      expect(history).toMatchObject({ format: 1, runId: ids.order, name: 'process-order' });
+      expect(history.entries[0]).toMatchObject({ position: 0, kind: 'step', name: 'reserve-stock', status: 'done' });
     });
 
     test('the page raised no script errors', () => {

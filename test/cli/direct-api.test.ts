@@ -37,6 +37,15 @@ test('lists, gets, cancels, pushes and follows runs through the client', async (
   await expect(api.getRun('nope')).rejects.toMatchObject({ name: 'RunNotFoundError' });
 });
 
+test('exports a run\'s history (what `durable runs export --aws` prints)', async () => {
+  const run = await env.durable.engine.start('await-approval', { doc: 'exported' });
+  await env.settle();
+  const history = await api.exportRun(run.runId);
+  expect(history).toMatchObject({ format: 1, runId: run.runId, name: 'await-approval', status: 'WAITING', input: { doc: 'exported' } });
+  expect(history.entries.map((e) => `${e.kind}:${e.status}`)).toEqual(['wait:pending']);
+  await expect(api.exportRun('nope')).rejects.toMatchObject({ name: 'RunNotFoundError' });
+});
+
 test('start is refused with a message saying why and what to do instead', async () => {
   await expect(api.start('charge-card')).rejects.toMatchObject({ name: 'UnsupportedError', message: expect.stringContaining('needs the task') });
 });

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Durable } from 'durable-tasks';
 import { createMemoryBackend, ClockTimers, InProcessBus, VirtualClock, InMemoryRequestCounter } from '../../sdk/adapters/memory/index.ts';
 import { advanceVirtualTime } from '../../sdk/adapters/memory/virtual-clock.ts';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { SqsDispatcher } from '../../sdk/adapters/aws/sqs-dispatcher.ts';
 import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
@@ -24,19 +25,37 @@ export interface Harness {
   /** Moves virtual time, firing due timers in order and settling after each. */
   advance(ms: number): Promise<void>;
   close(): Promise<void>;
+  /** The aws harness's table (to read or delete items behind the store's back). */
+  dynamo?: { client: DynamoDBClient; tableName: string };
 }
 
-export type HarnessFactory = (wrapStore?: (store: RunStore) => RunStore, options?: { embeddedWorker?: boolean }) => Promise<Harness>;
+export interface HarnessOptions {
+  embeddedWorker?: boolean;
+  /** The client's `retentionDays` (TTL of finished runs). @default kept forever */
+  retentionDays?: number;
+  /** The client's lease length. */
+  leaseMs?: number;
+}
+
+export type HarnessFactory = (wrapStore?: (store: RunStore) => RunStore, options?: HarnessOptions) => Promise<Harness>;
+
+/** The client options a harness passes through. */
+function retention(options: HarnessOptions): { retentionDays?: number; leaseMs?: number } {
+  return {
+    ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
+    ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+  };
+}
 
 function advancer(clock: VirtualClock, settle: () => Promise<void>) {
   return (ms: number) => advanceVirtualTime(clock, ms, settle);
 }
 
-export const memoryHarness: HarnessFactory = async (wrapStore) => {
+export const memoryHarness: HarnessFactory = async (wrapStore, options = {}) => {
   const clock = new VirtualClock();
   const base = createMemoryBackend(clock);
   const backend: Backend = { ...base, store: wrapStore ? wrapStore(base.store) : base.store };
-  const durable = new Durable({ backend, embeddedWorker: 'listen', cancelPollMs: 0, log: () => undefined });
+  const durable = new Durable({ backend, embeddedWorker: 'listen', cancelPollMs: 0, log: () => undefined, ...retention(options) });
   const settle = () => durable.idle();
   return { name: 'memory', durable, backend, clock, settle, advance: advancer(clock, settle), close: () => durable.close() };
 };
@@ -95,7 +114,7 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
           sqsc.destroy();
         },
       };
-      const durable = new Durable({ backend, embeddedWorker: options.embeddedWorker === false ? 'none' : 'poll', cancelPollMs: 0, log: () => undefined });
+      const durable = new Durable({ backend, embeddedWorker: options.embeddedWorker === false ? 'none' : 'poll', cancelPollMs: 0, log: () => undefined, ...retention(options) });
       const settle = async () => {
         for (let stable = 0; stable < 3; ) {
           await durable.idle();
@@ -104,7 +123,7 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
           else stable = 0;
         }
       };
-      return { name: 'aws', durable, backend, clock, settle, advance: advancer(clock, settle), close: () => durable.close() };
+      return { name: 'aws', durable, backend, clock, settle, advance: advancer(clock, settle), close: () => durable.close(), dynamo: { client: dynamodb, tableName } };
     },
   };
 }

@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, test } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../infra/constants.ts';
-import { DurableError } from '../../sdk/core/errors.ts';
-import { EventBridgeBus, parseEventBridgeEvent } from '../../sdk/adapters/aws/eventbridge-bus.ts';
+import { DurableError, PayloadTooLargeError } from '../../sdk/core/errors.ts';
+import { EventBridgeBus, MAX_EVENT_ENTRY_BYTES, parseEventBridgeEvent, putEventsEntrySize } from '../../sdk/adapters/aws/eventbridge-bus.ts';
 import { InvalidEventError } from '../../sdk/adapters/aws/invalid-event-error.ts';
 import type { DurableEvent } from '../../sdk/ports.ts';
 
@@ -128,5 +128,35 @@ describe('parseEventBridgeEvent', () => {
   test('a 256-character key is accepted', () => {
     const key = 'k'.repeat(256);
     expect(parseEventBridgeEvent({ ...base(), detail: { key, payload: 1 } }).key).toBe(key);
+  });
+});
+
+describe('publish: the whole entry is size-checked before PutEvents', () => {
+  test('a payload just under 256 KiB, whose entry is over 256 KB with its envelope, is a PayloadTooLargeError and nothing is sent', async () => {
+    const payload = 'p'.repeat(256 * 1024 - 10); // within the payload limit (JSON adds 2 quotes)
+    const error = await bus.publish({ eventId: 'e-big', key: 'order:paid', payload, scope: 'tenant-a', time: TIME }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PayloadTooLargeError);
+    const tooLarge = error as PayloadTooLargeError;
+    expect(tooLarge.limit).toBe(MAX_EVENT_ENTRY_BYTES);
+    expect(tooLarge.size).toBeGreaterThan(MAX_EVENT_ENTRY_BYTES);
+    expect(tooLarge.message).toContain(`${tooLarge.size} bytes`);
+    expect(tooLarge.message).toContain(`${MAX_EVENT_ENTRY_BYTES}-byte limit`);
+    expect(eventsMock.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
+  test('the size is computed as AWS does: 14 bytes for Time plus the UTF-8 bytes of Source, DetailType and Detail; at the limit it is sent', async () => {
+    const overhead = putEventsEntrySize({ Time: new Date(TIME), Source: EVENT_SOURCE, DetailType: EVENT_DETAIL_TYPE, Detail: JSON.stringify({ eventId: 'e', key: 'k', payload: '', time: TIME }) });
+    expect(overhead).toBe(14 + Buffer.byteLength(EVENT_SOURCE) + Buffer.byteLength(EVENT_DETAIL_TYPE) + Buffer.byteLength(JSON.stringify({ eventId: 'e', key: 'k', payload: '', time: TIME })));
+    // 'é' is 2 bytes in UTF-8: the check counts bytes, not characters.
+    expect(putEventsEntrySize({ Source: 'é', DetailType: 'd', Detail: 'ü' })).toBe(5);
+    const exact = 'a'.repeat(MAX_EVENT_ENTRY_BYTES - overhead);
+    await bus.publish({ eventId: 'e', key: 'k', payload: exact, time: TIME });
+    const sent = eventsMock.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
+    expect(putEventsEntrySize(sent)).toBe(MAX_EVENT_ENTRY_BYTES);
+    await expect(bus.publish({ eventId: 'e', key: 'k', payload: `${exact}a`, time: TIME })).rejects.toBeInstanceOf(PayloadTooLargeError);
+    expect(eventsMock.commandCalls(PutEventsCommand)).toHaveLength(1);
   });
 });

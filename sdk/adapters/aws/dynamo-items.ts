@@ -70,9 +70,15 @@ export function runItem(run: RunRecord): Item {
   return toItem(run, keys);
 }
 
-/** An entry item: the entry, and (`carried`) earlier entries it holds for the run item (sdk/core/journal.ts). */
+/**
+ * An entry item: the entry, and (`carried`) earlier entries it holds for the run item (sdk/core/journal.ts).
+ * Keyed under the entry's `generation` (its run incarnation); its `ttl` is the item's.
+ */
 export function entryItem(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Item {
-  return toItem(carried.length ? { ...entry, [CARRIED]: carried } : entry, { [PARTITION_KEY]: runPk(runId), [SORT_KEY]: entrySk(entry.attempt, entry.position) });
+  return toItem(carried.length ? { ...entry, [CARRIED]: carried } : entry, {
+    [PARTITION_KEY]: runPk(runId),
+    [SORT_KEY]: entrySk(entry.attempt, entry.position, entry.generation),
+  });
 }
 
 /** The entry of an entry item and the entries it carries. */
@@ -97,7 +103,7 @@ export function waiterKeyItem(waiter: Waiter): Item | undefined {
 }
 
 export function taskItem(state: TaskState): Item {
-  return toItem(state, { [PARTITION_KEY]: runPk(state.workflowRunId), [SORT_KEY]: taskSk(state.task) });
+  return toItem(state, { [PARTITION_KEY]: runPk(state.workflowRunId), [SORT_KEY]: taskSk(state.task, state.generation) });
 }
 
 export function eventItem(event: StoredEvent): Item {

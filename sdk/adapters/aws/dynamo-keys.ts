@@ -3,7 +3,7 @@
  * numeric order (a Query on `RUN#<id>` returns the journal sorted by attempt, then position).
  */
 import { RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../../infra/constants.ts';
-import type { Waiter } from '../../ports.ts';
+import type { WaiterRef } from '../../ports.ts';
 import { SWEEP_SHARDS, WAITER_SHARDS } from './table-schema.ts';
 
 /** Sort key of the run item. */
@@ -25,20 +25,29 @@ export function runPk(runId: string): string {
   return `${RUN_KEY_PREFIX}${runId}`;
 }
 
-export function entrySk(attempt: number, position: number): string {
-  return `${ENTRY_PREFIX}${pad(attempt, 4)}#${pad(position, 8)}`;
+/**
+ * `<generation>#`, or nothing for a run created before generations existed. In every sort key of a run's
+ * items, so two incarnations of a run id never write the same item (each conditional write stays first-wins
+ * within its own incarnation) and a late write of an old one lands where no read of the new one looks.
+ */
+function gen(generation: string | undefined): string {
+  return generation === undefined ? '' : `${generation}#`;
 }
 
-export function waiterSk(ref: Pick<Waiter, 'attempt' | 'position' | 'index'>): string {
-  return `${WAITER_PREFIX}${pad(ref.attempt, 4)}#${pad(ref.position, 8)}#${pad(ref.index, 4)}`;
+export function entrySk(attempt: number, position: number, generation?: string): string {
+  return `${ENTRY_PREFIX}${gen(generation)}${pad(attempt, 4)}#${pad(position, 8)}`;
+}
+
+export function waiterSk(ref: Omit<WaiterRef, 'runId'>): string {
+  return `${WAITER_PREFIX}${gen(ref.generation)}${pad(ref.attempt, 4)}#${pad(ref.position, 8)}#${pad(ref.index, 4)}`;
 }
 
 export function outputSk(ref: string): string {
   return `${OUTPUT_PREFIX}${ref}`;
 }
 
-export function taskSk(task: string): string {
-  return `${TASK_PREFIX}${task}`;
+export function taskSk(task: string, generation?: string): string {
+  return `${TASK_PREFIX}${gen(generation)}${task}`;
 }
 
 /** Partition key of the events recorded for `key` (lookback). */
@@ -63,8 +72,8 @@ export function waiterKeyPk(eventKey: string, shard: number): string {
 }
 
 /** Sort key of an event waiter's index item: unique per waiter (`<runId>#<attempt>#<position>#<index>`). */
-export function waiterKeySk(w: Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'>): string {
-  return `${w.runId}#${pad(w.attempt, 4)}#${pad(w.position, 8)}#${pad(w.index, 4)}`;
+export function waiterKeySk(w: WaiterRef): string {
+  return `${w.runId}#${gen(w.generation)}${pad(w.attempt, 4)}#${pad(w.position, 8)}#${pad(w.index, 4)}`;
 }
 
 export function waiterShard(runId: string): number {

@@ -30,6 +30,7 @@ import type {
   StoredEvent,
   TaskState,
   Waiter,
+  WaiterRef,
 } from '../../ports.ts';
 import { ExpressionBuilder, runConditionExpression, runUpdateExpression } from './dynamo-expressions.ts';
 import { mergeJournal, type EntryItem } from '../../core/journal.ts';
@@ -67,6 +68,7 @@ import {
 import { OUTPUT_REF, mustSpill, spillPatch, type StoredRun } from './dynamo-output.ts';
 import { SWEEP_HOLD_MS, acceptableSweepKey, isSweepCandidate, planSweepUpdate, sweepKey } from './dynamo-sweep.ts';
 import { countRequests } from './request-counter.ts';
+import { mapItemTooLarge } from './dynamo-item-size.ts';
 import {
   PARTITION_KEY,
   SORT_KEY,
@@ -96,7 +98,7 @@ export interface DynamoRunStoreOptions {
 }
 
 /** Every field of a JournalEntry (`updateRetryingEntry` sets or removes each). */
-const ENTRY_FIELDS = ['attempt', 'position', 'kind', 'name', 'status', 'result', 'error', 'stepAttempt', 'retryAt', 'dueAt', 'resolvedBy', 'eventIds', 'createdAt'] as const satisfies readonly (keyof JournalEntry)[];
+const ENTRY_FIELDS = ['attempt', 'position', 'kind', 'name', 'status', 'result', 'error', 'stepAttempt', 'retryAt', 'dueAt', 'resolvedBy', 'eventIds', 'createdAt', 'generation', 'ttl'] as const satisfies readonly (keyof JournalEntry)[];
 // A field added to JournalEntry and not listed above fails to compile here.
 const ENTRY_FIELDS_COMPLETE: [Exclude<keyof JournalEntry, (typeof ENTRY_FIELDS)[number]>] extends [never] ? true : never = true;
 void ENTRY_FIELDS_COMPLETE;
@@ -132,6 +134,7 @@ export class DynamoRunStore implements RunStore {
     this.now = options.now ?? Date.now;
     this.holdMs = options.sweepHoldMs ?? SWEEP_HOLD_MS;
     if (options.counter) countRequests(this.client, options.counter);
+    mapItemTooLarge(this.client);
   }
 
   async createRun(run: RunRecord): Promise<boolean> {
@@ -141,7 +144,10 @@ export class DynamoRunStore implements RunStore {
       const { output: _spilled, ...rest } = run;
       stored = { ...rest, [OUTPUT_REF]: ref };
     }
-    return this.conditionalPut(runItem(stored), `attribute_not_exists(#pk)`, { '#pk': PARTITION_KEY });
+    // An expired run item (TTL deletes late) is replaced: its items stay invisible, the new run has another generation.
+    return this.conditionalPut(runItem(stored), `attribute_not_exists(#pk) OR #ttl <= :now`, { '#pk': PARTITION_KEY, '#ttl': TTL_ATTRIBUTE }, {
+      ':now': { N: String(Math.floor(this.now() / 1000)) },
+    });
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -216,6 +222,7 @@ export class DynamoRunStore implements RunStore {
     const now = this.now();
     let stored: StoredRun | undefined;
     const outputs: Record<string, string> = {};
+    // Every item under the run's key, of every incarnation: only the run item's is kept below.
     const entries: EntryItem[] = [];
     const waiters: Waiter[] = [];
     const tasks: TaskState[] = [];
@@ -229,14 +236,23 @@ export class DynamoRunStore implements RunStore {
       if (sk === RUN_SK) stored = fromItem<StoredRun>(item);
       else if (sk.startsWith(OUTPUT_PREFIX)) outputs[sk.slice(OUTPUT_PREFIX.length)] = item.output?.S ?? '';
       else if (sk.startsWith(ENTRY_PREFIX)) entries.push(entryOf(item));
-      else if (sk.startsWith(WAITER_PREFIX)) {
-        const waiter = fromItem<Waiter>(item);
-        if (!expired(waiter.ttl, now)) waiters.push(waiter);
-      } else if (sk.startsWith(TASK_PREFIX)) tasks.push(fromItem<TaskState>(item));
+      else if (sk.startsWith(WAITER_PREFIX)) waiters.push(fromItem<Waiter>(item));
+      else if (sk.startsWith(TASK_PREFIX)) tasks.push(fromItem<TaskState>(item));
     }
     if (!stored || expired(stored.ttl, now)) return undefined;
-    const journal = mergeJournal(entries, stored.parkedEntries);
-    return { run: await this.withOutput(stored, outputs), entries: journal.entries, parked: journal.parked, waiters, tasks };
+    const generation = stored.generation;
+    const live = (item: { generation?: string | undefined; ttl?: number | undefined }) => item.generation === generation && !expired(item.ttl, now);
+    const journal = mergeJournal(
+      entries.filter((e) => live(e.entry)),
+      stored.parkedEntries,
+    );
+    return {
+      run: await this.withOutput(stored, outputs),
+      entries: journal.entries,
+      parked: journal.parked,
+      waiters: waiters.filter(live),
+      tasks: tasks.filter(live),
+    };
   }
 
   /**
@@ -261,7 +277,7 @@ export class DynamoRunStore implements RunStore {
       let existing = (error as { Item?: Item }).Item;
       if (!existing) {
         ({ Item: existing } = await this.client.send(
-          new GetItemCommand({ TableName: this.tableName, Key: key(runPk(runId), entrySk(entry.attempt, entry.position)), ConsistentRead: true }),
+          new GetItemCommand({ TableName: this.tableName, Key: key(runPk(runId), entrySk(entry.attempt, entry.position, entry.generation)), ConsistentRead: true }),
         ));
       }
       if (!existing) {
@@ -281,7 +297,7 @@ export class DynamoRunStore implements RunStore {
     const removes: string[] = [];
     const fields = entry as unknown as Record<string, unknown>;
     for (const field of ENTRY_FIELDS) {
-      if (field === 'attempt' || field === 'position') continue;
+      if (field === 'attempt' || field === 'position' || field === 'generation') continue; // the key
       const value = fields[field];
       if (value === undefined) removes.push(b.name(field));
       else sets.push(`${b.name(field)} = ${b.value(toStorable(field, value))}`);
@@ -291,7 +307,7 @@ export class DynamoRunStore implements RunStore {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: key(runPk(runId), entrySk(entry.attempt, entry.position)),
+          Key: key(runPk(runId), entrySk(entry.attempt, entry.position, entry.generation)),
           UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: condition,
           ...b.params(),
@@ -347,8 +363,8 @@ export class DynamoRunStore implements RunStore {
    * whose wait is decided (the replay removes it when it passes that position again) or an index item the
    * router finds (its wait is decided, so it only wakes the run; a finished run's is removed).
    */
-  async deleteWaiters(waiters: readonly Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'>[]): Promise<void> {
-    const unique = new Map<string, Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'> & Partial<Pick<Waiter, 'type' | 'eventKey'>>>();
+  async deleteWaiters(waiters: readonly WaiterRef[]): Promise<void> {
+    const unique = new Map<string, WaiterRef & Partial<Pick<Waiter, 'type' | 'eventKey'>>>();
     for (const ref of waiters) unique.set(`${ref.runId}|${waiterSk(ref)}`, ref);
     const bare = [...unique.values()].filter((ref) => ref.type === undefined || (ref.type === 'event' && ref.eventKey === undefined));
     const stored = await this.storedEventKeys(new Set(bare.map((ref) => ref.runId)));

@@ -4,7 +4,7 @@
  */
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../../infra/constants.ts';
-import { DurableError } from '../../core/errors.ts';
+import { DurableError, PayloadTooLargeError } from '../../core/errors.ts';
 import type { DurableEvent, EventBus, RequestCounter } from '../../ports.ts';
 import { InvalidEventError } from './invalid-event-error.ts';
 import { countRequests } from './request-counter.ts';
@@ -26,6 +26,8 @@ export interface EventBridgeBusOptions {
  * EventBus on EventBridge: one PutEvents per event, `Source` = `durable-tasks`, `DetailType` =
  * `durable-tasks.event`, `Detail` = `{ eventId, key, payload, scope?, metadata?, time }`.
  *
+ * @throws {PayloadTooLargeError} before sending, when the whole entry is over EventBridge's 256 KB (a payload
+ *   within its own 256 KiB limit can still be, with its key, scope, metadata and envelope).
  * @throws {DurableError} when EventBridge rejects the entry (`FailedEntryCount` > 0), naming its error code.
  * @example
  * const bus = new EventBridgeBus({ client: new EventBridgeClient({}), eventBusName: process.env.DURABLE_EVENT_BUS_NAME! });
@@ -46,19 +48,10 @@ export class EventBridgeBus implements EventBus {
     if (event.scope !== undefined) detail.scope = event.scope;
     if (event.metadata !== undefined) detail.metadata = event.metadata;
     detail.time = event.time;
-    const result = await this.client.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: this.eventBusName,
-            Source: EVENT_SOURCE,
-            DetailType: EVENT_DETAIL_TYPE,
-            Detail: JSON.stringify(detail),
-            Time: new Date(event.time),
-          },
-        ],
-      }),
-    );
+    const sent = { EventBusName: this.eventBusName, Source: EVENT_SOURCE, DetailType: EVENT_DETAIL_TYPE, Detail: JSON.stringify(detail), Time: new Date(event.time) };
+    const size = putEventsEntrySize(sent);
+    if (size > MAX_EVENT_ENTRY_BYTES) throw new PayloadTooLargeError(`the EventBridge entry of event '${event.key}' (payload, key, scope, metadata and envelope)`, size, MAX_EVENT_ENTRY_BYTES);
+    const result = await this.client.send(new PutEventsCommand({ Entries: [sent] }));
     const entry = result.Entries?.[0];
     if ((result.FailedEntryCount ?? 0) > 0 || entry?.ErrorCode) {
       throw new DurableError(
@@ -67,6 +60,20 @@ export class EventBridgeBus implements EventBus {
       );
     }
   }
+}
+
+/** EventBridge's limit on one PutEvents entry (256 KB), as AWS computes the entry's size. */
+export const MAX_EVENT_ENTRY_BYTES = 256 * 1024;
+
+/**
+ * The size EventBridge counts for a PutEvents entry ("Calculating Amazon EventBridge PutEvents event entry
+ * size"): 14 bytes for `Time` when given, plus the UTF-8 bytes of `Source`, `DetailType`, `Detail` and each of
+ * `Resources`. The bus name is not counted.
+ */
+export function putEventsEntrySize(entry: { Time?: Date; Source?: string; DetailType?: string; Detail?: string; Resources?: string[] }): number {
+  let size = entry.Time ? 14 : 0;
+  for (const text of [entry.Source, entry.DetailType, entry.Detail, ...(entry.Resources ?? [])]) if (text !== undefined) size += Buffer.byteLength(text);
+  return size;
 }
 
 /**

@@ -12,23 +12,43 @@ import type {
   StoredEvent,
   TaskState,
   Waiter,
+  WaiterRef,
 } from '../../ports.ts';
 import { clausesOf } from '../../ports.ts';
 import { mergeJournal } from '../../core/journal.ts';
+import { PayloadTooLargeError } from '../../core/errors.ts';
+
+/** DynamoDB's item limit (400 KB), which this store enforces too so both backends fail alike. */
+const MAX_ITEM_BYTES = 400 * 1024;
+
+/** Rejects a record DynamoDB would reject for its size (measured as its JSON, close to DynamoDB's count). */
+function checkSize(where: string, record: object): void {
+  const size = Buffer.byteLength(JSON.stringify(record));
+  if (size > MAX_ITEM_BYTES) throw new PayloadTooLargeError(where, size, MAX_ITEM_BYTES);
+}
 
 interface RunSlot {
   run: RunRecord;
-  /** key `${attempt}:${position}` */
+  /** key `${generation}|${attempt}:${position}` */
   entries: Map<string, JournalEntry>;
   /** The entries each entry item carries (see `RunStore.putEntry`), by the same key. */
   carried: Map<string, JournalEntry[]>;
-  /** key `${attempt}:${position}:${index}` */
+  /** key `${generation}|${attempt}:${position}:${index}` */
   waiters: Map<string, Waiter>;
+  /** key `${generation}|${task}` */
   tasks: Map<string, TaskState>;
 }
 
-const entryKey = (attempt: number, position: number) => `${attempt}:${position}`;
-const waiterKey = (w: Pick<Waiter, 'attempt' | 'position' | 'index'>) => `${w.attempt}:${w.position}:${w.index}`;
+/**
+ * Item keys carry the run incarnation (`RunRecord.generation`), as the DynamoDB sort keys do: the items of an
+ * earlier run with the same id are never read nor overwritten by a new one.
+ */
+const entryKey = (attempt: number, position: number, generation?: string) => `${generation ?? ''}|${attempt}:${position}`;
+const waiterKey = (w: Omit<WaiterRef, 'runId'>) => `${w.generation ?? ''}|${w.attempt}:${w.position}:${w.index}`;
+/** Joins a run id and a waiter key in the event-key index (a NUL never appears in a run id we write). */
+const INDEX_SEPARATOR = '\u0000';
+const indexRef = (runId: string, key: string) => `${runId}${INDEX_SEPARATOR}${key}`;
+const taskKey = (t: Pick<TaskState, 'task' | 'generation'>) => `${t.generation ?? ''}|${t.task}`;
 
 /**
  * In-process RunStore with the same semantics as the DynamoDB one: single-item conditional writes,
@@ -36,7 +56,7 @@ const waiterKey = (w: Pick<Waiter, 'attempt' | 'position' | 'index'>) => `${w.at
  */
 export class MemoryRunStore implements RunStore {
   private readonly runs = new Map<string, RunSlot>();
-  /** eventKey → waiter keys `${runId}|${attempt}:${position}:${index}` */
+  /** eventKey → `indexRef(runId, waiterKey)` of its event waiters */
   private readonly waiterIndex = new Map<string, Set<string>>();
   private readonly events = new Map<string, StoredEvent[]>();
 
@@ -51,8 +71,12 @@ export class MemoryRunStore implements RunStore {
 
   async createRun(run: RunRecord): Promise<boolean> {
     this.count('createRun');
-    if (this.runs.has(run.runId)) return false;
-    this.runs.set(run.runId, { run: structuredClone(run), entries: new Map(), carried: new Map(), waiters: new Map(), tasks: new Map() });
+    checkSize(`the run item of '${run.runId}'`, withoutOutput(run));
+    const slot = this.runs.get(run.runId);
+    if (slot && !expired(slot.run.ttl, this.now())) return false;
+    // An expired run is replaced; its items stay (as on DynamoDB until TTL deletes them), under its generation.
+    if (slot) slot.run = structuredClone(run);
+    else this.runs.set(run.runId, { run: structuredClone(run), entries: new Map(), carried: new Map(), waiters: new Map(), tasks: new Map() });
     return true;
   }
 
@@ -81,6 +105,7 @@ export class MemoryRunStore implements RunStore {
     const slot = this.live(runId);
     if (!slot) return undefined;
     if (condition && !holds(slot.run, condition)) return undefined;
+    if (patch.set) checkSize(`the run item of '${runId}'`, withoutOutput({ ...slot.run, ...patch.set }));
     const run = slot.run;
     if (patch.set) Object.assign(run, structuredClone(patch.set));
     for (const field of patch.remove ?? []) delete run[field];
@@ -94,19 +119,25 @@ export class MemoryRunStore implements RunStore {
     this.count('loadRun');
     const slot = this.live(runId);
     if (!slot) return undefined;
-    const items = [...slot.entries.entries()].map(([key, entry]) => ({ entry: { ...entry }, carried: carriedBy(slot, key) }));
-    const { entries, parked } = mergeJournal(items, (slot.run.parkedEntries ?? []).map((e) => ({ ...e })));
     const now = this.now();
-    const waiters = [...slot.waiters.values()].filter((w) => !expired(w.ttl, now)).map((w) => ({ ...w }));
+    const generation = slot.run.generation;
+    const prefix = `${generation ?? ''}|`;
+    const items = [...slot.entries.entries()]
+      .filter(([key, entry]) => key.startsWith(prefix) && !expired(entry.ttl, now))
+      .map(([key, entry]) => ({ entry: { ...entry }, carried: carriedBy(slot, key) }));
+    const { entries, parked } = mergeJournal(items, (slot.run.parkedEntries ?? []).map((e) => ({ ...e })));
+    const live = (item: { generation?: string | undefined; ttl?: number | undefined }) => item.generation === generation && !expired(item.ttl, now);
+    const waiters = [...slot.waiters.values()].filter(live).map((w) => ({ ...w }));
     waiters.sort((a, b) => a.attempt - b.attempt || a.position - b.position || a.index - b.index);
-    const tasks = [...slot.tasks.values()].map((t) => ({ ...t }));
+    const tasks = [...slot.tasks.values()].filter(live).map((t) => ({ ...t }));
     return { run: copyRun(slot.run), entries, parked, waiters, tasks };
   }
 
   async putEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
     this.count('putEntry');
     const slot = this.mustGet(runId);
-    const key = entryKey(entry.attempt, entry.position);
+    checkSize(`journal entry ${entry.attempt}/${entry.position} of run '${runId}'`, { entry, carried });
+    const key = entryKey(entry.attempt, entry.position, entry.generation);
     const existing = slot.entries.get(key);
     if (existing) return { won: false, entry: { ...existing }, carried: carriedBy(slot, key) };
     slot.entries.set(key, { ...entry });
@@ -117,7 +148,7 @@ export class MemoryRunStore implements RunStore {
   async updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean> {
     this.count('updateRetryingEntry');
     const slot = this.mustGet(runId);
-    const key = entryKey(entry.attempt, entry.position);
+    const key = entryKey(entry.attempt, entry.position, entry.generation);
     const existing = slot.entries.get(key);
     if (!existing || existing.status !== 'retrying' || existing.stepAttempt !== expectedStepAttempt) return false;
     slot.entries.set(key, { ...entry });
@@ -126,18 +157,19 @@ export class MemoryRunStore implements RunStore {
 
   async putWaiters(waiters: readonly Waiter[]): Promise<void> {
     this.count('putWaiters');
+    for (const waiter of waiters) checkSize(`a waiter of run '${waiter.runId}'`, waiter);
     for (const waiter of waiters) {
       const slot = this.mustGet(waiter.runId);
       slot.waiters.set(waiterKey(waiter), { ...waiter });
       if (waiter.type === 'event' && waiter.eventKey !== undefined) {
         let set = this.waiterIndex.get(waiter.eventKey);
         if (!set) this.waiterIndex.set(waiter.eventKey, (set = new Set()));
-        set.add(`${waiter.runId}|${waiterKey(waiter)}`);
+        set.add(indexRef(waiter.runId, waiterKey(waiter)));
       }
     }
   }
 
-  async deleteWaiters(waiters: readonly Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'>[]): Promise<void> {
+  async deleteWaiters(waiters: readonly WaiterRef[]): Promise<void> {
     this.count('deleteWaiters');
     for (const ref of waiters) {
       const slot = this.runs.get(ref.runId);
@@ -145,7 +177,11 @@ export class MemoryRunStore implements RunStore {
       const waiter = slot?.waiters.get(key);
       if (!slot || !waiter) continue;
       slot.waiters.delete(key);
-      if (waiter.eventKey !== undefined) this.waiterIndex.get(waiter.eventKey)?.delete(`${ref.runId}|${key}`);
+      if (waiter.eventKey === undefined) continue;
+      const index = this.waiterIndex.get(waiter.eventKey);
+      index?.delete(indexRef(ref.runId, key));
+      // A key per run (`order:<id>`) must not leave an empty entry behind for each run for ever.
+      if (index?.size === 0) this.waiterIndex.delete(waiter.eventKey);
     }
   }
 
@@ -154,7 +190,9 @@ export class MemoryRunStore implements RunStore {
     const out: Waiter[] = [];
     const now = this.now();
     for (const ref of this.waiterIndex.get(eventKey) ?? []) {
-      const [runId, key] = ref.split('|') as [string, string];
+      const at = ref.indexOf(INDEX_SEPARATOR);
+      const runId = ref.slice(0, at);
+      const key = ref.slice(at + 1);
       const waiter = this.runs.get(runId)?.waiters.get(key);
       if (waiter && waiter.type === 'event' && waiter.eventKey === eventKey && !expired(waiter.ttl, now)) out.push({ ...waiter });
     }
@@ -183,14 +221,15 @@ export class MemoryRunStore implements RunStore {
   async putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean> {
     this.count('putTaskState');
     const slot = this.mustGet(state.workflowRunId);
-    const existing = slot.tasks.get(state.task);
+    checkSize(`the state of task '${state.task}' of run '${state.workflowRunId}'`, state);
+    const existing = slot.tasks.get(taskKey(state));
     if (expectedStatus === undefined) {
       if (existing) return false;
     } else {
       const allowed = typeof expectedStatus === 'string' ? [expectedStatus] : expectedStatus;
       if (!existing || !allowed.includes(existing.status)) return false;
     }
-    slot.tasks.set(state.task, { ...state });
+    slot.tasks.set(taskKey(state), { ...state });
     return true;
   }
 
@@ -220,6 +259,12 @@ export class MemoryRunStore implements RunStore {
     if (!slot) throw new Error(`internal: run '${runId}' does not exist in the store`);
     return slot;
   }
+}
+
+/** A run item as DynamoDB stores it: a large output has an item of its own (dynamo-output.ts), so it is not counted. */
+function withoutOutput(run: RunRecord): Omit<RunRecord, 'output'> {
+  const { output: _spilled, ...rest } = run;
+  return rest;
 }
 
 function copyRun(run: RunRecord): RunRecord {

@@ -7,6 +7,7 @@ import type { RunRecord, TaskState } from '../../ports.ts';
 import { TERMINAL_STATUSES } from '../../ports.ts';
 import { WorkflowDefinition } from '../definitions.ts';
 import type { Engine } from '../engine.ts';
+import { runScopedStore } from '../run-scope.ts';
 
 /**
  * Called by the engine once a workflow run is terminal (whoever finished it: the orchestrator, a
@@ -17,7 +18,8 @@ export async function onWorkflowFinished(engine: Engine, run: RunRecord): Promis
   const workflow = engine.registry.get(run.name);
   if (!(workflow instanceof WorkflowDefinition)) return;
   const backend = await engine.backend();
-  const loaded = await backend.store.loadRun(run.runId);
+  const store = runScopedStore(backend.store, run, engine.retentionSeconds(), () => backend.clock.now());
+  const loaded = await store.loadRun(run.runId);
   if (!loaded) return;
   const states = new Map(loaded.tasks.map((t) => [t.task, t]));
   const error = { name: 'RunCancelledError', message: `not run to completion: workflow run '${run.runId}' ${run.status.toLowerCase()}` };
@@ -29,7 +31,7 @@ export async function onWorkflowFinished(engine: Engine, run: RunRecord): Promis
     const cancelled: TaskState = { workflowRunId: run.runId, task: task.name, status: 'CANCELLED', error, updatedAt: backend.clock.now() };
     if (state?.taskRunId) cancelled.taskRunId = state.taskRunId;
     if (state?.triggers) cancelled.triggers = state.triggers;
-    await backend.store.putTaskState(cancelled, state?.status);
+    await store.putTaskState(cancelled, state?.status);
   }
 }
 

@@ -9,8 +9,9 @@ import type { Backend, JournalEntry, LoadedRun, RunRecord, RunStatus, Serialized
 import { TERMINAL_STATUSES } from '../../ports.ts';
 import { WorkflowDefinition, type TaskDefinition } from '../definitions.ts';
 import type { Engine } from '../engine.ts';
-import { serializeError } from '../errors.ts';
+import { PayloadTooLargeError, serializeError } from '../errors.ts';
 import { finalizeCancelled, finish, suspendRun, type ExecutorDeps, type ProcessResult } from '../executor.ts';
+import { runScopedStore } from '../run-scope.ts';
 import { decodePayload, encodePayload } from '../json.ts';
 import { decide, gateWaiters as gateWaitersAt, needsWaiters, registerWaiters, removeGateWaiters, type GateDecision } from './gates.ts';
 import { workflowGraph, type WorkflowGraph } from './graph.ts';
@@ -43,7 +44,9 @@ export async function processWorkflow(engine: Engine, leased: RunRecord, deps: E
   for (;;) {
     const loaded = await backend.store.loadRun(run.runId);
     if (!loaded) return 'skipped';
-    const result = await orchestrate(workflow, { ...loaded, run }, backend);
+    // Task states and gate waiters carry the workflow run's generation and an item TTL (sdk/core/run-scope.ts).
+    const scoped = { ...backend, store: runScopedStore(backend.store, run, deps.retentionSeconds, () => backend.clock.now()) };
+    const result = await orchestrate(workflow, { ...loaded, run }, scoped).catch(tooLargeFails);
     switch (result.type) {
       case 'succeeded':
         return finish(run, deps, result.output === undefined ? { status: 'SUCCEEDED' } : { status: 'SUCCEEDED', output: result.output });
@@ -69,6 +72,15 @@ export async function processWorkflow(engine: Engine, leased: RunRecord, deps: E
       }
     }
   }
+}
+
+/**
+ * A task state the store rejects for its size (a task's output next to the event data that triggered it, over
+ * DynamoDB's 400 KB) would be written again by every pass: it fails the workflow run instead of looping.
+ */
+function tooLargeFails(error: unknown): PassResult {
+  if (error instanceof PayloadTooLargeError) return { type: 'failed', error: serializeError(error) };
+  throw error;
 }
 
 async function parkAndRedispatch(run: RunRecord, deps: ExecutorDeps): Promise<ProcessResult> {

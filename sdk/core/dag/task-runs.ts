@@ -22,7 +22,12 @@ export async function startTaskRun(backend: Backend, workflow: string, workflowR
         name: taskRunName(workflow, task),
         input: workflowRun.input,
         workflowRunId: workflowRun.runId,
-        parent: { runId: workflowRun.runId, attempt: workflowRun.attempt, position: dagPosition(taskIndex, 'outcome') },
+        parent: {
+          runId: workflowRun.runId,
+          attempt: workflowRun.attempt,
+          position: dagPosition(taskIndex, 'outcome'),
+          ...(workflowRun.generation !== undefined ? { generation: workflowRun.generation } : {}),
+        },
       },
       now,
     ),

@@ -1,0 +1,4 @@
+import { memoryHarness } from '../contract/harness.ts';
+import { patchedContract } from './patched.contract.ts';
+
+patchedContract('memory adapters', memoryHarness);
