@@ -274,6 +274,9 @@ export class Engine {
     const event: DurableEvent = { eventId: randomUUID(), key, payload, time: backend.clock.now() };
     if (options.scope !== undefined) event.scope = options.scope;
     if (options.metadata !== undefined) event.metadata = options.metadata;
+    // The event's place in its key's order, taken before publishing: a wait that begins once `push` has returned
+    // reads this number or a greater one, so the event never counts for it (sdk/core/ARCHITECTURE.md, "Event order").
+    event.seq = await backend.store.takeEventSequence(key);
     await backend.bus.publish(event);
     return { eventId: event.eventId };
   }

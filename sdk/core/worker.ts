@@ -58,7 +58,7 @@ export class Worker {
   private detach: (() => void) | undefined;
   private releaseProcess: (() => void) | undefined;
 
-  /** @internal use `durable.worker(name, options)` */
+  /** Not for users: `durable.worker(name, options)` creates workers. */
   constructor(
     readonly name: string,
     private readonly engine: Engine,

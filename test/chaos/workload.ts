@@ -517,7 +517,7 @@ function defineDag(durable: Durable, slot: number, deps: Deps) {
     name: 'b',
     parents: [a],
     skipIf: new ParentCondition(a, 'output.n > 50'),
-    fn: async (p, ctx) => ({ out: await runSteps(p.dag!.b, p, ctx, deps), parent: (await ctx.parentOutput(a)).n }),
+    fn: async (p, ctx) => ({ out: await runSteps(p.dag!.b, p, ctx, deps), parent: (await ctx.parentOutput(a))!.n }),
   });
   const c = wf.task<Program, { triggers: Record<string, unknown> }>({
     name: 'c',
