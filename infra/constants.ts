@@ -21,6 +21,17 @@ export const ENV = {
   leaseSeconds: 'DURABLE_LEASE_SECONDS',
 } as const;
 
+/**
+ * Variables the embedded default (`Durable.local()`) reads, which `durable dev` sets for the entry it loads:
+ * where state lives and the loopback ports its DynamoDB (dynalite) and SQS (fauxqs) listen on (a free port
+ * when unset; SQS then starts on first use).
+ */
+export const LOCAL_ENV = {
+  dir: 'DURABLE_DIR',
+  dynamodbPort: 'DURABLE_DYNAMODB_PORT',
+  sqsPort: 'DURABLE_SQS_PORT',
+} as const;
+
 /** The `source` of every EventBridge event durable-tasks pushes (and routes). */
 export const EVENT_SOURCE = 'durable-tasks';
 /** The `detail-type` of a pushed event. */

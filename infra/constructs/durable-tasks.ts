@@ -28,6 +28,7 @@ import { FUNCTION_ENTRIES } from './bundling.ts';
 import { DurableFunction } from './durable-function.ts';
 import type { DurableTasksProps } from './durable-tasks-props.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
+import { addShellExportsOutput } from './outputs.ts';
 
 const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
 
@@ -86,7 +87,8 @@ export class DurableTasks extends Construct {
    * Every `DURABLE_*` environment variable `Durable.fromEnv()` reads (names from infra/constants.ts `ENV`), as
    * set on the three functions and on Lambda grantees. Use it to configure anything else that runs a client or
    * `worker.start()` (a container, a CLI): the values are names and ARNs, not secrets; what a principal may do is
-   * decided by its policy alone.
+   * decided by its policy alone. The stack output `<id>ShellExports` (`DurableTasksShellExports` for the id
+   * `DurableTasks`) holds the same as one `export ...` line to `eval` (plus `AWS_REGION`).
    */
   readonly environment: Readonly<Record<string, string>>;
 
@@ -176,6 +178,7 @@ export class DurableTasks extends Construct {
       [ENV.retentionDays]: String(retentionDays),
       [ENV.leaseSeconds]: String(workerTimeout.toSeconds() + 30),
     };
+    addShellExportsOutput(this, this.environment);
     const common = {
       userEntry,
       bundleAwsSdk: props.bundleAwsSdk ?? false,

@@ -76,7 +76,7 @@ export class DurableClient {
         const worker = (this.pollingWorker = new Worker(
           'embedded',
           this.engine,
-          { workflows: [], allDefinitions: true, inProcessDelivery: true, recoverOnStart: options.recoverOnStart ?? false, sweepIntervalMs: 5_000 },
+          { workflows: [], allDefinitions: true, inProcessDelivery: true, recoverOnStart: options.recoverOnStart ?? false, sweepIntervalMs: 5_000, idleKeepsProcess: false },
           this.parseEvent(),
         ));
         void worker.start();
@@ -181,6 +181,16 @@ export class DurableClient {
   metrics(): { requests: Record<string, number> } {
     const backend = this.engine.backendIfReady;
     return { requests: backend ? backend.counter.snapshot() : {} };
+  }
+
+  /**
+   * `await using durable = Durable.local()` closes the client when the block ends (the same as `close()`).
+   *
+   * @example
+   * await using durable = Durable.local();
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Stops background work (polling, timers) and releases local servers. */

@@ -13,6 +13,7 @@ import { finalizeCancelled, isTerminal, processRun, removeWaiters, type Executor
 import { decodePayload, encodePayload } from './json.ts';
 import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
+import { KeepAlive } from './keep-alive.ts';
 import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
 import { runScopedStore } from './run-scope.ts';
@@ -54,6 +55,8 @@ export interface WorkflowHooks {
 }
 
 export class Engine {
+  /** Work of this process in flight holds the event loop; nothing else does (keep-alive.ts). */
+  readonly keepAlive = new KeepAlive();
   readonly registry = new Registry();
   readonly workerId: string;
   readonly leaseMs: number;
@@ -126,9 +129,14 @@ export class Engine {
 
   /**
    * Resolves with a run's output once it is terminal; rejects with its error. One listener per call, removed
-   * when it returns (a poll that only adds one would keep a listener per poll until the run ends).
+   * when it returns (a poll that only adds one would keep a listener per poll until the run ends). Holds the
+   * process open meanwhile.
    */
-  async result(runId: string): Promise<unknown> {
+  result(runId: string): Promise<unknown> {
+    return this.keepAlive.during(() => this.awaitResult(runId));
+  }
+
+  private async awaitResult(runId: string): Promise<unknown> {
     const backend = await this.backend();
     // A run that finishes in this process arrives with its terminal record: no read needed to return it.
     let announced: RunRecord | undefined;
@@ -175,10 +183,12 @@ export class Engine {
    */
   async process(runId: string, allowed?: ReadonlySet<string>, signal?: AbortSignal): Promise<ProcessResult> {
     this.processing.set(runId, (this.processing.get(runId) ?? 0) + 1);
+    const release = this.keepAlive.hold();
     try {
       const deps = await this.executorDeps(allowed);
       return await processRun(runId, signal ? { ...deps, signal } : deps);
     } finally {
+      release();
       const left = this.processing.get(runId)! - 1;
       if (left > 0) this.processing.set(runId, left);
       else {
