@@ -140,7 +140,7 @@ export class DurableClient {
       const backend = await this.engine.backend();
       const loaded = await backend.store.loadRun(runId);
       if (!loaded) throw new RunNotFoundError(runId);
-      return describeRun(loaded);
+      return describeRun(loaded, backend.clock.now());
     },
     /** Runs, newest first. */
     list: async (query: { status?: RunStatus; name?: string; limit?: number } = {}): Promise<RunSummary[]> => {
