@@ -244,6 +244,8 @@ export interface ListRunsQuery {
   status?: RunStatus;
   name?: string;
   limit?: number;
+  /** `false`: leave out the runs of DAG tasks (runs with a `workflowRunId`). */
+  taskRuns?: boolean;
 }
 
 /** Where runs, journals, waiters and recorded events live. */

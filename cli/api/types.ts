@@ -13,6 +13,8 @@ export interface ListQuery {
   status?: RunStatus;
   name?: string;
   limit?: number;
+  /** `false`: leave out DAG task runs. */
+  taskRuns?: boolean;
 }
 
 export interface PushOptions {

@@ -30,6 +30,8 @@ export interface RunSummary {
   status: RunStatus;
   createdAt: string;
   updatedAt: string;
+  /** The run of a DAG task: its workflow run. */
+  workflowRunId?: string;
   output?: unknown;
   error?: { name: string; message: string };
 }
