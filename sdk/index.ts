@@ -32,6 +32,7 @@ export {
   InvalidDefinitionError,
 } from './core/errors.ts';
 export { Worker, type WorkerOptions } from './core/worker.ts';
+export { useTracingApi } from './core/tracing.ts';
 export type { RunDetails, RunSummary, OperationView } from './core/run-view.ts';
 export type { RunStatus } from './ports.ts';
 export { InvalidHistoryError } from './core/history/invalid-history-error.ts';

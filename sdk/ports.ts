@@ -71,6 +71,8 @@ export interface RunRecord {
   workflowRunId?: string;
   /** Free-form metadata given at start (event-triggered runs carry the event's id and key). */
   metadata?: Record<string, unknown>;
+  /** W3C trace context of the span that started the run (OpenTelemetry, sdk/core/tracing.ts). */
+  traceparent?: string;
   /** Epoch seconds after which the item may be deleted (DynamoDB TTL); reads ignore expired items. */
   ttl?: number;
   /**
@@ -327,6 +329,8 @@ export interface DurableEvent {
   payload: unknown;
   scope?: string;
   metadata?: Record<string, unknown>;
+  /** W3C trace context of the push (OpenTelemetry): runs the event starts are its children. */
+  traceparent?: string;
   time: number;
 }
 

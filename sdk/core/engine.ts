@@ -17,6 +17,7 @@ import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
 import { runScopedStore } from './run-scope.ts';
 import { redispatchQueued } from './sweep-policy.ts';
+import { currentTraceparent, loadTracing, tracePush, traceStart, withTraceparent } from './tracing.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
 
@@ -70,7 +71,13 @@ export class Engine {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.finished.setMaxListeners(0);
-    backendReady.then(
+    // `@opentelemetry/api`, when installed, is loaded before the backend counts as ready (sdk/core/tracing.ts).
+    const tracing = loadTracing();
+    this.backendReady = backendReady.then(async (b) => {
+      await tracing;
+      return b;
+    });
+    this.backendReady.then(
       (b) => (this.backendValue = b),
       () => undefined,
     );
@@ -93,8 +100,12 @@ export class Engine {
     if (!definition) throw new TaskNotFoundError(target, 'it is not defined on this client');
     const backend = await this.backend();
     const encoded = encodePayload(input, `input of '${target}'`) ?? 'null';
-    const now = backend.clock.now();
     const runId = options.runId ?? randomUUID();
+    return traceStart(target, runId, () => this.create(target, runId, encoded, backend, options));
+  }
+
+  private async create(target: string, runId: string, encoded: string, backend: Backend, options: { metadata?: Record<string, unknown>; at?: Date }): Promise<RunRef<unknown>> {
+    const now = backend.clock.now();
     const at = options.at?.getTime();
     if (at !== undefined && !Number.isFinite(at)) throw new DurableError(`schedule needs a valid Date, got ${String(options.at)}`);
     const delayed = at !== undefined && at > now;
@@ -229,12 +240,20 @@ export class Engine {
     const event: DurableEvent = { eventId: randomUUID(), key, payload, time: backend.clock.now() };
     if (options.scope !== undefined) event.scope = options.scope;
     if (options.metadata !== undefined) event.metadata = options.metadata;
-    await backend.bus.publish(event);
-    return { eventId: event.eventId };
+    return tracePush(key, event.eventId, async () => {
+      const traceparent = currentTraceparent();
+      if (traceparent) event.traceparent = traceparent;
+      await backend.bus.publish(event);
+      return { eventId: event.eventId };
+    });
   }
 
   /** The router: resolves waiting runs and starts runs of workflows whose `onEvents` name the key. */
   async route(event: DurableEvent, options: RouteOptions = {}): Promise<RouteResult & { started: string[] }> {
+    return withTraceparent(event.traceparent, () => this.routeEvent(event, options));
+  }
+
+  private async routeEvent(event: DurableEvent, options: RouteOptions): Promise<RouteResult & { started: string[] }> {
     const backend = await this.backend();
     const result = await routeEvent(event, backend, options);
     const started: string[] = [];
