@@ -17,7 +17,7 @@ import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
 import { runScopedStore } from './run-scope.ts';
 import { redispatchQueued } from './sweep-policy.ts';
-import { currentTraceparent, loadTracing, tracePush, traceStart, withTraceparent } from './tracing.ts';
+import { loadTracing, tracePush, traceStart, withTraceparent } from './tracing.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
 
@@ -63,6 +63,7 @@ export class Engine {
   private lastSweepAt: number | undefined;
   workflowHooks: WorkflowHooks | undefined;
   private backendValue: Backend | undefined;
+  private readonly ready: Promise<Backend>;
 
   constructor(
     readonly backendReady: Promise<Backend>,
@@ -71,13 +72,13 @@ export class Engine {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.finished.setMaxListeners(0);
-    // `@opentelemetry/api`, when installed, is loaded before the backend counts as ready (sdk/core/tracing.ts).
+    // `@opentelemetry/api`, when installed, is loaded before the engine uses the backend (sdk/core/tracing.ts).
     const tracing = loadTracing();
-    this.backendReady = backendReady.then(async (b) => {
+    this.ready = backendReady.then(async (b) => {
       await tracing;
       return b;
     });
-    this.backendReady.then(
+    this.ready.then(
       (b) => (this.backendValue = b),
       () => undefined,
     );
@@ -89,7 +90,7 @@ export class Engine {
   }
 
   async backend(): Promise<Backend> {
-    return this.backendValue ?? this.backendReady;
+    return this.backendValue ?? this.ready;
   }
 
   // ---- starting runs -------------------------------------------------------------------------------
@@ -240,12 +241,8 @@ export class Engine {
     const event: DurableEvent = { eventId: randomUUID(), key, payload, time: backend.clock.now() };
     if (options.scope !== undefined) event.scope = options.scope;
     if (options.metadata !== undefined) event.metadata = options.metadata;
-    return tracePush(key, event.eventId, async () => {
-      const traceparent = currentTraceparent();
-      if (traceparent) event.traceparent = traceparent;
-      await backend.bus.publish(event);
-      return { eventId: event.eventId };
-    });
+    await tracePush(event, () => backend.bus.publish(event));
+    return { eventId: event.eventId };
   }
 
   /** The router: resolves waiting runs and starts runs of workflows whose `onEvents` name the key. */

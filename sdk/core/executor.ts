@@ -65,7 +65,7 @@ export async function processRun(runId: string, workerDeps: ExecutorDeps): Promi
   if (run.cancelRequested) return finalizeCancelled(run, deps);
 
   const leasedRun = run;
-  const workflowResult = await withTraceparent<ProcessResult | undefined>(run.traceparent, async () => deps.processWorkflow?.(leasedRun, deps));
+  const workflowResult = await withTraceparent<ProcessResult | undefined>(run.traceparent, () => Promise.resolve(deps.processWorkflow?.(leasedRun, deps)));
   if (workflowResult) return workflowResult;
 
   const spec = deps.resolveSpec(run);

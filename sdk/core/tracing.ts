@@ -11,7 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { LoadedRun } from '../ports.ts';
+import type { DurableEvent, LoadedRun } from '../ports.ts';
 
 /** The few parts of `@opentelemetry/api` used here (typed locally: the package is optional). */
 interface SpanContext {
@@ -106,12 +106,18 @@ function contextOf(traceparent: string | undefined): Context {
 }
 
 /** Runs `fn` in a span `name` (child of `traceparent`, else of the active span); the span ends when `fn` settles. */
-async function inSpan<T>(name: string, kind: number, attributes: Attributes, traceparent: string | undefined, fn: (span: Span | undefined) => Promise<T>): Promise<T> {
+function inSpan<T>(name: string, kind: number, attributes: Attributes, traceparent: string | undefined, fn: (span: Span | undefined) => Promise<T>): Promise<T> {
   const t = tracer();
   if (!t) return fn(undefined);
   const otel = api!;
   const parent = contextOf(traceparent);
   const span = t.startSpan(name, { kind, attributes }, parent);
+  // No provider registered (a no-op tracer): run as without tracing (same promise, no extra turn of the event loop).
+  if (!span.isRecording()) return traceparent ? otel.context.with(parent, () => fn(undefined)) : fn(undefined);
+  return recorded(otel, span, parent, fn);
+}
+
+async function recorded<T>(otel: OtelApi, span: Span, parent: Context, fn: (span: Span | undefined) => Promise<T>): Promise<T> {
   try {
     return await otel.context.with(otel.trace.setSpan(parent, span), () => fn(span));
   } catch (error) {
@@ -133,10 +139,14 @@ export function traceStart<T>(task: string, runId: string, fn: () => Promise<T>)
   return inSpan('durable.start', KIND_PRODUCER, { 'durable.run_id': runId, 'durable.task': task }, undefined, () => fn());
 }
 
-/** `durable.push`: `fn` publishes the event, which carries the span as its `traceparent`. */
-export function tracePush<T>(key: string, eventId: string, fn: () => Promise<T>): Promise<T> {
-  if (!api) return fn();
-  return inSpan('durable.push', KIND_PRODUCER, { 'durable.event_key': key, 'durable.event_id': eventId }, undefined, () => fn());
+/** `durable.push`: `publish` sends the event, which carries the span as its `traceparent`. */
+export function tracePush(event: DurableEvent, publish: () => Promise<void>): Promise<void> {
+  if (!api) return publish();
+  return inSpan('durable.push', KIND_PRODUCER, { 'durable.event_key': event.key, 'durable.event_id': event.eventId }, undefined, () => {
+    const traceparent = currentTraceparent();
+    if (traceparent) event.traceparent = traceparent;
+    return publish();
+  });
 }
 
 /** Runs `fn` in the context a stored `traceparent` names (routing an event, orchestrating a workflow run). */
@@ -202,6 +212,7 @@ export function traceOperation(runId: string, task: string, attempt: number, pos
   const otel = api!;
   const attrs: Attributes = { 'durable.run_id': runId, 'durable.task': task, 'durable.attempt': attempt, 'durable.position': position };
   const span = t.startSpan('durable.operation', { kind: KIND_INTERNAL, attributes: attrs }, otel.context.active());
+  if (!span.isRecording()) return NO_OPERATION_TRACE;
   const ctx = otel.trace.setSpan(otel.context.active(), span);
   let ended = false;
   return {
