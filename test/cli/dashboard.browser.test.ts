@@ -5,7 +5,9 @@
  * Without /usr/bin/chromium the test is skipped, saying so.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { REPO, startHarness, type Harness } from './helpers.ts';
@@ -183,6 +185,19 @@ if (!hasChromium) {
         await paused.close();
       }
     });
+
+    test("chromium's own --screenshot with a virtual time budget finishes on a live run's page with ?live=0", async () => {
+      expect(TERMINAL.has((await h.env.durable.runs.get(ids.approval!)).status)).toBe(false);
+      const file = join(mkdtempSync(join(tmpdir(), 'dash-')), 'shot.png');
+      const url = `${h.server.url}/?live=0#/runs/${encodeURIComponent(ids.approval!)}`;
+      // Virtual time only advances while no request is pending: an open event stream would hold it for ever.
+      const child = spawn(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--virtual-time-budget=3000', `--screenshot=${file}`, '--window-size=1200,800', url], { stdio: 'ignore' });
+      const killer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      clearTimeout(killer);
+      expect(code).toBe(0);
+      expect(statSync(file).size).toBeGreaterThan(1000);
+    }, 40_000);
 
     test('the push form resumes a waiting run', async () => {
       await page.goto(`${h.server.url}/#/runs/${encodeURIComponent(ids.approval!)}`);
