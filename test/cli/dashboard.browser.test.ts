@@ -119,7 +119,7 @@ if (!hasChromium) {
       expect(await meta('attempt')).toBe('0');
       const created = (await h.env.durable.runs.get(ids.order!)).createdAt.toISOString();
       expect(await meta('created')).toBe(created.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
-      expect(await row(ids.order!).locator('td').nth(3).innerText()).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+      expect(await row(ids.order!).locator('td').nth(3).innerText()).toMatch(/^\d{4}-\d{2}-\d{2}\s\d{2}:\d{2}:\d{2}\sUTC$/);
       for (const t of await detail.locator('.op-time').allInnerTexts()) expect(t).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
     });
 
@@ -161,7 +161,7 @@ if (!hasChromium) {
       const byHand = await start('order-fulfilment', { total: 30 });
       await h.env.settle();
       await page.goto(`${h.server.url}/#/runs/${encodeURIComponent(byHand)}`);
-      await page.locator('svg[data-testid="dag"]').waitFor();
+      await page.locator(`.detail[data-run-id="${byHand}"] svg[data-testid="dag"]`).waitFor();
       expect(await page.locator('.detail').innerText()).not.toContain('order:placed');
       expect(await page.locator('[data-testid="trigger"]').count()).toBe(0);
     });
