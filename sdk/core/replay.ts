@@ -454,6 +454,7 @@ class Replayer implements DurableContext {
     this.cursor++;
     if (decision === 'new') {
       // No write of its own, like a sleep (sdk/core/journal.ts): the next entry item or the park carries it.
+      this.describeOperation(position, 'patch', id);
       const marker = patchMarker(this.attempt, position, id, this.backend.clock.now());
       this.entries.set(position, marker);
       this.pending.push(marker);

@@ -45,6 +45,8 @@ export function tracingContract(name: string, make: HarnessFactory) {
           const a = await ctx.step('charge', () => input.n + 1);
           await ctx.sleepFor('10m');
           const b = await ctx.runChild(child, { n: a });
+          ctx.now();
+          ctx.patched('traced-v2');
           return { a, b };
         },
       });
@@ -92,6 +94,8 @@ export function tracingContract(name: string, make: HarnessFactory) {
       const childReplay = named('durable.replay', childRunId)[0]!;
       expect(childReplay.spanContext().traceId).toBe(traceId);
       expect(parentOf(childReplay)).toBe(id(childOp));
+      expect(one('durable.now', runId).attributes).toMatchObject({ 'durable.position': 3, 'durable.attempt': 0 });
+      expect(one('durable.patch', runId).attributes).toMatchObject({ 'durable.position': 4, 'durable.operation.name': 'traced-v2' });
       // The child's completion resumes the parent.
       expect(named('durable.resume', runId).some((s) => s.attributes['durable.resume.cause'] === 'child')).toBe(true);
     });
