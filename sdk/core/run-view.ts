@@ -119,7 +119,7 @@ function entryView(e: JournalEntry, now: number, ended: boolean): OperationView 
   // A sleep's entry is written when it starts (its `dueAt` decides it): until then it is pending.
   const status = e.kind === 'sleep' && e.dueAt !== undefined && e.dueAt > now ? (ended ? 'interrupted' : 'sleeping') : e.status;
   const view: OperationView = { attempt: e.attempt, position: e.position, kind: e.kind, name: e.name, status, createdAt: new Date(e.createdAt).toISOString() };
-  if (e.result !== undefined && status === e.status) view.result = decodePayload(e.result);
+  if (e.result !== undefined) view.result = decodePayload(e.result);
   if (e.error) view.error = publicError(e.error);
   if (e.dueAt !== undefined) view.dueAt = new Date(e.dueAt).toISOString();
   if (e.retryAt !== undefined) view.dueAt = new Date(e.retryAt).toISOString();

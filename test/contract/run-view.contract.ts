@@ -31,7 +31,8 @@ export function runViewContract(name: string, make: HarnessFactory) {
       expect(pending.status).toBe('WAITING');
       const sleep = pending.operations.find((o) => o.kind === 'sleep')!;
       expect(sleep).toMatchObject({ status: 'sleeping', dueAt: due });
-      expect(sleep.result).toBeUndefined();
+      // Its planned length is known from the start.
+      expect(sleep.result).toEqual({ durationMs: 600_000 });
       await h.advance(600_000);
       expect(await ref.result()).toBe('woke');
       const done = (await h.durable.runs.get(ref.runId)).operations.find((o) => o.kind === 'sleep')!;
