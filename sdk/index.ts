@@ -36,6 +36,7 @@ export { CronAlreadyExistsError, CronNotFoundError } from './core/cron/errors.ts
 export type { Crons, CronView, CreateCronOptions, CronTarget } from './core/cron/service.ts';
 export type { OnTrigger } from './core/cron/declared.ts';
 export { Worker, type WorkerOptions } from './core/worker.ts';
+export { useTracingApi } from './core/tracing.ts';
 export type { RunDetails, RunSummary, OperationView } from './core/run-view.ts';
 export type { RunStatus } from './ports.ts';
 export { InvalidHistoryError } from './core/history/invalid-history-error.ts';

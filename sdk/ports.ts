@@ -71,6 +71,8 @@ export interface RunRecord {
   workflowRunId?: string;
   /** Free-form metadata given at start (event-triggered runs carry the event's id and key). */
   metadata?: Record<string, unknown>;
+  /** W3C trace context of the span that started the run (OpenTelemetry, sdk/core/tracing.ts). */
+  traceparent?: string;
   /** Epoch seconds after which the item may be deleted (DynamoDB TTL); reads ignore expired items. */
   ttl?: number;
   /**
@@ -254,6 +256,8 @@ export interface ListRunsQuery {
   status?: RunStatus;
   name?: string;
   limit?: number;
+  /** `false`: leave out the runs of DAG tasks (runs with a `workflowRunId`). */
+  taskRuns?: boolean;
 }
 
 /** Where runs, journals, waiters and recorded events live. */
@@ -346,6 +350,8 @@ export interface DurableEvent {
   payload: unknown;
   scope?: string;
   metadata?: Record<string, unknown>;
+  /** W3C trace context of the push (OpenTelemetry): runs the event starts are its children. */
+  traceparent?: string;
   time: number;
   /**
    * Its place in the key's push order, taken by `events.push` before it publishes (so a wait that begins after

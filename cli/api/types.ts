@@ -14,6 +14,8 @@ export interface ListQuery {
   status?: RunStatus;
   name?: string;
   limit?: number;
+  /** `false`: leave out DAG task runs. */
+  taskRuns?: boolean;
 }
 
 export interface PushOptions {

@@ -297,6 +297,7 @@ function parseListQuery(query: URLSearchParams): ListQuery {
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new HttpError(400, 'BadRequest', `limit must be a whole number from 1 to 1000, got '${limit}'`);
     result.limit = n;
   }
+  if (query.get('taskRuns') === 'false') result.taskRuns = false;
   return result;
 }
 

@@ -158,10 +158,10 @@ export class DurableClient {
       const backend = await this.engine.backend();
       const loaded = await backend.store.loadRun(runId);
       if (!loaded) throw new RunNotFoundError(runId);
-      return describeRun(loaded);
+      return describeRun(loaded, backend.clock.now());
     },
     /** Runs, newest first. */
-    list: async (query: { status?: RunStatus; name?: string; limit?: number } = {}): Promise<RunSummary[]> => {
+    list: async (query: { status?: RunStatus; name?: string; limit?: number; taskRuns?: boolean } = {}): Promise<RunSummary[]> => {
       const backend = await this.engine.backend();
       const runs = await backend.store.listRuns({ limit: 100, ...query });
       return runs.map(summarize);
@@ -212,6 +212,7 @@ function summarize(run: RunRecord): RunSummary {
     status: run.status,
     createdAt: new Date(run.createdAt).toISOString(),
     updatedAt: new Date(run.updatedAt).toISOString(),
+    ...(run.workflowRunId ? { workflowRunId: run.workflowRunId } : {}),
     ...(run.error ? { error: publicError(run.error) } : {}),
     ...(TERMINAL_STATUSES.includes(run.status) && run.output !== undefined ? { output: decodePayload(run.output) } : {}),
   };

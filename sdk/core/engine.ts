@@ -18,6 +18,7 @@ import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
 import { runScopedStore } from './run-scope.ts';
 import { redispatchQueued } from './sweep-policy.ts';
+import { loadTracing, tracePush, traceStart, withTraceparent } from './tracing.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
 
@@ -71,6 +72,7 @@ export class Engine {
   private readonly processing = new Map<string, number>();
   workflowHooks: WorkflowHooks | undefined;
   private backendValue: Backend | undefined;
+  private readonly ready: Promise<Backend>;
 
   constructor(
     readonly backendReady: Promise<Backend>,
@@ -79,7 +81,13 @@ export class Engine {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.finished.setMaxListeners(0);
-    backendReady.then(
+    // `@opentelemetry/api`, when installed, is loaded before the engine uses the backend (sdk/core/tracing.ts).
+    const tracing = loadTracing();
+    this.ready = backendReady.then(async (b) => {
+      await tracing;
+      return b;
+    });
+    this.ready.then(
       (b) => (this.backendValue = b),
       () => undefined,
     );
@@ -91,7 +99,7 @@ export class Engine {
   }
 
   async backend(): Promise<Backend> {
-    return this.backendValue ?? this.backendReady;
+    return this.backendValue ?? this.ready;
   }
 
   // ---- starting runs -------------------------------------------------------------------------------
@@ -102,8 +110,12 @@ export class Engine {
     if (!definition) throw new TaskNotFoundError(target, 'it is not defined on this client');
     const backend = await this.backend();
     const encoded = encodePayload(input, `input of '${target}'`) ?? 'null';
-    const now = backend.clock.now();
     const runId = options.runId ?? randomUUID();
+    return traceStart(target, runId, () => this.create(target, runId, encoded, backend, options));
+  }
+
+  private async create(target: string, runId: string, encoded: string, backend: Backend, options: { metadata?: Record<string, unknown>; at?: Date }): Promise<RunRef<unknown>> {
+    const now = backend.clock.now();
     const at = options.at?.getTime();
     if (at !== undefined && !Number.isFinite(at)) throw new DurableError(`schedule needs a valid Date, got ${String(options.at)}`);
     const delayed = at !== undefined && at > now;
@@ -277,12 +289,16 @@ export class Engine {
     // The event's place in its key's order, taken before publishing: a wait that begins once `push` has returned
     // reads this number or a greater one, so the event never counts for it (sdk/core/ARCHITECTURE.md, "Event order").
     event.seq = await backend.store.takeEventSequence(key);
-    await backend.bus.publish(event);
+    await tracePush(event, () => backend.bus.publish(event));
     return { eventId: event.eventId };
   }
 
   /** The router: resolves waiting runs and starts runs of workflows whose `onEvents` name the key. */
   async route(event: DurableEvent, options: RouteOptions = {}): Promise<RouteResult & { started: string[] }> {
+    return withTraceparent(event.traceparent, () => this.routeEvent(event, options));
+  }
+
+  private async routeEvent(event: DurableEvent, options: RouteOptions): Promise<RouteResult & { started: string[] }> {
     const backend = await this.backend();
     const result = await routeEvent(event, backend, options);
     const started: string[] = [];

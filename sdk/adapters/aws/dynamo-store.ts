@@ -168,6 +168,7 @@ export class DynamoRunStore implements RunStore {
     const filters = [`${b.name(SORT_KEY)} = ${b.value(RUN_SK)}`];
     if (query.status) filters.push(`${b.name('status')} = ${b.value(query.status)}`);
     if (query.name) filters.push(`${b.name('name')} = ${b.value(query.name)}`);
+    if (query.taskRuns === false) filters.push(`attribute_not_exists(${b.name('workflowRunId')})`);
     const runs: RunRecord[] = [];
     let start: Item | undefined;
     do {

@@ -96,6 +96,7 @@ export class MemoryRunStore implements RunStore {
       if (expired(run.ttl, now)) continue;
       if (query.status && run.status !== query.status) continue;
       if (query.name && run.name !== query.name) continue;
+      if (query.taskRuns === false && run.workflowRunId !== undefined) continue;
       out.push(copyRun(run));
     }
     out.sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1));
