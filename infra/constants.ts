@@ -47,3 +47,10 @@ export const RUN_KEY_PREFIX = 'RUN#';
  * and which cancelling a waiting run deletes: `grantStart` allows these leading keys too.
  */
 export const WAITER_KEY_PREFIX = 'WAITKEY#';
+
+/**
+ * Flow control's partitions (sdk/adapters/aws/dynamo-flow.ts): a concurrency key's slot item and queue
+ * `CONC#<task>#<key>`, a rate limit `RATE#<key>`. Workers write both; `grantRateLimits` allows `RATE#` only.
+ */
+export const CONCURRENCY_KEY_PREFIX = 'CONC#';
+export const RATE_KEY_PREFIX = 'RATE#';

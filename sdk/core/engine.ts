@@ -285,8 +285,9 @@ export class Engine {
     const flagged = await backend.store.updateRun(runId, { set: { cancelRequested: true }, incrementWake: true }, { status: ['QUEUED', 'WAITING', 'RUNNING'] });
     if (!flagged) return;
     if (flagged.status !== 'RUNNING') {
-      const deps = await this.executorDeps();
-      await finalizeCancelled(flagged, deps);
+      // A flow-controlled run is finished by a worker (it passes its concurrency slot on, with a worker's grants).
+      if (this.flowSpecFor(flagged.name)?.concurrency) await backend.dispatcher.dispatch({ runId });
+      else await finalizeCancelled(flagged, await this.executorDeps());
     }
     for (const child of children) await this.cancel(child).catch(() => undefined);
   }

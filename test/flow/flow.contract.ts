@@ -237,6 +237,23 @@ export function flowContract(name: string, make: HarnessFactory) {
       expect(await statuses(h, [b.runId])).toEqual(['WAITING']);
     });
 
+    test('cancel: a cancelled queued run leaves the queue; a cancelled holder passes its slot on at once', async () => {
+      h = await make();
+      const task = parking(h, ConcurrencyLimitStrategy.GROUP_ROUND_ROBIN);
+      const a = await task.runNoWait({ userId: 'u1', id: 'a' });
+      await h.advance(1);
+      const b = await task.runNoWait({ userId: 'u1', id: 'b' });
+      await h.advance(1);
+      const c = await task.runNoWait({ userId: 'u1', id: 'c' });
+      await h.settle();
+      await h.durable.runs.cancel(b.runId);
+      await h.settle();
+      expect(await statuses(h, [a.runId, b.runId, c.runId])).toEqual(['WAITING', 'CANCELLED', 'QUEUED']);
+      await h.durable.runs.cancel(a.runId);
+      await h.settle();
+      expect(await statuses(h, [a.runId, b.runId, c.runId])).toEqual(['CANCELLED', 'CANCELLED', 'WAITING']);
+    });
+
     test('workflows: concurrency applies to whole workflow runs', async () => {
       h = await make();
       const wf = h.durable.workflow({ name: 'wf-flow', concurrency: { expression: 'input.tenant', maxRuns: 1 } });

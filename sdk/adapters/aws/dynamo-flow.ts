@@ -19,8 +19,10 @@ import { pad } from './dynamo-keys.ts';
 import type { Item } from './dynamo-items.ts';
 import { PARTITION_KEY, SORT_KEY } from './table-schema.ts';
 
-export const SLOT_PREFIX = 'CONC#';
-export const RATE_PREFIX = 'RATE#';
+import { CONCURRENCY_KEY_PREFIX, RATE_KEY_PREFIX } from '../../../infra/constants.ts';
+
+export const SLOT_PREFIX = CONCURRENCY_KEY_PREFIX;
+export const RATE_PREFIX = RATE_KEY_PREFIX;
 const SLOT_SK = 'SLOT';
 const QUEUE_PREFIX = 'Q#';
 const HOLDER_PREFIX = 'H#';
