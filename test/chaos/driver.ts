@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Durable } from 'durable-tasks';
 import { eventBridgeEvent } from '../support/aws-events.ts';
 import { ClockTimers, InMemoryRequestCounter, InProcessBus, MemoryRunStore, VirtualClock } from '../../sdk/adapters/memory/index.ts';
-import type { Backend, Dispatcher, RunStore } from '../../sdk/ports.ts';
+import type { Backend, Dispatcher, FlowStore, RunStore } from '../../sdk/ports.ts';
 import { TERMINAL_STATUSES } from '../../sdk/ports.ts';
 import {
   Chaos,
@@ -24,13 +24,14 @@ import {
   faultyBus,
   faultyDispatcher,
   faultyStore,
+  faultyFlow,
   faultyTimers,
   type FaultProfile,
   type FaultRecord,
   type Delivery,
 } from './faults.ts';
 import { DAG_POSITION_BASE } from '../../sdk/core/dag/positions.ts';
-import { Ledger, checkOutcomes, type StepStats } from './invariants.ts';
+import { Ledger, checkFlowInFlight, checkOutcomes, type StepStats } from './invariants.ts';
 import { Random } from './random.ts';
 import {
   defineWorkload,
@@ -40,6 +41,7 @@ import {
   shouldPush,
   childPrograms,
   DAG_TASKS,
+  FLOW_MAX_RUNS,
   type EventSpec,
   type Program,
 } from './workload.ts';
@@ -132,6 +134,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   const timers = new ClockTimers(clock, queue.timerTarget());
   const backend: Backend = {
     store: faultyStore(parts.store, chaos),
+    flow: faultyFlow((parts.store as { flow?: FlowStore }).flow!, chaos),
     dispatcher: faultyDispatcher(queue, chaos),
     timers: faultyTimers(timers, chaos),
     bus: faultyBus(new InProcessBus(), chaos),
@@ -441,6 +444,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   const explained = (runId: string) => ledger.leftoversExplained(runId);
   const checked = await checkOutcomes(parts.inspect, programs, eventKeys, explained);
   failures.push(...checked.failures);
+  failures.push(...checkFlowInFlight(ledger.flowEntries, checked.snapshot, FLOW_MAX_RUNS));
   const strict = ![...chaos.counts.keys()].some((k) => TAINTING.has(k));
   const steps = ledger.checkSteps(
     new Map([...checked.snapshot].map(([id, s]) => [id, { run: s.run, entries: s.entries }])),
