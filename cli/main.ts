@@ -172,6 +172,8 @@ function alignColumns(lines: readonly string[]): string[] {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  // cli/main.ts in the sources, dist/cli/main.js in the package.
+  const path = import.meta.url.endsWith('.ts') ? '../package.json' : '../../package.json';
+  const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -43,6 +43,12 @@ export const USER_ENTRY_MODULE = 'durable-tasks-user-entry';
 export const RUN_KEY_PREFIX = 'RUN#';
 
 /**
+ * Prefix of the partition key of each event key's sequence item (`EVTSEQ#<key>`): `events.push` takes the
+ * event's place in its key's order there (one UpdateItem), so `grantPush` allows UpdateItem on these items only.
+ */
+export const EVENT_SEQUENCE_KEY_PREFIX = 'EVTSEQ#';
+
+/**
  * Prefix of the partition keys of event-waiter key copies, `WAITKEY#<eventKey>#<shard>`, which the router queries
  * and which cancelling a waiting run deletes: `grantStart` allows these leading keys too.
  */

@@ -47,7 +47,7 @@ export class Durable extends DurableClient {
    * on loopback, the same adapters as production. No AWS account needed; a restart resumes every run.
    */
   static local(options: LocalOptions = {}): Durable {
-    const backend = import('./local/index.ts').then((m) => m.createLocalBackend(options));
+    const backend = loadLocal().then((m) => m.createLocalBackend(options));
     return new Durable({
       cancelPollMs: 0,
       leaseMs: 30_000,
@@ -59,6 +59,14 @@ export class Durable extends DurableClient {
     });
   }
 }
+
+/**
+ * The embedded default's module (dynalite, fauxqs, the SQS client), imported through a specifier no bundler can
+ * read: a Lambda bundle of a handler importing durable-tasks never follows it (`Durable.local` is never called
+ * there). Node and tsx resolve it at run time, relative to this module (TypeScript rewrites `.ts` to `.js` in the
+ * build). test/consumer/run.sh checks both on the packed package.
+ */
+const loadLocal = (specifier = './local/index.ts'): Promise<typeof import('./local/index.ts')> => import(specifier);
 
 /** Parses EventBridge events with the AWS adapter, loaded on first use. */
 async function parseEventBridgeEvent(event: unknown): Promise<DurableEvent> {

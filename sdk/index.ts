@@ -4,7 +4,7 @@
  */
 export { Durable, type DurableOptions, type LocalOptions } from './durable.ts';
 export type { TaskDefinition, WorkflowDefinition, RunRef, Backoff, TaskOptions, DurableTaskOptions, DagOptions, WorkflowOptions } from './core/definitions.ts';
-export type { Context, DurableContext, Logger, StepOptions, WaitForEventOptions } from './core/context-types.ts';
+export type { Context, DurableContext, Jsonified, Logger, StepOptions, WaitForEventOptions } from './core/context-types.ts';
 export type { Duration } from './core/duration.ts';
 export { ConcurrencyLimitStrategy, RateLimitDuration, Priority, type ConcurrencyOptions, type RateLimitOptions, type FlowOptions } from './core/flow/options.ts';
 export type { StartOptions } from './core/definitions.ts';
@@ -18,6 +18,7 @@ export {
   And,
   type Condition,
   type ConditionObject,
+  type EventConditionOptions,
 } from './core/conditions.ts';
 export {
   DurableError,

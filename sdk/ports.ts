@@ -193,8 +193,16 @@ export interface Waiter {
   dueAt?: number;
   /** child waiters */
   childRunId?: string;
-  /** When the wait began (events pushed at or after it match; lookback extends it). */
+  /** When the wait began (sleeps count from it; lookback reaches back from it). */
   since: number;
+  /**
+   * Event waiters: the last number of the key's event sequence taken before the wait began (read as it
+   * registered). Only events with a greater `seq` were pushed after it: the order is decided by this, never by
+   * clocks. Absent on waiters stored before sequences existed (then `since` is compared with the event's time).
+   */
+  seq?: number;
+  /** Event waiters with `lookback`: events pushed at or after this time (`since - lookback`) match too. */
+  lookbackFrom?: number;
   /** Set on a leaf of an And-wait once it is satisfied (the router marks it; the replay decides). */
   satisfiedAt?: number;
   /** JSON text of the data that satisfied it (the event payload). */
@@ -219,6 +227,8 @@ export interface StoredEvent {
   scope?: string;
   metadata?: Record<string, unknown>;
   time: number;
+  /** The event's place in its key's push order (`RunStore.takeEventSequence`). */
+  seq: number;
   ttl?: number;
 }
 
@@ -293,9 +303,20 @@ export interface RunStore {
   deleteWaiters(waiters: readonly WaiterRef[]): Promise<void>;
   /** Every event waiter registered for `eventKey` (all shards). */
   findWaiters(eventKey: string): Promise<Waiter[]>;
+  /**
+   * Takes the next number of `key`'s event sequence (one atomic increment): an event's place in push order.
+   * Numbers only grow, with gaps; the first is greater than 0.
+   */
+  takeEventSequence(key: string): Promise<number>;
+  /** The last number taken for `key`, read consistently (0 when none was): a registering wait reads it first. */
+  eventSequence(key: string): Promise<number>;
+  /** Idempotent per (key, seq, eventId): a redelivered event overwrites its record. */
   recordEvent(event: StoredEvent): Promise<void>;
-  /** Events with `key` pushed at or after `since`, oldest first. */
-  findEvents(key: string, since: number): Promise<StoredEvent[]>;
+  /**
+   * Events with `key` pushed at or after `since` (by their time: lookback), and, when `afterSeq` is given, every
+   * event with `seq > afterSeq` whatever its time; oldest first (by time, then seq).
+   */
+  findEvents(key: string, since: number, afterSeq?: number): Promise<StoredEvent[]>;
   /** Writes a DAG task state iff `expectedStatus` matches (undefined: iff absent). */
   putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean>;
   /** Runs that may need a nudge: QUEUED, RUNNING with a lease expired before `now`, WAITING with `wakeAt <= now`. */
@@ -394,6 +415,12 @@ export interface DurableEvent {
   scope?: string;
   metadata?: Record<string, unknown>;
   time: number;
+  /**
+   * Its place in the key's push order, taken by `events.push` before it publishes (so a wait that begins after
+   * `push` returned reads a number at least this big). Events put on the bus by other producers have none; the
+   * router takes one when it first records them.
+   */
+  seq?: number;
 }
 
 /** Carries pushed events to the router (EventBridge on AWS, in-process otherwise). */

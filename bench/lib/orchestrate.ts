@@ -17,6 +17,7 @@ import { w4 } from '../workloads/w4-fan-in-events.ts';
 import { w5, type W5Point } from '../workloads/w5-resume-cost.ts';
 import { w6 } from '../workloads/w6-event-resume.ts';
 import { w7 } from '../workloads/w7-recovery.ts';
+import { soak } from '../workloads/soak.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { withClient, type BenchClient, type Mode } from './modes.ts';
 import { round } from './stats.ts';
@@ -83,6 +84,11 @@ export async function runBench(options: BenchOptions, outDir: string): Promise<{
     rows.push(...(await dbosPeer(options, options.pgUrl, selected)));
   } else if (options.peers) {
     options.log('DBOS skipped: set PG_URL to run it');
+  }
+  // Long (100,000 runs by default): only when asked for by name (BENCH_ONLY=soak).
+  if (options.only.includes('SOAK')) {
+    options.log('soak (a long-lived embedded worker, heap and RSS over time)…');
+    rows.push(await guarded('soak', 'embedded', options, () => soak(options)));
   }
   if (selected('bundle')) {
     options.log('worker bundle…');
@@ -237,6 +243,7 @@ function targets(results: BenchResults): Target[] {
   add('W1 embedded', '≥ 700 steps/s', value(find(rows, 'W1', 'embedded'), 'throughput'), 'steps/s', (v) => v >= 700);
   add('W3 embedded', '≥ 1,600 steps/s', value(find(rows, 'W3', 'embedded'), 'throughput'), 'steps/s', (v) => v >= 1600);
   add('W6 embedded', '≤ 4 ms', value(find(rows, 'W6', 'embedded'), 'push → resumed and finished, p50'), 'ms', (v) => v <= 4);
+  add('soak embedded: heap slope over the second half', '≤ 100 B/run (flat)', value(find(rows, 'soak', 'embedded'), 'heap slope'), 'B/run', (v) => v <= 100);
   add('W7 embedded: killed run, restart → first step', '≤ 500 ms', value(find(rows, 'W7', 'embedded'), 'killed run'), 'ms', (v) => v <= 500);
   add('W4 embedded: all resumed', '≤ 2,000 ms', value(find(rows, 'W4', 'embedded'), 'push matching all'), 'ms', (v) => v <= 2000);
   add('worker bundle (construct default)', '≤ 250 KB', value(find(rows, 'bundle', 'worker Lambda'), 'bundle, runtime AWS SDK'), 'KB', (v) => v <= 250);

@@ -18,7 +18,10 @@ export async function loadEntry(file: string): Promise<LoadedEntry> {
   if (!existsSync(file)) {
     throw new ApiError('EntryNotFoundError', `no entry file at ${file}: pass --entry FILE, a module that exports your client (\`export const durable = Durable.local()\`)`);
   }
-  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const mod = (await import(pathToFileURL(file).href).catch((error: unknown) => {
+    if ((error as { code?: unknown })?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    throw new ApiError('EntryLoadError', `${file} is TypeScript and no TypeScript loader is installed: \`npm install -D tsx\` (durable loads it when present), or pass a .js entry`);
+  })) as Record<string, unknown>;
   const exports = Object.keys(mod);
   const durable = [mod.durable, mod.default].find(isDurable);
   if (!durable) {

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { USER_ENTRY_MODULE } from '../constants.ts';
@@ -7,11 +9,18 @@ import { USER_ENTRY_MODULE } from '../constants.ts';
  * prints is the size `cdk deploy` ships.
  */
 
+/**
+ * Whether this module runs from the repository's sources (`.ts`) or from the installed package (`dist/**\/*.js`):
+ * the handlers sit beside it in the same form.
+ */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const handler = (name: string) => fileURLToPath(new URL(`../../functions/${name}${FROM_SOURCES ? '.ts' : '.js'}`, import.meta.url));
+
 /** The three Lambda entry points, by role. infra knows them by path only: it never imports them. */
 export const FUNCTION_ENTRIES = {
-  worker: fileURLToPath(new URL('../../functions/worker.ts', import.meta.url)),
-  eventRouter: fileURLToPath(new URL('../../functions/event-router.ts', import.meta.url)),
-  sweeper: fileURLToPath(new URL('../../functions/sweeper.ts', import.meta.url)),
+  worker: handler('worker'),
+  eventRouter: handler('event-router'),
+  sweeper: handler('sweeper'),
 } as const;
 
 /**
@@ -41,6 +50,7 @@ export const ESBUILD_TARGET = 'node22';
  * @param bundleAwsSdk ship the AWS SDK inside the bundle (pins its version) rather than use the runtime's copy.
  */
 export function bundlingOptions(userEntry: string, bundleAwsSdk: boolean): BundlingOptions {
+  assertEsbuildInstalled();
   return {
     forceDockerBundling: false,
     format: OutputFormat.ESM,
@@ -54,4 +64,23 @@ export function bundlingOptions(userEntry: string, bundleAwsSdk: boolean): Bundl
     externalModules: [...NEVER_BUNDLED, ...(bundleAwsSdk ? [] : AWS_SDK_MODULES)],
     esbuildArgs: { [`--alias:${USER_ENTRY_MODULE}`]: userEntry },
   };
+}
+
+/**
+ * NodejsFunction bundles with the project's own esbuild (an optional peer dependency of durable-tasks); without it
+ * the CDK falls back to Docker or fails with "esbuild not found" deep inside synth. Say what to install instead.
+ */
+function assertEsbuildInstalled(): void {
+  for (const from of [join(process.cwd(), 'package.json'), import.meta.url]) {
+    try {
+      createRequire(from).resolve('esbuild');
+      return;
+    } catch {
+      // try the next place
+    }
+  }
+  throw new Error(
+    'DurableTasks: esbuild is not installed. The construct bundles its Lambda functions with the local esbuild: ' +
+      'run `npm install -D esbuild` (it is an optional peer dependency of durable-tasks).',
+  );
 }

@@ -14,7 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The store's key schema, mirrored here so the table can never drift from what the AWS adapter writes.
 import { TABLE_SCHEMA, type IndexProjection } from '../../sdk/adapters/aws/table-schema.ts';
-import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, RATE_KEY_PREFIX, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../constants.ts';
+import { ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RATE_KEY_PREFIX, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../constants.ts';
 import {
   SCHEDULE_WRITE_ACTIONS,
   START_RUN_ACTIONS,
@@ -285,17 +285,25 @@ export class DurableTasks extends Construct {
 
   /**
    * Lets `grantee` push events: `events:PutEvents` on {@link eventBus}, limited to durable-tasks' source and
-   * detail-type. When `grantee` is a `lambda.Function`, also sets the `DURABLE_*` environment variables on it
-   * (`DURABLE_EVENT_BUS_NAME` among them), so `Durable.fromEnv().events.push(...)` works there as is.
+   * detail-type, and `dynamodb:UpdateItem` on the event keys' sequence items only (partition keys starting
+   * `EVTSEQ#`: a push takes its place in its key's order there first). When `grantee` is a `lambda.Function`,
+   * also sets the `DURABLE_*` environment variables on it (`DURABLE_EVENT_BUS_NAME` among them), so
+   * `Durable.fromEnv().events.push(...)` works there as is.
    *
-   * @returns the grant (one statement on the grantee's policy)
+   * @returns the grants combined (two statements on the grantee's policy)
    * @example
    * durable.grantPush(webhookFunction);
    */
   grantPush(grantee: iam.IGrantable): iam.Grant {
-    const grant = this.grantPutEvents(grantee);
+    const put = this.grantPutEvents(grantee);
+    const sequence = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${EVENT_SEQUENCE_KEY_PREFIX}*`] } },
+    });
     setEnvironment(grantee, this.environment);
-    return grant;
+    return put.combine(sequence);
   }
 
   /**

@@ -23,14 +23,18 @@ import { upsertRateLimit, type RateLimitUpsert } from './flow/rate-limits.ts';
 /** How a client executes runs in its own process. */
 export type EmbeddedWorkerMode = 'listen' | 'poll' | 'none';
 
+/**
+ * The client's tuning options. The members marked internal are the composition's (`Durable.fromEnv`, `Durable.local`,
+ * `createTestEnvironment`) and the project's tests': the package build strips them from the published types.
+ */
 export interface DurableOptions extends EngineOptions {
-  /** The ports to run on (see `Durable.fromEnv`, `Durable.local`, `createTestEnvironment`). */
+  /** @internal The ports to run on (see `Durable.fromEnv`, `Durable.local`, `createTestEnvironment`). */
   backend: Backend | Promise<Backend>;
-  /** Runs are executed in this process as they are dispatched. @default 'none' */
+  /** @internal Runs are executed in this process as they are dispatched. @default 'none' */
   embeddedWorker?: EmbeddedWorkerMode;
-  /** Take up every unfinished run when the backend is ready (single-process local mode after a restart). @default false */
+  /** @internal Take up every unfinished run when the backend is ready (single-process local mode after a restart). @default false */
   recoverOnStart?: boolean;
-  /** Turns an EventBridge event into a DurableEvent (for the router handler). */
+  /** @internal Turns an EventBridge event into a DurableEvent (for the router handler). */
   parseEvent?: (event: unknown) => Promise<DurableEvent>;
 }
 
@@ -46,6 +50,9 @@ export class DurableClient {
   private closed = false;
 
   constructor(private readonly options: DurableOptions) {
+    if (!options?.backend) {
+      throw new DurableError('a durable-tasks client comes from Durable.local(), Durable.fromEnv() or createTestEnvironment() (durable-tasks/testing)');
+    }
     this.engine = new Engine(Promise.resolve(options.backend), options);
     this.engine.workflowHooks = dagWorkflowHooks;
     const mode = options.embeddedWorker ?? 'none';
@@ -94,21 +101,21 @@ export class DurableClient {
   // ---- definitions ---------------------------------------------------------------------------------
 
   /** Defines a durable task: its context checkpoints every durable call. @throws on a bad or duplicate name, duration or CEL */
-  durableTask<I = any, O = any>(options: DurableTaskOptions<I, O>): TaskDefinition<I, O> {
+  durableTask<I = unknown, O = unknown>(options: DurableTaskOptions<I, O>): TaskDefinition<I, O> {
     const def = new TaskDefinition<I, O>(buildSpec(options as DurableTaskOptions<I, O> & DagOptions, true), this.engine);
     this.engine.registry.add(def);
     return def;
   }
 
   /** Defines a plain task (its context has no durable calls). */
-  task<I = any, O = any>(options: TaskOptions<I, O>): TaskDefinition<I, O> {
+  task<I = unknown, O = unknown>(options: TaskOptions<I, O>): TaskDefinition<I, O> {
     const def = new TaskDefinition<I, O>(buildSpec(options as TaskOptions<I, O> & DagOptions, false), this.engine);
     this.engine.registry.add(def);
     return def;
   }
 
   /** Defines a DAG workflow; add tasks with `wf.task` / `wf.durableTask`. */
-  workflow<I = any>(options: WorkflowOptions): WorkflowDefinition<I> {
+  workflow<I = unknown>(options: WorkflowOptions): WorkflowDefinition<I> {
     if (!options || typeof options !== 'object') throw new DurableError('workflow options must be an object with a name');
     assertName(options.name, 'a workflow');
     for (const key of options.onEvents ?? []) {

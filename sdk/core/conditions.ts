@@ -25,23 +25,42 @@ export class SleepCondition {
   }
 }
 
+/** Options of an event condition, with the meaning of `waitForEvent`'s. */
+export interface EventConditionOptions {
+  /** Only events pushed with this scope match. */
+  scope?: string;
+  /** Events pushed up to this long before the wait (or the DAG gate) began match too. @default none: only later pushes */
+  lookback?: Duration;
+}
+
 /**
  * Resumes when an event with `eventKey` is pushed whose payload satisfies the CEL `expression`
- * (`input` = the payload; `''` matches any).
+ * (`input` = the payload; `''` matches any). Only events pushed after the wait began count, unless `lookback`
+ * reaches back; `scope` limits matching to events pushed with that scope.
  *
- * @example new UserEventCondition('order:paid', 'input.amount > 100', 'paid')
+ * @example new UserEventCondition('order:paid', 'input.amount > 100', 'paid', { scope: 'tenant-a', lookback: '5m' })
  * @throws {InvalidExpressionError} bad CEL, at construction.
+ * @throws {InvalidDurationError} bad `lookback`.
+ * @throws {InvalidDefinitionError} a `scope` that is not a non-empty string.
  */
 export class UserEventCondition {
   readonly readableDataKey: string;
+  readonly scope: string | undefined;
+  readonly lookbackMs: number | undefined;
   constructor(
     readonly eventKey: string,
     readonly expression: string = '',
     readableDataKey?: string,
+    options: EventConditionOptions = {},
   ) {
     assertEventKey(eventKey);
     compileExpression(expression, 'input');
     this.readableDataKey = readableDataKey ?? eventKey;
+    if (options.scope !== undefined && (typeof options.scope !== 'string' || options.scope === '')) {
+      throw new InvalidDefinitionError(`event condition '${eventKey}': scope must be a non-empty string when given, got ${safeJson(options.scope)}`);
+    }
+    this.scope = options.scope;
+    this.lookbackMs = options.lookback === undefined ? undefined : parseDuration(options.lookback);
   }
 }
 
@@ -76,7 +95,7 @@ export class AndCondition {
 /** Object forms of the conditions. */
 export type ConditionObject =
   | { sleepFor: Duration; readableDataKey?: string }
-  | { eventKey: string; expression?: string; readableDataKey?: string }
+  | ({ eventKey: string; expression?: string; readableDataKey?: string } & EventConditionOptions)
   | { parent: NamedTask; expression?: string; readableDataKey?: string };
 
 /** A condition: a class instance, an object form, `Or(...)`/`And(...)`, or an array (meaning And). */
@@ -101,7 +120,7 @@ export function And(...conditions: Condition[]): AndCondition {
 /** A condition as data: what the engine stores with a wait and evaluates. */
 export type ConditionNode =
   | { type: 'sleep'; durationMs: number; key: string }
-  | { type: 'event'; eventKey: string; expression: string; key: string; scope?: string }
+  | { type: 'event'; eventKey: string; expression: string; key: string; scope?: string; lookbackMs?: number }
   | { type: 'parent'; parent: string; expression: string; key: string }
   | { type: 'child'; childRunId: string; key: string }
   | { type: 'or'; children: ConditionNode[] }
@@ -120,7 +139,14 @@ export function toConditionNode(condition: Condition): ConditionNode {
   if (condition instanceof AndCondition) return and(condition.conditions.map(toConditionNode));
   if (condition instanceof SleepCondition) return { type: 'sleep', durationMs: condition.durationMs, key: condition.readableDataKey };
   if (condition instanceof UserEventCondition) {
-    return { type: 'event', eventKey: condition.eventKey, expression: condition.expression, key: condition.readableDataKey };
+    return {
+      type: 'event',
+      eventKey: condition.eventKey,
+      expression: condition.expression,
+      key: condition.readableDataKey,
+      ...(condition.scope !== undefined ? { scope: condition.scope } : {}),
+      ...(condition.lookbackMs !== undefined ? { lookbackMs: condition.lookbackMs } : {}),
+    };
   }
   if (condition instanceof ParentCondition) {
     return { type: 'parent', parent: condition.parent.name, expression: condition.expression, key: condition.readableDataKey };
@@ -129,14 +155,17 @@ export function toConditionNode(condition: Condition): ConditionNode {
     const o = condition as Record<string, unknown>;
     if ('sleepFor' in o) return toConditionNode(new SleepCondition(o.sleepFor as Duration, o.readableDataKey as string | undefined));
     if ('eventKey' in o) {
-      return toConditionNode(new UserEventCondition(o.eventKey as string, (o.expression as string | undefined) ?? '', o.readableDataKey as string | undefined));
+      const options: EventConditionOptions = {};
+      if (o.scope !== undefined) options.scope = o.scope as string;
+      if (o.lookback !== undefined) options.lookback = o.lookback as Duration;
+      return toConditionNode(new UserEventCondition(o.eventKey as string, (o.expression as string | undefined) ?? '', o.readableDataKey as string | undefined, options));
     }
     if ('parent' in o) {
       return toConditionNode(new ParentCondition(o.parent as NamedTask, (o.expression as string | undefined) ?? '', o.readableDataKey as string | undefined));
     }
   }
   throw new InvalidDefinitionError(
-    `not a condition: ${safeJson(condition)}. Use SleepCondition, UserEventCondition, ParentCondition, Or, And, or { sleepFor } / { eventKey, expression } / { parent, expression }`,
+    `not a condition: ${safeJson(condition)}. Use SleepCondition, UserEventCondition, ParentCondition, Or, And, or { sleepFor } / { eventKey, expression, scope, lookback } / { parent, expression }`,
   );
 }
 

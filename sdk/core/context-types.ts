@@ -21,12 +21,28 @@ export interface Context {
   /** Aborted when the run is cancelled (for cooperative cancellation of long side effects). */
   readonly signal: AbortSignal;
   /** A parent task's output (DAG tasks); `undefined` when the parent was skipped. */
-  parentOutput<O>(parent: TaskDefinition<any, O>): Promise<O>;
+  parentOutput<O>(parent: TaskDefinition<unknown, O>): Promise<O | undefined>;
   /** Which conditions let this DAG task run: `{ [readableDataKey]: data }` (empty when it had no waitFor). */
   triggers(): Record<string, unknown>;
   /** The workflow run's input (DAG tasks) or this run's input. */
   workflowInput<I = unknown>(): I;
 }
+
+/**
+ * What a value becomes after a JSON round trip (`JSON.parse(JSON.stringify(value))`): a `Date` (anything with
+ * `toJSON`) becomes what `toJSON` returns, functions and symbols leave objects, arrays keep their shape.
+ */
+export type Jsonified<T> = T extends { toJSON(...args: never[]): infer J }
+  ? J extends T ? J : Jsonified<J>
+  : T extends string | number | boolean | null | undefined | void
+    ? T
+    : T extends bigint | symbol | ((...args: never[]) => unknown)
+      ? never
+      : T extends readonly unknown[]
+        ? { -readonly [K in keyof T]: Jsonified<T[K]> }
+        : T extends object
+          ? { [K in keyof T as T[K] extends symbol | ((...args: never[]) => unknown) ? never : K]: Jsonified<T[K]> }
+          : T;
 
 /** Options of `ctx.step`. */
 export interface StepOptions {
@@ -42,7 +58,10 @@ export interface WaitForEventOptions {
   timeout?: Duration;
   /** Only events pushed with this scope match. */
   scope?: string;
-  /** Also match events pushed up to this long before the wait began. */
+  /**
+   * Also match events pushed up to this long before the wait began. Without it, an event whose `push` returned
+   * before the wait began never matches (decided by order, not clocks); one pushed after always can.
+   */
   lookback?: Duration;
 }
 
@@ -53,11 +72,14 @@ export interface DurableContext extends Context {
   /** Parks the run until `date`. */
   sleepUntil(date: Date | number): Promise<{ durationMs: number }>;
   /** Waits for an event pushed with `key` whose payload satisfies the CEL `expression` (`input` = payload). */
-  waitForEvent<T = any>(key: string, expression?: string, options?: WaitForEventOptions): Promise<T>;
+  waitForEvent<T = unknown>(key: string, expression?: string, options?: WaitForEventOptions): Promise<T>;
   /** Waits for a condition (or `Or(...)` / `And(...)`); resolves with `{ [readableDataKey]: data }` of what fired. */
-  waitFor(condition: Condition): Promise<Record<string, any>>;
-  /** Runs a side effect once; its result is checkpointed and replays return it. */
-  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, options?: StepOptions): Promise<Awaited<T>>;
+  waitFor(condition: Condition): Promise<Record<string, unknown>>;
+  /**
+   * Runs a side effect once; its result is checkpointed and every call (the first and each replay) returns the
+   * checkpoint, so its type is the result's JSON form (a `Date` comes back as a string, see {@link Jsonified}).
+   */
+  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, options?: StepOptions): Promise<Jsonified<Awaited<T>>>;
   /** Starts a child run and waits for its output (checkpointed: no duplicate child on replay). */
   runChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I): Promise<O>;
   /** Starts a child run without waiting (checkpointed). */

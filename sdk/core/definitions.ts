@@ -48,7 +48,7 @@ export interface DurableTaskOptions<I, O> extends TaskOptionsBase {
 /** DAG-only options of a workflow task. */
 export interface DagOptions {
   /** Tasks that must be done (succeeded or skipped) before this one starts. */
-  parents?: readonly TaskDefinition<any, any>[];
+  parents?: readonly TaskDefinition<unknown, unknown>[];
   /** Conditions that must be satisfied (after the parents are done) before the task runs. An array means And. */
   waitFor?: Condition;
   /** Conditions that skip the task (it counts as done for its children). */

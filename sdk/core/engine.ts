@@ -61,8 +61,14 @@ export class Engine {
   readonly workerId: string;
   readonly leaseMs: number;
   private readonly finished = new EventEmitter();
+  /**
+   * Runs cancelled by this process while a replay of theirs runs here (a replay checks it at every durable call,
+   * with no store read). Held only while such a replay runs: afterwards the store's `cancelRequested` decides.
+   */
   private readonly cancelledHere = new Set<string>();
   private lastSweepAt: number | undefined;
+  /** Replays of each run in progress in this process (`process` calls). */
+  private readonly processing = new Map<string, number>();
   workflowHooks: WorkflowHooks | undefined;
   private backendValue: Backend | undefined;
 
@@ -126,40 +132,69 @@ export class Engine {
     return { runId, result: () => this.result(runId) };
   }
 
-  /** Resolves with a run's output once it is terminal; rejects with its error. */
+  /**
+   * Resolves with a run's output once it is terminal; rejects with its error. One listener per call, removed
+   * when it returns (a poll that only adds one would keep a listener per poll until the run ends).
+   */
   async result(runId: string): Promise<unknown> {
     const backend = await this.backend();
     // A run that finishes in this process arrives with its terminal record: no read needed to return it.
     let announced: RunRecord | undefined;
-    for (;;) {
-      const finishedHere = new Promise<void>((resolve) =>
-        this.finished.once(runId, (run?: RunRecord) => {
-          if (run && isTerminal(run)) announced = run;
-          resolve();
-        }),
-      );
-      const run = announced ?? (await backend.store.getRun(runId));
-      if (!run) throw new RunNotFoundError(runId);
-      if (isTerminal(run)) {
-        this.finished.removeAllListeners(runId);
-        if (run.status === 'SUCCEEDED') return decodePayload(run.output);
-        if (run.status === 'SKIPPED') return undefined;
-        throw deserializeError(run.error ?? { name: 'DurableError', message: `run ended ${run.status}` });
+    let signalled = false;
+    let wake: (() => void) | undefined;
+    const listener = (run?: RunRecord) => {
+      if (run && isTerminal(run)) announced = run;
+      signalled = true;
+      wake?.();
+    };
+    this.finished.on(runId, listener);
+    try {
+      for (;;) {
+        signalled = false;
+        const run = announced ?? (await backend.store.getRun(runId));
+        if (!run) throw new RunNotFoundError(runId);
+        if (isTerminal(run)) {
+          if (run.status === 'SUCCEEDED') return decodePayload(run.output);
+          if (run.status === 'SKIPPED') return undefined;
+          throw deserializeError(run.error ?? { name: 'DurableError', message: `run ended ${run.status}` });
+        }
+        if (signalled) continue; // announced while we read: read again at once
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, this.options.resultPollMs ?? 250);
+          timer.unref?.();
+          function done() {
+            clearTimeout(timer);
+            resolve();
+          }
+          wake = done;
+        });
+        wake = undefined;
       }
-      const poll = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.resultPollMs ?? 250);
-        timer.unref?.();
-        void finishedHere.then(() => clearTimeout(timer));
-      });
-      await Promise.race([finishedHere, poll]);
+    } finally {
+      this.finished.off(runId, listener);
     }
   }
 
   // ---- processing ----------------------------------------------------------------------------------
 
-  /** Handles one dispatch for `runId`. `allowed` limits the definitions (a worker's `workflows`). */
-  async process(runId: string, allowed?: ReadonlySet<string>): Promise<ProcessResult> {
-    return processRun(runId, await this.executorDeps(allowed));
+  /**
+   * Handles one dispatch for `runId`. `allowed` limits the definitions (a worker's `workflows`); aborting `signal`
+   * abandons the processing (the replay stops, the lease is released, the promise rejects).
+   */
+  async process(runId: string, allowed?: ReadonlySet<string>, signal?: AbortSignal): Promise<ProcessResult> {
+    this.processing.set(runId, (this.processing.get(runId) ?? 0) + 1);
+    try {
+      const deps = await this.executorDeps(allowed);
+      return await processRun(runId, signal ? { ...deps, signal } : deps);
+    } finally {
+      const left = this.processing.get(runId)! - 1;
+      if (left > 0) this.processing.set(runId, left);
+      else {
+        this.processing.delete(runId);
+        // A replay here that a cancel reached has ended; the next lease reads the store's cancelRequested flag.
+        this.cancelledHere.delete(runId);
+      }
+    }
   }
 
   /** @internal the executor's dependencies (the DAG orchestrator finishes and parks workflow runs with them) */
@@ -254,6 +289,9 @@ export class Engine {
     const event: DurableEvent = { eventId: randomUUID(), key, payload, time: backend.clock.now() };
     if (options.scope !== undefined) event.scope = options.scope;
     if (options.metadata !== undefined) event.metadata = options.metadata;
+    // The event's place in its key's order, taken before publishing: a wait that begins once `push` has returned
+    // reads this number or a greater one, so the event never counts for it (sdk/core/ARCHITECTURE.md, "Event order").
+    event.seq = await backend.store.takeEventSequence(key);
     await backend.bus.publish(event);
     return { eventId: event.eventId };
   }
@@ -283,6 +321,9 @@ export class Engine {
     const children = await this.childrenOf(runId);
     // Parked or queued: nobody runs it, finish it here. Running: flag it; the worker stops at its next durable call.
     const flagged = await backend.store.updateRun(runId, { set: { cancelRequested: true }, incrementWake: true }, { status: ['QUEUED', 'WAITING', 'RUNNING'] });
+    // Kept only for a replay of this run in progress here (whose end drops it); added before the flag is written so
+    // a replay that starts and ends meanwhile drops it too.
+    if (!this.processing.has(runId)) this.cancelledHere.delete(runId);
     if (!flagged) return;
     if (flagged.status !== 'RUNNING') {
       // A flow-controlled run is finished by a worker (it passes its concurrency slot on, with a worker's grants).

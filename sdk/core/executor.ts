@@ -9,9 +9,10 @@ import type { Backend, JournalEntry, LoadedRun, RunClause, RunPatch, RunRecord }
 import { TERMINAL_STATUSES } from '../ports.ts';
 import { backoffDelayMs, type TaskSpec } from './definitions.ts';
 import { PayloadTooLargeError, RunCancelledError, TaskNotFoundError, serializeError } from './errors.ts';
-import { pendingTimerIds } from './pending-timers.ts';
+import { entryTimerIds, pendingTimerIds } from './pending-timers.ts';
 import { replay, timerId, type ReplayOutcome, type ReplayServices } from './replay.ts';
 import { scopeOf } from './run-scope.ts';
+import { LeaseLostError, releaseLease, watchLease } from './lease.ts';
 
 /** `queued`: flow control keeps the run QUEUED (a full concurrency key, a spent rate limit). */
 export type ProcessResult = 'skipped' | 'completed' | 'failed' | 'suspended' | 'cancelled' | 'retrying' | 'lost-lease' | 'queued';
@@ -42,6 +43,11 @@ export interface ExecutorDeps {
    * or keeps it QUEUED (`done`). Called on every lease; a run already admitted goes on without a request.
    */
   admit?(run: RunRecord, deps: ExecutorDeps): Promise<{ type: 'go'; run: RunRecord } | { type: 'done'; result: ProcessResult }>;
+  /**
+   * Aborting it abandons the processing (a Lambda invocation near its deadline): the replay stops (`ctx.signal`
+   * aborts), the lease is released and `processRun` rejects with a ProcessingAbandonedError.
+   */
+  signal?: AbortSignal;
 }
 
 const NON_TERMINAL: RunClause['status'] = ['QUEUED', 'RUNNING', 'WAITING'];
@@ -82,13 +88,17 @@ export async function processRun(runId: string, workerDeps: ExecutorDeps): Promi
     return finish(run, deps, { status: 'FAILED', error: serializeError(new TaskNotFoundError(run.name)) });
   }
 
-  const heartbeat = startHeartbeat(run.runId, deps);
+  const lease = watchLease(run.runId, deps.workerId, run.leaseUntil ?? now + deps.leaseMs, deps, deps.signal);
   try {
     for (;;) {
+      if (lease.signal.aborted) throw lease.signal.reason;
       const loaded = await store.loadRun(runId);
       if (!loaded) return 'skipped';
+      // Left behind by an earlier attempt whose processing died between its retry write and its cleanup.
+      const attempt = run.attempt;
+      if (loaded.waiters.some((w) => w.attempt < attempt)) await removeAttemptLeftovers(runId, attempt, deps);
       const started = performance.now();
-      const outcome = await replay(spec, { ...loaded, run }, await deps.services(run));
+      const outcome = await replay(spec, { ...loaded, run }, { ...(await deps.services(run)), stop: lease.signal });
       const ranMs = Math.round(performance.now() - started);
       const leased: RunRecord = run;
       const next: Awaited<ReturnType<typeof applyOutcome>> = await applyOutcome(leased, spec, outcome, ranMs, deps).catch((error: unknown) =>
@@ -97,8 +107,15 @@ export async function processRun(runId: string, workerDeps: ExecutorDeps): Promi
       if (next.type === 'done') return next.result;
       run = next.run;
     }
+  } catch (error) {
+    // Another worker owns the run now: nothing to give back, and nothing for this message to retry.
+    if (error instanceof LeaseLostError) return 'lost-lease';
+    // Abandoned (a backing service failed, the deadline came): give the lease back so the retried message, or the
+    // sweeper, takes the run at once rather than once the lease has run out.
+    await releaseLease(runId, deps.workerId, deps.backend);
+    throw error;
   } finally {
-    heartbeat.stop();
+    lease.stop();
   }
 }
 
@@ -134,13 +151,25 @@ async function applyOutcome(
         if (delay > 0) await timers.schedule(timerId(run.runId, run.attempt + 1, -1), now + delay, { runId: run.runId });
         const updated = await store.updateRun(run.runId, patch, owner);
         if (!updated) return settleConflict(run, deps);
+        // The failed attempt's waits and timers must not outlive it: a waiter resolved now would wake the run
+        // before its backoff is due, and a long sleep's schedule would fire for nothing.
+        await removeAttemptLeftovers(run.runId, run.attempt + 1, deps, outcome.parked).catch(() => undefined);
         if (delay === 0) await dispatcher.dispatch({ runId: run.runId });
         return { type: 'done', result: 'retrying' };
       }
       return { type: 'done', result: await finish(run, deps, { status: 'FAILED', error }, ranMs, outcome.parked) };
     }
-    case 'suspended':
-      return suspendRun(run, outcome.wakeAt, ranMs, deps, outcome.parked);
+    case 'suspended': {
+      // A timer that fell due while the replay ran (a sleep beside a slow step) already fired, and its message found
+      // the run leased and was dropped: replay again at once instead of parking on a due time nobody will act on.
+      if (outcome.wakeAt !== undefined && outcome.wakeAt <= clock.now()) return keepLease(run, ranMs, deps, outcome.parked);
+      const next = await suspendRun(run, outcome.wakeAt, ranMs, deps, outcome.parked);
+      // It fell due between the decision and the park: its message may have come and gone meanwhile.
+      if (next.type === 'done' && next.result === 'suspended' && outcome.wakeAt !== undefined && outcome.wakeAt <= clock.now()) {
+        await dispatcher.dispatch({ runId: run.runId });
+      }
+      return next;
+    }
   }
 }
 
@@ -190,13 +219,29 @@ export async function suspendRun(
   const current = await store.getRun(run.runId);
   if (!current || current.leaseOwner !== deps.workerId || current.status !== 'RUNNING') return lostLease(current, deps);
   if (current.cancelRequested) return { type: 'done', result: await finalizeCancelled(current, deps) };
-  // The parked entries are recorded here too: the next replay must find the sleeps this one decided.
+  return keepLease(current, ranMs, deps, parked);
+}
+
+/**
+ * Keeps a leased run for another replay at once (a resolution arrived, or a timer fell due): renews the lease and
+ * marks the pending wakes seen. The replay's parked entries are recorded here too: the next replay must find the
+ * sleeps this one decided.
+ */
+async function keepLease(
+  run: RunRecord,
+  ranMs: number,
+  deps: ExecutorDeps,
+  parked?: readonly JournalEntry[],
+): Promise<{ type: 'done'; result: ProcessResult } | { type: 'again'; run: RunRecord }> {
+  const { store, clock } = deps.backend;
+  const entries = parkedPatch(run, parked);
   const again = await store.updateRun(
     run.runId,
     { markSeen: true, addRunningMs: ranMs, set: { leaseUntil: clock.now() + deps.leaseMs, ...entries.set }, remove: entries.remove },
-    { leaseOwner: deps.workerId },
+    { leaseOwner: deps.workerId, status: ['RUNNING'] },
   );
-  if (!again) return { type: 'done', result: 'lost-lease' };
+  if (!again) return settleConflict(run, deps);
+  if (again.cancelRequested) return { type: 'done', result: await finalizeCancelled(again, deps) };
   return { type: 'again', run: again };
 }
 
@@ -324,17 +369,24 @@ export async function removeWaiters(runId: string, deps: Pick<ExecutorDeps, 'bac
   await store.deleteWaiters(loaded.waiters);
 }
 
-export function isTerminal(run: RunRecord): boolean {
-  return TERMINAL_STATUSES.includes(run.status);
+/**
+ * Removes what attempts before `attempt` left behind: their waiters, and the timers of their pending sleeps, waits
+ * and step retries (deleting a long sleep's schedule; a short one's SQS message cannot be deleted, and finds the
+ * run's lease condition unmet when it comes). `parked`: the failed replay's sleeps only the run item would hold.
+ */
+export async function removeAttemptLeftovers(runId: string, attempt: number, deps: Pick<ExecutorDeps, 'backend'>, parked: readonly JournalEntry[] = []): Promise<void> {
+  const { store, timers, clock } = deps.backend;
+  const loaded = await store.loadRun(runId);
+  if (!loaded) return;
+  const now = clock.now();
+  const ids = new Set(entryTimerIds(runId, [...loaded.entries, ...parked].filter((e) => e.attempt < attempt), now));
+  const stale = loaded.waiters.filter((w) => w.attempt < attempt);
+  for (const w of stale) if (w.type === 'sleep' && (w.dueAt ?? 0) > now) ids.add(timerId(runId, w.attempt, w.position, w.index));
+  // Best effort (Timers contract): a timer that fires anyway finds nothing to do.
+  for (const id of ids) await timers.cancel(id).catch(() => undefined);
+  if (stale.length) await store.deleteWaiters(stale);
 }
 
-function startHeartbeat(runId: string, deps: ExecutorDeps): { stop(): void } {
-  const every = Math.max(1_000, Math.floor(deps.leaseMs / 3));
-  const timer = setInterval(() => {
-    void deps.backend.store
-      .updateRun(runId, { set: { leaseUntil: deps.backend.clock.now() + deps.leaseMs } }, { leaseOwner: deps.workerId, status: ['RUNNING'] })
-      .catch(() => undefined);
-  }, every);
-  timer.unref?.();
-  return { stop: () => clearInterval(timer) };
+export function isTerminal(run: RunRecord): boolean {
+  return TERMINAL_STATUSES.includes(run.status);
 }

@@ -1,7 +1,7 @@
 import { InvalidDefinitionError } from './errors.ts';
 import { TaskDefinition, WorkflowDefinition, type TaskSpec } from './definitions.ts';
 
-export type Definition = TaskDefinition<any, any> | WorkflowDefinition<any>;
+export type Definition = TaskDefinition<unknown, unknown> | WorkflowDefinition<unknown>;
 
 /** Separator between a workflow's name and its task's name in a DAG task run's name. */
 export const TASK_RUN_SEPARATOR = '/';

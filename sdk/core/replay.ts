@@ -7,7 +7,7 @@
 import type { Backend, JournalEntry, LoadedRun, OperationKind, RunRecord, Waiter } from '../ports.ts';
 import { compileExpression } from './cel.ts';
 import { evaluate, leaves, toConditionNode, assertEventKey, type Condition, type ConditionNode, type LeafNode } from './conditions.ts';
-import type { DurableContext, Logger, StepOptions, WaitForEventOptions } from './context-types.ts';
+import type { DurableContext, Jsonified, Logger, StepOptions, WaitForEventOptions } from './context-types.ts';
 import { backoffDelayMs, normaliseBackoff, assertName, TaskDefinition, WorkflowDefinition, type RunRef, type TaskSpec } from './definitions.ts';
 import { parseDuration, type Duration } from './duration.ts';
 import {
@@ -22,9 +22,9 @@ import {
   serializeError,
 } from './errors.ts';
 import { decodePayload, encodePayload } from './json.ts';
-import { CLOCK_SKEW_GRACE_MS } from './clock-skew.ts';
 import { MAX_PARKED_ENTRIES } from './journal.ts';
 import { assertPatchId, decidePatch, isMarkerOf, journalView, patchMarker } from './operations/patched.ts';
+import { eventWaiter, findEventsFor, stampEventOrder } from './event-order.ts';
 
 /** How a replay ended. */
 export type ReplayOutcome =
@@ -47,12 +47,26 @@ export interface ReplayServices {
   /** How often (ms) a replay re-reads the run item to notice a cancel from another process; 0 = never. */
   cancelPollMs: number;
   logger(run: RunRecord, isReplaying: () => boolean): Logger;
+  /**
+   * Stops the replay from outside (sdk/core/lease.ts: the lease was lost, the run cancelled, the invocation's
+   * deadline came): `ctx.signal` aborts with its reason, and nothing more is recorded. A RunCancelledError reason
+   * ends the replay `cancelled`; any other, `aborted`.
+   */
+  stop?: AbortSignal;
   /** The DAG context (parent outputs, triggers) for workflow task runs. */
   dag?: { parentOutput(name: string): unknown; triggers(): Record<string, unknown>; workflowInput(): unknown };
 }
 
 const PARK: unique symbol = Symbol('park');
-const NEVER = new Promise<never>(() => {});
+/**
+ * What a parked (or ended) durable call returns: a promise that never settles. A fresh one each time, held by
+ * nothing but the awaiting code's own promise chain, so an abandoned replay (its replayer, journal, input, the
+ * user's locals) is garbage once the engine lets go of it. One shared never-settling promise would be reachable
+ * from this module for ever, and every continuation registered on it with it (see ARCHITECTURE.md, "Parking").
+ */
+function never(): Promise<never> {
+  return new Promise<never>(() => {});
+}
 /** Reserved readableDataKey of the timeout leaf of `waitForEvent`. */
 const TIMEOUT_KEY = '__timeout';
 
@@ -69,13 +83,15 @@ class Fatal {
  * The backend as the replay sees it: a failing request to a backing service is not the user's error, so it
  * must not reach user code (which could catch it) nor fail the run; it aborts the replay instead.
  */
-function guardBackend(backend: Backend): Backend {
+function guardBackend(backend: Backend, ended: () => boolean): Backend {
   const guard = <T extends object>(target: T): T =>
     new Proxy(target, {
       get(obj, prop, receiver) {
         const value = Reflect.get(obj, prop, receiver);
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
+          // An ended replay (stopped from outside, or a branch still running after the outcome) records nothing more.
+          if (ended()) return Promise.reject(new Fatal(new DurableError('this replay has already ended'), false, true));
           const result = value.apply(obj, args);
           return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(new Fatal(error, false, !isTooLarge(error)))) : result;
         };
@@ -121,6 +137,8 @@ class Replayer implements DurableContext {
   private readonly abort = new AbortController();
   private settle!: (outcome: ReplayOutcome) => void;
   private finished = false;
+  /** Why the replay was stopped from outside (`services.stop`), if it was. */
+  private stopReason: unknown;
   private readonly startedAt = performance.now();
   private lastCancelPoll = 0;
   private suspendCheckScheduled = false;
@@ -132,7 +150,7 @@ class Replayer implements DurableContext {
     loaded: LoadedRun,
     private readonly services: ReplayServices,
   ) {
-    this.backend = guardBackend(services.backend);
+    this.backend = guardBackend(services.backend, () => this.finished);
     this.run0 = loaded.run;
     this.runId = loaded.run.runId;
     this.attempt = loaded.run.attempt;
@@ -161,6 +179,14 @@ class Replayer implements DurableContext {
       timer = setTimeout(() => this.finish({ type: 'failed', error: new ExecutionTimeoutError(timeoutMs), retryable: true }), remaining);
       timer.unref?.();
     }
+    const stop = this.services.stop;
+    const onStop = () => {
+      this.stopReason = stop!.reason;
+      if (stop!.reason instanceof RunCancelledError) this.finish({ type: 'cancelled' });
+      else this.finish({ type: 'aborted', error: stop!.reason });
+    };
+    if (stop?.aborted) onStop();
+    else stop?.addEventListener('abort', onStop, { once: true });
     const input = decodePayload(this.run0.input);
     Promise.resolve()
       .then(() => this.spec.fn(input, this))
@@ -185,8 +211,9 @@ class Replayer implements DurableContext {
       return await ending;
     } finally {
       if (timer) clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
       this.finished = true;
-      this.abort.abort();
+      this.abort.abort(this.stopReason);
     }
   }
 
@@ -237,7 +264,7 @@ class Replayer implements DurableContext {
       this.checkLive();
     } catch (error) {
       this.fail(error as Fatal);
-      return NEVER;
+      return never();
     }
     const position = this.cursor++;
     const tracked = (async () => {
@@ -250,13 +277,13 @@ class Replayer implements DurableContext {
         this.inflight.delete(tracked);
         // Parked siblings wait for every in-flight call; the last one to settle triggers the suspend.
         this.scheduleSuspendCheck();
-        return value === PARK ? NEVER : (value as T);
+        return value === PARK ? never() : (value as T);
       },
       (error) => {
         this.inflight.delete(tracked);
         if (error instanceof Fatal) {
           this.fail(error);
-          return NEVER;
+          return never();
         }
         this.scheduleSuspendCheck();
         throw error;
@@ -336,9 +363,9 @@ class Replayer implements DurableContext {
 
   // ---- Context -------------------------------------------------------------------------------------
 
-  async parentOutput<O>(parent: TaskDefinition<any, O>): Promise<O> {
+  async parentOutput<O>(parent: TaskDefinition<unknown, O>): Promise<O | undefined> {
     if (!this.services.dag) throw new InvalidDefinitionError('ctx.parentOutput is only available in workflow (DAG) tasks');
-    return this.services.dag.parentOutput(parent.name) as O;
+    return this.services.dag.parentOutput(parent.name) as O | undefined;
   }
 
   triggers(): Record<string, unknown> {
@@ -477,19 +504,19 @@ class Replayer implements DurableContext {
     });
   }
 
-  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, options?: StepOptions): Promise<Awaited<T>> {
+  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, options?: StepOptions): Promise<Jsonified<Awaited<T>>> {
     this.requireDurable('step');
     assertName(name, 'a step');
     if (typeof fn !== 'function') throw new InvalidDefinitionError(`step '${name}': the second argument must be a function`);
     const retries = options?.retries ?? 0;
     if (!Number.isInteger(retries) || retries < 0) throw new InvalidDefinitionError(`step '${name}': retries must be a whole number ≥ 0`);
     const backoff = options?.backoff ? normaliseBackoff(options.backoff, `step '${name}'`) : undefined;
-    return this.durable<Awaited<T>>(async (position): Promise<Awaited<T> | typeof PARK> => {
+    return this.durable<Jsonified<Awaited<T>>>(async (position): Promise<Jsonified<Awaited<T>> | typeof PARK> => {
       const recorded = this.entries.get(position);
       let stepAttempt = 0;
       if (recorded) {
         this.expect(position, recorded, 'step', name);
-        if (recorded.status !== 'retrying') return this.answer<Awaited<T>>(recorded);
+        if (recorded.status !== 'retrying') return this.answer<Jsonified<Awaited<T>>>(recorded);
         if (recorded.retryAt! > this.backend.clock.now()) return this.park(position, recorded.retryAt);
         stepAttempt = recorded.stepAttempt!;
       }
@@ -504,7 +531,7 @@ class Replayer implements DurableContext {
             const failed = this.newEntry(position, 'step', name, { status: 'failed', error: serializeError(thrown), stepAttempt });
             const winner = await this.commitStep(failed, recorded ? stepAttempt : undefined);
             if (winner.status === 'retrying') throw concurrentRetry(name, position);
-            return this.answer<Awaited<T>>(winner);
+            return this.answer<Jsonified<Awaited<T>>>(winner);
           }
           const delay = backoffDelayMs(backoff, retry);
           if (delay === 0) {
@@ -515,15 +542,15 @@ class Replayer implements DurableContext {
           const retrying = this.newEntry(position, 'step', name, { status: 'retrying', stepAttempt: retry, retryAt, error: serializeError(thrown) });
           const winner = await this.commitStep(retrying, recorded ? stepAttempt : undefined);
           if (winner.status === 'retrying' && winner.stepAttempt !== retry) throw concurrentRetry(name, position);
-          if (winner.status !== 'retrying') return this.answer<Awaited<T>>(winner);
+          if (winner.status !== 'retrying') return this.answer<Jsonified<Awaited<T>>>(winner);
           await this.backend.timers.schedule(timerId(this.runId, this.attempt, position, retry), retryAt, { runId: this.runId });
           return this.park(position, retryAt);
         }
         const done = this.newEntry(position, 'step', name, { result: encodePayload(value, `step '${name}' result`), stepAttempt });
         const winner = await this.commitStep(done, recorded ? stepAttempt : undefined);
         if (winner.status === 'retrying') throw concurrentRetry(name, position);
-        if (winner === done) return decodePayload<Awaited<T>>(done.result);
-        return this.answer<Awaited<T>>(winner);
+        if (winner === done) return decodePayload<Jsonified<Awaited<T>>>(done.result);
+        return this.answer<Jsonified<Awaited<T>>>(winner);
       }
     });
   }
@@ -542,7 +569,7 @@ class Replayer implements DurableContext {
     return current;
   }
 
-  waitFor(condition: Condition): Promise<Record<string, any>> {
+  waitFor(condition: Condition): Promise<Record<string, unknown>> {
     this.requireDurable('waitFor');
     const node = toConditionNode(condition);
     if (leaves(node).some((leaf) => leaf.type === 'parent')) {
@@ -551,25 +578,32 @@ class Replayer implements DurableContext {
     const name = leaves(node)
       .map((leaf) => leaf.key)
       .join('|');
-    return this.wait('wait', name, node, 0).then((result) => result.data);
+    return this.wait('wait', name, node).then((result) => result.data);
   }
 
-  waitForEvent<T = any>(key: string, expression = '', options: WaitForEventOptions = {}): Promise<T> {
+  waitForEvent<T = unknown>(key: string, expression = '', options: WaitForEventOptions = {}): Promise<T> {
     this.requireDurable('waitForEvent');
     assertEventKey(key);
     compileExpression(expression ?? '', 'input');
-    const eventLeaf: ConditionNode = { type: 'event', eventKey: key, expression: expression ?? '', key, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
-    const lookbackMs = options.lookback === undefined ? 0 : parseDuration(options.lookback);
+    const lookbackMs = options.lookback === undefined ? undefined : parseDuration(options.lookback);
+    const eventLeaf: ConditionNode = {
+      type: 'event',
+      eventKey: key,
+      expression: expression ?? '',
+      key,
+      ...(options.scope !== undefined ? { scope: options.scope } : {}),
+      ...(lookbackMs ? { lookbackMs } : {}),
+    };
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
     const node: ConditionNode =
       timeoutMs === undefined ? eventLeaf : { type: 'or', children: [eventLeaf, { type: 'sleep', durationMs: timeoutMs, key: TIMEOUT_KEY }] };
-    return this.wait('event', key, node, lookbackMs).then(({ data }) => {
+    return this.wait('event', key, node).then(({ data }) => {
       if (TIMEOUT_KEY in data) throw new WaitTimeoutError(key, timeoutMs!);
       return data[key] as T;
     });
   }
 
-  private wait(kind: OperationKind, name: string, node: ConditionNode, lookbackMs: number): Promise<{ data: Record<string, any> }> {
+  private wait(kind: OperationKind, name: string, node: ConditionNode): Promise<{ data: Record<string, any> }> {
     return this.durable(async (position) => {
       const recorded = this.entries.get(position);
       if (recorded) {
@@ -586,7 +620,7 @@ class Replayer implements DurableContext {
         this.expect(position, { kind: waiters[0]!.opKind, name: waiters[0]!.opName }, kind, name);
         node = JSON.parse(waiters[0]!.conditions) as ConditionNode;
       } else {
-        waiters = await this.register(position, kind, name, node, lookbackMs, satisfied);
+        waiters = await this.register(position, kind, name, node, satisfied);
       }
       const now = this.backend.clock.now();
       for (const w of waiters) {
@@ -624,19 +658,22 @@ class Replayer implements DurableContext {
     });
   }
 
-  /** Registers the waiters of a new wait, then catches events that arrived before (lookback) or during registration. */
+  /**
+   * Registers the waiters of a new wait, then catches events pushed after it began (or within its lookback) that
+   * the router may have routed before the waiters were there. See ARCHITECTURE.md, "Event order".
+   */
   private async register(
     position: number,
     kind: OperationKind,
     name: string,
     node: ConditionNode,
-    lookbackMs: number,
     satisfied: Map<number, { at: number; data: unknown; eventId?: string }>,
   ): Promise<Waiter[]> {
     const since = this.backend.clock.now();
     const conditions = JSON.stringify(node);
     const waiters: Waiter[] = leaves(node).map((leaf, index) => this.waiterFor(leaf, index, position, kind, name, conditions, since));
     for (const w of waiters) if (w.type === 'event') compileExpression(w.expression ?? '', 'input');
+    await stampEventOrder(this.backend, waiters);
     await this.backend.store.putWaiters(waiters);
     for (const w of waiters) {
       if (w.type === 'sleep' && w.dueAt! > since) {
@@ -647,7 +684,7 @@ class Replayer implements DurableContext {
     for (const w of waiters) {
       if (w.type !== 'event') continue;
       const filter = compileExpression(w.expression ?? '', 'input');
-      for (const event of await this.backend.store.findEvents(w.eventKey!, since - lookbackMs - CLOCK_SKEW_GRACE_MS)) {
+      for (const event of await findEventsFor(this.backend, w)) {
         if (w.scope !== undefined && event.scope !== w.scope) continue;
         if (consumed.has(event.eventId)) continue; // an earlier wait of this run already took it
         const payload = decodePayload(event.payload);
@@ -698,7 +735,7 @@ class Replayer implements DurableContext {
       case 'sleep':
         return { ...base, dueAt: since + leaf.durationMs };
       case 'event':
-        return { ...base, eventKey: leaf.eventKey, expression: leaf.expression, ...(leaf.scope !== undefined ? { scope: leaf.scope } : {}) };
+        return eventWaiter(base, leaf);
       case 'child':
         return { ...base, childRunId: leaf.childRunId };
       case 'parent':

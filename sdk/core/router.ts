@@ -6,11 +6,9 @@
  */
 import type { Backend, DurableEvent, JournalEntry, RunRecord, Waiter } from '../ports.ts';
 import { compileExpression } from './cel.ts';
-import { evaluate, type ConditionNode } from './conditions.ts';
+import { evaluate, leaves, type ConditionNode } from './conditions.ts';
 import { wakeRun } from './executor.ts';
 import { decodePayload, encodePayload } from './json.ts';
-import { CLOCK_SKEW_GRACE_MS } from './clock-skew.ts';
-
 
 /** Runs whose waits one event resolves at the same time. */
 export const ROUTER_CONCURRENCY = 16;
@@ -36,11 +34,15 @@ export interface RouteOptions {
 export async function routeEvent(event: DurableEvent, backend: Backend, options: RouteOptions = {}): Promise<RouteResult> {
   const { store } = backend;
   const payload = encodePayload(event.payload, `event '${event.key}' payload`) ?? 'null';
+  // `events.push` took the event's place in its key's order before publishing; an event another producer put on
+  // the bus gets its place now, when it is first recorded.
+  const seq = event.seq ?? (await store.takeEventSequence(event.key));
   await store.recordEvent({
     eventId: event.eventId,
     key: event.key,
     payload,
     time: event.time,
+    seq,
     ttl: Math.floor(event.time / 1000) + EVENT_RETENTION_SECONDS,
     ...(event.scope !== undefined ? { scope: event.scope } : {}),
     ...(event.metadata !== undefined ? { metadata: event.metadata } : {}),
@@ -52,7 +54,7 @@ export async function routeEvent(event: DurableEvent, backend: Backend, options:
   // different runs resolve concurrently.
   const byRun = new Map<string, Waiter[]>();
   for (const waiter of waiters) {
-    if (waiter.since - CLOCK_SKEW_GRACE_MS > event.time || (waiter.scope !== undefined && waiter.scope !== event.scope)) {
+    if (!pushedInTime(waiter, seq, event.time) || (waiter.scope !== undefined && waiter.scope !== event.scope)) {
       result.skipped++;
       continue;
     }
@@ -81,6 +83,16 @@ export async function routeEvent(event: DurableEvent, backend: Backend, options:
 }
 
 /**
+ * Whether an event counts for a waiter: pushed after the wait began (a greater sequence number than the waiter
+ * read as it registered), or within its lookback. Order, never clocks, decides "after"; only lookback is by time.
+ * A waiter stored before sequences existed has no `seq`: its `since` is compared with the event's time.
+ */
+export function pushedInTime(waiter: Pick<Waiter, 'seq' | 'since' | 'lookbackFrom'>, seq: number, time: number): boolean {
+  if (waiter.lookbackFrom !== undefined && time >= waiter.lookbackFrom) return true;
+  return waiter.seq === undefined ? time >= waiter.since : seq > waiter.seq;
+}
+
+/**
  * Resolves the wait a waiter belongs to, if this leaf alone satisfies it (first wins); otherwise marks the
  * leaf satisfied and lets the replay decide (And). Either way the run is woken.
  */
@@ -93,6 +105,13 @@ export async function resolveWaiter(
   claim?: RouteOptions['claim'],
 ): Promise<boolean> {
   const node = JSON.parse(waiter.conditions) as ConditionNode;
+  // A sleep or timeout of the same wait already due by the engine's clock was due before this event is processed:
+  // if the due sleeps alone decide the wait, they win. The replay (or the DAG pass) records that; wake it to.
+  const due = dueSleeps(node, waiter.since, backend.clock.now());
+  if (due.size > 0 && evaluate(node, due)) {
+    await wake(waiter, backend, claim);
+    return false;
+  }
   const alone = evaluate(node, new Map([[waiter.index, at]]));
   if (alone) {
     const entry: JournalEntry = {
@@ -124,6 +143,15 @@ export async function resolveWaiter(
     await backend.store.putWaiters([{ ...waiter, satisfiedAt: at, data: payload, ...(eventId !== undefined ? { eventId } : {}) }]);
   }
   return wake(waiter, backend, claim);
+}
+
+/** The sleep leaves of a wait due at `now` (every leaf of a wait counts from the same `since`), by due time. */
+function dueSleeps(node: ConditionNode, since: number, now: number): Map<number, number> {
+  const due = new Map<number, number>();
+  leaves(node).forEach((leaf, index) => {
+    if (leaf.type === 'sleep' && since + leaf.durationMs <= now) due.set(index, since + leaf.durationMs);
+  });
+  return due;
 }
 
 /** Wakes the waiter's run; a waiter of a finished run was left behind (a worker died mid-cleanup): remove it. */

@@ -7,6 +7,7 @@ import type { Definition } from './registry.ts';
 import type { Engine } from './engine.ts';
 import type { ProcessResult } from './executor.ts';
 import { parseDispatchBody } from './dispatch-message.ts';
+import { lambdaDeadline } from './lambda-deadline.ts';
 
 export interface WorkerOptions {
   /** The tasks and workflows this worker executes. */
@@ -15,6 +16,13 @@ export interface WorkerOptions {
   slots?: number;
   /** Durable runs processed at once (SQS event source maxConcurrency on AWS). @default slots */
   durableSlots?: number;
+  /**
+   * In a Lambda handler: how long before the invocation's deadline (`context.getRemainingTimeInMillis()`) the
+   * worker stops. It then starts no more runs (they are reported as batch item failures, so SQS redelivers them),
+   * and a run still in flight is abandoned: `ctx.signal` aborts, its lease is released, its record reported failed.
+   * @default 5 s, but never more than a quarter of the time the invocation has when it starts
+   */
+  deadlineMarginMs?: number;
   /** How often `start()` sweeps for stranded runs. @default 60 s */
   sweepIntervalMs?: number;
   /**
@@ -47,7 +55,7 @@ export class Worker {
   private readonly active = new Set<Promise<unknown>>();
   private detach: (() => void) | undefined;
 
-  /** @internal use `durable.worker(name, options)` */
+  /** Not for users: `durable.worker(name, options)` creates workers. */
   constructor(
     readonly name: string,
     private readonly engine: Engine,
@@ -58,36 +66,55 @@ export class Worker {
     this.slots = Math.max(1, options.durableSlots ?? options.slots ?? 100);
   }
 
-  /** Processes one run id; errors propagate (the caller decides about retries). */
-  process(runId: string): Promise<ProcessResult> {
-    return this.engine.process(runId, this.allowed);
+  /** Processes one run id; errors propagate (the caller decides about retries). Aborting `signal` abandons it. */
+  process(runId: string, signal?: AbortSignal): Promise<ProcessResult> {
+    return this.engine.process(runId, this.allowed, signal);
   }
 
   /**
    * The SQS-triggered Lambda handler. Reports partial batch failures: a record whose processing threw is
    * retried by SQS (and lands in the DLQ after maxReceiveCount); a malformed record is logged and reported
-   * as failed so it reaches the DLQ for inspection; the rest of the batch always proceeds.
+   * as failed so it reaches the DLQ for inspection; the rest of the batch always proceeds. At most `slots`
+   * records are processed at once. Given the Lambda context, it keeps `deadlineMarginMs` before the deadline:
+   * records not started by then are reported failed (SQS redelivers them), and runs still in flight are abandoned
+   * with their leases released (reported failed too).
    */
-  lambdaHandler(): (event: SqsEvent) => Promise<SqsBatchResponse> {
-    return async (event) => {
+  lambdaHandler(): (event: SqsEvent, context?: unknown) => Promise<SqsBatchResponse> {
+    return async (event, context) => {
+      const deadline = lambdaDeadline(context, this.options.deadlineMarginMs);
       const failures: { itemIdentifier: string }[] = [];
       const records = Array.isArray(event?.Records) ? event.Records : [];
-      await Promise.all(
-        records.map(async (record) => {
-          const message = parseDispatchBody(record?.body);
-          if (!message) {
-            console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message; sending to the DLQ', messageId: record?.messageId, body: String(record?.body).slice(0, 500) }));
+      const running = new Set<Promise<void>>();
+      const stopped = new Promise<void>((resolve) => deadline.signal.addEventListener('abort', () => resolve(), { once: true }));
+      const handle = async (record: SqsEvent['Records'][number]) => {
+        const message = parseDispatchBody(record?.body);
+        if (!message) {
+          console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message; sending to the DLQ', messageId: record?.messageId, body: String(record?.body).slice(0, 500) }));
+          failures.push({ itemIdentifier: record?.messageId });
+          return;
+        }
+        try {
+          await this.process(message.runId, deadline.signal);
+        } catch (error) {
+          console.error(JSON.stringify({ level: 'error', message: 'dispatch failed; SQS will retry it', runId: message.runId, error: String((error as Error)?.message ?? error) }));
+          failures.push({ itemIdentifier: record.messageId });
+        }
+      };
+      try {
+        for (const record of records) {
+          while (running.size >= this.slots && !deadline.signal.aborted) await Promise.race([...running, stopped]);
+          if (deadline.signal.aborted) {
+            // Not started: SQS redelivers it to an invocation with time to spare.
             failures.push({ itemIdentifier: record?.messageId });
-            return;
+            continue;
           }
-          try {
-            await this.process(message.runId);
-          } catch (error) {
-            console.error(JSON.stringify({ level: 'error', message: 'dispatch failed; SQS will retry it', runId: message.runId, error: String((error as Error)?.message ?? error) }));
-            failures.push({ itemIdentifier: record.messageId });
-          }
-        }),
-      );
+          const job: Promise<void> = handle(record).finally(() => running.delete(job));
+          running.add(job);
+        }
+        await Promise.all(running);
+      } finally {
+        deadline.dispose();
+      }
       return { batchItemFailures: failures };
     };
   }
@@ -99,9 +126,10 @@ export class Worker {
    * common one-event-one-wait case. If resuming one fails it is dispatched after all; if this invocation dies
    * first, the sweeper finds the woken run.
    */
-  eventRouterHandler(): (event: unknown) => Promise<{ resolved: number; started: string[]; resumed: string[] }> {
+  eventRouterHandler(): (event: unknown, context?: unknown) => Promise<{ resolved: number; started: string[]; resumed: string[] }> {
     const limit = this.options.routerResumes ?? 1;
-    return async (raw) => {
+    return async (raw, context) => {
+      const deadline = lambdaDeadline(context, this.options.deadlineMarginMs);
       const event = await this.parseEvent(raw);
       const resumed: string[] = [];
       const claim = (woken: { runId: string; name: string }) =>
@@ -111,15 +139,17 @@ export class Worker {
         for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
         return { resolved: result.resolved, started: result.started, resumed };
       } finally {
-        // Claimed runs are woken but not dispatched: resume them even if routing failed later on.
-        await Promise.all(resumed.map((runId) => this.resumeOrDispatch(runId)));
+        // Claimed runs are woken but not dispatched: resume them even if routing failed later on. Near the deadline
+        // a resume is abandoned (its lease released) and the run dispatched instead.
+        await Promise.all(resumed.map((runId) => this.resumeOrDispatch(runId, deadline.signal)));
+        deadline.dispose();
       }
     };
   }
 
-  private async resumeOrDispatch(runId: string): Promise<void> {
+  private async resumeOrDispatch(runId: string, signal: AbortSignal): Promise<void> {
     try {
-      await this.process(runId);
+      await this.process(runId, signal);
     } catch (error) {
       console.error(JSON.stringify({ level: 'error', message: 'resuming a woken run in the router failed; dispatching it', runId, error: String((error as Error)?.message ?? error) }));
       const backend = await this.engine.backend();

@@ -21,6 +21,7 @@ import { InMemoryRequestCounter } from '../adapters/aws/request-counter.ts';
 import type { SqsDispatcher } from '../adapters/aws/sqs-dispatcher.ts';
 import { LocalDispatcher } from './local-dispatcher.ts';
 import { ensureTable } from '../adapters/aws/table-setup.ts';
+import { closeDynaliteIterators } from './dynalite-iterators.ts';
 
 const TABLE = 'durable-tasks';
 const QUEUE = 'durable-tasks-dispatch';
@@ -41,6 +42,7 @@ export async function createLocalBackend(options: LocalOptions = {}): Promise<Lo
     takeLock(dir);
   }
   const { default: dynalite } = await import('dynalite');
+  closeDynaliteIterators();
   const dynamoServer: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dir ? { path: join(dir, 'dynamodb') } : {}) });
   await new Promise<void>((ok, fail) => {
     dynamoServer.once('error', fail);

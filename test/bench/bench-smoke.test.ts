@@ -15,7 +15,7 @@ const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'];
 interface Results {
   machine: { cpu: string; cores: number; node: string; date: string };
   options: { quick: boolean; modes: string[] };
-  rows: { workload: string; system: string; figures: { name: string; value: number; unit: string }[] }[];
+  rows: { workload: string; system: string; figures: { name: string; value: number; unit: string }[]; data?: unknown }[];
   targets: { name: string; met: boolean | undefined }[];
 }
 
@@ -26,10 +26,10 @@ beforeAll(() => {
   run = spawnSync(process.execPath, ['--no-warnings', '--import', 'tsx', 'bench/run.ts'], {
     cwd: ROOT,
     encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, BENCH_QUICK: '1', BENCH_MODES: 'test', BENCH_ONLY: WORKLOADS.join(','), BENCH_PEERS: '0', BENCH_OUT: out, PG_URL: '' },
+    timeout: 90_000,
+    env: { ...process.env, BENCH_QUICK: '1', BENCH_MODES: 'test', BENCH_ONLY: [...WORKLOADS, 'soak'].join(','), BENCH_PEERS: '0', BENCH_OUT: out, PG_URL: '', BENCH_SOAK_RUNS: '40', BENCH_SOAK_WINDOW: '20' },
   });
-}, 70_000);
+}, 100_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('npm run bench (quick, test environment)', () => {
@@ -46,8 +46,9 @@ describe('npm run bench (quick, test environment)', () => {
     expect(results.machine.node).toMatch(/^v\d+/);
     expect(Number.isNaN(Date.parse(results.machine.date))).toBe(false);
     expect(results.options).toMatchObject({ quick: true, modes: ['test'] });
-    expect(results.rows.map((r) => r.workload).sort()).toEqual(WORKLOADS);
-    for (const row of results.rows) {
+    const testRows = results.rows.filter((r) => r.workload !== 'soak');
+    expect(testRows.map((r) => r.workload).sort()).toEqual(WORKLOADS);
+    for (const row of testRows) {
       expect(row.system).toBe('test env');
       expect(row.figures.length).toBeGreaterThan(0);
       for (const f of row.figures) {
@@ -57,6 +58,22 @@ describe('npm run bench (quick, test environment)', () => {
       }
     }
     for (const t of results.targets) expect(typeof t.met).toBe('boolean');
+  });
+
+  test('then the soak row has its heap samples over time, its slope and a flat/not-flat verdict', () => {
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+    const row = results.rows.find((r) => r.workload === 'soak');
+    expect(row, run.stderr as string).toBeDefined();
+    expect(row!.system).toBe('embedded');
+    const figure = (name: string) => row!.figures.find((f) => f.name.startsWith(name))?.value;
+    expect(figure('runs')).toBe(40);
+    expect(Number.isFinite(figure('heap slope'))).toBe(true);
+    expect([0, 1]).toContain(figure('heap flat'));
+    const samples = row!.data as { runs: number; heapBytes: number; rssBytes: number }[];
+    expect(samples.length).toBeGreaterThan(5);
+    expect(samples[samples.length - 1]!.runs).toBe(40);
+    for (const s of samples) expect(s.heapBytes).toBeGreaterThan(0);
+    expect(run.stderr).toMatch(/soak: .*(FLAT|NOT FLAT)/);
   });
 
   test('then the W5 chart is an SVG with a line per mode run', () => {

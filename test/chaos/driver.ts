@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Durable } from 'durable-tasks';
 import { eventBridgeEvent } from '../support/aws-events.ts';
 import { ClockTimers, InMemoryRequestCounter, InProcessBus, MemoryRunStore, VirtualClock } from '../../sdk/adapters/memory/index.ts';
-import type { Backend, Dispatcher, FlowStore, RunStore } from '../../sdk/ports.ts';
+import type { Backend, Dispatcher, FlowStore, JournalEntry, RunStore, Timers } from '../../sdk/ports.ts';
 import { TERMINAL_STATUSES } from '../../sdk/ports.ts';
 import {
   Chaos,
@@ -32,6 +32,8 @@ import {
 } from './faults.ts';
 import { DAG_POSITION_BASE } from '../../sdk/core/dag/positions.ts';
 import { Ledger, checkFlowInFlight, checkOutcomes, type StepStats } from './invariants.ts';
+import { memoryRawEntries } from './raw-journal.ts';
+import { laggingSweepIndex, type LaggingIndexStats } from './lagging-index.ts';
 import { Random } from './random.ts';
 import {
   defineWorkload,
@@ -52,6 +54,8 @@ export interface ChaosBackendParts {
   store: RunStore;
   /** The same data, read by the driver and the checks without faults. */
   inspect: RunStore;
+  /** Each journal entry item's own entry as stored, before `mergeJournal` (the duplicate-position check). */
+  rawEntries(runId: string): Promise<JournalEntry[]>;
   /** A real queue messages travel through (SQS); absent: in-process. */
   transport?: Dispatcher;
   close(): Promise<void>;
@@ -60,7 +64,7 @@ export type BackendFactory = (clock: VirtualClock) => Promise<ChaosBackendParts>
 
 export const memoryBackend: BackendFactory = async (clock) => {
   const store = new MemoryRunStore(undefined, () => clock.now());
-  return { store, inspect: store, close: async () => undefined };
+  return { store, inspect: store, rawEntries: async (runId) => memoryRawEntries(store, runId), close: async () => undefined };
 };
 
 export interface ScheduleOptions {
@@ -93,8 +97,13 @@ export interface ScheduleReport {
   sweepRedispatched: number;
   /** Finished runs with waiters left behind by a worker that died or failed mid-cleanup (explained by faults). */
   explainedLeftovers: number;
-  /** Wake-ups the sweeper had to repair (the message was lost); always 0 without faults. */
+  /**
+   * Wake-ups the sweeper had to repair (a wake whose message was lost, or a run parked on a timer that already
+   * fired); always 0 without faults.
+   */
   wakeupsRepairedBySweeper: number;
+  /** Sweeps answered by the lagging sweep index with an earlier snapshot (stale), and with the present. */
+  sweepIndex: LaggingIndexStats;
   processResults: Record<string, number>;
   programs: Program[];
   faultLog: FaultRecord[];
@@ -132,11 +141,23 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   const parts = await (options.factory ?? memoryBackend)(clock);
   const queue = new ChaosQueue(chaos, clock, parts.transport);
   const timers = new ClockTimers(clock, queue.timerTarget());
+  // Due times of the timers each run scheduled: a run parked on one of them after it fired had its wake-up dropped.
+  const timerDues = new Map<string, Set<number>>();
+  const recordingTimers: Timers = {
+    schedule: async (timerId, dueAt, message) => {
+      await timers.schedule(timerId, dueAt, message);
+      let dues = timerDues.get(message.runId);
+      if (!dues) timerDues.set(message.runId, (dues = new Set()));
+      dues.add(dueAt);
+    },
+    cancel: (timerId) => timers.cancel(timerId),
+  };
+  const sweepIndex: LaggingIndexStats = { stale: 0, fresh: 0 };
   const backend: Backend = {
-    store: faultyStore(parts.store, chaos),
+    store: faultyStore(laggingSweepIndex(parts.store, clock, random.fork('sweep-index'), 90_000, sweepIndex), chaos),
     flow: faultyFlow((parts.store as { flow?: FlowStore }).flow!, chaos),
     dispatcher: faultyDispatcher(queue, chaos),
-    timers: faultyTimers(timers, chaos),
+    timers: faultyTimers(recordingTimers, chaos),
     bus: faultyBus(new InProcessBus(), chaos),
     clock,
     counter: new InMemoryRequestCounter(),
@@ -144,7 +165,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   };
   const workers = WORKERS.map((workerId) => {
     const durable = new Durable({ backend, workerId, leaseMs, cancelPollMs: 0, log: () => undefined });
-    defineWorkload(durable, ledger);
+    defineWorkload(durable, ledger, (ms) => elapse(ms));
     return durable;
   });
   await new Promise((r) => setImmediate(r)); // the clients connect the bus to their router
@@ -224,12 +245,14 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     if (program.cancel) schedule(at + driverRandom.int(0, 120_000), `cancel ${program.id}`, () => cancel(program.id));
   }
 
-  const deliver = (d: Delivery) => {
+  const deliver = (d: Delivery): Promise<unknown>[] => {
     const targets = driverRandom.chance(TWO_WORKERS) ? workers : [worker()];
     if (targets.length > 1) concurrentDeliveries++;
+    const started: Promise<unknown>[] = [];
     for (const w of targets) {
       deliveries++;
       const { promise } = chaos.run('process', w.engine.workerId, d.runId, () => w.engine.process(d.runId));
+      started.push(promise);
       promise.then(
         (result) => {
           processResults[result] = (processResults[result] ?? 0) + 1;
@@ -247,6 +270,25 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
         },
       );
     }
+    return started;
+  };
+
+  /**
+   * Virtual time passing inside a step (a slow side effect): due timers fire, and their messages are delivered
+   * at once, while the step's replay still holds its run. Waits for those deliveries, but only a few turns: a
+   * stalled operation is released by the main loop only.
+   */
+  const elapse = async (ms: number) => {
+    // First let the step's siblings (the sleep) take their positions and schedule their timers.
+    for (let i = 0; i < 20; i++) await tick();
+    clock.fireDue(clock.now() + ms);
+    await queue.pump();
+    const running = queue.takeReady().flatMap((d) => deliver(d));
+    let turns = 0;
+    const few = (async () => {
+      while (turns++ < 50) await tick();
+    })();
+    await Promise.race([Promise.allSettled(running), few]);
   };
 
   const pushOp = (runId: string, spec: EventSpec, state: PushState, push: boolean) => {
@@ -350,7 +392,14 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     const candidates = await parts.inspect.sweepCandidates(clock.now(), 1000);
     const queued = new Set(queue.pendingRunIds());
     for (const run of candidates) {
-      if (run.status === 'WAITING' && run.wake !== run.seen && !queued.has(run.runId) && !chaos.ops.size) wakeupsRepairedBySweeper++;
+      if (run.status !== 'WAITING' || queued.has(run.runId) || chaos.ops.size) continue;
+      // A wake (event, child, cancel) whose message never came, or a timer that fired while the run was being
+      // replayed and whose message was dropped, leaving the run parked on a due time only the sweeper acts on.
+      const timerDropped = run.wakeAt !== undefined && run.wakeAt <= clock.now() && timerDues.get(run.runId)?.has(run.wakeAt) === true;
+      if (run.wake !== run.seen || timerDropped) {
+        wakeupsRepairedBySweeper++;
+        say(`sweeper repairs a wake-up of ${run.runId} (wake ${run.wake}/${run.seen}, wakeAt ${run.wakeAt})`);
+      }
     }
     const w = worker();
     const { promise } = chaos.run('sweep', w.engine.workerId, undefined, () => w.engine.sweep());
@@ -442,7 +491,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   };
   programs.forEach(collect);
   const explained = (runId: string) => ledger.leftoversExplained(runId);
-  const checked = await checkOutcomes(parts.inspect, programs, eventKeys, explained);
+  const checked = await checkOutcomes(parts.inspect, programs, eventKeys, explained, (runId) => parts.rawEntries(runId));
   failures.push(...checked.failures);
   failures.push(...checkFlowInFlight(ledger.flowEntries, checked.snapshot, FLOW_MAX_RUNS));
   const strict = ![...chaos.counts.keys()].some((k) => TAINTING.has(k));
@@ -474,7 +523,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     await queue.pump();
     for (const d of queue.takeReadyAll()) deliver(d);
     await settle();
-    const after = await checkOutcomes(parts.inspect, programs, eventKeys, explained);
+    const after = await checkOutcomes(parts.inspect, programs, eventKeys, explained, (runId) => parts.rawEntries(runId));
     for (const [runId, b] of before) {
       const a = after.snapshot.get(runId);
       // A late event may resolve a left-behind waiter into the journal (and remove it); only faults explain those.
@@ -507,6 +556,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     sweepRedispatched,
     explainedLeftovers: checked.explainedLeftovers,
     wakeupsRepairedBySweeper,
+    sweepIndex,
     processResults,
     programs,
     faultLog: chaos.log,

@@ -169,7 +169,7 @@ export interface CallObserver {
 
 type Port = 'store' | 'dispatcher' | 'timers' | 'bus' | 'flow';
 
-const STORE_WRITES = new Set(['createRun', 'updateRun', 'putEntry', 'updateRetryingEntry', 'putWaiters', 'deleteWaiters', 'recordEvent', 'putTaskState']);
+const STORE_WRITES = new Set(['createRun', 'updateRun', 'putEntry', 'updateRetryingEntry', 'putWaiters', 'deleteWaiters', 'takeEventSequence', 'recordEvent', 'putTaskState']);
 /** Flow-control counters (sdk/ports.ts FlowStore): every method but `queueHead` writes. */
 const FLOW_METHODS = ['acquireSlot', 'releaseSlot', 'transferSlot', 'markSlotChecked', 'enqueue', 'dequeue', 'queueHead', 'consumeUnits', 'upsertRateLimit'];
 
@@ -409,9 +409,12 @@ export class Chaos {
   }
 }
 
+/** Store methods whose first argument is an event key, not a run id. */
+const KEYED_BY_EVENT_KEY = new Set(['findWaiters', 'findEvents', 'takeEventSequence', 'eventSequence']);
+
 function runIdOf(port: Port, method: string, args: unknown[]): string | undefined {
   const [first] = args;
-  if (typeof first === 'string' && port === 'store' && method !== 'findWaiters' && method !== 'findEvents') return first;
+  if (typeof first === 'string' && port === 'store' && !KEYED_BY_EVENT_KEY.has(method)) return first;
   if (first && typeof first === 'object') {
     if (Array.isArray(first)) return (first[0] as { runId?: string } | undefined)?.runId;
     const o = first as { runId?: unknown; workflowRunId?: unknown };
@@ -445,6 +448,8 @@ const STORE_METHODS = [
   'putWaiters',
   'deleteWaiters',
   'findWaiters',
+  'takeEventSequence',
+  'eventSequence',
   'recordEvent',
   'findEvents',
   'putTaskState',

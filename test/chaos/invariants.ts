@@ -94,7 +94,7 @@ export class Ledger implements StepLedger, CallObserver {
 
   completed(port: string, method: string, args: unknown[], result: unknown, seq: number): void {
     if (port !== 'store') return;
-    if (method !== 'getRun' && method !== 'loadRun' && method !== 'listRuns' && method !== 'findWaiters' && method !== 'findEvents' && method !== 'sweepCandidates') {
+    if (method !== 'getRun' && method !== 'loadRun' && method !== 'listRuns' && method !== 'findWaiters' && method !== 'findEvents' && method !== 'eventSequence' && method !== 'sweepCandidates') {
       this.writes++;
     }
     if (method === 'updateRun') {
@@ -234,6 +234,7 @@ export async function checkOutcomes(
   programs: readonly Program[],
   eventKeys: ReadonlySet<string>,
   explained: (runId: string) => boolean,
+  rawEntries?: (runId: string) => Promise<JournalEntry[]>,
 ): Promise<{ failures: string[]; checks: number; explainedLeftovers: number; snapshot: Awaited<ReturnType<typeof snapshot>> }> {
   let explainedLeftovers = 0;
   const failures: string[] = [];
@@ -283,12 +284,10 @@ export async function checkOutcomes(
   for (const program of programs) verify(program.id, program, false);
 
   for (const [runId, { run, entries, waiters }] of all) {
-    const keys = new Set<string>();
-    for (const e of entries) {
-      const key = `${e.attempt}:${e.position}`;
-      check(!keys.has(key), () => `run ${runId}: two journal entries at attempt ${e.attempt} position ${e.position}`);
-      keys.add(key);
-    }
+    // On the stored items, before `mergeJournal` (which keeps one entry per position, so could never show two).
+    const raw = rawEntries ? await rawEntries(runId) : entries;
+    const duplicates = duplicatePositions(runId, raw);
+    check(duplicates.length === 0, () => duplicates.join('\n'));
     if (TERMINAL_STATUSES.includes(run.status)) {
       if (waiters > 0 && explained(runId)) explainedLeftovers++;
       else check(waiters === 0, () => `run ${runId} is ${run.status} but ${waiters} waiter(s) were left behind`);
@@ -304,6 +303,22 @@ export async function checkOutcomes(
     check(left.length === 0, () => `event key '${key}': ${left.length} waiter(s) of finished runs still indexed (${left.map((w) => w.runId).join(', ')})`);
   }
   return { failures, checks, explainedLeftovers, snapshot: all };
+}
+
+/**
+ * Positions held by more than one journal entry item: `entries` are the items' own entries as stored (not their
+ * carried copies, not merged). Two items at one (attempt, position) would be two recorded outcomes.
+ */
+export function duplicatePositions(runId: string, entries: readonly JournalEntry[]): string[] {
+  const seen = new Map<string, JournalEntry>();
+  const found: string[] = [];
+  for (const e of entries) {
+    const key = `${e.attempt}:${e.position}`;
+    const first = seen.get(key);
+    if (first) found.push(`run ${runId}: two journal entries at attempt ${e.attempt} position ${e.position} (${first.kind} '${first.name}' ${first.status}, ${e.kind} '${e.name}' ${e.status})`);
+    else seen.set(key, e);
+  }
+  return found;
 }
 
 /** JSON with sorted keys, for comparisons that ignore key order. */

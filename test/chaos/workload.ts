@@ -29,6 +29,11 @@ export interface StepOp {
   failUntil: number;
   retries: number;
   backoff: boolean;
+  /**
+   * Virtual time each execution takes (a slow side effect beside a sleep of the same `parallel`): the sleep's
+   * timer fires, and its message is delivered, while the run is being replayed.
+   */
+  takesMs?: number;
 }
 
 export type ProgramOp =
@@ -39,7 +44,7 @@ export type ProgramOp =
   | { t: 'or'; event: EventSpec; sleepMs: number; winner: 'event' | 'sleep' }
   | { t: 'and'; events: EventSpec[]; sleepMs?: number }
   | { t: 'child'; program: Program }
-  | { t: 'parallel'; items: (StepOp | { t: 'event'; event: EventSpec })[] }
+  | { t: 'parallel'; items: (StepOp | { t: 'event'; event: EventSpec } | { t: 'sleep'; ms: number })[] }
   | { t: 'hold'; key: string };
 
 export type Failure = 'attempt0' | 'always' | 'nonretryable' | 'non-error';
@@ -235,10 +240,19 @@ export function generateProgram(r: Random, id: string, depth = 0, dagSlot?: numb
         ops.push({ t: 'child', program: generateProgram(r, `${id}.c${i}`, depth + 1) });
         break;
       case 'parallel': {
-        const items: (StepOp | { t: 'event'; event: EventSpec })[] = [];
+        const items: (StepOp | { t: 'event'; event: EventSpec } | { t: 'sleep'; ms: number })[] = [];
         const width = r.int(2, 3);
         for (let j = 0; j < width; j++) {
           items.push(r.chance(0.7) ? stepOp(r, `p${i}.${j}`) : { t: 'event', event: eventSpec(r, id, `p${i}.${j}`, { scoped: true }) });
+        }
+        if (r.chance(0.5)) {
+          // A sleep beside slow steps: it falls due while they run (a timer message arriving mid-replay).
+          // One slow step per parallel, its first execution only, and short: a program's slow steps together stay
+          // well inside the 30 s lease (virtual time passing in a step is not seen by the real-time heartbeat).
+          const ms = r.int(1, 2) * 1_000;
+          items.push({ t: 'sleep', ms });
+          const slow = items.find((item): item is StepOp => item.t === 'step');
+          if (slow) slow.takesMs = ms + 1_000;
         }
         ops.push({ t: 'parallel', items });
         break;
@@ -384,7 +398,7 @@ export function expectedDurationMs(program: Program): number {
   const one = (op: ProgramOp): number => {
     switch (op.t) {
       case 'step':
-        return step(op);
+        return step(op) + (op.takesMs ?? 0);
       case 'sleep':
         return op.ms;
       case 'event':
@@ -416,6 +430,8 @@ export function expectedDurationMs(program: Program): number {
 interface Deps {
   ledger: StepLedger;
   child: () => TaskDefinition<Program, unknown>;
+  /** Lets `ms` of virtual time pass inside a step (the driver fires due timers and delivers their messages). */
+  elapse?: (ms: number) => Promise<void>;
 }
 
 async function runOp(op: ProgramOp, program: Program, ctx: DurableContext, deps: Deps): Promise<unknown> {
@@ -425,7 +441,8 @@ async function runOp(op: ProgramOp, program: Program, ctx: DurableContext, deps:
       try {
         const result = await ctx.step(
           op.name,
-          (stepAttempt) => {
+          async (stepAttempt) => {
+            if (op.takesMs !== undefined && stepAttempt === 0) await deps.elapse?.(op.takesMs);
             const ok = stepAttempt >= op.failUntil;
             const x = deps.ledger.execute(ctx, ctx.runId, ctx.attempt, op.name, stepAttempt, ok);
             if (!ok) throw new Error(`step ${op.name} failed on attempt ${stepAttempt}`);
@@ -511,7 +528,7 @@ function defineDag(durable: Durable, slot: number, deps: Deps) {
     name: 'b',
     parents: [a],
     skipIf: new ParentCondition(a, 'output.n > 50'),
-    fn: async (p, ctx) => ({ out: await runSteps(p.dag!.b, p, ctx, deps), parent: (await ctx.parentOutput(a)).n }),
+    fn: async (p, ctx) => ({ out: await runSteps(p.dag!.b, p, ctx, deps), parent: (await ctx.parentOutput(a))!.n }),
   });
   const c = wf.task<Program, { triggers: Record<string, unknown> }>({
     name: 'c',
@@ -539,9 +556,9 @@ function idHash(id: string): number {
 }
 
 /** Defines the workload's tasks on a client (every worker defines the same ones). */
-export function defineWorkload(durable: Durable, ledger: StepLedger): void {
+export function defineWorkload(durable: Durable, ledger: StepLedger, elapse?: (ms: number) => Promise<void>): void {
   let child: TaskDefinition<Program, unknown> | undefined;
-  const deps: Deps = { ledger, child: () => child! };
+  const deps: Deps = { ledger, child: () => child!, ...(elapse ? { elapse } : {}) };
   child = durable.durableTask<Program, unknown>({ name: 'chaos-child', retries: TASK_RETRIES['chaos-child'], fn: (p, ctx) => interpret(p, ctx, deps) });
   durable.durableTask<Program, unknown>({ name: 'chaos', retries: TASK_RETRIES.chaos, fn: (p, ctx) => interpret(p, ctx, deps) });
   durable.durableTask<Program, unknown>({

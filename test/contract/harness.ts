@@ -33,12 +33,18 @@ export interface HarnessOptions {
   embeddedWorker?: boolean;
   /** The client's `retentionDays` (TTL of finished runs). @default kept forever */
   retentionDays?: number;
+  /** The client's lease length. */
+  leaseMs?: number;
 }
 
 export type HarnessFactory = (wrapStore?: (store: RunStore) => RunStore, options?: HarnessOptions) => Promise<Harness>;
 
-function retention(options: HarnessOptions): { retentionDays?: number } {
-  return options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays };
+/** The client options a harness passes through. */
+function retention(options: HarnessOptions): { retentionDays?: number; leaseMs?: number } {
+  return {
+    ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
+    ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+  };
 }
 
 function advancer(clock: VirtualClock, settle: () => Promise<void>) {

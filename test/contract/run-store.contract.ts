@@ -538,13 +538,13 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
     describe('events', () => {
       test('findEvents: the key\'s events pushed at or after `since`, oldest first, expired ones ignored', async () => {
         const key = `evt-${randomUUID()}`;
-        const event = (eventId: string, time: number, extra: Partial<StoredEvent> = {}): StoredEvent => ({ eventId, key, payload: `{"id":"${eventId}"}`, time, ...extra });
-        const e1 = event('e1', T0 + 10, { scope: 'tenant-a', metadata: { source: 'x', n: [1] } });
-        const e2 = event('e2', T0 + 30, { ttl: liveTtl() });
-        const e3 = event('e3', T0 + 20);
-        const dead = event('e4', T0 + 40, { ttl: expiredTtl() });
+        const event = (eventId: string, time: number, seq: number, extra: Partial<StoredEvent> = {}): StoredEvent => ({ eventId, key, payload: `{"id":"${eventId}"}`, time, seq, ...extra });
+        const e1 = event('e1', T0 + 10, 1, { scope: 'tenant-a', metadata: { source: 'x', n: [1] } });
+        const e2 = event('e2', T0 + 30, 2, { ttl: liveTtl() });
+        const e3 = event('e3', T0 + 20, 3);
+        const dead = event('e4', T0 + 40, 4, { ttl: expiredTtl() });
         for (const e of [e1, e2, e3, dead]) await store.recordEvent(e);
-        await store.recordEvent({ eventId: 'x', key: `${key}-other`, payload: 'null', time: T0 + 25 });
+        await store.recordEvent({ eventId: 'x', key: `${key}-other`, payload: 'null', time: T0 + 25, seq: 5 });
         expect(await store.findEvents(key, 0)).toEqual([e1, e3, e2]);
         expect(await store.findEvents(key, T0 + 20)).toEqual([e3, e2]);
         expect(await store.findEvents(key, T0 + 21)).toEqual([e2]);
@@ -554,10 +554,40 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
 
       test('recording the same event again (a redelivery) keeps one copy', async () => {
         const key = `evt-${randomUUID()}`;
-        const e: StoredEvent = { eventId: 'dup', key, payload: '1', time: T0 };
+        const e: StoredEvent = { eventId: 'dup', key, payload: '1', time: T0, seq: 7 };
         await store.recordEvent(e);
         await store.recordEvent({ ...e, payload: '2' });
         expect(await store.findEvents(key, 0)).toEqual([{ ...e, payload: '2' }]);
+      });
+
+      test('event sequences: each take gives a greater number; eventSequence reads the last (0 before any)', async () => {
+        const key = `seq-${randomUUID()}`;
+        expect(await store.eventSequence(key)).toBe(0);
+        const taken = [];
+        for (let i = 0; i < 3; i++) taken.push(await store.takeEventSequence(key));
+        expect(taken[0]).toBeGreaterThan(0);
+        expect(taken[1]).toBe(taken[0]! + 1);
+        expect(taken[2]).toBe(taken[1]! + 1);
+        expect(await store.eventSequence(key)).toBe(taken[2]);
+        expect(await store.eventSequence(`${key}-other`)).toBe(0);
+        const concurrent = await Promise.all(Array.from({ length: 10 }, () => store.takeEventSequence(key)));
+        expect(new Set(concurrent).size).toBe(10);
+        expect(Math.min(...concurrent)).toBe(taken[2]! + 1);
+        expect(await store.eventSequence(key)).toBe(taken[2]! + 10);
+      });
+
+      test('findEvents with afterSeq: every event with a greater number whatever its time, plus those at or after `since`', async () => {
+        const key = `evt-${randomUUID()}`;
+        const event = (eventId: string, time: number, seq: number): StoredEvent => ({ eventId, key, payload: 'null', time, seq });
+        // e3 was pushed after e2 by a pusher whose clock is behind: order, not time, says it came later.
+        const [e1, e2, e3, e4] = [event('e1', T0 + 10, 11), event('e2', T0 + 20, 12), event('e3', T0 - 5_000, 13), event('e4', T0 + 30, 14)];
+        for (const e of [e1, e2, e3, e4]) await store.recordEvent(e);
+        expect(await store.findEvents(key, Number.POSITIVE_INFINITY, 12)).toEqual([e3, e4]);
+        expect(await store.findEvents(key, Number.POSITIVE_INFINITY, 14)).toEqual([]);
+        expect(await store.findEvents(key, Number.POSITIVE_INFINITY, 0)).toEqual([e3, e1, e2, e4]);
+        // lookback: pushed at or after T0 + 15 by time, or after number 13
+        expect(await store.findEvents(key, T0 + 15, 13)).toEqual([e2, e4]);
+        expect(await store.findEvents(key, T0 + 15, 12)).toEqual([e3, e2, e4]);
       });
     });
 

@@ -119,8 +119,10 @@ describe('DynamoRunStore on dynalite', () => {
     expect(Items.filter((item) => item.pk?.S?.startsWith('WAITKEY#')).map((item) => item.sk?.S)).toEqual([`${run.runId}#0001#00000003#0002`]);
     expect(Items.filter((item) => item.gsi1pk !== undefined || item.gsi1sk !== undefined)).toEqual([]);
 
-    await store.recordEvent({ eventId: 'e1', key: 'order:paid', payload: '{"a":1}', time: 1_700_000_000_000 });
-    expect(await get('EVT#order:paid', '001700000000000#e1')).toBeDefined();
+    await store.recordEvent({ eventId: 'e1', key: 'order:paid', payload: '{"a":1}', time: 1_700_000_000_000, seq: 42 });
+    expect(await get('EVT#order:paid', 'S#0000000000000042#e1')).toBeDefined();
+    const seq = await store.takeEventSequence('order:paid');
+    expect((await get('EVTSEQ#order:paid', 'SEQ'))?.seq?.N).toBe(String(seq));
 
     await store.updateRun(run.runId, { set: { status: 'SUCCEEDED' } });
     const finished = await get(`RUN#${run.runId}`, 'RUN');

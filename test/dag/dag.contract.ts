@@ -58,7 +58,7 @@ export function dagContract(name: string, make: HarnessFactory) {
       const wf = h.durable.workflow({ name: 'diamond' });
       const a = wf.task({ name: 'a', fn: async (input: { n: number }) => ({ n: input.n }) });
       const b = wf.task({ name: 'b', parents: [a], skipIf: new ParentCondition(a, 'output.n > 50'), fn: async () => 'b' });
-      const c = wf.task({ name: 'c', parents: [a], fn: async (_i, ctx) => (await ctx.parentOutput(a)).n * 2 });
+      const c = wf.task({ name: 'c', parents: [a], fn: async (_i, ctx) => (await ctx.parentOutput(a))!.n * 2 });
       wf.task({ name: 'd', parents: [b, c], fn: async (_i, ctx) => ({ b: (await ctx.parentOutput(b)) ?? 'skipped', c: await ctx.parentOutput(c) }) });
       expect(await wf.run({ n: 80 })).toEqual({ a: { n: 80 }, c: 160, d: { b: 'skipped', c: 160 } });
       expect(await wf.run({ n: 10 })).toEqual({ a: { n: 10 }, b: 'b', c: 20, d: { b: 'b', c: 20 } });

@@ -23,14 +23,14 @@ describe('dependencies', () => {
     const count = (name: string) => (executions[name] = (executions[name] ?? 0) + 1);
     const wf = durable.workflow({ name: 'diamond' });
     const a = wf.task({ name: 'A', fn: async (input: { n: number }) => (count('A'), { n: input.n }) });
-    const b = wf.task({ name: 'B', parents: [a], fn: async (_i, ctx) => (count('B'), { b: (await ctx.parentOutput(a)).n + 1 }) });
-    const c = wf.task({ name: 'C', parents: [a], fn: async (_i, ctx) => (count('C'), { c: (await ctx.parentOutput(a)).n * 10 }) });
+    const b = wf.task({ name: 'B', parents: [a], fn: async (_i, ctx) => (count('B'), { b: (await ctx.parentOutput(a))!.n + 1 }) });
+    const c = wf.task({ name: 'C', parents: [a], fn: async (_i, ctx) => (count('C'), { c: (await ctx.parentOutput(a))!.n * 10 }) });
     wf.task({
       name: 'D',
       parents: [b, c],
       fn: async (input: { n: number }, ctx) => {
         count('D');
-        return { sum: (await ctx.parentOutput(b)).b + (await ctx.parentOutput(c)).c, input, root: await ctx.parentOutput(a) };
+        return { sum: (await ctx.parentOutput(b))!.b + (await ctx.parentOutput(c))!.c, input, root: await ctx.parentOutput(a) };
       },
     });
     const out = await wf.run({ n: 2 });
@@ -70,7 +70,7 @@ describe('dependencies', () => {
     const wf = durable.workflow({ name: 'two-roots' });
     const fast = wf.task({ name: 'fast', fn: async () => 1 });
     const slow = wf.durableTask({ name: 'slow', fn: async (_i, ctx) => (await ctx.sleepFor('1h'), 2) });
-    wf.task({ name: 'sum', parents: [fast, slow], fn: async (_i, ctx) => (await ctx.parentOutput(fast)) + (await ctx.parentOutput(slow)) });
+    wf.task({ name: 'sum', parents: [fast, slow], fn: async (_i, ctx) => (await ctx.parentOutput(fast))! + (await ctx.parentOutput(slow))! });
     const ref = await wf.runNoWait({});
     await env.settle();
     expect((await durable.runs.get(ref.runId)).tasks!.map((t) => [t.name, t.status])).toEqual([

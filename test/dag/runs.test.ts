@@ -16,7 +16,7 @@ describe('starting workflow runs', () => {
     const wf = durable.workflow({ name: 'on-order', onEvents: ['order:created'] });
     const seen: unknown[] = [];
     const a = wf.task({ name: 'record', fn: async (input: { id: string }) => (seen.push(input), { id: input.id }) });
-    wf.task({ name: 'confirm', parents: [a], fn: async (_i, ctx) => ({ confirmed: (await ctx.parentOutput(a)).id, input: ctx.workflowInput() }) });
+    wf.task({ name: 'confirm', parents: [a], fn: async (_i, ctx) => ({ confirmed: (await ctx.parentOutput(a))!.id, input: ctx.workflowInput() }) });
     const { eventId } = await durable.events.push('order:created', { id: 'o-7' });
     await durable.events.push('order:other', { id: 'nope' });
     await env.settle();
@@ -53,7 +53,7 @@ describe('starting workflow runs', () => {
   test('a workflow as the child of a durable task: runChild returns its output', async () => {
     const wf = durable.workflow({ name: 'child-dag' });
     const a = wf.task({ name: 'a', fn: async (input: { n: number }) => input.n + 1 });
-    wf.task({ name: 'b', parents: [a], waitFor: new SleepCondition('5m'), fn: async (_i, ctx) => (await ctx.parentOutput(a)) * 2 });
+    wf.task({ name: 'b', parents: [a], waitFor: new SleepCondition('5m'), fn: async (_i, ctx) => (await ctx.parentOutput(a))! * 2 });
     const parent = durable.durableTask({ name: 'parent', fn: async (input: { n: number }, ctx) => ctx.runChild(wf, input) });
     const ref = await parent.runNoWait({ n: 1 });
     await env.advanceTime('5m');

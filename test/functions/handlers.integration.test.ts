@@ -129,7 +129,7 @@ describe('worker.eventRouterHandler (EventBridge rule target)', () => {
     expect(dispatched).toEqual([ref.runId]);
     expect((await h.durable.runs.get(ref.runId)).status).toBe('WAITING');
     // A failure while resuming inline: the run is dispatched after all, and finishes from the queue.
-    h.clock.fireDue(h.clock.now() + 5_000); // past the clock-skew grace: the next wait must not take g1
+    h.clock.fireDue(h.clock.now() + 5_000); // g1 was pushed before the next wait began: that wait must not take it
     const second = await task.runNoWait({});
     await full.lambdaHandler()({ Records: [sqsRecord(JSON.stringify({ runId: second.runId }))] });
     await full.lambdaHandler()({ Records: [sqsRecord(JSON.stringify({ runId: ref.runId }))] });

@@ -3,7 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../infra/constants.ts';
+import { ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../infra/constants.ts';
+import { sequencePk } from '../../sdk/adapters/aws/dynamo-events.ts';
 import { runPk, waiterKeyPk } from '../../sdk/adapters/aws/dynamo-keys.ts';
 import { DurableTasks } from '../../infra/index.ts';
 import { actionsOf, build, FIXTURE_ENTRY, logicalId, roleStatements, testApp } from './support.ts';
@@ -25,7 +26,7 @@ describe('given a user function granted push', () => {
     d.grantPush(fn);
   });
 
-  it('then it may put only durable-tasks events, on the bus only', () => {
+  it('then it may put only durable-tasks events, on the bus only, and take event sequence numbers (UpdateItem on EVTSEQ# items only)', () => {
     expect(roleStatements(template, logicalId(stack, fn.role as iam.Role))).toEqual([
       {
         Effect: 'Allow',
@@ -33,7 +34,17 @@ describe('given a user function granted push', () => {
         Resource: { 'Fn::GetAtt': [logicalId(stack, durable.eventBus as never), 'Arn'] },
         Condition: { StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': EVENT_DETAIL_TYPE } },
       },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:UpdateItem',
+        Resource: { 'Fn::GetAtt': [logicalId(stack, durable.table), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${EVENT_SEQUENCE_KEY_PREFIX}*`] } },
+      },
     ]);
+  });
+
+  it("then the LeadingKeys prefix is the one the AWS store's sequence items use", () => {
+    expect(sequencePk('order:paid').startsWith(EVENT_SEQUENCE_KEY_PREFIX)).toBe(true);
   });
 
   it('then it gets DURABLE_EVENT_BUS_NAME (and the other DURABLE_* names Durable.fromEnv() reads)', () => {
@@ -94,10 +105,11 @@ describe('given a role (not a function) granted push and start', () => {
     d.grantStart(role);
   });
 
-  it('then it gets the push statement and the five start statements, and no error for lacking an environment', () => {
+  it('then it gets the two push statements and the five start statements, and no error for lacking an environment', () => {
     const statements = roleStatements(template, logicalId(stack, role));
     expect(statements.map((s) => actionsOf(s)[0])).toEqual([
       'events:PutEvents',
+      'dynamodb:UpdateItem',
       'dynamodb:GetItem',
       'sqs:SendMessage',
       'scheduler:CreateSchedule',

@@ -200,7 +200,7 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     );
     const waitKeys = during('cancel a run waiting for an event (with a timeout)').flatMap((r) => [r.context?.['dynamodb:LeadingKeys'] ?? []].flat());
     expect(waitKeys.some((k) => k.startsWith('WAITKEY#'))).toBe(true);
-    expect([...actions('pusher')]).toEqual(['events:PutEvents']);
+    expect([...actions('pusher')]).toEqual(['dynamodb:UpdateItem', 'events:PutEvents']); // the push's sequence number (EVTSEQ#), then the event
     expect([...actions('worker')]).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem', 'scheduler:CreateSchedule', 'iam:PassRole', 'events:PutEvents']));
     expect([...actions('router')]).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem']));
     expect([...actions('sweeper')]).toEqual(expect.arrayContaining(['dynamodb:Query', 'sqs:SendMessage']));

@@ -440,11 +440,11 @@ describe('lookback inside an And', () => {
     const task = env.durable.durableTask({
       name: 'and-lookback',
       fn: async (_: {}, ctx) => {
-        const seen = await ctx.waitFor(And({ eventKey: 'first' }, { eventKey: 'second' }));
+        const seen = await ctx.waitFor(And({ eventKey: 'first', lookback: '1s' }, { eventKey: 'second' }));
         return seen;
       },
     });
-    // ctx.waitFor has no lookback option; the clock-skew grace makes an event pushed 1 s before the wait count.
+    // The event condition's lookback makes the event pushed 500 ms before the wait count (not the one a minute before).
     await env.durable.events.push('first', { n: 2 });
     await env.advanceTime('500ms');
     const ref = await task.runNoWait({});
@@ -473,6 +473,7 @@ describe('one event, one wait per run', () => {
     expect(after1.status).toBe('WAITING');
     expect(after1.operations.filter((o) => o.status === 'done')).toHaveLength(1);
     await env.durable.events.push('tick', 2);
+    await env.settle(); // the third wait begins here: an event pushed before it began would not count (API.md)
     await env.durable.events.push('tick', 3);
     expect(await ref.result()).toEqual([1, 2, 3]);
   });

@@ -70,6 +70,13 @@ describe('publish', () => {
     expect(parseEventBridgeEvent(asDelivered(entries[0]!))).toEqual(full);
     expect(parseEventBridgeEvent(asDelivered(entries[1]!))).toEqual({ eventId: 'e-3', key: 'k', payload: [1, 'two'], time: TIME + 1 });
   });
+
+  test('the sequence number events.push took travels in the detail and is read back', async () => {
+    await bus.publish({ eventId: 'e-4', key: 'k', payload: 1, time: TIME, seq: 1_893_456_000_000_123 });
+    const entry = eventsMock.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
+    expect(JSON.parse(entry.Detail!)).toMatchObject({ seq: 1_893_456_000_000_123 });
+    expect(parseEventBridgeEvent(asDelivered(entry))).toEqual({ eventId: 'e-4', key: 'k', payload: 1, time: TIME, seq: 1_893_456_000_000_123 });
+  });
 });
 
 describe('parseEventBridgeEvent', () => {
@@ -109,6 +116,9 @@ describe('parseEventBridgeEvent', () => {
     ['no id at all', (e) => ({ ...e, id: undefined }), 'id'],
     ['detail.time not a number', (e) => ({ ...e, detail: { key: 'k', payload: 1, time: 'soon' } }), 'detail.time'],
     ['no time at all', (e) => ({ ...e, time: undefined }), 'time'],
+    ['seq not a number', (e) => ({ ...e, detail: { key: 'k', payload: 1, seq: '5' } }), 'detail.seq'],
+    ['seq zero', (e) => ({ ...e, detail: { key: 'k', payload: 1, seq: 0 } }), 'detail.seq'],
+    ['seq fractional', (e) => ({ ...e, detail: { key: 'k', payload: 1, seq: 1.5 } }), 'detail.seq'],
   ];
 
   test.each(invalid)('%s: InvalidEventError naming %s', (_label, make, field) => {

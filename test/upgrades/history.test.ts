@@ -163,7 +163,7 @@ describe('replayHistory', () => {
       name: 'second',
       parents: [first],
       fn: async (_: {}, ctx) => {
-        const parent = await ctx.parentOutput(first);
+        const parent = (await ctx.parentOutput(first))!;
         const n = ctx.workflowInput<{ n: number }>().n;
         seen = [parent, n];
         return ctx.step('sum', () => parent + n);

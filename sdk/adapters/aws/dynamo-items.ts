@@ -6,12 +6,10 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { DurableError } from '../../core/errors.ts';
-import type { JournalEntry, RunRecord, StoredEvent, TaskState, Waiter } from '../../ports.ts';
+import type { JournalEntry, RunRecord, TaskState, Waiter } from '../../ports.ts';
 import {
   RUN_SK,
   entrySk,
-  eventPk,
-  eventSk,
   runPk,
   sweepPk,
   taskSk,
@@ -104,10 +102,6 @@ export function waiterKeyItem(waiter: Waiter): Item | undefined {
 
 export function taskItem(state: TaskState): Item {
   return toItem(state, { [PARTITION_KEY]: runPk(state.workflowRunId), [SORT_KEY]: taskSk(state.task, state.generation) });
-}
-
-export function eventItem(event: StoredEvent): Item {
-  return toItem(event, { [PARTITION_KEY]: eventPk(event.key), [SORT_KEY]: eventSk(event.time, event.eventId) });
 }
 
 /** True once an item's TTL (epoch seconds) has passed: DynamoDB deletes late, dynalite never. */

@@ -55,10 +55,6 @@ export function eventPk(key: string): string {
   return `EVT#${key}`;
 }
 
-export function eventSk(time: number, eventId: string): string {
-  return `${pad(time, 15)}#${eventId}`;
-}
-
 /** Partition-key prefix of the items that index event waiters by key (one per event waiter, see `waiterKeyPk`). */
 export { WAITER_KEY_PREFIX };
 

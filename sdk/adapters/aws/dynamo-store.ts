@@ -32,13 +32,13 @@ import type {
   Waiter,
   WaiterRef,
 } from '../../ports.ts';
+import { DynamoEvents } from './dynamo-events.ts';
 import { ExpressionBuilder, runConditionExpression, runUpdateExpression } from './dynamo-expressions.ts';
 import { mergeJournal, type EntryItem } from '../../core/journal.ts';
 import {
   entryItem,
   entryOf,
   toStorable,
-  eventItem,
   expired,
   fromItem,
   runItem,
@@ -54,9 +54,7 @@ import {
   TASK_PREFIX,
   WAITER_PREFIX,
   entrySk,
-  eventPk,
   outputSk,
-  eventSk,
   runPk,
   sweepPk,
   sweepShardPk,
@@ -117,7 +115,9 @@ const BATCH_ATTEMPTS = 8;
  * two rounds when event waiters are involved (each has an index item too, written in a safe order);
  * `deleteWaiters` one BatchWriteItem per 25 items (plus one Query per run for references without
  * `type`); `findWaiters` and `sweepCandidates` one Query per shard (4); `listRuns` scans the table. A run
- * output over 64 KiB costs one more write, and one more read outside `loadRun`.
+ * output over 64 KiB costs one more write, and one more read outside `loadRun`. Events (dynamo-events.ts):
+ * `takeEventSequence` one UpdateItem, `eventSequence` one GetItem, `recordEvent` one PutItem, `findEvents` one
+ * Query (per 1 MB).
  *
  * @example
  * const store = new DynamoRunStore({ client: new DynamoDBClient({}), tableName: process.env.DURABLE_TABLE_NAME! });
@@ -128,6 +128,7 @@ export class DynamoRunStore implements RunStore {
   private readonly tableName: string;
   private readonly now: () => number;
   private readonly holdMs: number;
+  private readonly events: DynamoEvents;
   /** Flow-control counters on the same table and client (dynamo-flow.ts). */
   readonly flow: DynamoFlowStore;
 
@@ -136,6 +137,7 @@ export class DynamoRunStore implements RunStore {
     this.tableName = options.tableName;
     this.now = options.now ?? Date.now;
     this.holdMs = options.sweepHoldMs ?? SWEEP_HOLD_MS;
+    this.events = new DynamoEvents(this.client, this.tableName, this.now);
     if (options.counter) countRequests(this.client, options.counter);
     mapItemTooLarge(this.client);
     this.flow = new DynamoFlowStore(this.client, this.tableName);
@@ -408,23 +410,20 @@ export class DynamoRunStore implements RunStore {
       .sort((a, b) => a.createdAt - b.createdAt || compare(a.runId, b.runId) || a.attempt - b.attempt || a.position - b.position || a.index - b.index);
   }
 
-  async recordEvent(event: StoredEvent): Promise<void> {
-    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: eventItem(event) }));
+  async takeEventSequence(key: string): Promise<number> {
+    return this.events.take(key);
   }
 
-  async findEvents(key: string, since: number): Promise<StoredEvent[]> {
-    const now = this.now();
-    const events: StoredEvent[] = [];
-    for await (const item of this.query({
-      KeyConditionExpression: '#pk = :pk AND #sk >= :from',
-      ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
-      ExpressionAttributeValues: { ':pk': { S: eventPk(key) }, ':from': { S: eventSk(Math.floor(since), '') } },
-      ConsistentRead: true,
-    })) {
-      const event = fromItem<StoredEvent>(item);
-      if (event.time >= since && !expired(event.ttl, now)) events.push(event);
-    }
-    return events;
+  async eventSequence(key: string): Promise<number> {
+    return this.events.current(key);
+  }
+
+  async recordEvent(event: StoredEvent): Promise<void> {
+    await this.events.record(event);
+  }
+
+  async findEvents(key: string, since: number, afterSeq?: number): Promise<StoredEvent[]> {
+    return this.events.find(key, since, afterSeq);
   }
 
   async putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean> {

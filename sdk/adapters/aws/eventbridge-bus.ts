@@ -24,7 +24,8 @@ export interface EventBridgeBusOptions {
 
 /**
  * EventBus on EventBridge: one PutEvents per event, `Source` = `durable-tasks`, `DetailType` =
- * `durable-tasks.event`, `Detail` = `{ eventId, key, payload, scope?, metadata?, time }`.
+ * `durable-tasks.event`, `Detail` = `{ eventId, key, payload, scope?, metadata?, time, seq? }`
+ * (`seq`: the event's place in its key's push order, taken by `events.push`).
  *
  * @throws {PayloadTooLargeError} before sending, when the whole entry is over EventBridge's 256 KB (a payload
  *   within its own 256 KiB limit can still be, with its key, scope, metadata and envelope).
@@ -48,6 +49,7 @@ export class EventBridgeBus implements EventBus {
     if (event.scope !== undefined) detail.scope = event.scope;
     if (event.metadata !== undefined) detail.metadata = event.metadata;
     detail.time = event.time;
+    if (event.seq !== undefined) detail.seq = event.seq;
     const sent = { EventBusName: this.eventBusName, Source: EVENT_SOURCE, DetailType: EVENT_DETAIL_TYPE, Detail: JSON.stringify(detail), Time: new Date(event.time) };
     const size = putEventsEntrySize(sent);
     if (size > MAX_EVENT_ENTRY_BYTES) throw new PayloadTooLargeError(`the EventBridge entry of event '${event.key}' (payload, key, scope, metadata and envelope)`, size, MAX_EVENT_ENTRY_BYTES);
@@ -129,6 +131,12 @@ export function parseEventBridgeEvent(event: unknown): DurableEvent {
   if (detail.scope !== undefined) {
     if (typeof detail.scope !== 'string') throw new InvalidEventError('detail.scope', `must be a string, got ${describe(detail.scope)}`);
     out.scope = detail.scope;
+  }
+  if (detail.seq !== undefined) {
+    if (typeof detail.seq !== 'number' || !Number.isSafeInteger(detail.seq) || detail.seq < 1) {
+      throw new InvalidEventError('detail.seq', `must be a positive integer (its place in the key's push order, set by events.push), got ${describe(detail.seq)}`);
+    }
+    out.seq = detail.seq;
   }
   if (detail.metadata !== undefined) {
     if (!isObject(detail.metadata)) throw new InvalidEventError('detail.metadata', `must be an object, got ${describe(detail.metadata)}`);

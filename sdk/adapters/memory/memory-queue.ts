@@ -41,19 +41,24 @@ export class MemoryQueue implements Dispatcher {
       return;
     }
     this.ready.push(body);
-    this.waiting.shift()?.();
+    this.waiting[0]?.();
   }
 
   async receive(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedMessage[]> {
     if (this.ready.length === 0 && waitMs > 0) {
+      // Whichever ends the wait (a message, the timeout, the abort) removes all three hooks: a long-lived poller
+      // must not leave a closure per poll behind, nor a listener on its signal.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
         const wake = () => {
           clearTimeout(timer);
+          const at = this.waiting.indexOf(wake);
+          if (at >= 0) this.waiting.splice(at, 1);
+          signal?.removeEventListener('abort', wake);
           resolve();
         };
+        const timer = setTimeout(wake, waitMs);
         this.waiting.push(wake);
-        signal?.addEventListener('abort', wake);
+        signal?.addEventListener('abort', wake, { once: true });
       });
     }
     return this.ready.splice(0, max).map((body) => {

@@ -60,6 +60,8 @@ export class MemoryRunStore implements RunStore {
   /** eventKey → `indexRef(runId, waiterKey)` of its event waiters */
   private readonly waiterIndex = new Map<string, Set<string>>();
   private readonly events = new Map<string, StoredEvent[]>();
+  /** eventKey → the last number of its event sequence taken. */
+  private readonly sequences = new Map<string, number>();
 
   /** Flow-control counters (slots, queues, rate limits), in the same process. */
   readonly flow: MemoryFlowStore;
@@ -183,7 +185,11 @@ export class MemoryRunStore implements RunStore {
       const waiter = slot?.waiters.get(key);
       if (!slot || !waiter) continue;
       slot.waiters.delete(key);
-      if (waiter.eventKey !== undefined) this.waiterIndex.get(waiter.eventKey)?.delete(indexRef(ref.runId, key));
+      if (waiter.eventKey === undefined) continue;
+      const index = this.waiterIndex.get(waiter.eventKey);
+      index?.delete(indexRef(ref.runId, key));
+      // A key per run (`order:<id>`) must not leave an empty entry behind for each run for ever.
+      if (index?.size === 0) this.waiterIndex.delete(waiter.eventKey);
     }
   }
 
@@ -201,22 +207,34 @@ export class MemoryRunStore implements RunStore {
     return out;
   }
 
+  async takeEventSequence(key: string): Promise<number> {
+    this.count('takeEventSequence');
+    const next = (this.sequences.get(key) ?? 0) + 1;
+    this.sequences.set(key, next);
+    return next;
+  }
+
+  async eventSequence(key: string): Promise<number> {
+    this.count('eventSequence');
+    return this.sequences.get(key) ?? 0;
+  }
+
   async recordEvent(event: StoredEvent): Promise<void> {
     this.count('recordEvent');
     let list = this.events.get(event.key);
     if (!list) this.events.set(event.key, (list = []));
-    // Same key as the DynamoDB item (key, time, eventId): a redelivered event overwrites, never duplicates.
-    const same = list.findIndex((e) => e.eventId === event.eventId && e.time === event.time);
+    // Same key as the DynamoDB item (key, seq, eventId): a redelivered event overwrites, never duplicates.
+    const same = list.findIndex((e) => e.eventId === event.eventId && e.seq === event.seq);
     if (same >= 0) list[same] = { ...event };
     else list.push({ ...event });
   }
 
-  async findEvents(key: string, since: number): Promise<StoredEvent[]> {
+  async findEvents(key: string, since: number, afterSeq?: number): Promise<StoredEvent[]> {
     this.count('findEvents');
     const now = this.now();
     return (this.events.get(key) ?? [])
-      .filter((e) => e.time >= since && !expired(e.ttl, now))
-      .sort((a, b) => a.time - b.time)
+      .filter((e) => (e.time >= since || (afterSeq !== undefined && e.seq > afterSeq)) && !expired(e.ttl, now))
+      .sort((a, b) => a.time - b.time || a.seq - b.seq)
       .map((e) => ({ ...e }));
   }
 

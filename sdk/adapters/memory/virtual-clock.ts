@@ -32,11 +32,15 @@ export class VirtualClock implements TimerClock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      const cancel = this.setTimer(this.current + ms, resolve);
-      signal?.addEventListener('abort', () => {
+      const onAbort = () => {
         cancel();
-        reject(signal.reason);
+        reject(signal!.reason);
+      };
+      const cancel = this.setTimer(this.current + ms, () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
       });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -45,6 +49,7 @@ export class VirtualClock implements TimerClock {
     this.push(item);
     return () => {
       item.cancelled = true;
+      item.fn = noop; // a cancelled timer stays in the heap until it comes up: it must not hold its callback
     };
   }
 
@@ -103,6 +108,8 @@ export class VirtualClock implements TimerClock {
   }
 }
 
+const noop = () => undefined;
+
 function less(a: Pending, b: Pending): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
@@ -114,11 +121,15 @@ export class RealClock implements TimerClock {
   }
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      const cancel = this.setTimer(Date.now() + ms, resolve);
-      signal?.addEventListener('abort', () => {
+      const onAbort = () => {
         cancel();
-        reject(signal.reason);
+        reject(signal!.reason);
+      };
+      const cancel = this.setTimer(Date.now() + ms, () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
       });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
   setTimer(at: number, fn: () => void): () => void {

@@ -10,6 +10,7 @@ import { evaluate, leaves, type ConditionNode, type LeafNode } from '../conditio
 import type { TaskSpec } from '../definitions.ts';
 import { decodePayload } from '../json.ts';
 import { timerId } from '../replay.ts';
+import { eventWaiter, findEventsFor, stampEventOrder } from '../event-order.ts';
 import { GATES, dagPosition, type Gate } from './positions.ts';
 
 /** What the gates decided: run, skip or cancel the task (with the data of the conditions that did it), or wait. */
@@ -144,19 +145,20 @@ export function gateWaiters(spec: TaskSpec, taskIndex: number, workflowRunId: st
         createdAt: since,
       };
       if (leaf.type === 'sleep') out.push({ ...base, dueAt: since + leaf.durationMs });
-      else out.push({ ...base, eventKey: leaf.eventKey, expression: leaf.expression, ...(leaf.scope !== undefined ? { scope: leaf.scope } : {}) });
+      else out.push(eventWaiter(base, leaf));
     });
   }
   return out;
 }
 
 /**
- * Registers waiters like a durable wait: waiters first, then timers, then a look for events recorded since
- * `since` (an event pushed while we registered). The router records before it looks for waiters, so one of
+ * Registers waiters like a durable wait: the key's event sequence read first, then waiters, then timers, then a
+ * look for events pushed after the gate began (or within its lookback) that the router may have routed first. The router records before it looks for waiters, so one of
  * the two always sees the other. An event found here marks its leaf satisfied on the stored waiter.
  */
 export async function registerWaiters(backend: Backend, waiters: Waiter[]): Promise<Waiter[]> {
   if (waiters.length === 0) return waiters;
+  await stampEventOrder(backend, waiters);
   await backend.store.putWaiters(waiters);
   for (const w of waiters) {
     if (w.type === 'sleep' && w.dueAt! > w.since) await backend.timers.schedule(timerId(w.runId, w.attempt, w.position, w.index), w.dueAt!, { runId: w.runId });
@@ -166,7 +168,7 @@ export async function registerWaiters(backend: Backend, waiters: Waiter[]): Prom
   for (const w of waiters) {
     if (w.type === 'event') {
       const filter = compileExpression(w.expression ?? '', 'input');
-      const hit = (await backend.store.findEvents(w.eventKey!, w.since)).find((e) => (w.scope === undefined || e.scope === w.scope) && matchesSafely(filter, e.payload));
+      const hit = (await findEventsFor(backend, w)).find((e) => (w.scope === undefined || e.scope === w.scope) && matchesSafely(filter, e.payload));
       if (hit) {
         const satisfiedWaiter = { ...w, satisfiedAt: hit.time, data: hit.payload };
         marked.push(satisfiedWaiter);

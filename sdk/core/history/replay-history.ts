@@ -9,7 +9,7 @@
 import type { OperationKind } from '../../ports.ts';
 import { compileExpression } from '../cel.ts';
 import { assertEventKey, leaves, toConditionNode, type Condition } from '../conditions.ts';
-import type { DurableContext, Logger, StepOptions, WaitForEventOptions } from '../context-types.ts';
+import type { DurableContext, Jsonified, Logger, StepOptions, WaitForEventOptions } from '../context-types.ts';
 import { assertName, TaskDefinition, WorkflowDefinition, type RunRef, type TaskSpec } from '../definitions.ts';
 import { parseDuration, type Duration } from '../duration.ts';
 import { DurableError, InvalidDefinitionError, NonDeterminismError, WaitTimeoutError, deserializeError } from '../errors.ts';
@@ -164,7 +164,7 @@ class HistoryReplayer implements DurableContext {
 
   // ---- Context -------------------------------------------------------------------------------------
 
-  async parentOutput<O>(parent: TaskDefinition<any, O>): Promise<O> {
+  async parentOutput<O>(parent: TaskDefinition<unknown, O>): Promise<O | undefined> {
     if (!this.history.workflow) throw new InvalidDefinitionError('ctx.parentOutput is only available in workflow (DAG) tasks');
     return this.history.workflow.parentOutputs[parent.name] as O;
   }
@@ -224,13 +224,13 @@ class HistoryReplayer implements DurableContext {
     return this.op('sleep', '', (e) => e.result as { durationMs: number }, dueLater);
   }
 
-  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, _options?: StepOptions): Promise<Awaited<T>> {
+  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, _options?: StepOptions): Promise<Jsonified<Awaited<T>>> {
     assertName(name, 'a step');
     if (typeof fn !== 'function') throw new InvalidDefinitionError(`step '${name}': the second argument must be a function`);
-    return this.op('step', name, (e) => e.result as Awaited<T>);
+    return this.op('step', name, (e) => e.result as Jsonified<Awaited<T>>);
   }
 
-  waitFor(condition: Condition): Promise<Record<string, any>> {
+  waitFor(condition: Condition): Promise<Record<string, unknown>> {
     const node = toConditionNode(condition);
     if (leaves(node).some((leaf) => leaf.type === 'parent')) {
       throw new InvalidDefinitionError("ParentCondition is only valid in a workflow task's waitFor/skipIf/cancelIf, not in ctx.waitFor");
@@ -238,10 +238,10 @@ class HistoryReplayer implements DurableContext {
     const name = leaves(node)
       .map((leaf) => leaf.key)
       .join('|');
-    return this.op('wait', name, (e) => e.result as Record<string, any>);
+    return this.op('wait', name, (e) => e.result as Record<string, unknown>);
   }
 
-  waitForEvent<T = any>(key: string, expression = '', options: WaitForEventOptions = {}): Promise<T> {
+  waitForEvent<T = unknown>(key: string, expression = '', options: WaitForEventOptions = {}): Promise<T> {
     assertEventKey(key);
     compileExpression(expression ?? '', 'input');
     if (options.lookback !== undefined) parseDuration(options.lookback);

@@ -1,0 +1,37 @@
+/**
+ * A Lambda invocation's deadline, as a signal: it aborts a safety margin before `getRemainingTimeInMillis()` runs
+ * out, so a handler can stop taking work and give its leases back while it still can (a run whose lease outlives
+ * the invocation would wait for the lease to run out, minutes on AWS, before any other worker could take it).
+ */
+import { DurableError } from './errors.ts';
+
+/** The part of the Lambda context the handlers use (aws-lambda's `Context`). */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** @default margin: 5 s, but never more than a quarter of the time the invocation has when it starts. */
+export const DEFAULT_DEADLINE_MARGIN_MS = 5_000;
+
+export interface Deadline {
+  /** Aborts `marginMs` before the invocation's end (never, without a Lambda context). */
+  readonly signal: AbortSignal;
+  dispose(): void;
+}
+
+export function lambdaDeadline(context: unknown, marginMs?: number): Deadline {
+  const controller = new AbortController();
+  const read = (context as Partial<LambdaContext> | undefined)?.getRemainingTimeInMillis;
+  const remaining = typeof read === 'function' ? Number(read.call(context)) : NaN;
+  if (!Number.isFinite(remaining)) return { signal: controller.signal, dispose: () => undefined };
+  const margin = marginMs ?? Math.min(DEFAULT_DEADLINE_MARGIN_MS, Math.floor(remaining / 4));
+  const reason = new DurableError(`the Lambda invocation is within ${margin} ms of its deadline (deadlineMarginMs)`);
+  const budget = remaining - margin;
+  if (budget <= 0) {
+    controller.abort(reason);
+    return { signal: controller.signal, dispose: () => undefined };
+  }
+  const timer = setTimeout(() => controller.abort(reason), budget);
+  timer.unref?.();
+  return { signal: controller.signal, dispose: () => clearTimeout(timer) };
+}

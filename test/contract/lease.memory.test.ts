@@ -1,0 +1,4 @@
+import { leaseContract } from './lease.contract.ts';
+import { memoryHarness } from './harness.ts';
+
+leaseContract('memory adapters', memoryHarness);
