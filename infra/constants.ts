@@ -60,3 +60,9 @@ export const WAITER_KEY_PREFIX = 'WAITKEY#';
  */
 export const CONCURRENCY_KEY_PREFIX = 'CONC#';
 export const RATE_KEY_PREFIX = 'RATE#';
+
+/**
+ * Partition key of the cron items (`crons.create`, declared crons after reconciling). `grantCrons` limits a
+ * grantee's table access to this partition with `dynamodb:LeadingKeys`.
+ */
+export const CRON_PARTITION = 'CRONS';

@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 // The store's key schema, mirrored here so the table can never drift from what the AWS adapter writes.
 import { TABLE_SCHEMA, type IndexProjection } from '../../sdk/adapters/aws/table-schema.ts';
 import { ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RATE_KEY_PREFIX, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../constants.ts';
+import { grantCronAccess } from './cron-grants.ts';
 import {
   SCHEDULE_WRITE_ACTIONS,
   START_RUN_ACTIONS,
@@ -356,6 +357,22 @@ export class DurableTasks extends Construct {
     if (policy) this.acknowledgeSchedules(policy);
     setEnvironment(grantee, this.environment);
     return items.combine(send).combine(schedules).combine(pass);
+  }
+
+  /**
+   * Lets `grantee` manage crons (`durable.crons.create`, `list`, `delete`): get/query/put/delete on the cron items
+   * only (partition `CRONS`, via `dynamodb:LeadingKeys`), create/update/get/delete the cron schedules (named
+   * `cron.*`) in {@link scheduleGroup}, and pass {@link schedulerRole} to EventBridge Scheduler. When `grantee` is a
+   * `lambda.Function`, also sets the `DURABLE_*` environment variables on it for `Durable.fromEnv()`.
+   *
+   * @returns the grants combined (three statements on the grantee's policy)
+   * @example
+   * durable.grantCrons(adminFunction);
+   */
+  grantCrons(grantee: iam.IGrantable): iam.Grant {
+    const grant = grantCronAccess(grantee, this);
+    setEnvironment(grantee, this.environment);
+    return grant;
   }
 
   private createTable(removalPolicy: RemovalPolicy): dynamodb.Table {

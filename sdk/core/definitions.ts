@@ -10,6 +10,7 @@ export interface StartOptions extends FlowStartOptions {
   /** Free-form metadata kept on the run. */
   metadata?: Record<string, unknown>;
 }
+import { declaredCronExpressions, type OnTrigger } from './cron/declared.ts';
 
 /** Exponential backoff between retries: `min(maxSeconds, factor ** retryNumber)` seconds. */
 export interface Backoff {
@@ -36,6 +37,8 @@ export interface TaskOptionsBase extends FlowOptions {
   retries?: number;
   /** @default no delay between retries */
   backoff?: Backoff;
+  /** Triggers: `{ cron: '0 3 * * *' }` (or an array) starts a run on each tick (UTC). Standalone tasks only. */
+  on?: OnTrigger;
 }
 
 export interface TaskOptions<I, O> extends TaskOptionsBase {
@@ -71,6 +74,8 @@ export interface TaskSpec {
   readonly cancelIf?: ConditionNode;
   /** Flow control (concurrency key, rate limits, default priority), for standalone tasks. */
   readonly flow?: FlowSpec;
+  /** Cron expressions declared with `on: { cron }`. */
+  readonly crons?: readonly string[];
 }
 
 /** What definitions need from the client to start runs (implemented by the engine). */
@@ -133,6 +138,8 @@ export interface WorkflowOptions extends FlowOptions {
   onEvents?: readonly string[];
   /** Optional description shown in the dashboard. */
   description?: string;
+  /** Triggers: `{ cron: '0 3 * * *' }` (or an array) starts a run of the workflow on each tick (UTC). */
+  on?: OnTrigger;
 }
 
 /**
@@ -144,6 +151,8 @@ export class WorkflowDefinition<I = unknown> {
   readonly onEvents: readonly string[];
   /** @internal flow control of whole workflow runs */
   readonly flow?: FlowSpec;
+  /** @internal cron expressions declared with `on: { cron }` */
+  readonly crons: readonly string[];
   /** @internal */
   readonly tasks: TaskDefinition<any, any>[] = [];
 
@@ -158,6 +167,7 @@ export class WorkflowDefinition<I = unknown> {
     this.onEvents = [...(options.onEvents ?? [])];
     const flow = buildFlowSpec(options, `workflow '${options.name}'`);
     if (flow) this.flow = flow;
+    this.crons = declaredCronExpressions(options.on, `workflow '${options.name}'`);
   }
 
   /** Adds a task (non-durable context) to the workflow. */
@@ -226,6 +236,11 @@ export function buildSpec(options: TaskOptionsBase & { fn: unknown } & DagOption
   }
   const flow = buildFlowSpec(options, where);
   if (flow) spec.flow = flow;
+  if (options.on !== undefined) {
+    if (workflow) throw new InvalidDefinitionError(`${where}: 'on' triggers start whole runs; put it on the workflow, not on one of its tasks`);
+    const crons = declaredCronExpressions(options.on, where);
+    if (crons.length) spec.crons = crons;
+  }
   if (!workflow && (options.parents?.length || options.waitFor || options.skipIf || options.cancelIf)) {
     throw new InvalidDefinitionError(`${where}: parents, waitFor, skipIf and cancelIf are for workflow tasks (wf.task); use ctx.waitFor in a durable task`);
   }
