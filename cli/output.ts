@@ -159,6 +159,9 @@ export function formatRunDetails(run: RunDetailsJson, style: Style): string {
   lines.push(`${style.dim('created')}  ${run.createdAt}   ${style.dim('duration')} ${formatDuration(runDuration(run))}${run.attempt > 0 ? `   ${style.dim('attempt')} ${run.attempt + 1}` : ''}`);
   if (run.parentRunId) lines.push(`${style.dim('parent')}   ${run.parentRunId}`);
   if (run.workflowRunId) lines.push(`${style.dim('workflow')} ${run.workflowRunId}`);
+  if (run.waitingFor) lines.push(`${style.dim('queued')}   ${style.yellow(run.waitingFor)}`);
+  if (run.idempotencyKey !== undefined) lines.push(`${style.dim('idempotency key')} ${run.idempotencyKey}`);
+  if (run.priority !== undefined) lines.push(`${style.dim('priority')} ${run.priority}`);
   lines.push(`${style.dim('input')}    ${preview(run.input, 200)}`);
   if (run.output !== undefined) lines.push(`${style.dim('output')}   ${preview(run.output, 200)}`);
   if (run.error) lines.push(`${style.dim('error')}    ${style.red(`${run.error.name}: ${run.error.message}`)}`);

@@ -66,6 +66,13 @@ export const EVENT_SEQUENCE_KEY_PREFIX = 'EVTSEQ#';
 export const WAITER_KEY_PREFIX = 'WAITKEY#';
 
 /**
+ * Flow control's partitions (sdk/adapters/aws/dynamo-flow.ts): a concurrency key's slot item and queue
+ * `CONC#<task>#<key>`, a rate limit `RATE#<key>`. Workers write both; `grantRateLimits` allows `RATE#` only.
+ */
+export const CONCURRENCY_KEY_PREFIX = 'CONC#';
+export const RATE_KEY_PREFIX = 'RATE#';
+
+/**
  * Partition key of the cron items (`crons.create`, declared crons after reconciling). `grantCrons` limits a
  * grantee's table access to this partition with `dynamodb:LeadingKeys`.
  */

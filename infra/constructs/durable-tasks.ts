@@ -14,7 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The store's key schema, mirrored here so the table can never drift from what the AWS adapter writes.
 import { TABLE_SCHEMA, type IndexProjection } from '../../sdk/adapters/aws/table-schema.ts';
-import { ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../constants.ts';
+import { ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RATE_KEY_PREFIX, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../constants.ts';
 import { grantCronAccess } from './cron-grants.ts';
 import {
   SCHEDULE_WRITE_ACTIONS,
@@ -308,6 +308,22 @@ export class DurableTasks extends Construct {
     });
     setEnvironment(grantee, this.environment);
     return put.combine(sequence);
+  }
+
+  /**
+   * Lets `grantee` call `durable.rateLimits.upsert`: `dynamodb:UpdateItem` on rate-limit items only (partition keys
+   * starting `RATE#`, via `dynamodb:LeadingKeys`). Workers need no extra grant for flow control.
+   * @example durable.grantRateLimits(adminFunction);
+   */
+  grantRateLimits(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RATE_KEY_PREFIX}*`] } },
+    });
+    setEnvironment(grantee, this.environment);
+    return grant;
   }
 
   /**

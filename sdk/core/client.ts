@@ -20,6 +20,7 @@ import { Crons, fireCronTick } from './cron/service.ts';
 import { armDeclared, inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
 import { exportRun } from './history/export.ts';
 import type { RunHistory } from './history/format.ts';
+import { upsertRateLimit, type RateLimitUpsert } from './flow/rate-limits.ts';
 
 /** How a client executes runs in its own process. */
 export type EmbeddedWorkerMode = 'listen' | 'poll' | 'none';
@@ -175,6 +176,15 @@ export class DurableClient {
      * @example writeFileSync('histories/order.json', JSON.stringify(await durable.runs.export(runId), null, 2))
      */
     export: async (runId: string): Promise<RunHistory> => exportRun(await this.engine.backend(), runId),
+  };
+
+  readonly rateLimits = {
+    /**
+     * Creates or changes a static rate limit (`rateLimits: [{ staticKey }]`): at most `limit` units per `duration`.
+     * A changed limit applies from the key's next window. @throws {InvalidDefinitionError} naming a bad field
+     * @example await durable.rateLimits.upsert({ key: 'crm-api', limit: 100, duration: RateLimitDuration.SECOND })
+     */
+    upsert: async (limit: RateLimitUpsert): Promise<void> => upsertRateLimit(await this.engine.backend(), limit),
   };
 
   /** Every backing-service request this client made, by `Service.Operation`, since it was created. */

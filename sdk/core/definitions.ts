@@ -2,6 +2,14 @@ import { toConditionNode, type Condition, type ConditionNode } from './condition
 import type { Context, DurableContext } from './context-types.ts';
 import { parseDuration, type Duration } from './duration.ts';
 import { InvalidDefinitionError } from './errors.ts';
+import { buildFlowSpec, type FlowOptions, type FlowSpec } from './flow/options.ts';
+import type { FlowStartOptions } from './flow/start.ts';
+
+/** Options of `run`, `runNoWait` and `schedule`. */
+export interface StartOptions extends FlowStartOptions {
+  /** Free-form metadata kept on the run. */
+  metadata?: Record<string, unknown>;
+}
 import { declaredCronExpressions, type OnTrigger } from './cron/declared.ts';
 
 /** Exponential backoff between retries: `min(maxSeconds, factor ** retryNumber)` seconds. */
@@ -19,8 +27,8 @@ export interface RunRef<O> {
   result(): Promise<O>;
 }
 
-/** Options common to tasks and durable tasks. */
-export interface TaskOptionsBase {
+/** Options common to tasks and durable tasks (flow control: `concurrency`, `rateLimits`, `defaultPriority`). */
+export interface TaskOptionsBase extends FlowOptions {
   /** Unique per client (per workflow for workflow tasks). */
   name: string;
   /** Running time allowed per attempt; time parked in a wait never counts. @default no limit */
@@ -64,13 +72,15 @@ export interface TaskSpec {
   readonly waitFor?: ConditionNode;
   readonly skipIf?: ConditionNode;
   readonly cancelIf?: ConditionNode;
+  /** Flow control (concurrency key, rate limits, default priority), for standalone tasks. */
+  readonly flow?: FlowSpec;
   /** Cron expressions declared with `on: { cron }`. */
   readonly crons?: readonly string[];
 }
 
 /** What definitions need from the client to start runs (implemented by the engine). */
 export interface RunStarter {
-  start(target: string, input: unknown, options?: { metadata?: Record<string, unknown>; at?: Date }): Promise<RunRef<unknown>>;
+  start(target: string, input: unknown, options?: StartOptions & { at?: Date }): Promise<RunRef<unknown>>;
 }
 
 /**
@@ -99,18 +109,18 @@ export class TaskDefinition<I = unknown, O = unknown> {
   }
 
   /** Starts a run and waits for its output. @throws the run's error */
-  async run(input: I): Promise<O> {
-    return (await this.runNoWait(input)).result();
+  async run(input: I, options?: StartOptions): Promise<O> {
+    return (await this.runNoWait(input, options)).result();
   }
 
-  /** Starts a run. */
-  async runNoWait(input: I, options?: { metadata?: Record<string, unknown> }): Promise<RunRef<O>> {
+  /** Starts a run. `{ priority, idempotencyKey }`: see flow control. */
+  async runNoWait(input: I, options?: StartOptions): Promise<RunRef<O>> {
     return (await this.starter.start(this.target(), input, options)) as RunRef<O>;
   }
 
   /** Starts a run at `at` (one-time), through the timer service. */
-  async schedule(at: Date, input: I): Promise<RunRef<O>> {
-    return (await this.starter.start(this.target(), input, { at })) as RunRef<O>;
+  async schedule(at: Date, input: I, options?: StartOptions): Promise<RunRef<O>> {
+    return (await this.starter.start(this.target(), input, { ...options, at })) as RunRef<O>;
   }
 
   private target(): string {
@@ -121,8 +131,8 @@ export class TaskDefinition<I = unknown, O = unknown> {
   }
 }
 
-/** Options of `durable.workflow`. */
-export interface WorkflowOptions {
+/** Options of `durable.workflow` (flow-control options apply to whole workflow runs). */
+export interface WorkflowOptions extends FlowOptions {
   name: string;
   /** Event keys that start a run of this workflow (with the event payload as input). */
   onEvents?: readonly string[];
@@ -139,6 +149,8 @@ export interface WorkflowOptions {
 export class WorkflowDefinition<I = unknown> {
   readonly name: string;
   readonly onEvents: readonly string[];
+  /** @internal flow control of whole workflow runs */
+  readonly flow?: FlowSpec;
   /** @internal cron expressions declared with `on: { cron }` */
   readonly crons: readonly string[];
   /** @internal */
@@ -153,6 +165,8 @@ export class WorkflowDefinition<I = unknown> {
   ) {
     this.name = options.name;
     this.onEvents = [...(options.onEvents ?? [])];
+    const flow = buildFlowSpec(options, `workflow '${options.name}'`);
+    if (flow) this.flow = flow;
     this.crons = declaredCronExpressions(options.on, `workflow '${options.name}'`);
   }
 
@@ -173,17 +187,17 @@ export class WorkflowDefinition<I = unknown> {
   }
 
   /** Starts a run and waits for its output `{ [taskName]: output }`. */
-  async run(input: I): Promise<Record<string, unknown>> {
-    return (await this.runNoWait(input)).result();
+  async run(input: I, options?: StartOptions): Promise<Record<string, unknown>> {
+    return (await this.runNoWait(input, options)).result();
   }
 
-  async runNoWait(input: I, options?: { metadata?: Record<string, unknown> }): Promise<RunRef<Record<string, unknown>>> {
+  async runNoWait(input: I, options?: StartOptions): Promise<RunRef<Record<string, unknown>>> {
     return (await this.starter.start(this.name, input, options)) as RunRef<Record<string, unknown>>;
   }
 
   /** Starts a run at `at` (one-time), through the timer service. */
-  async schedule(at: Date, input: I): Promise<RunRef<Record<string, unknown>>> {
-    return (await this.starter.start(this.name, input, { at })) as RunRef<Record<string, unknown>>;
+  async schedule(at: Date, input: I, options?: StartOptions): Promise<RunRef<Record<string, unknown>>> {
+    return (await this.starter.start(this.name, input, { ...options, at })) as RunRef<Record<string, unknown>>;
   }
 }
 
@@ -217,6 +231,11 @@ export function buildSpec(options: TaskOptionsBase & { fn: unknown } & DagOption
   if (options.waitFor !== undefined) spec.waitFor = toConditionNode(options.waitFor);
   if (options.skipIf !== undefined) spec.skipIf = toConditionNode(options.skipIf);
   if (options.cancelIf !== undefined) spec.cancelIf = toConditionNode(options.cancelIf);
+  if (workflow && (options.concurrency !== undefined || options.rateLimits !== undefined || options.defaultPriority !== undefined)) {
+    throw new InvalidDefinitionError(`${where}: concurrency, rateLimits and defaultPriority apply to whole workflow runs: set them on durable.workflow({ ... })`);
+  }
+  const flow = buildFlowSpec(options, where);
+  if (flow) spec.flow = flow;
   if (options.on !== undefined) {
     if (workflow) throw new InvalidDefinitionError(`${where}: 'on' triggers start whole runs; put it on the workflow, not on one of its tasks`);
     const crons = declaredCronExpressions(options.on, where);

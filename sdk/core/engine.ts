@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Backend, DurableEvent, RunRecord } from '../ports.ts';
 import { assertEventKey } from './conditions.ts';
 import type { Logger } from './context-types.ts';
-import { WorkflowDefinition, type RunRef } from './definitions.ts';
+import { TaskDefinition, WorkflowDefinition, type RunRef } from './definitions.ts';
 import { DurableError, RunNotFoundError, TaskNotFoundError, deserializeError } from './errors.ts';
 import { finalizeCancelled, isTerminal, processRun, removeWaiters, type ExecutorDeps, type ProcessResult } from './executor.ts';
 import { decodePayload, encodePayload } from './json.ts';
@@ -19,6 +19,9 @@ import { newRunRecord } from './run-record.ts';
 import { runScopedStore } from './run-scope.ts';
 import { redispatchQueued } from './sweep-policy.ts';
 import { loadTracing, tracePush, traceStart, withTraceparent } from './tracing.ts';
+import { admit, release } from './flow/gate.ts';
+import type { FlowSpec } from './flow/options.ts';
+import { flowStartFields, flowStoreOf, idempotentRunId, type FlowStartOptions } from './flow/start.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
 
@@ -105,21 +108,33 @@ export class Engine {
   // ---- starting runs -------------------------------------------------------------------------------
 
   /** Starts a run of a task or workflow by name. */
-  async start(target: string, input: unknown, options: { metadata?: Record<string, unknown>; at?: Date; runId?: string } = {}): Promise<RunRef<unknown>> {
+  async start(
+    target: string,
+    input: unknown,
+    options: { metadata?: Record<string, unknown>; at?: Date; runId?: string } & FlowStartOptions = {},
+  ): Promise<RunRef<unknown>> {
     const definition = this.registry.get(target);
     if (!definition) throw new TaskNotFoundError(target, 'it is not defined on this client');
+    const flow = flowStartFields(target, options, this.flowSpecFor(target));
     const backend = await this.backend();
     const encoded = encodePayload(input, `input of '${target}'`) ?? 'null';
-    const runId = options.runId ?? randomUUID();
-    return traceStart(target, runId, () => this.create(target, runId, encoded, backend, options));
+    const runId = options.runId ?? (flow.idempotencyKey !== undefined ? idempotentRunId(target, flow.idempotencyKey) : randomUUID());
+    return traceStart(target, runId, () => this.create(target, runId, encoded, backend, options, flow));
   }
 
-  private async create(target: string, runId: string, encoded: string, backend: Backend, options: { metadata?: Record<string, unknown>; at?: Date }): Promise<RunRef<unknown>> {
+  private async create(
+    target: string,
+    runId: string,
+    encoded: string,
+    backend: Backend,
+    options: { metadata?: Record<string, unknown>; at?: Date },
+    flow: ReturnType<typeof flowStartFields>,
+  ): Promise<RunRef<unknown>> {
     const now = backend.clock.now();
     const at = options.at?.getTime();
     if (at !== undefined && !Number.isFinite(at)) throw new DurableError(`schedule needs a valid Date, got ${String(options.at)}`);
     const delayed = at !== undefined && at > now;
-    const run = newRunRecord({ runId, name: target, input: encoded, ...(delayed ? { wakeAt: at } : {}), ...(options.metadata ? { metadata: options.metadata } : {}) }, now);
+    const run = newRunRecord({ runId, name: target, input: encoded, ...(delayed ? { wakeAt: at } : {}), ...(options.metadata ? { metadata: options.metadata } : {}), ...flow }, now);
     // The timer exists before the run does, so a crash in between cannot leave a scheduled run without one.
     if (delayed) await backend.timers.schedule(`${runId}-start`, at, { runId });
     const created = await backend.store.createRun(run);
@@ -226,7 +241,20 @@ export class Engine {
     if (retentionSeconds !== undefined) deps.retentionSeconds = retentionSeconds;
     const hooks = this.workflowHooks;
     if (hooks) deps.processWorkflow = (run, leased) => hooks.processWorkflow(this, run, leased);
+    deps.admit = async (run, leased) => {
+      const spec = this.flowSpecFor(run.name);
+      if (!spec) return { type: 'go', run };
+      return admit(run, spec, leased, { flow: flowStoreOf(backend), cancel: (id) => this.cancel(id), recheckMs: this.leaseMs });
+    };
     return deps;
+  }
+
+  /** The flow-control spec of a task or workflow (DAG task runs have none of their own). */
+  flowSpecFor(name: string): FlowSpec | undefined {
+    const definition = this.registry.get(name);
+    if (definition instanceof TaskDefinition) return definition.spec.flow;
+    if (definition instanceof WorkflowDefinition) return definition.flow;
+    return undefined;
   }
 
   private async replayServices(backend: Backend, run: RunRecord): Promise<ReplayServices> {
@@ -254,6 +282,10 @@ export class Engine {
 
   private async onFinished(run: RunRecord): Promise<void> {
     this.cancelledHere.delete(run.runId);
+    if (run.flow?.slot) {
+      const backend = await this.backend();
+      await release(run, { backend }, flowStoreOf(backend));
+    }
     if (run.workflowRunId && this.workflowHooks) await this.workflowHooks.onTaskRunFinished(this, run);
     else if (this.workflowHooks?.onWorkflowFinished && this.isWorkflow(run.name)) await this.workflowHooks.onWorkflowFinished(this, run);
     this.finished.emit(run.runId, run);
@@ -327,8 +359,9 @@ export class Engine {
     if (!this.processing.has(runId)) this.cancelledHere.delete(runId);
     if (!flagged) return;
     if (flagged.status !== 'RUNNING') {
-      const deps = await this.executorDeps();
-      await finalizeCancelled(flagged, deps);
+      // A flow-controlled run is finished by a worker (it passes its concurrency slot on, with a worker's grants).
+      if (this.flowSpecFor(flagged.name)?.concurrency) await backend.dispatcher.dispatch({ runId });
+      else await finalizeCancelled(flagged, await this.executorDeps());
     }
     for (const child of children) await this.cancel(child).catch(() => undefined);
   }

@@ -49,6 +49,14 @@ export interface RunDetails {
   parentRunId?: string;
   workflowRunId?: string;
   metadata?: Record<string, unknown>;
+  /** The idempotency key the run was started with. */
+  idempotencyKey?: string;
+  /** Flow-control priority (1 LOW .. 3 HIGH), when not the default. */
+  priority?: number;
+  /** Flow control: the concurrency key (`<task>#<key>`) the run holds or waits for. */
+  concurrencyKey?: string;
+  /** A QUEUED run held by flow control: which concurrency key or rate limit it waits for, and why. */
+  waitingFor?: string;
   operations: OperationView[];
   /** DAG workflow runs: each task's status. */
   tasks?: { name: string; status: RunStatus; runId?: string; output?: unknown; triggers?: Record<string, unknown> }[];
@@ -103,6 +111,10 @@ export function describeRun(loaded: LoadedRun, now: number = Date.now()): RunDet
   if (run.parent) details.parentRunId = run.parent.runId;
   if (run.workflowRunId) details.workflowRunId = run.workflowRunId;
   if (run.metadata) details.metadata = run.metadata;
+  if (run.idempotencyKey !== undefined) details.idempotencyKey = run.idempotencyKey;
+  if (run.priority !== undefined) details.priority = run.priority;
+  if (run.flow?.slot !== undefined) details.concurrencyKey = run.flow.slot;
+  if (run.status === 'QUEUED' && run.flow?.waitingFor !== undefined) details.waitingFor = run.flow.waitingFor;
   if (loaded.tasks.length) {
     details.tasks = loaded.tasks.map((t) => ({
       name: t.task,

@@ -48,8 +48,10 @@ export function createAwsBackend(options: AwsBackendOptions): Backend {
   const counter = options.counter ?? new InMemoryRequestCounter();
   const now = () => clock.now();
   const dispatcher = new SqsDispatcher({ client: options.sqs, queueUrl: options.queueUrl, counter });
+  const store = new DynamoRunStore({ client: options.dynamodb, tableName: options.tableName, now, counter });
   return {
-    store: new DynamoRunStore({ client: options.dynamodb, tableName: options.tableName, now, counter }),
+    store,
+    flow: store.flow,
     dispatcher,
     timers: new AwsTimers({
       sqs: dispatcher,

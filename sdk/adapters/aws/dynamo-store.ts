@@ -66,6 +66,7 @@ import {
 import { OUTPUT_REF, mustSpill, spillPatch, type StoredRun } from './dynamo-output.ts';
 import { SWEEP_HOLD_MS, acceptableSweepKey, isSweepCandidate, planSweepUpdate, sweepKey } from './dynamo-sweep.ts';
 import { countRequests } from './request-counter.ts';
+import { DynamoFlowStore } from './dynamo-flow.ts';
 import { mapItemTooLarge } from './dynamo-item-size.ts';
 import {
   PARTITION_KEY,
@@ -128,6 +129,8 @@ export class DynamoRunStore implements RunStore {
   private readonly now: () => number;
   private readonly holdMs: number;
   private readonly events: DynamoEvents;
+  /** Flow-control counters on the same table and client (dynamo-flow.ts). */
+  readonly flow: DynamoFlowStore;
 
   constructor(options: DynamoRunStoreOptions) {
     this.client = options.client;
@@ -137,6 +140,7 @@ export class DynamoRunStore implements RunStore {
     this.events = new DynamoEvents(this.client, this.tableName, this.now);
     if (options.counter) countRequests(this.client, options.counter);
     mapItemTooLarge(this.client);
+    this.flow = new DynamoFlowStore(this.client, this.tableName);
   }
 
   async createRun(run: RunRecord): Promise<boolean> {

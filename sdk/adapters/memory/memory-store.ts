@@ -17,6 +17,7 @@ import type {
 import { clausesOf } from '../../ports.ts';
 import { mergeJournal } from '../../core/journal.ts';
 import { PayloadTooLargeError } from '../../core/errors.ts';
+import { MemoryFlowStore } from './memory-flow.ts';
 
 /** DynamoDB's item limit (400 KB), which this store enforces too so both backends fail alike. */
 const MAX_ITEM_BYTES = 400 * 1024;
@@ -62,10 +63,15 @@ export class MemoryRunStore implements RunStore {
   /** eventKey → the last number of its event sequence taken. */
   private readonly sequences = new Map<string, number>();
 
+  /** Flow-control counters (slots, queues, rate limits), in the same process. */
+  readonly flow: MemoryFlowStore;
+
   constructor(
     private readonly counter?: RequestCounter,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.flow = new MemoryFlowStore(counter);
+  }
 
   private count(op: string) {
     this.counter?.count(`Memory.${op}`);
