@@ -138,7 +138,7 @@ export interface RunPatch {
 }
 
 /** `patch`: a `ctx.patched(id)` marker (sdk/core/operations/patched.ts). */
-export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event' | 'patch';
+export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event' | 'patch' | 'map' | 'parallel';
 
 /**
  * A journal entry: the recorded outcome of one durable call. Written once, first-wins
