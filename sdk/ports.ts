@@ -254,6 +254,17 @@ export interface ListRunsQuery {
   status?: RunStatus;
   name?: string;
   limit?: number;
+  /** Continue after the page that returned this cursor (`RunList.cursor`). */
+  cursor?: string;
+}
+
+/** Runs, newest first; `cursor` (a non-enumerable property) is set when more may follow a page of `limit` runs. */
+export type RunList = RunRecord[] & { cursor?: string };
+
+/** `runs` with `cursor` attached as a non-enumerable property (JSON and deep equality see a plain array). */
+export function withCursor<T>(runs: T[], cursor: string | undefined): T[] & { cursor?: string } {
+  if (cursor !== undefined) Object.defineProperty(runs, 'cursor', { value: cursor, enumerable: false, writable: true, configurable: true });
+  return runs;
 }
 
 /** Where runs, journals, waiters and recorded events live. */
@@ -264,8 +275,11 @@ export interface RunStore {
    */
   createRun(run: RunRecord): Promise<boolean>;
   getRun(runId: string): Promise<RunRecord | undefined>;
-  /** Newest first. */
-  listRuns(query: ListRunsQuery): Promise<RunRecord[]>;
+  /**
+   * Newest first, from an index (never a Scan on DynamoDB). With `limit`, one page: `cursor` on the result when
+   * more may follow, to pass back as `query.cursor`. Without `limit`, every run.
+   */
+  listRuns(query: ListRunsQuery): Promise<RunList>;
   /** Applies `patch` iff `condition` holds; the updated run, or `undefined` when the condition failed or the run is absent. */
   updateRun(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined>;
   /** The run with its journal, waiters and DAG task states (one paginated Query on AWS). */

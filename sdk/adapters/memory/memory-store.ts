@@ -1,6 +1,7 @@
 import type {
   JournalEntry,
   ListRunsQuery,
+  RunList,
   LoadedRun,
   RequestCounter,
   RunClause,
@@ -14,7 +15,8 @@ import type {
   Waiter,
   WaiterRef,
 } from '../../ports.ts';
-import { clausesOf } from '../../ports.ts';
+import { clausesOf, withCursor } from '../../ports.ts';
+import { decodeListCursor, encodeListCursor, listSortKey } from '../../core/list-cursor.ts';
 import { mergeJournal } from '../../core/journal.ts';
 import { PayloadTooLargeError } from '../../core/errors.ts';
 
@@ -88,18 +90,23 @@ export class MemoryRunStore implements RunStore {
     return slot ? copyRun(slot.run) : undefined;
   }
 
-  async listRuns(query: ListRunsQuery): Promise<RunRecord[]> {
+  /** Newest first, in the order (and with the cursors) of the DynamoDB listing index. */
+  async listRuns(query: ListRunsQuery): Promise<RunList> {
     this.count('listRuns');
-    const out: RunRecord[] = [];
+    const before = query.cursor === undefined ? undefined : decodeListCursor(query.cursor);
+    const out: { sk: string; run: RunRecord }[] = [];
     const now = this.now();
     for (const { run } of this.runs.values()) {
       if (expired(run.ttl, now)) continue;
       if (query.status && run.status !== query.status) continue;
       if (query.name && run.name !== query.name) continue;
-      out.push(copyRun(run));
+      const sk = listSortKey(run.createdAt, run.runId);
+      if (before === undefined || sk < before) out.push({ sk, run });
     }
-    out.sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1));
-    return query.limit === undefined ? out : out.slice(0, query.limit);
+    out.sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0));
+    if (query.limit === undefined || out.length <= query.limit) return out.map((o) => copyRun(o.run));
+    const page = out.slice(0, query.limit);
+    return withCursor(page.map((o) => copyRun(o.run)), encodeListCursor(page[page.length - 1]!.sk));
   }
 
   async updateRun(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined> {
