@@ -198,6 +198,25 @@ export interface Waiter {
 /** Names one waiter (its `generation` picks the run incarnation whose waiter it is). */
 export type WaiterRef = Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'> & Partial<Pick<Waiter, 'generation'>>;
 
+/** A page of a key's event waiters (`RunStore.findWaitersPage`). */
+export interface WaiterPage {
+  waiters: Waiter[];
+  /** Where the next page of this shard starts; absent when the shard is done. */
+  cursor?: string;
+  /** How many shards the key's waiters are spread over (the store's count). */
+  shards: number;
+}
+
+/**
+ * Where an event's routing goes on (the router hands the rest on near its Lambda deadline): the event (with its
+ * `seq`, already recorded) and the next page to read.
+ */
+export interface RouteContinuation {
+  event: DurableEvent;
+  shard: number;
+  cursor?: string;
+}
+
 /** An event as recorded for lookback. */
 export interface StoredEvent {
   eventId: string;
@@ -298,6 +317,12 @@ export interface RunStore {
   /** Every event waiter registered for `eventKey` (all shards). */
   findWaiters(eventKey: string): Promise<Waiter[]>;
   /**
+   * One page (at most `limit`) of the event waiters of `eventKey` in shard `shard` (0 .. `shards` - 1), after
+   * `cursor` (the `cursor` of the previous page of that shard); `cursor` on the result when the shard may hold
+   * more. Strongly consistent, like `findWaiters`. The router's bounded-memory read.
+   */
+  findWaitersPage(eventKey: string, page: { shard: number; cursor?: string; limit: number }): Promise<WaiterPage>;
+  /**
    * Takes the next number of `key`'s event sequence (one atomic increment): an event's place in push order.
    * Numbers only grow, with gaps; the first is greater than 0.
    */
@@ -343,6 +368,11 @@ export interface Dispatcher {
    * (it then owns retrying it), false to leave it to the queue; `undefined` detaches.
    */
   deliverInProcess?(take: ((message: DispatchMessage) => boolean) | undefined): void;
+  /**
+   * Optional: queues the rest of an event's routing (a message of its own type, which the worker's Lambda handler
+   * hands to the router). Without it the router never hands off: it routes every waiter in one go.
+   */
+  continueRoute?(continuation: RouteContinuation): Promise<void>;
 }
 
 /** Fires "replay this run" at a time (SQS delay up to 15 min, EventBridge Scheduler beyond, virtual in tests). */

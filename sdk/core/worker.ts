@@ -2,12 +2,13 @@
  * Workers take "replay this run" messages and process them: as an SQS-triggered Lambda handler, or by
  * long-polling the queue from any process. They also serve the event router and the sweeper on AWS.
  */
-import type { DispatchMessage, DurableEvent } from '../ports.ts';
+import type { DispatchMessage, DurableEvent, RouteContinuation } from '../ports.ts';
+import type { RouteOptions } from './router.ts';
 import type { Definition } from './registry.ts';
 import type { Engine } from './engine.ts';
 import type { ProcessResult } from './executor.ts';
-import { parseDispatchBody } from './dispatch-message.ts';
-import { lambdaDeadline } from './lambda-deadline.ts';
+import { parseContinuationBody, parseDispatchBody } from './dispatch-message.ts';
+import { lambdaDeadline, routerBudget } from './lambda-deadline.ts';
 
 export interface WorkerOptions {
   /** The tasks and workflows this worker executes. */
@@ -87,6 +88,17 @@ export class Worker {
       const running = new Set<Promise<void>>();
       const stopped = new Promise<void>((resolve) => deadline.signal.addEventListener('abort', () => resolve(), { once: true }));
       const handle = async (record: SqsEvent['Records'][number]) => {
+        const continuation = parseContinuationBody(record?.body);
+        if (continuation) {
+          // The rest of an event's routing, handed on by a router near its deadline: go on within this one's.
+          try {
+            await this.continueRoute(continuation, context);
+          } catch (error) {
+            console.error(JSON.stringify({ level: 'error', message: 'routing continuation failed; SQS will retry it', eventId: continuation.event.eventId, error: String((error as Error)?.message ?? error) }));
+            failures.push({ itemIdentifier: record.messageId });
+          }
+          return;
+        }
         const message = parseDispatchBody(record?.body);
         if (!message) {
           console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message; sending to the DLQ', messageId: record?.messageId, body: String(record?.body).slice(0, 500) }));
@@ -135,7 +147,7 @@ export class Worker {
       const claim = (woken: { runId: string; name: string }) =>
         resumed.length < limit && this.engine.registry.handles(woken.name, this.allowed) && resumed.push(woken.runId) > 0;
       try {
-        const result = await this.engine.route(event, { claim });
+        const result = await this.engine.route(event, { claim, ...(await this.handOff(context)) });
         for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
         return { resolved: result.resolved, started: result.started, resumed };
       } finally {
@@ -145,6 +157,26 @@ export class Worker {
         deadline.dispose();
       }
     };
+  }
+
+  /**
+   * Routes the rest of an event (a continuation message), handing on again if this invocation runs short too.
+   * Woken runs are dispatched: this invocation has other records to process.
+   */
+  async continueRoute(continuation: RouteContinuation, context?: unknown): Promise<void> {
+    const result = await this.engine.route(continuation.event, {
+      from: { shard: continuation.shard, ...(continuation.cursor !== undefined ? { cursor: continuation.cursor } : {}) },
+      ...(await this.handOff(context)),
+    });
+    for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
+  }
+
+  /** The router's time budget from the Lambda context, and where it hands the rest on (the dispatch queue). */
+  private async handOff(context: unknown): Promise<Pick<RouteOptions, 'outOfTime' | 'handOff'>> {
+    const outOfTime = routerBudget(context, this.options.deadlineMarginMs);
+    const dispatcher = (await this.engine.backend()).dispatcher;
+    if (!outOfTime || !dispatcher.continueRoute) return {};
+    return { outOfTime, handOff: (c) => dispatcher.continueRoute!(c) };
   }
 
   private async resumeOrDispatch(runId: string, signal: AbortSignal): Promise<void> {
@@ -201,6 +233,15 @@ export class Worker {
           continue;
         }
         for (const received of messages) {
+          const continuation = received.message ? undefined : parseContinuationBody(received.body);
+          if (continuation) {
+            // Handed on by a router on Lambda: routed here in full (no deadline), then acknowledged.
+            void this.continueRoute(continuation).then(
+              () => received.ack().catch(() => undefined),
+              () => received.retry(1000).catch(() => undefined),
+            );
+            continue;
+          }
           if (!received.message) {
             console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message dropped', body: received.body.slice(0, 500) }));
             await received.ack().catch(() => undefined);

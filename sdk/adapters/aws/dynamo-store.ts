@@ -21,6 +21,7 @@ import type {
   JournalEntry,
   ListRunsQuery,
   RunList,
+  WaiterPage,
   LoadedRun,
   RequestCounter,
   RunCondition,
@@ -435,6 +436,33 @@ export class DynamoRunStore implements RunStore {
     return shards
       .flat()
       .sort((a, b) => a.createdAt - b.createdAt || compare(a.runId, b.runId) || a.attempt - b.attempt || a.position - b.position || a.index - b.index);
+  }
+
+  /**
+   * One strongly consistent Query (at most `limit` items) of one shard's index items, from `cursor` (the sort key
+   * of the last item of the previous page).
+   */
+  async findWaitersPage(eventKey: string, page: { shard: number; cursor?: string; limit: number }): Promise<WaiterPage> {
+    const now = this.now();
+    const pk = waiterKeyPk(eventKey, page.shard);
+    const { Items, LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+        ConsistentRead: true,
+        Limit: Math.max(1, page.limit),
+        ...(page.cursor !== undefined ? { ExclusiveStartKey: key(pk, page.cursor) } : {}),
+      }),
+    );
+    const waiters: Waiter[] = [];
+    for (const item of Items ?? []) {
+      const waiter = fromItem<Waiter>(item);
+      if (waiter.type === 'event' && waiter.eventKey === eventKey && !expired(waiter.ttl, now)) waiters.push(waiter);
+    }
+    const cursor = LastEvaluatedKey?.[SORT_KEY]?.S;
+    return { waiters, shards: this.shards.waiter, ...(cursor !== undefined ? { cursor } : {}) };
   }
 
   async takeEventSequence(key: string): Promise<number> {

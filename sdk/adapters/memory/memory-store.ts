@@ -2,6 +2,7 @@ import type {
   JournalEntry,
   ListRunsQuery,
   RunList,
+  WaiterPage,
   LoadedRun,
   RequestCounter,
   RunClause,
@@ -206,6 +207,23 @@ export class MemoryRunStore implements RunStore {
       if (waiter && waiter.type === 'event' && waiter.eventKey === eventKey && !expired(waiter.ttl, now)) out.push({ ...waiter });
     }
     return out;
+  }
+
+  /** One shard holds every waiter of a key here; pages follow the index order of the DynamoDB store. */
+  async findWaitersPage(eventKey: string, page: { shard: number; cursor?: string; limit: number }): Promise<WaiterPage> {
+    this.count('findWaitersPage');
+    if (page.shard !== 0) return { waiters: [], shards: 1 };
+    const refs = [...(this.waiterIndex.get(eventKey) ?? [])].filter((ref) => page.cursor === undefined || ref > page.cursor).sort();
+    const out: Waiter[] = [];
+    const now = this.now();
+    let last: string | undefined;
+    for (const ref of refs.slice(0, page.limit)) {
+      last = ref;
+      const at = ref.indexOf(INDEX_SEPARATOR);
+      const waiter = this.runs.get(ref.slice(0, at))?.waiters.get(ref.slice(at + 1));
+      if (waiter && waiter.type === 'event' && waiter.eventKey === eventKey && !expired(waiter.ttl, now)) out.push({ ...waiter });
+    }
+    return { waiters: out, shards: 1, ...(refs.length > page.limit && last !== undefined ? { cursor: last } : {}) };
   }
 
   async takeEventSequence(key: string): Promise<number> {
