@@ -215,6 +215,8 @@ export interface RouteContinuation {
   event: DurableEvent;
   shard: number;
   cursor?: string;
+  /** Routes this shard only (the first hand-off splits the remaining shards into one continuation each). */
+  only?: true;
 }
 
 /** An event as recorded for lookback. */

@@ -49,5 +49,5 @@ export function parseContinuationBody(body: unknown): RouteContinuation | undefi
   if (parsed?.type !== ROUTE_CONTINUATION_TYPE || !c || !event || typeof event.key !== 'string' || typeof event.eventId !== 'string') return undefined;
   if (typeof event.time !== 'number' || typeof event.seq !== 'number' || !Number.isInteger(c.shard) || c.shard! < 0) return undefined;
   if (c.cursor !== undefined && typeof c.cursor !== 'string') return undefined;
-  return { event, shard: c.shard!, ...(c.cursor !== undefined ? { cursor: c.cursor } : {}) };
+  return { event, shard: c.shard!, ...(c.cursor !== undefined ? { cursor: c.cursor } : {}), ...(c.only === true ? { only: true as const } : {}) };
 }

@@ -38,8 +38,8 @@ export interface RouteOptions {
   outOfTime?: () => boolean;
   /** Takes the rest of the routing (an SQS continuation message on AWS). Without it the router never stops early. */
   handOff?: (continuation: RouteContinuation) => Promise<void>;
-  /** Continue a handed-off routing from this page (the event is recorded already). */
-  from?: { shard: number; cursor?: string };
+  /** Continue a handed-off routing from this page (the event is recorded already); `only`: this shard alone. */
+  from?: { shard: number; cursor?: string; only?: true };
   /** @default ROUTER_PAGE_SIZE */
   pageSize?: number;
 }
@@ -69,17 +69,21 @@ export async function routeEvent(event: DurableEvent, backend: Backend, options:
   // hand-off chain always moves forward.
   let shard = options.from?.shard ?? 0;
   let cursor = options.from?.cursor;
+  let shards = shard + 1;
   for (let pages = 0; ; pages++) {
     if (pages > 0 && options.handOff && options.outOfTime?.()) {
-      const continuation: RouteContinuation = { event: { ...event, seq }, shard, ...(cursor !== undefined ? { cursor } : {}) };
+      // One continuation per shard left, so they go on in parallel (a shard's pages stay in order).
+      const continuation: RouteContinuation = { event: { ...event, seq }, shard, only: true, ...(cursor !== undefined ? { cursor } : {}) };
       await options.handOff(continuation);
+      if (!options.from?.only) for (let next = shard + 1; next < shards; next++) await options.handOff({ event: { ...event, seq }, shard: next, only: true });
       result.handedOff = continuation;
       return result;
     }
     const page = await store.findWaitersPage(event.key, { shard, limit, ...(cursor !== undefined ? { cursor } : {}) });
+    shards = page.shards;
     await resolvePage(page.waiters, { event, seq, payload, parsed, backend, result, claim: options.claim });
     if (page.cursor !== undefined) cursor = page.cursor;
-    else if (++shard < page.shards) cursor = undefined;
+    else if (!options.from?.only && ++shard < page.shards) cursor = undefined;
     else return result;
   }
 }

@@ -165,7 +165,11 @@ export class Worker {
    */
   async continueRoute(continuation: RouteContinuation, context?: unknown): Promise<void> {
     const result = await this.engine.route(continuation.event, {
-      from: { shard: continuation.shard, ...(continuation.cursor !== undefined ? { cursor: continuation.cursor } : {}) },
+      from: {
+        shard: continuation.shard,
+        ...(continuation.cursor !== undefined ? { cursor: continuation.cursor } : {}),
+        ...(continuation.only ? { only: true as const } : {}),
+      },
       ...(await this.handOff(context)),
     });
     for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
