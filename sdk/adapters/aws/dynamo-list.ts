@@ -63,7 +63,8 @@ export async function listRunsPage(deps: ListDeps, query: ListRunsQuery): Promis
   let before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   let examined = 0;
   for (;;) {
-    const want = limit === undefined ? 100 : Math.max(1, limit - runs.length);
+    // A status filter drops what it reads: read 100 keys a round then (one BatchGetItem), not just the shortfall.
+    const want = limit === undefined || query.status !== undefined ? 100 : Math.max(1, limit - runs.length);
     const keys = await newestKeys(deps, query.name, before, want);
     if (keys.length === 0) return { runs };
     const read = new Map((await deps.readRuns(keys.map((k) => k.key))).map((run) => [run.runId, run]));
