@@ -9,6 +9,7 @@ import { DEFAULT_URL, HttpApi } from './api/http-api.ts';
 import type { DurableApi } from './api/types.ts';
 import { UsageError, type Command, type CommandContext, type Io } from './command.ts';
 import { dev } from './commands/dev.ts';
+import { CRON_COMMANDS } from './commands/crons.ts';
 import { push } from './commands/push.ts';
 import { runsCancel, runsExport, runsGet, runsList } from './commands/runs.ts';
 import { replay } from './commands/replay.ts';
@@ -16,7 +17,7 @@ import { start } from './commands/start.ts';
 import { tail } from './commands/tail.ts';
 import { createStyle, wantsColour } from './output.ts';
 
-export const COMMANDS: readonly Command[] = [dev, runsList, runsGet, runsCancel, runsExport, start, push, tail, replay];
+export const COMMANDS: readonly Command[] = [dev, runsList, runsGet, runsCancel, runsExport, start, push, tail, replay, ...CRON_COMMANDS];
 
 const GLOBAL_OPTIONS = {
   url: { type: 'string' },
@@ -27,7 +28,7 @@ const GLOBAL_OPTIONS = {
 
 const GLOBAL_HELP = [
   `--url URL   the dev server (default $DURABLE_URL or ${DEFAULT_URL})`,
-  '--aws       talk to AWS directly with Durable.fromEnv() (runs list/get/cancel/export, push, tail)',
+  '--aws       talk to AWS directly with Durable.fromEnv() (runs list/get/cancel/export, push, tail, crons)',
   '--json      machine-readable JSON on stdout',
   '-h, --help  this help',
 ];
@@ -56,9 +57,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
 
   const command = findCommand(words);
   if (!command) {
-    if (first === 'runs') {
+    if (first === 'runs' || first === 'crons') {
       const asked = argv.includes('--help') || argv.includes('-h');
-      (asked ? io.stdout : io.stderr).write(runsHelp());
+      (asked ? io.stdout : io.stderr).write(groupHelp(first));
       return asked ? 0 : 2;
     }
     io.stderr.write(`${errStyle.red('error')}: unknown command '${first}'\n\n${globalHelp()}`);
@@ -147,9 +148,10 @@ function globalHelp(): string {
   ].join('\n');
 }
 
-function runsHelp(): string {
-  const runs = COMMANDS.filter((c) => c.name.startsWith('runs '));
-  return ['usage: durable runs list|get|cancel|export', '', ...runs.map((c) => `  ${c.usage}\n      ${c.summary}`), ''].join('\n');
+function groupHelp(group: 'runs' | 'crons'): string {
+  const commands = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
+  const verbs = commands.map((c) => c.name.split(' ')[1]).join('|');
+  return [`usage: durable ${group} ${verbs}`, '', ...commands.map((c) => `  ${c.usage}\n      ${c.summary}`), ''].join('\n');
 }
 
 export function commandHelp(command: Command): string {

@@ -1,5 +1,6 @@
 /**
- * Lambda entry point of the worker: SQS dispatch messages in, `{ batchItemFailures }` out.
+ * Lambda entry point of the worker: SQS dispatch messages (and cron ticks from EventBridge Scheduler) in,
+ * `{ batchItemFailures }` out.
  *
  * Thin on purpose: the user's worker module holds the tasks. `durable-tasks-user-entry` names no real package: the
  * DurableTasks construct aliases it at bundle time to its `entry` prop (infra/constructs/bundling.ts); tsconfig

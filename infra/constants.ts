@@ -61,3 +61,9 @@ export const EVENT_SEQUENCE_KEY_PREFIX = 'EVTSEQ#';
  * and which cancelling a waiting run deletes: `grantStart` allows these leading keys too.
  */
 export const WAITER_KEY_PREFIX = 'WAITKEY#';
+
+/**
+ * Partition key of the cron items (`crons.create`, declared crons after reconciling). `grantCrons` limits a
+ * grantee's table access to this partition with `dynamodb:LeadingKeys`.
+ */
+export const CRON_PARTITION = 'CRONS';

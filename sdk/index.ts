@@ -32,6 +32,9 @@ export {
   ExecutionTimeoutError,
   InvalidDefinitionError,
 } from './core/errors.ts';
+export { CronAlreadyExistsError, CronNotFoundError } from './core/cron/errors.ts';
+export type { Crons, CronView, CreateCronOptions, CronTarget } from './core/cron/service.ts';
+export type { OnTrigger } from './core/cron/declared.ts';
 export { Worker, type WorkerOptions } from './core/worker.ts';
 export type { RunDetails, RunSummary, OperationView } from './core/run-view.ts';
 export type { RunStatus } from './ports.ts';

@@ -2,6 +2,7 @@
  * The CLI's `--aws` mode: the commands call a `Durable` client directly (`Durable.fromEnv()`), no server.
  */
 import type { Durable } from '../../sdk/index.ts';
+import { createCron, describeCrons, type CreateCronRequest, type CronJson } from './crons.ts';
 import { ApiError, isTerminalStatus, type DurableApi, type ListQuery, type PushOptions, type RunDetailsJson, type RunHistory, type RunSummary } from './types.ts';
 
 export class DirectApi implements DurableApi {
@@ -26,6 +27,18 @@ export class DirectApi implements DurableApi {
 
   async exportRun(runId: string): Promise<RunHistory> {
     return (await this.client).runs.export(runId);
+  }
+
+  async listCrons(): Promise<CronJson[]> {
+    return describeCrons(await this.client);
+  }
+
+  async createCron(request: CreateCronRequest): Promise<CronJson> {
+    return createCron(await this.client, request);
+  }
+
+  async deleteCron(name: string): Promise<void> {
+    await (await this.client).crons.delete(name);
   }
 
   async push(key: string, payload: unknown, options: PushOptions): Promise<{ eventId: string }> {

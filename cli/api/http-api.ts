@@ -1,6 +1,7 @@
 /**
  * The CLI's client of the `durable dev` HTTP API (see cli/README.md). Uses Node's built-in `fetch`.
  */
+import type { CreateCronRequest, CronJson } from './crons.ts';
 import { ApiError, type DurableApi, type ListQuery, type PushOptions, type RunDetailsJson, type RunHistory, type RunSummary } from './types.ts';
 
 /** The dev server's default port. */
@@ -89,6 +90,18 @@ export class HttpApi implements DurableApi {
       }
     }
     return undefined;
+  }
+
+  async listCrons(): Promise<CronJson[]> {
+    return ((await this.request('GET', '/api/crons')) as { crons: CronJson[] }).crons;
+  }
+
+  async createCron(request: CreateCronRequest): Promise<CronJson> {
+    return (await this.request('POST', '/api/crons', request)) as CronJson;
+  }
+
+  async deleteCron(name: string): Promise<void> {
+    await this.request('POST', `/api/crons/${encodeURIComponent(name)}/delete`, {});
   }
 
   async close(): Promise<void> {}

@@ -3,6 +3,7 @@
  * directly through `Durable.fromEnv()`. Commands only see this interface.
  */
 import type { OperationView, RunDetails, RunHistory, RunStatus, RunSummary } from '../../sdk/index.ts';
+import type { CreateCronRequest, CronJson } from './crons.ts';
 
 export type { OperationView, RunHistory, RunStatus, RunSummary };
 
@@ -38,6 +39,10 @@ export interface DurableApi {
    * is terminal (or rejects when `signal` aborts).
    */
   follow(runId: string, onUpdate: (run: RunDetailsJson) => void, signal?: AbortSignal): Promise<RunDetailsJson>;
+  /** Every cron (created and declared) with its next tick and latest runs. */
+  listCrons(): Promise<CronJson[]>;
+  createCron(request: CreateCronRequest): Promise<CronJson>;
+  deleteCron(name: string): Promise<void>;
   close(): Promise<void>;
 }
 

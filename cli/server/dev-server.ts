@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Durable } from '../../sdk/index.ts';
 import { RUN_STATUSES, type ListQuery, type RunStatus } from '../api/types.ts';
 import { decodeListCursor } from '../../sdk/core/list-cursor.ts';
+import { createCron, describeCrons } from '../api/crons.ts';
 import { describeDefinitions } from './definitions.ts';
 import { HttpError, toErrorResponse } from './http-errors.ts';
 import { streamRun } from './run-stream.ts';
@@ -87,6 +88,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       sendJson(res, 200, history);
     }),
     route('GET', '/api/runs/:id/stream', async ({ res, params }) => streamRun(durable, params[0]!, res, { pollMs, signal: closing.signal })),
+    route('GET', '/api/crons', async ({ res }) => sendJson(res, 200, { crons: await describeCrons(durable), now: new Date(durable.engine.backendIfReady?.clock.now() ?? Date.now()).toISOString() })),
+    route('POST', '/api/crons', async ({ req, res }) => {
+      const body = await readJsonBody(req);
+      sendJson(res, 201, await createCron(durable, { name: requireString(body, 'name'), task: requireString(body, 'task'), expression: requireString(body, 'expression'), input: body.input }));
+    }),
+    route('POST', '/api/crons/:name/delete', async ({ req, res, params }) => {
+      await readJsonBody(req);
+      await durable.crons.delete(params[0]!);
+      sendJson(res, 200, { deleted: params[0]! });
+    }),
     route('POST', '/api/events', async ({ req, res }) => {
       const body = await readJsonBody(req);
       const key = requireString(body, 'key');

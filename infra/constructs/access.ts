@@ -32,3 +32,12 @@ export const LIST_RUN_ACTIONS = ['dynamodb:BatchGetItem'] as const;
 
 /** Timers longer than SQS's 15-minute delay become one-time schedules; Or-groups delete the losers. */
 export const SCHEDULE_WRITE_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'] as const;
+
+/**
+ * Managing cron schedules (`crons.create` / `crons.delete`): a cron's schedule is created, or replaced (deleted and
+ * created) when it exists; deleted. Only schedules named `cron.*`.
+ */
+export const CRON_SCHEDULE_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'] as const;
+
+/** What `crons.create / list / delete` does on the table: the cron items (partition `CRONS`) only. */
+export const CRON_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;

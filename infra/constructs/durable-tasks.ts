@@ -14,6 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The store's key schema, mirrored here so the table can never drift from what the AWS adapter writes.
 import { TABLE_SCHEMA, type IndexProjection } from '../../sdk/adapters/aws/table-schema.ts';
+import { grantCronAccess } from './cron-grants.ts';
 import {
   ENV,
   EVENT_DETAIL_TYPE,
@@ -378,6 +379,22 @@ export class DurableTasks extends Construct {
     });
     setEnvironment(grantee, this.environment);
     return indexes.combine(runs);
+  }
+
+  /**
+   * Lets `grantee` manage crons (`durable.crons.create`, `list`, `delete`): get/query/put/delete on the cron items
+   * only (partition `CRONS`, via `dynamodb:LeadingKeys`), create/update/get/delete the cron schedules (named
+   * `cron.*`) in {@link scheduleGroup}, and pass {@link schedulerRole} to EventBridge Scheduler. When `grantee` is a
+   * `lambda.Function`, also sets the `DURABLE_*` environment variables on it for `Durable.fromEnv()`.
+   *
+   * @returns the grants combined (three statements on the grantee's policy)
+   * @example
+   * durable.grantCrons(adminFunction);
+   */
+  grantCrons(grantee: iam.IGrantable): iam.Grant {
+    const grant = grantCronAccess(grantee, this);
+    setEnvironment(grantee, this.environment);
+    return grant;
   }
 
   private createTable(removalPolicy: RemovalPolicy): dynamodb.Table {

@@ -16,6 +16,8 @@ import { decodePayload } from './json.ts';
 import { dagWorkflowHooks, prepareWorkflowTask } from './dag/index.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 import { describeRun, type RunDetails, type RunSummary } from './run-view.ts';
+import { Crons, fireCronTick } from './cron/service.ts';
+import { armDeclared, inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
 import { exportRun } from './history/export.ts';
 import type { RunHistory } from './history/format.ts';
 
@@ -48,15 +50,21 @@ export class DurableClient {
   private pollingWorker: Worker | undefined;
   private closed = false;
 
+  /** Recurring runs: `crons.create(task, { name, expression, input })`, `crons.list()`, `crons.delete(name)`. */
+  readonly crons: Crons;
+
   constructor(private readonly options: DurableOptions) {
     if (!options?.backend) {
       throw new DurableError('a durable-tasks client comes from Durable.local(), Durable.fromEnv() or createTestEnvironment() (durable-tasks/testing)');
     }
     this.engine = new Engine(Promise.resolve(options.backend), options);
     this.engine.workflowHooks = dagWorkflowHooks;
+    this.crons = new Crons(this.engine, () => inProcessCronScheduler(this.engine));
     const mode = options.embeddedWorker ?? 'none';
     void this.engine.backendReady.then((backend) => {
       if (this.closed) return;
+      // Without EventBridge Scheduler, a client that executes runs itself fires cron ticks itself.
+      if (mode !== 'none') startInProcessCrons(this.engine, backend, (cron, tick) => fireCronTick(this.engine, { cron, tick }), (work) => this.track(work));
       if ('connect' in backend.bus && typeof (backend.bus as { connect?: unknown }).connect === 'function') {
         (backend.bus as unknown as { connect(h: (e: DurableEvent) => Promise<unknown>): void }).connect((event) => this.engine.route(event));
       }
@@ -103,6 +111,7 @@ export class DurableClient {
   durableTask<I = unknown, O = unknown>(options: DurableTaskOptions<I, O>): TaskDefinition<I, O> {
     const def = new TaskDefinition<I, O>(buildSpec(options as DurableTaskOptions<I, O> & DagOptions, true), this.engine);
     this.engine.registry.add(def);
+    if (def.spec.crons) armDeclared(this.engine);
     return def;
   }
 
@@ -110,6 +119,7 @@ export class DurableClient {
   task<I = unknown, O = unknown>(options: TaskOptions<I, O>): TaskDefinition<I, O> {
     const def = new TaskDefinition<I, O>(buildSpec(options as TaskOptions<I, O> & DagOptions, false), this.engine);
     this.engine.registry.add(def);
+    if (def.spec.crons) armDeclared(this.engine);
     return def;
   }
 
@@ -122,6 +132,7 @@ export class DurableClient {
     }
     const wf = new WorkflowDefinition<I>(options, this.engine, prepareWorkflowTask);
     this.engine.registry.add(wf);
+    if (wf.crons.length) armDeclared(this.engine);
     return wf;
   }
 
@@ -185,6 +196,7 @@ export class DurableClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    stopInProcessCrons(this.engine);
     await this.pollingWorker?.stop();
     await this.idle();
     const backend = await this.engine.backend().catch(() => undefined);

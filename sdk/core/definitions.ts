@@ -2,6 +2,7 @@ import { toConditionNode, type Condition, type ConditionNode } from './condition
 import type { Context, DurableContext } from './context-types.ts';
 import { parseDuration, type Duration } from './duration.ts';
 import { InvalidDefinitionError } from './errors.ts';
+import { declaredCronExpressions, type OnTrigger } from './cron/declared.ts';
 
 /** Exponential backoff between retries: `min(maxSeconds, factor ** retryNumber)` seconds. */
 export interface Backoff {
@@ -28,6 +29,8 @@ export interface TaskOptionsBase {
   retries?: number;
   /** @default no delay between retries */
   backoff?: Backoff;
+  /** Triggers: `{ cron: '0 3 * * *' }` (or an array) starts a run on each tick (UTC). Standalone tasks only. */
+  on?: OnTrigger;
 }
 
 export interface TaskOptions<I, O> extends TaskOptionsBase {
@@ -61,6 +64,8 @@ export interface TaskSpec {
   readonly waitFor?: ConditionNode;
   readonly skipIf?: ConditionNode;
   readonly cancelIf?: ConditionNode;
+  /** Cron expressions declared with `on: { cron }`. */
+  readonly crons?: readonly string[];
 }
 
 /** What definitions need from the client to start runs (implemented by the engine). */
@@ -123,6 +128,8 @@ export interface WorkflowOptions {
   onEvents?: readonly string[];
   /** Optional description shown in the dashboard. */
   description?: string;
+  /** Triggers: `{ cron: '0 3 * * *' }` (or an array) starts a run of the workflow on each tick (UTC). */
+  on?: OnTrigger;
 }
 
 /**
@@ -132,6 +139,8 @@ export interface WorkflowOptions {
 export class WorkflowDefinition<I = unknown> {
   readonly name: string;
   readonly onEvents: readonly string[];
+  /** @internal cron expressions declared with `on: { cron }` */
+  readonly crons: readonly string[];
   /** @internal */
   readonly tasks: TaskDefinition<any, any>[] = [];
 
@@ -144,6 +153,7 @@ export class WorkflowDefinition<I = unknown> {
   ) {
     this.name = options.name;
     this.onEvents = [...(options.onEvents ?? [])];
+    this.crons = declaredCronExpressions(options.on, `workflow '${options.name}'`);
   }
 
   /** Adds a task (non-durable context) to the workflow. */
@@ -207,6 +217,11 @@ export function buildSpec(options: TaskOptionsBase & { fn: unknown } & DagOption
   if (options.waitFor !== undefined) spec.waitFor = toConditionNode(options.waitFor);
   if (options.skipIf !== undefined) spec.skipIf = toConditionNode(options.skipIf);
   if (options.cancelIf !== undefined) spec.cancelIf = toConditionNode(options.cancelIf);
+  if (options.on !== undefined) {
+    if (workflow) throw new InvalidDefinitionError(`${where}: 'on' triggers start whole runs; put it on the workflow, not on one of its tasks`);
+    const crons = declaredCronExpressions(options.on, where);
+    if (crons.length) spec.crons = crons;
+  }
   if (!workflow && (options.parents?.length || options.waitFor || options.skipIf || options.cancelIf)) {
     throw new InvalidDefinitionError(`${where}: parents, waitFor, skipIf and cancelIf are for workflow tasks (wf.task); use ctx.waitFor in a durable task`);
   }

@@ -9,7 +9,7 @@ import type { Backend, JournalEntry, LoadedRun, RunClause, RunPatch, RunRecord }
 import { TERMINAL_STATUSES } from '../ports.ts';
 import { backoffDelayMs, type TaskSpec } from './definitions.ts';
 import { PayloadTooLargeError, RunCancelledError, TaskNotFoundError, serializeError } from './errors.ts';
-import { pendingTimerIds } from './pending-timers.ts';
+import { entryTimerIds, pendingTimerIds } from './pending-timers.ts';
 import { replay, timerId, type ReplayOutcome, type ReplayServices } from './replay.ts';
 import { scopeOf } from './run-scope.ts';
 import { LeaseLostError, releaseLease, watchLease } from './lease.ts';
@@ -368,12 +368,7 @@ export async function removeAttemptLeftovers(runId: string, attempt: number, dep
   const loaded = await store.loadRun(runId);
   if (!loaded) return;
   const now = clock.now();
-  const ids = new Set<string>();
-  for (const e of [...loaded.entries, ...parked]) {
-    if (e.attempt >= attempt) continue;
-    if (e.kind === 'sleep' && (e.dueAt ?? 0) > now) ids.add(timerId(runId, e.attempt, e.position));
-    if (e.status === 'retrying' && (e.retryAt ?? 0) > now) ids.add(timerId(runId, e.attempt, e.position, e.stepAttempt));
-  }
+  const ids = new Set(entryTimerIds(runId, [...loaded.entries, ...parked].filter((e) => e.attempt < attempt), now));
   const stale = loaded.waiters.filter((w) => w.attempt < attempt);
   for (const w of stale) if (w.type === 'sleep' && (w.dueAt ?? 0) > now) ids.add(timerId(runId, w.attempt, w.position, w.index));
   // Best effort (Timers contract): a timer that fires anyway finds nothing to do.

@@ -4,7 +4,7 @@
  * dispatch and invocation, and a schedule left in the group until then). Timer ids are deterministic
  * (`timerId`), so they are derived from the journal and the run item alone.
  */
-import type { LoadedRun } from '../ports.ts';
+import type { JournalEntry, LoadedRun } from '../ports.ts';
 import { timerId } from './replay.ts';
 
 /**
@@ -17,15 +17,20 @@ import { timerId } from './replay.ts';
  */
 export function pendingTimerIds(loaded: LoadedRun, now: number): string[] {
   const { run } = loaded;
-  const ids = new Set<string>();
-  for (const entry of loaded.entries) {
-    if (entry.attempt !== run.attempt) continue;
-    if (entry.kind === 'sleep' && (entry.dueAt ?? 0) > now) ids.add(timerId(run.runId, entry.attempt, entry.position));
-    if (entry.status === 'retrying' && (entry.retryAt ?? 0) > now) ids.add(timerId(run.runId, entry.attempt, entry.position, entry.stepAttempt));
-  }
+  const ids = new Set(entryTimerIds(run.runId, loaded.entries.filter((entry) => entry.attempt === run.attempt), now));
   if (run.wakeAt !== undefined && run.wakeAt > now) {
     if (run.attempt === 0 && loaded.entries.length === 0) ids.add(`${run.runId}-start`);
     if (run.attempt > 0) ids.add(timerId(run.runId, run.attempt, -1));
   }
   return [...ids];
+}
+
+/** Ids of the timers `entries` armed that are still pending at `now`: sleeps not yet due, steps waiting for a retry. */
+export function entryTimerIds(runId: string, entries: readonly JournalEntry[], now: number): string[] {
+  const ids: string[] = [];
+  for (const entry of entries) {
+    if (entry.kind === 'sleep' && (entry.dueAt ?? 0) > now) ids.push(timerId(runId, entry.attempt, entry.position));
+    if (entry.status === 'retrying' && (entry.retryAt ?? 0) > now) ids.push(timerId(runId, entry.attempt, entry.position, entry.stepAttempt));
+  }
+  return ids;
 }

@@ -8,6 +8,9 @@ import type { Definition } from './registry.ts';
 import type { Engine } from './engine.ts';
 import type { ProcessResult } from './executor.ts';
 import { parseContinuationBody, parseDispatchBody } from './dispatch-message.ts';
+import { fireCronTick, reconcileCrons } from './cron/service.ts';
+import { parseCronTickBody, RECONCILE_CRONS_RUN_ID } from './cron/tick-message.ts';
+import { inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
 import { lambdaDeadline, routerBudget } from './lambda-deadline.ts';
 
 export interface WorkerOptions {
@@ -55,6 +58,9 @@ export class Worker {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly active = new Set<Promise<unknown>>();
   private detach: (() => void) | undefined;
+  /** Declared crons: reconciled at `start()`; on Lambda, requested once per sweeper container (retried until sent). */
+  private cronsReconciled: Promise<unknown> | undefined;
+  private ownsCrons = false;
 
   /** Not for users: `durable.worker(name, options)` creates workers. */
   constructor(
@@ -99,10 +105,24 @@ export class Worker {
           }
           return;
         }
+        const tick = parseCronTickBody(record?.body);
+        if (tick) {
+          // A cron schedule's message: start the tick's one run (a failure is retried by SQS like any other).
+          await fireCronTick(this.engine, tick).catch((error) => {
+            console.error(JSON.stringify({ level: 'error', message: 'cron tick failed; SQS will retry it', cron: tick.cron, error: String((error as Error)?.message ?? error) }));
+            failures.push({ itemIdentifier: record.messageId });
+          });
+          return;
+        }
         const message = parseDispatchBody(record?.body);
         if (!message) {
           console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message; sending to the DLQ', messageId: record?.messageId, body: String(record?.body).slice(0, 500) }));
           failures.push({ itemIdentifier: record?.messageId });
+          return;
+        }
+        if (message.runId === RECONCILE_CRONS_RUN_ID) {
+          // The sweeper asks (after a deploy): reconcile with this worker's declarations; a failure is retried by SQS.
+          await this.reconcileNow().catch(() => failures.push({ itemIdentifier: record.messageId }));
           return;
         }
         try {
@@ -195,7 +215,10 @@ export class Worker {
 
   /** The one-minute schedule target: re-dispatches stranded runs. */
   sweeperHandler(): () => Promise<{ redispatched: number }> {
-    return async () => ({ redispatched: await this.engine.sweep() });
+    return async () => {
+      await this.requestCronReconcile();
+      return { redispatched: await this.engine.sweep() };
+    };
   }
 
   /** Long-polls the queue from this process (containers, local) and sweeps at start and periodically. */
@@ -215,6 +238,11 @@ export class Worker {
         return true;
       });
     }
+    await this.reconcileNow().catch(() => undefined);
+    // No EventBridge Scheduler behind this backend (`durable dev`, a local worker): this process fires the ticks.
+    const fire = (cron: string, tick: number) => fireCronTick(this.engine, { cron, tick });
+    const before = inProcessCronScheduler(this.engine);
+    this.ownsCrons = !before && startInProcessCrons(this.engine, backend, fire, (work) => this.trackWork(() => work, async () => undefined, async () => undefined)) !== undefined;
     if (this.options.recoverOnStart) {
       await this.engine.recover().catch((error) => console.error(JSON.stringify({ level: 'error', message: 'recovery after restart failed', error: String(error) })));
     } else {
@@ -240,10 +268,16 @@ export class Worker {
           const continuation = received.message ? undefined : parseContinuationBody(received.body);
           if (continuation) {
             // Handed on by a router on Lambda: routed here in full (no deadline), then acknowledged.
-            void this.continueRoute(continuation).then(
-              () => received.ack().catch(() => undefined),
-              () => received.retry(1000).catch(() => undefined),
-            );
+            this.trackWork(() => this.continueRoute(continuation), () => received.ack(), () => received.retry(1000));
+            continue;
+          }
+          if (received.message?.runId === RECONCILE_CRONS_RUN_ID) {
+            this.trackWork(() => this.reconcileNow(), () => received.ack(), () => received.retry(1000));
+            continue;
+          }
+          const tick = received.message ? undefined : parseCronTickBody(received.body);
+          if (tick) {
+            this.trackWork(() => fireCronTick(this.engine, tick), () => received.ack(), () => received.retry(1000));
             continue;
           }
           if (!received.message) {
@@ -261,9 +295,39 @@ export class Worker {
     this.sweepTimer.unref?.();
   }
 
+  /** Reconciles the declared crons with their schedules (a no-op on backends without EventBridge Scheduler). */
+  private async reconcileNow(): Promise<void> {
+    try {
+      const result = await reconcileCrons(this.engine);
+      if (result.put.length || result.deleted.length) console.log(JSON.stringify({ level: 'info', message: 'declared crons reconciled', ...result }));
+    } catch (error) {
+      console.error(JSON.stringify({ level: 'error', message: 'reconciling declared crons failed; retried', error: String((error as Error)?.message ?? error) }));
+      throw error;
+    }
+  }
+
+  /**
+   * The sweeper's part (it may not write the table or schedules): once per container, so within a minute of a
+   * deploy, it sends the worker a reconcile request. Retried on the next sweep until sent.
+   */
+  private async requestCronReconcile(): Promise<void> {
+    this.cronsReconciled ??= (async () => {
+      const backend = await this.engine.backend();
+      if (backend.cronSchedules) await backend.dispatcher.dispatch({ runId: RECONCILE_CRONS_RUN_ID });
+    })().catch((error) => {
+      this.cronsReconciled = undefined;
+      console.error(JSON.stringify({ level: 'error', message: 'requesting the cron reconcile failed; retried next sweep', error: String((error as Error)?.message ?? error) }));
+    });
+    await this.cronsReconciled;
+  }
+
   /** Processes a run in a slot; then `done`, or `retry` when processing threw. */
   private track(runId: string, done: () => Promise<void>, retry: () => Promise<void>): void {
-    const job = this.process(runId).then(done, retry);
+    this.trackWork(() => this.process(runId), done, retry);
+  }
+
+  private trackWork(work: () => Promise<unknown>, done: () => Promise<void>, retry: () => Promise<void>): void {
+    const job = work().then(done, retry);
     const tracked = job.catch(() => undefined).finally(() => this.active.delete(tracked));
     this.active.add(tracked);
   }
@@ -273,6 +337,8 @@ export class Worker {
     this.detach?.();
     this.detach = undefined;
     this.polling?.abort();
+    if (this.ownsCrons) stopInProcessCrons(this.engine);
+    this.ownsCrons = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all(this.loops);
     await Promise.allSettled([...this.active]);

@@ -17,6 +17,7 @@ import { ClockTimers } from '../adapters/memory/clock-timers.ts';
 import { InProcessBus } from '../adapters/memory/in-process-bus.ts';
 import { RealClock } from '../adapters/memory/virtual-clock.ts';
 import { DynamoRunStore } from '../adapters/aws/dynamo-store.ts';
+import { DynamoCronStore } from '../adapters/aws/dynamo-crons.ts';
 import { InMemoryRequestCounter } from '../adapters/aws/request-counter.ts';
 import type { SqsDispatcher } from '../adapters/aws/sqs-dispatcher.ts';
 import { LocalDispatcher } from './local-dispatcher.ts';
@@ -69,6 +70,8 @@ export async function createLocalBackend(options: LocalOptions = {}): Promise<Lo
     dispatcher,
     timers,
     bus: new InProcessBus(),
+    // No cronSchedules: the client's in-process scheduler fires the ticks of the crons kept here.
+    crons: new DynamoCronStore({ client: dynamodb, tableName: TABLE, counter }),
     clock,
     counter,
     dir,

@@ -10,6 +10,7 @@ import { createMemoryBackend, ClockTimers, InProcessBus, VirtualClock, InMemoryR
 import { advanceVirtualTime } from '../../sdk/adapters/memory/virtual-clock.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
+import { DynamoCronStore } from '../../sdk/adapters/aws/dynamo-crons.ts';
 import { SqsDispatcher } from '../../sdk/adapters/aws/sqs-dispatcher.ts';
 import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
 import type { Backend, DispatchMessage, Dispatcher, ReceivedMessage, RunStore } from '../../sdk/ports.ts';
@@ -108,6 +109,7 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
         bus: new InProcessBus(),
         clock,
         counter,
+        crons: new DynamoCronStore({ client: dynamodb, tableName, counter }),
         async close() {
           timers.clear();
           dynamodb.destroy();

@@ -3,8 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../infra/constants.ts';
+import { CRON_PARTITION, ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../infra/constants.ts';
 import { sequencePk } from '../../sdk/adapters/aws/dynamo-events.ts';
+import { cronScheduleName } from '../../sdk/adapters/aws/cron-schedules.ts';
 import { runPk, waiterKeyPk } from '../../sdk/adapters/aws/dynamo-keys.ts';
 import { DurableTasks } from '../../infra/index.ts';
 import { actionsOf, build, FIXTURE_ENTRY, logicalId, roleStatements, testApp } from './support.ts';
@@ -134,5 +135,52 @@ describe('given a function in another stack granted start', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ [ENV.tableName]: { 'Fn::ImportValue': Match.anyValue() } }) },
     });
+  });
+});
+
+describe('given a user function granted crons', () => {
+  let fn!: lambda.Function;
+  const { stack, durable, template } = build({}, (s, d) => {
+    fn = userFunction(s, 'Admin');
+    d.grantCrons(fn);
+  });
+
+  it('then it may read and write the cron items only (LeadingKeys CRONS), manage cron.* schedules in the group, and pass the scheduler role to Scheduler', () => {
+    const statements = roleStatements(template, logicalId(stack, fn.role as iam.Role));
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Resource: { 'Fn::GetAtt': [logicalId(stack, durable.table), 'Arn'] },
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CRON_PARTITION] } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:schedule/${durable.scheduleGroup.scheduleGroupName}/cron.*`],
+          ],
+        },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [logicalId(stack, durable.schedulerRole), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+    ]);
+  });
+
+  it("then the LeadingKeys partition is the one the AWS cron store writes, and the schedule names match cron.*", () => {
+    expect(cronScheduleName('hourly-eu').startsWith('cron.')).toBe(true);
+    expect(cronScheduleName('nightly-report:0 3 * * *').startsWith('cron.')).toBe(true);
+    expect(CRON_PARTITION).toBe('CRONS');
+  });
+
+  it('then it gets the DURABLE_* names Durable.fromEnv() reads', () => {
+    const variables = template.findResources('AWS::Lambda::Function')[logicalId(stack, fn)]?.Properties.Environment.Variables;
+    expect(Object.keys(variables).sort()).toEqual(Object.values(ENV).sort());
   });
 });

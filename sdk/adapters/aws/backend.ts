@@ -15,6 +15,8 @@ import { EventBridgeBus } from './eventbridge-bus.ts';
 import { InMemoryRequestCounter } from './request-counter.ts';
 import { SqsDispatcher } from './sqs-dispatcher.ts';
 import { AwsTimers } from './timers.ts';
+import { SchedulerCronSchedules } from './cron-schedules.ts';
+import { DynamoCronStore } from './dynamo-crons.ts';
 
 /** Everything an AWS backend needs. Clients are instrumented for request counting. */
 export interface AwsBackendOptions {
@@ -59,6 +61,14 @@ export function createAwsBackend(options: AwsBackendOptions): Backend {
       counter,
     }),
     bus: new EventBridgeBus({ client: options.eventBridge, eventBusName: options.eventBusName, counter }),
+    crons: new DynamoCronStore({ client: options.dynamodb, tableName: options.tableName, counter }),
+    cronSchedules: new SchedulerCronSchedules({
+      scheduler: options.scheduler,
+      groupName: options.scheduleGroup,
+      queueArn: options.queueArn,
+      roleArn: options.schedulerRoleArn,
+      counter,
+    }),
     clock,
     counter,
     async close() {

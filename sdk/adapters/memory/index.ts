@@ -4,6 +4,7 @@ import { InMemoryRequestCounter } from './counter.ts';
 import { InProcessBus } from './in-process-bus.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import { MemoryRunStore } from './memory-store.ts';
+import { MemoryCronStore } from './memory-crons.ts';
 import { VirtualClock, type TimerClock } from './virtual-clock.ts';
 
 export { ClockTimers, InMemoryRequestCounter, InProcessBus, MemoryQueue, MemoryRunStore, VirtualClock };
@@ -32,6 +33,7 @@ export function createMemoryBackend(clock: TimerClock = new VirtualClock()): Mem
     bus,
     clock,
     counter,
+    crons: new MemoryCronStore(counter),
     async close() {
       timers.clear();
       dispatcher.listen(undefined);
