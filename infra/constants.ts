@@ -19,6 +19,10 @@ export const ENV = {
   retentionDays: 'DURABLE_RETENTION_DAYS',
   /** How long a worker's lease on a run lasts: the worker timeout plus a margin, so a timed-out worker's run is retaken soon. */
   leaseSeconds: 'DURABLE_LEASE_SECONDS',
+  /** Partitions the event waiters of one key are spread over (`WAITKEY#<key>#<shard>`); raise it, never lower it. */
+  waiterShards: 'DURABLE_WAITER_SHARDS',
+  /** Partitions of the sweep index (`SWEEP#<shard>`); raise it, never lower it. */
+  sweepShards: 'DURABLE_SWEEP_SHARDS',
 } as const;
 
 /**
@@ -38,6 +42,10 @@ export const EVENT_SOURCE = 'durable-tasks';
 export const EVENT_DETAIL_TYPE = 'durable-tasks.event';
 /** Name of the sweep GSI (runs that may need a nudge). */
 export const SWEEP_INDEX = 'gsi2';
+/** Name of the listing GSI of every run (`LIST#<shard>`, newest first): `runs.list()` without a name. */
+export const LIST_INDEX = 'gsi3';
+/** Name of the listing GSI by task or workflow name (`NAME#<name>#<shard>`, newest first): `runs.list({ name })`. */
+export const LIST_BY_NAME_INDEX = 'gsi4';
 
 /**
  * Module specifier the Lambda entry points (functions/) import the user's worker from. It names no real package:

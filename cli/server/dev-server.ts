@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Durable } from '../../sdk/index.ts';
 import { RUN_STATUSES, type ListQuery, type RunStatus } from '../api/types.ts';
+import { decodeListCursor } from '../../sdk/core/list-cursor.ts';
 import { createCron, describeCrons } from '../api/crons.ts';
 import { describeDefinitions } from './definitions.ts';
 import { AwsJsonError, awsJsonErrorBody, handleAwsJson, isAwsJsonRequest, sendAwsJson } from './eventbridge-api.ts';
@@ -62,7 +63,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     route('GET', '/api/definitions', async ({ res }) => sendJson(res, 200, { definitions: describeDefinitions(durable) })),
     route('GET', '/api/runs', async ({ res, query }) => {
       const runs = await durable.runs.list(parseListQuery(query));
-      sendJson(res, 200, { runs, now: new Date(durable.engine.backendIfReady?.clock.now() ?? Date.now()).toISOString() });
+      sendJson(res, 200, {
+        runs,
+        now: new Date(durable.engine.backendIfReady?.clock.now() ?? Date.now()).toISOString(),
+        ...(runs.cursor !== undefined ? { cursor: runs.cursor } : {}),
+      });
     }),
     route('POST', '/api/runs', async ({ req, res }) => {
       const body = await readJsonBody(req);
@@ -298,6 +303,15 @@ function parseListQuery(query: URLSearchParams): ListQuery {
     result.limit = n;
   }
   if (query.get('taskRuns') === 'false') result.taskRuns = false;
+  const cursor = query.get('cursor');
+  if (cursor) {
+    try {
+      decodeListCursor(cursor);
+    } catch (error) {
+      throw new HttpError(400, 'BadRequest', (error as Error).message);
+    }
+    result.cursor = cursor;
+  }
   return result;
 }
 

@@ -334,6 +334,8 @@ export class Engine {
     const backend = await this.backend();
     const result = await routeEvent(event, backend, options);
     const started: string[] = [];
+    // A continuation (`from`) goes on with the waiters: its first invocation started the workflows already.
+    if (options.from) return { ...result, started };
     for (const wf of this.registry.workflows()) {
       if (!wf.onEvents.includes(event.key)) continue;
       // One run per (workflow, event): a redelivered event starts nothing new.

@@ -2,15 +2,16 @@
  * Workers take "replay this run" messages and process them: as an SQS-triggered Lambda handler, or by
  * long-polling the queue from any process. They also serve the event router and the sweeper on AWS.
  */
-import type { DispatchMessage, DurableEvent } from '../ports.ts';
+import type { DispatchMessage, DurableEvent, RouteContinuation } from '../ports.ts';
+import type { RouteOptions } from './router.ts';
 import type { Definition } from './registry.ts';
 import type { Engine } from './engine.ts';
 import type { ProcessResult } from './executor.ts';
-import { parseDispatchBody } from './dispatch-message.ts';
+import { parseContinuationBody, parseDispatchBody } from './dispatch-message.ts';
 import { fireCronTick, reconcileCrons } from './cron/service.ts';
 import { parseCronTickBody, RECONCILE_CRONS_RUN_ID } from './cron/tick-message.ts';
 import { inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
-import { lambdaDeadline } from './lambda-deadline.ts';
+import { lambdaDeadline, routerBudget } from './lambda-deadline.ts';
 
 export interface WorkerOptions {
   /** The tasks and workflows this worker executes. */
@@ -97,6 +98,17 @@ export class Worker {
       const running = new Set<Promise<void>>();
       const stopped = new Promise<void>((resolve) => deadline.signal.addEventListener('abort', () => resolve(), { once: true }));
       const handle = async (record: SqsEvent['Records'][number]) => {
+        const continuation = parseContinuationBody(record?.body);
+        if (continuation) {
+          // The rest of an event's routing, handed on by a router near its deadline: go on within this one's.
+          try {
+            await this.continueRoute(continuation, context);
+          } catch (error) {
+            console.error(JSON.stringify({ level: 'error', message: 'routing continuation failed; SQS will retry it', eventId: continuation.event.eventId, error: String((error as Error)?.message ?? error) }));
+            failures.push({ itemIdentifier: record.messageId });
+          }
+          return;
+        }
         const tick = parseCronTickBody(record?.body);
         if (tick) {
           // A cron schedule's message: start the tick's one run (a failure is retried by SQS like any other).
@@ -159,7 +171,7 @@ export class Worker {
       const claim = (woken: { runId: string; name: string }) =>
         resumed.length < limit && this.engine.registry.handles(woken.name, this.allowed) && resumed.push(woken.runId) > 0;
       try {
-        const result = await this.engine.route(event, { claim });
+        const result = await this.engine.route(event, { claim, ...(await this.handOff(context)) });
         for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
         return { resolved: result.resolved, started: result.started, resumed };
       } finally {
@@ -169,6 +181,30 @@ export class Worker {
         deadline.dispose();
       }
     };
+  }
+
+  /**
+   * Routes the rest of an event (a continuation message), handing on again if this invocation runs short too.
+   * Woken runs are dispatched: this invocation has other records to process.
+   */
+  async continueRoute(continuation: RouteContinuation, context?: unknown): Promise<void> {
+    const result = await this.engine.route(continuation.event, {
+      from: {
+        shard: continuation.shard,
+        ...(continuation.cursor !== undefined ? { cursor: continuation.cursor } : {}),
+        ...(continuation.only ? { only: true as const } : {}),
+      },
+      ...(await this.handOff(context)),
+    });
+    for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
+  }
+
+  /** The router's time budget from the Lambda context, and where it hands the rest on (the dispatch queue). */
+  private async handOff(context: unknown): Promise<Pick<RouteOptions, 'outOfTime' | 'handOff'>> {
+    const outOfTime = routerBudget(context, this.options.deadlineMarginMs);
+    const dispatcher = (await this.engine.backend()).dispatcher;
+    if (!outOfTime || !dispatcher.continueRoute) return {};
+    return { outOfTime, handOff: (c) => dispatcher.continueRoute!(c) };
   }
 
   private async resumeOrDispatch(runId: string, signal: AbortSignal): Promise<void> {
@@ -235,6 +271,12 @@ export class Worker {
           continue;
         }
         for (const received of messages) {
+          const continuation = received.message ? undefined : parseContinuationBody(received.body);
+          if (continuation) {
+            // Handed on by a router on Lambda: routed here in full (no deadline), then acknowledged.
+            this.trackWork(() => this.continueRoute(continuation), () => received.ack(), () => received.retry(1000));
+            continue;
+          }
           if (received.message?.runId === RECONCILE_CRONS_RUN_ID) {
             this.trackWork(() => this.reconcileNow(), () => received.ack(), () => received.retry(1000));
             continue;
