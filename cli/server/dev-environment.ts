@@ -5,6 +5,7 @@
  */
 import { ENV } from '../../infra/constants.ts';
 import type { Durable } from '../../sdk/index.ts';
+import type { LocalEndpoints } from '../../sdk/local/index.ts';
 import { UsageError } from '../command.ts';
 import { LOCAL_EVENT_BUS_NAME } from './eventbridge-api.ts';
 
@@ -40,16 +41,6 @@ export function parsePorts(port: unknown, ports: unknown, defaultPort: number): 
 
 function isPort(n: number): boolean {
   return Number.isInteger(n) && n >= 0 && n <= 65535;
-}
-
-/** What the embedded default's backend reports (sdk/local/index.ts `LocalBackend.endpoints`). */
-interface LocalEndpoints {
-  dynamodb: string;
-  sqs: string;
-  tableName: string;
-  queueUrl: string;
-  queueArn: string;
-  region: string;
 }
 
 /**
