@@ -5,7 +5,7 @@
 import { relative, resolve } from 'node:path';
 import { UsageError, type Command } from '../command.ts';
 import { DEFAULT_PORT } from '../api/http-api.ts';
-import { LOCAL_ENV } from '../../infra/constants.ts';
+import { LOCAL_ENV } from '../../sdk/adapters/aws/env.ts';
 import { devEnvironment, parsePorts } from '../server/dev-environment.ts';
 
 export const DEFAULT_ENTRY = 'examples/worker.ts';

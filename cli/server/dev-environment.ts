@@ -1,9 +1,9 @@
 /**
  * What `durable dev` prints for other processes: the `AWS_ENDPOINT_URL_*` lines of its DynamoDB, SQS and
- * EventBridge, and the `DURABLE_*` lines `Durable.fromEnv()` reads (names from infra/constants.ts), so a
+ * EventBridge, and the `DURABLE_*` lines `Durable.fromEnv()` reads (names from sdk/adapters/aws/env.ts), so a
  * `.env` made of them points the aws CLI, AWS SDKs and `Durable.fromEnv()` at the dev server.
  */
-import { ENV } from '../../infra/constants.ts';
+import { ENV } from '../../sdk/adapters/aws/env.ts';
 import type { Durable } from '../../sdk/index.ts';
 import type { LocalEndpoints } from '../../sdk/local/index.ts';
 import { UsageError } from '../command.ts';

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../infra/constants.ts';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../sdk/adapters/aws/env.ts';
 import type { Durable } from '../../sdk/index.ts';
 import { parseEventBridgeEvent } from '../../sdk/adapters/aws/eventbridge-bus.ts';
 import { isDurableError } from './http-errors.ts';

@@ -26,7 +26,7 @@ import {
   RUN_KEY_PREFIX,
   SWEEP_INDEX,
   WAITER_KEY_PREFIX,
-} from '../constants.ts';
+} from '../../sdk/adapters/aws/env.ts';
 import {
   LIST_RUN_ACTIONS,
   SCHEDULE_WRITE_ACTIONS,
@@ -96,7 +96,7 @@ export class DurableTasks extends Construct {
   /** Every alarm above, to attach actions in one loop. */
   readonly alarms: readonly cloudwatch.Alarm[];
   /**
-   * Every `DURABLE_*` environment variable `Durable.fromEnv()` reads (names from infra/constants.ts `ENV`), as
+   * Every `DURABLE_*` environment variable `Durable.fromEnv()` reads (names from sdk/adapters/aws/env.ts `ENV`), as
    * set on the three functions and on Lambda grantees. Use it to configure anything else that runs a client or
    * `worker.start()` (a container, a CLI): the values are names and ARNs, not secrets; what a principal may do is
    * decided by its policy alone. The stack output `<id>ShellExports` (`DurableTasksShellExports` for the id

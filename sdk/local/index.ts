@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LOCAL_ENV } from '../../infra/constants.ts';
+import { LOCAL_ENV } from '../adapters/aws/env.ts';
 import type { LocalOptions } from './options.ts';
 import { inProcessRequestHandler, type RequestListener } from './in-process-http.ts';
 import { DurableError } from '../core/errors.ts';

@@ -1,10 +1,10 @@
 /**
  * The construct outputs what `Durable.fromEnv()` (and `durable ... --aws`) needs: one `<id>ShellExports` line
- * with every `DURABLE_*` variable of `durable.environment` (names from infra/constants.ts) and the region.
+ * with every `DURABLE_*` variable of `durable.environment` (names from sdk/adapters/aws/env.ts) and the region.
  */
 import { Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { ENV } from '../../infra/constants.ts';
+import { ENV } from '../../sdk/adapters/aws/env.ts';
 import { DurableTasks } from '../../infra/index.ts';
 import { build, FIXTURE_ENTRY, logicalId, testApp } from './support.ts';
 import { Template } from 'aws-cdk-lib/assertions';

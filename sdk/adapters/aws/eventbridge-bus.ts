@@ -3,7 +3,7 @@
  * event router Lambda, which parses it back with `parseEventBridgeEvent`.
  */
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../../infra/constants.ts';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from './env.ts';
 import { DurableError, PayloadTooLargeError } from '../../core/errors.ts';
 import type { DurableEvent, EventBus, RequestCounter } from '../../ports.ts';
 import { InvalidEventError } from './invalid-event-error.ts';

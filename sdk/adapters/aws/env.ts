@@ -1,6 +1,7 @@
 /**
- * Names shared by the CDK construct (which sets them) and the runtime (`Durable.fromEnv()`, functions/),
- * which reads them. Neither side spells these strings anywhere else.
+ * Names shared by the runtime (`Durable.fromEnv()`, functions/, the AWS adapters), which owns them, and the CDK
+ * construct, which imports them to set the environment and scope its grants. Neither side spells these strings
+ * anywhere else; infra/ imports this file, never the reverse.
  */
 export const ENV = {
   /** DynamoDB table holding runs, journals, waiters, events and DAG task states. */
