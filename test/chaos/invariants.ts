@@ -54,6 +54,9 @@ export class Ledger implements StepLedger, CallObserver {
   /** Fork runs (runs.fork) and the run each was forked from: their copied step entries are the source's executions. */
   private readonly forkSources = new Map<string, string>();
 
+  /** Flow-controlled runs: when their function was first entered, and their concurrency key. */
+  readonly flowEntries = new Map<string, { at: number; group: string }>();
+
   constructor(private readonly chaos: Chaos) {}
 
   /** Declares `runId` a fork of `sourceRunId` (attempt 0 of the source: the only one the fork workload forks). */
@@ -80,6 +83,10 @@ export class Ledger implements StepLedger, CallObserver {
     const execs = [...this.executionLog].filter(([key]) => key.startsWith(prefix)).flatMap(([, list]) => list);
     const x = entry.status === 'done' ? (JSON.parse(entry.result ?? '{}') as { x?: string }).x : undefined;
     return execs.length > 0 && (x === undefined || execs.some((e) => e.x === x));
+  }
+
+  flowEntered(runId: string, group: string): void {
+    if (!this.flowEntries.has(runId)) this.flowEntries.set(runId, { at: this.chaos.now(), group });
   }
 
   replayStarted(ctx: object, runId: string): void {
@@ -357,4 +364,34 @@ function canonical(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/**
+ * Never more than `maxRuns` flow-controlled runs of a key in flight: each run is in flight from the first time its
+ * function was entered until its terminal write (`updatedAt`); at equal times an end comes before a start (the
+ * slot is handed over after the finisher's terminal write).
+ */
+export function checkFlowInFlight(
+  entries: ReadonlyMap<string, { at: number; group: string }>,
+  runs: ReadonlyMap<string, { run: RunRecord }>,
+  maxRuns: number,
+): string[] {
+  const failures: string[] = [];
+  const byGroup = new Map<string, { at: number; delta: number; runId: string }[]>();
+  for (const [runId, { at, group }] of entries) {
+    const run = runs.get(runId)?.run;
+    const events = byGroup.get(group) ?? [];
+    events.push({ at, delta: 1, runId });
+    if (run && TERMINAL_STATUSES.includes(run.status)) events.push({ at: run.updatedAt, delta: -1, runId });
+    byGroup.set(group, events);
+  }
+  for (const [group, events] of byGroup) {
+    events.sort((a, b) => a.at - b.at || a.delta - b.delta);
+    let inFlight = 0;
+    for (const e of events) {
+      inFlight += e.delta;
+      if (inFlight > maxRuns) failures.push(`concurrency key '${group}': ${inFlight} runs in flight at +${e.at} when ${e.runId} entered (maxRuns ${maxRuns})`);
+    }
+  }
+  return failures;
 }

@@ -13,7 +13,7 @@ import { Durable } from '../../sdk/durable.ts';
 import { createAwsBackend } from '../../sdk/adapters/aws/backend.ts';
 import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
 import { VirtualClock } from '../../sdk/adapters/memory/virtual-clock.ts';
-import { ENV } from '../../infra/constants.ts';
+import { ENV } from '../../sdk/adapters/aws/env.ts';
 import { eventBridgeEvent, sqsRecord } from '../support/aws-events.ts';
 import { createQueue, dynamoClient, sqsClient, startDynalite, startFauxqs, type LocalServer } from '../support/servers.ts';
 import { isAllowed, roleStatements, TemplateResolver, type TemplateJson } from './iam-eval.ts';
@@ -158,7 +158,10 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     await call('cancel a workflow run waiting for an event', () => api.runs.cancel(ids.pipeline!));
     await call('schedule a run in 5 minutes (SQS delay)', () => defs.quick.schedule(new Date(clock.now() + 300_000), {}));
     await call('schedule a run in 2 hours (Scheduler)', () => defs.quick.schedule(new Date(clock.now() + 7_200_000), {}));
-    await call('list (not granted by grantStart)', () => api.runs.list({}));
+    await call('list (granted by grantStart, through grantList)', async () => {
+      await api.runs.list({});
+      await api.runs.list({ name: 'quick', status: 'SUCCEEDED', limit: 1 });
+    });
     await drain();
     await call('fork a finished run from a step', async () => {
       expect((await api.runs.get(ids.quick!)).status).toBe('SUCCEEDED');
@@ -166,6 +169,12 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     });
     await drain();
     expect((await api.runs.get(ids.fork!)).metadata).toMatchObject({ forkedFrom: ids.quick });
+    await call('bulk fork and bulk cancel by filter', async () => {
+      expect((await api.runs.bulkFork({ name: 'quick', status: 'SUCCEEDED', since: new Date(0) }, { fromStep: 'a' })).count).toBeGreaterThan(0);
+      await defs.longSleep.runNoWait({});
+      expect((await api.runs.bulkCancel({ name: 'long-sleep', status: ['QUEUED', 'WAITING'] })).count).toBe(1);
+    });
+    await drain();
 
     await call('push', () => processes.pusher.durable.events.push('order:paid', { ok: true }));
     const routerHandler = processes.router.durable.worker('r', { workflows: Object.values(processes.router.defs) }).eventRouterHandler();
@@ -212,17 +221,21 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     expect([...actions('sweeper')]).toEqual(expect.arrayContaining(['dynamodb:Query', 'sqs:SendMessage']));
   });
 
-  test('then a function given grantStart may make every request of start, get, cancel (queued, running, waiting), schedule (short and long) and fork', () => {
+  test('then a function given grantStart may make every request of start, get, cancel (queued, running, waiting), schedule (short and long), fork and bulk fork / cancel', () => {
     const made = Object.keys(calls).filter((name) => !name.startsWith('list') && !['push', 'sweep'].includes(name) && !name.startsWith('route'));
-    expect(made).toHaveLength(11);
+    expect(made).toHaveLength(12);
     expect(during('fork a finished run from a step').map((r) => r.action)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'sqs:SendMessage']));
     expect(made.flatMap((name) => denied('client', during(name).filter((r) => r.principal === 'client')).map((d) => `${name}: ${d}`))).toEqual([]);
   });
 
-  test('then listing runs (a Scan) is not granted by grantStart, as its TSDoc says', () => {
-    const scans = during('list (not granted by grantStart)');
-    expect(scans.map((r) => r.action)).toContain('dynamodb:Scan');
-    expect(denied('client', scans)).toHaveLength(scans.length);
+  test('then listing runs reads the listing indexes and the runs they name, no Scan, as grantStart (grantList) allows', () => {
+    const listing = during('list (granted by grantStart, through grantList)');
+    expect([...new Set(listing.map((r) => r.action))].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:Query']);
+    expect(denied('client', listing)).toEqual([]);
+    // The bulk operations find their runs the same way (no Scan), then act run by run.
+    const bulk = during('bulk fork and bulk cancel by filter').map((r) => r.action);
+    expect(bulk).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    expect(bulk).not.toContain('dynamodb:Scan');
   });
 
   test('then a function given grantPush may push', () => {

@@ -1,6 +1,7 @@
 /**
  * Bulk operations over a filter: `runs.bulkCancel(filter)` and `runs.bulkFork(filter, { fromStep })`. Both walk
- * the runs listing once (newest first, page by page where the store pages it), never a read per run to find them.
+ * the runs listing once (`runs.iterate`: the listing index, newest first, 100 a page; it stops at the first run
+ * older than `since`), never a read per run to find them.
  */
 import { TERMINAL_STATUSES, type RunStatus } from '../../ports.ts';
 import { DurableError, TaskNotFoundError } from '../errors.ts';
@@ -74,6 +75,11 @@ export function checkFilter(filter: RunFilter | undefined, method: string): Chec
   return out;
 }
 
+/** Whether a listed run was created before the filter's `since`: the listing is newest first, so no later one matches. */
+function beforeRange(run: ListedRun, filter: CheckedFilter): boolean {
+  return filter.since !== undefined && (typeof run.createdAt === 'number' ? run.createdAt : Date.parse(run.createdAt)) < filter.since;
+}
+
 /** Whether a listed run matches. */
 export function matches(run: ListedRun, filter: CheckedFilter): boolean {
   if (filter.name !== undefined && run.name !== filter.name) return false;
@@ -88,6 +94,7 @@ export function matches(run: ListedRun, filter: CheckedFilter): boolean {
 export async function bulkCancel(listing: AsyncIterable<ListedRun>, filter: CheckedFilter, cancel: (runId: string) => Promise<void>): Promise<{ count: number }> {
   let count = 0;
   for await (const run of listing) {
+    if (beforeRange(run, filter)) break;
     if (!matches(run, filter) || TERMINAL_STATUSES.includes(run.status)) continue;
     await cancel(run.runId);
     count++;
@@ -107,6 +114,7 @@ export async function bulkFork(
   const targets: string[] = [];
   let skipped = 0;
   for await (const run of listing) {
+    if (beforeRange(run, filter)) break;
     if (!matches(run, filter)) continue;
     if (TERMINAL_STATUSES.includes(run.status)) targets.push(run.runId);
     else skipped++;

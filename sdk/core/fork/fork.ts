@@ -46,6 +46,8 @@ export async function forkRun(engine: Engine, runId: string, options: ForkOption
   const now = backend.clock.now();
   const metadata = { ...(source.metadata ?? {}), forkedFrom: runId, forkedFromStep: fromStep };
   const run = newRunRecord({ runId: randomUUID(), name: source.name, input: source.input, metadata }, now);
+  // Flow control: the fork keeps the source's priority; its idempotency key stays the source's (a fork is a new run).
+  if (source.priority !== undefined) run.priority = source.priority;
   const scope = scopeOf(run.generation, engine.retentionSeconds(), now);
   const copies = plan.keep.map((e) => copyEntry(e, scope));
   for (let i = 0; i < copies.length; i += COPY_CONCURRENCY) {
