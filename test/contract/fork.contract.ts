@@ -268,7 +268,7 @@ export function forkContract(name: string, make: HarnessFactory) {
       const own = () => Object.entries(h!.durable.metrics().requests).filter(([k]) => !/ReceiveMessage|DeleteMessage|ChangeMessageVisibility/.test(k));
       const before = Object.fromEntries(own());
       const fork = await h.durable.runs.fork(ref.runId, { fromStep: 's299' });
-      const delta = Object.fromEntries(own().map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v));
+      const delta: Record<string, number> = Object.fromEntries(own().map(([k, v]) => [k, v - (before[k] ?? 0)] as const).filter(([, v]) => v));
       const spent = Object.values(delta).reduce((a, b) => a + b, 0);
       process.stderr.write(`fork of 300 steps from the last (${h.name}): ${JSON.stringify(delta)}\n`);
       // 299 entries + the run item + the dispatch + the source's load (paged) and nothing per entry besides.
