@@ -11,13 +11,13 @@ import { UsageError, type Command, type CommandContext, type Io } from './comman
 import { dev } from './commands/dev.ts';
 import { CRON_COMMANDS } from './commands/crons.ts';
 import { push } from './commands/push.ts';
-import { runsCancel, runsExport, runsGet, runsList } from './commands/runs.ts';
+import { runsCancel, runsExport, runsFork, runsGet, runsList } from './commands/runs.ts';
 import { replay } from './commands/replay.ts';
 import { start } from './commands/start.ts';
 import { tail } from './commands/tail.ts';
 import { createStyle, wantsColour } from './output.ts';
 
-export const COMMANDS: readonly Command[] = [dev, runsList, runsGet, runsCancel, runsExport, start, push, tail, replay, ...CRON_COMMANDS];
+export const COMMANDS: readonly Command[] = [dev, runsList, runsGet, runsCancel, runsFork, runsExport, start, push, tail, replay, ...CRON_COMMANDS];
 
 const GLOBAL_OPTIONS = {
   url: { type: 'string' },
@@ -28,7 +28,7 @@ const GLOBAL_OPTIONS = {
 
 const GLOBAL_HELP = [
   `--url URL   the dev server (default $DURABLE_URL or ${DEFAULT_URL})`,
-  '--aws       talk to AWS directly with Durable.fromEnv() (runs list/get/cancel/export, push, tail, crons)',
+  '--aws       talk to AWS directly with Durable.fromEnv() (runs list/get/cancel/fork/export, push, tail, crons)',
   '--json      machine-readable JSON on stdout',
   '-h, --help  this help',
 ];

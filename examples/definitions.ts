@@ -6,6 +6,7 @@ import { defineWaitForEvent } from './wait-for-event.ts';
 import { defineOrGroup } from './or-group.ts';
 import { registerDagExample } from './dag.ts';
 import { defineFanOut } from './fan-out.ts';
+import { defineFork } from './fork.ts';
 import { defineNightlyReport } from './cron.ts';
 
 export function defineExamples(durable: Durable) {
@@ -16,6 +17,7 @@ export function defineExamples(durable: Durable) {
     orGroup: defineOrGroup(durable),
     dag: registerDagExample(durable),
     fanOut: defineFanOut(durable),
+    fork: defineFork(durable),
     nightlyReport: defineNightlyReport(durable),
   };
 }

@@ -11,6 +11,7 @@ import { demoOrGroup } from './or-group.ts';
 import { runDagExample } from './dag.ts';
 import { defineFlowControlExample, demoFlowControl } from './flow-control.ts';
 import { demoFanOut } from './fan-out.ts';
+import { demoFork } from './fork.ts';
 
 const started = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(2)}s] ${line}`);
@@ -26,6 +27,7 @@ const demos: [string, () => Promise<unknown>][] = [
   ['DAG with waitFor / skipIf', () => runDagExample(durable, log)],
   ['flow control (concurrency, rate limits, priority, idempotency)', () => demoFlowControl(durable, flowControl, log)],
   ['ctx.map / ctx.parallel fan-out', () => demoFanOut(examples.fanOut, log)],
+  ['runs.fork from a step', () => demoFork(examples.fork, durable, log)],
 ];
 
 log('starting the embedded engine (dynalite + fauxqs on loopback)');

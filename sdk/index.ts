@@ -35,6 +35,9 @@ export {
   InvalidDefinitionError,
 } from './core/errors.ts';
 export { CronAlreadyExistsError, CronNotFoundError } from './core/cron/errors.ts';
+export { StepNotFoundError, RunNotForkableError } from './core/fork/errors.ts';
+export type { ForkOptions } from './core/fork/fork.ts';
+export type { RunFilter, BulkForkResult } from './core/fork/bulk.ts';
 export type { Crons, CronView, CreateCronOptions, CronTarget } from './core/cron/service.ts';
 export type { OnTrigger } from './core/cron/declared.ts';
 export { Worker, type WorkerOptions } from './core/worker.ts';

@@ -25,6 +25,11 @@ export class DirectApi implements DurableApi {
     return this.getRun(runId);
   }
 
+  async forkRun(runId: string, fromStep: string): Promise<{ runId: string; forkedFrom: string }> {
+    const ref = await (await this.client).runs.fork(runId, { fromStep });
+    return { runId: ref.runId, forkedFrom: runId };
+  }
+
   async exportRun(runId: string): Promise<RunHistory> {
     return (await this.client).runs.export(runId);
   }

@@ -38,6 +38,10 @@ export class HttpApi implements DurableApi {
     return (await this.request('POST', `/api/runs/${encodeURIComponent(runId)}/cancel`, {})) as RunDetailsJson;
   }
 
+  async forkRun(runId: string, fromStep: string): Promise<{ runId: string; forkedFrom: string }> {
+    return (await this.request('POST', `/api/runs/${encodeURIComponent(runId)}/fork`, { fromStep })) as { runId: string; forkedFrom: string };
+  }
+
   async exportRun(runId: string): Promise<RunHistory> {
     return (await this.request('GET', `/api/runs/${encodeURIComponent(runId)}/export`)) as RunHistory;
   }

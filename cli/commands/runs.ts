@@ -1,5 +1,5 @@
 /**
- * `durable runs list | get | cancel | export`.
+ * `durable runs list | get | cancel | fork | export`.
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -72,6 +72,27 @@ export const runsCancel: Command = {
     const run = await ctx.api().cancelRun(ctx.positionals[0]!);
     if (ctx.json) ctx.print(JSON.stringify(run));
     else ctx.print(`${run.status === 'CANCELLED' ? 'cancelled' : 'cancel requested for'} ${run.name} ${ctx.style.gray(run.runId)}: ${colourStatus(run.status, ctx.style)}`);
+    return 0;
+  },
+};
+
+export const runsFork: Command = {
+  name: 'runs fork',
+  usage: 'durable runs fork RUN_ID --from-step NAME',
+  summary: 'Start a new run of the same task and input that keeps what the run recorded before the step NAME and re-executes from there',
+  details:
+    'The new run executes the current code (deploy or restart the fix first). Works on finished runs (SUCCEEDED, FAILED,\n' +
+    'CANCELLED); cancel a run still in flight first. The new run\'s metadata.forkedFrom is RUN_ID.',
+  options: { 'from-step': { type: 'string' } },
+  optionHelp: ['--from-step NAME  the step to re-execute from (its first occurrence in the journal)'],
+  positionals: { min: 1, max: 1, names: ['RUN_ID'] },
+  remote: true,
+  async run(ctx) {
+    const fromStep = ctx.values['from-step'];
+    if (typeof fromStep !== 'string' || fromStep === '') throw new UsageError('runs fork needs --from-step NAME (the step to re-execute from)');
+    const fork = await ctx.api().forkRun(ctx.positionals[0]!, fromStep);
+    if (ctx.json) ctx.print(JSON.stringify(fork));
+    else ctx.print(`forked ${ctx.style.gray(fork.forkedFrom)} from step '${fromStep}': new run ${fork.runId}`);
     return 0;
   },
 };

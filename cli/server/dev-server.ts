@@ -82,6 +82,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       await durable.runs.cancel(params[0]!);
       sendJson(res, 200, await durable.runs.get(params[0]!));
     }),
+    route('POST', '/api/runs/:id/fork', async ({ req, res, params }) => {
+      const body = await readJsonBody(req);
+      const ref = await durable.runs.fork(params[0]!, { fromStep: requireString(body, 'fromStep') });
+      sendJson(res, 201, { runId: ref.runId, forkedFrom: params[0]! });
+    }),
     route('GET', '/api/runs/:id/export', async ({ res, params, query }) => {
       const history = await durable.runs.export(params[0]!);
       // `?download=1` (the dashboard's button): saved as a file named after the task and the run.

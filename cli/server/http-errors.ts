@@ -25,7 +25,7 @@ export function toErrorResponse(error: unknown): ErrorResponse {
   const body = { error: { name: e.name, message: e.message } };
   if (e instanceof HttpError) return { status: e.status, body };
   if (e.name === 'RunNotFoundError' || e.name === 'CronNotFoundError') return { status: 404, body };
-  if (e.name === 'CronAlreadyExistsError') return { status: 409, body };
+  if (e.name === 'CronAlreadyExistsError' || e.name === 'RunNotForkableError') return { status: 409, body };
   if (isDurableError(e)) return { status: 400, body };
   return { status: 500, body: { error: { name: e.name || 'Error', message: e.message || 'internal error' } } };
 }

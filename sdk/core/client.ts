@@ -20,6 +20,9 @@ import { Crons, fireCronTick } from './cron/service.ts';
 import { armDeclared, inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
 import { exportRun } from './history/export.ts';
 import type { RunHistory } from './history/format.ts';
+import { forkRun, type ForkOptions } from './fork/fork.ts';
+import { bulkCancel, bulkFork, checkFilter, type BulkForkResult, type ListedRun, type RunFilter } from './fork/bulk.ts';
+import type { RunRef } from './definitions.ts';
 import { upsertRateLimit, type RateLimitUpsert } from './flow/rate-limits.ts';
 
 /** How a client executes runs in its own process. */
@@ -186,7 +189,31 @@ export class DurableClient {
      * @example writeFileSync('histories/order.json', JSON.stringify(await durable.runs.export(runId), null, 2))
      */
     export: async (runId: string): Promise<RunHistory> => exportRun(await this.engine.backend(), runId),
+    /**
+     * A new run of the current code of the run's task, with its input, whose journal keeps the operations recorded
+     * before the first step named `fromStep` (the rest re-executes). Its `metadata.forkedFrom` is `runId`.
+     * @throws {StepNotFoundError} no step of that name in the run's journal
+     * @throws {RunNotForkableError} the run is still in flight, or is not a durable task run
+     * @example const ref = await durable.runs.fork(failedRunId, { fromStep: 'charge' }); await ref.result();
+     */
+    fork: (runId: string, options: ForkOptions): Promise<RunRef<unknown>> => forkRun(this.engine, runId, options),
+    /** Cancels every in-flight run matching `filter` (`name`, `status`, `since`, `until`); how many it cancelled. */
+    bulkCancel: async (filter: RunFilter): Promise<{ count: number }> => {
+      const checked = checkFilter(filter, 'runs.bulkCancel');
+      return bulkCancel(this.listing(checked), checked, (runId) => this.engine.cancel(runId));
+    },
+    /** Forks every finished run matching `filter` from `fromStep` (runs without that step are skipped). */
+    bulkFork: async (filter: RunFilter, options: ForkOptions): Promise<BulkForkResult> => {
+      const checked = checkFilter(filter, 'runs.bulkFork');
+      return bulkFork(this.listing(checked), checked, options, (runId, o) => forkRun(this.engine, runId, o));
+    },
   };
+
+  /** The runs a bulk operation walks: the listing index page by page (`runs.iterate`), narrowed by name and a single status. */
+  private listing(filter: { name?: string; statuses?: readonly RunStatus[] }): AsyncIterable<ListedRun> {
+    const status = filter.statuses?.length === 1 ? filter.statuses[0] : undefined;
+    return this.runs.iterate({ limit: 100, ...(filter.name !== undefined ? { name: filter.name } : {}), ...(status !== undefined ? { status } : {}) });
+  }
 
   readonly rateLimits = {
     /**

@@ -35,6 +35,7 @@ import { Ledger, checkFlowInFlight, checkOutcomes, type StepStats } from './inva
 import { memoryRawEntries } from './raw-journal.ts';
 import { laggingSweepIndex, type LaggingIndexStats } from './lagging-index.ts';
 import { Random } from './random.ts';
+import { checkForks, planForks } from './forks.ts';
 import {
   defineWorkload,
   eventSpecs,
@@ -95,6 +96,9 @@ export interface ScheduleReport {
   routerResumes: number;
   sweeps: number;
   sweepRedispatched: number;
+  /** Fork runs made by the fork workload (forks.ts), and fork calls that failed (and were made again). */
+  forks: number;
+  failedForks: number;
   /** Finished runs with waiters left behind by a worker that died or failed mid-cleanup (explained by faults). */
   explainedLeftovers: number;
   /**
@@ -190,6 +194,12 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   let wakeupsRepairedBySweeper = 0;
 
   const programs = Array.from({ length: options.runs }, (_, i) => generateProgram(workloadRandom, `s${seed}-r${i}`, 0, i));
+  // A stream of its own, so the other streams (and so every earlier seed's schedule) are unchanged by it.
+  const forkRandom = random.fork('forks');
+  const forkPlans = planForks(programs, forkRandom);
+  const forkScheduled = new Set<string>();
+  const forked = new Set<string>();
+  let failedForks = 0;
   // Flow-controlled runs of one group take turns (maxRuns slots): the group lasts as long as its runs one after another.
   const groupMs = new Map<string, number>();
   for (const p of programs) if (p.group !== undefined) groupMs.set(p.group, (groupMs.get(p.group) ?? 0) + expectedDurationMs(p));
@@ -229,6 +239,23 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
       (error) => {
         say(`cancel ${runId} failed: ${(error as Error).message}; retrying`);
         schedule(clock.now() + 10_000, `cancel ${runId}`, () => cancel(runId));
+      },
+    );
+  };
+  /** Forks a finished run from its planned step; a failed fork call (a fault, a crash mid-copy) is made again. */
+  const fork = (sourceId: string) => {
+    const plan = forkPlans.get(sourceId)!;
+    const w = forkRandom.pick(workers);
+    const { promise } = chaos.run('fork', w.engine.workerId, sourceId, () => w.runs.fork(sourceId, { fromStep: plan.fromStep }));
+    promise.then(
+      (ref) => {
+        forked.add(sourceId);
+        say(`forked ${sourceId} from '${plan.fromStep}': ${ref.runId}`);
+      },
+      (error) => {
+        failedForks++;
+        say(`fork ${sourceId} failed: ${(error as Error).message}; retrying`);
+        schedule(clock.now() + 10_000, `fork ${sourceId}`, () => fork(sourceId));
       },
     );
   };
@@ -334,6 +361,10 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     const runs = await parts.inspect.listRuns({});
     let open = 0;
     for (const run of runs) {
+      if (run.status === 'SUCCEEDED' && forkPlans.has(run.runId) && !forkScheduled.has(run.runId)) {
+        forkScheduled.add(run.runId);
+        schedule(clock.now() + forkRandom.int(0, 60_000), `fork ${run.runId}`, () => fork(run.runId), run.runId);
+      }
       if (TERMINAL_STATUSES.includes(run.status)) continue;
       open++;
       const loaded = await parts.inspect.loadRun(run.runId);
@@ -465,7 +496,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     if (queue.nextAt() !== undefined && queue.nextAt()! <= clock.now()) continue;
     if (actions.length && actions[0]!.at <= clock.now()) continue;
     if (parts.transport && (await queue.pump()) > 0) continue;
-    if (started.size === programs.length && open === 0 && chaos.ops.size === 0) {
+    if (started.size === programs.length && open === 0 && chaos.ops.size === 0 && forked.size === forkScheduled.size) {
       lastFinish = clock.now();
       break;
     }
@@ -496,6 +527,10 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   const explained = (runId: string) => ledger.leftoversExplained(runId);
   const checked = await checkOutcomes(parts.inspect, programs, eventKeys, explained, (runId) => parts.rawEntries(runId));
   failures.push(...checked.failures);
+  for (const [runId, s] of checked.snapshot) if (typeof s.run.metadata?.forkedFrom === 'string') ledger.forked(runId, s.run.metadata.forkedFrom);
+  const forkCheck = checkForks(checked.snapshot, forkPlans, programs, ledger);
+  failures.push(...forkCheck.failures);
+  if (!stuck && forkCheck.forks < forked.size) failures.push(`${forked.size} fork call(s) succeeded but ${forkCheck.forks} fork run(s) exist`);
   failures.push(...checkFlowInFlight(ledger.flowEntries, checked.snapshot, FLOW_MAX_RUNS));
   const strict = ![...chaos.counts.keys()].some((k) => TAINTING.has(k));
   const steps = ledger.checkSteps(
@@ -546,7 +581,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     runs: programs.length,
     childRuns: [...checked.snapshot.values()].filter((s) => s.run.parent).length,
     faults: chaos.summary(),
-    checks: checked.checks + steps.checked,
+    checks: checked.checks + steps.checked + forkCheck.checks,
     failures,
     steps,
     virtualMs: clock.now() - t0,
@@ -557,6 +592,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
     routerResumes,
     sweeps,
     sweepRedispatched,
+    forks: forkCheck.forks,
+    failedForks,
     explainedLeftovers: checked.explainedLeftovers,
     wakeupsRepairedBySweeper,
     sweepIndex,

@@ -135,7 +135,7 @@ export const PROFILES: readonly FaultProfile[] = [CLEAN, RACES, NO_THROW_AFTER, 
 /** One driver operation (a dispatch being processed, a push being routed, a sweep...). */
 export interface Op {
   id: number;
-  kind: 'process' | 'push' | 'cancel' | 'sweep' | 'start';
+  kind: 'process' | 'push' | 'cancel' | 'sweep' | 'start' | 'fork';
   worker: string;
   runId?: string;
   calls: number;
@@ -221,7 +221,7 @@ export class Chaos {
       over: Promise.resolve(),
     };
     if (runId !== undefined) op.runId = runId;
-    if ((kind === 'process' || kind === 'push') && this.enabled && this.random.chance(this.profile.crash)) {
+    if ((kind === 'process' || kind === 'push' || kind === 'fork') && this.enabled && this.random.chance(this.profile.crash)) {
       op.crashAt = { call: this.random.int(1, this.profile.crashWithin), phase: this.random.chance(0.5) ? 'before' : 'after' };
     }
     this.ops.add(op);

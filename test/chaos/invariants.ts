@@ -41,7 +41,7 @@ export interface StepStats {
 
 export class Ledger implements StepLedger, CallObserver {
   readonly violations: string[] = [];
-  private readonly executions = new Map<string, Execution[]>();
+  private readonly executionLog = new Map<string, Execution[]>();
   private readonly records = new Map<string, StepRecord[]>();
   private readonly observations = new Map<string, Set<string>>();
   private readonly replays = new WeakMap<object, { loadSeq: number | undefined }>();
@@ -51,11 +51,39 @@ export class Ledger implements StepLedger, CallObserver {
   /** When each run turned terminal (call sequence of the write). */
   private readonly terminalSeq = new Map<string, number>();
   writes = 0;
+  /** Fork runs (runs.fork) and the run each was forked from: their copied step entries are the source's executions. */
+  private readonly forkSources = new Map<string, string>();
 
   /** Flow-controlled runs: when their function was first entered, and their concurrency key. */
   readonly flowEntries = new Map<string, { at: number; group: string }>();
 
   constructor(private readonly chaos: Chaos) {}
+
+  /** Declares `runId` a fork of `sourceRunId` (attempt 0 of the source: the only one the fork workload forks). */
+  forked(runId: string, sourceRunId: string): void {
+    this.forkSources.set(runId, sourceRunId);
+  }
+
+  /** How many times a step's side effect ran in a run's attempt (all step attempts). */
+  executions(runId: string, attempt: number, step: string): number {
+    const prefix = `${stepKey(runId, attempt, step)}|`;
+    let n = 0;
+    for (const [key, list] of this.executionLog) if (key.startsWith(prefix)) n += list.length;
+    return n;
+  }
+
+  /**
+   * A fork's step entry copied from its source (it never ran in the fork): its outcome is one of the source's
+   * executions, which the source's own entry accounts for.
+   */
+  private copiedFromSource(runId: string, entry: JournalEntry): boolean {
+    const source = this.forkSources.get(runId);
+    if (source === undefined || this.executions(runId, entry.attempt, entry.name) > 0) return false;
+    const prefix = `${stepKey(source, 0, entry.name)}|`;
+    const execs = [...this.executionLog].filter(([key]) => key.startsWith(prefix)).flatMap(([, list]) => list);
+    const x = entry.status === 'done' ? (JSON.parse(entry.result ?? '{}') as { x?: string }).x : undefined;
+    return execs.length > 0 && (x === undefined || execs.some((e) => e.x === x));
+  }
 
   flowEntered(runId: string, group: string): void {
     if (!this.flowEntries.has(runId)) this.flowEntries.set(runId, { at: this.chaos.now(), group });
@@ -79,9 +107,9 @@ export class Ledger implements StepLedger, CallObserver {
       }
     }
     const x = `x${++this.nextExecution}`;
-    const list = this.executions.get(`${key}|${stepAttempt}`) ?? [];
+    const list = this.executionLog.get(`${key}|${stepAttempt}`) ?? [];
     list.push({ x, ok, op, seq: this.chaos.seq });
-    this.executions.set(`${key}|${stepAttempt}`, list);
+    this.executionLog.set(`${key}|${stepAttempt}`, list);
     return x;
   }
 
@@ -144,10 +172,14 @@ export class Ledger implements StepLedger, CallObserver {
         if (entry.kind !== 'step') continue;
         const key = stepKey(runId, entry.attempt, entry.name);
         recordedKeys.add(key);
+        if (this.copiedFromSource(runId, entry)) {
+          stats.checked++;
+          continue;
+        }
         const lastAttempt = entry.stepAttempt ?? 0;
         const upTo = entry.status === 'retrying' ? lastAttempt - 1 : lastAttempt;
         for (let a = 0; a <= upTo; a++) {
-          const execs = this.executions.get(`${key}|${a}`) ?? [];
+          const execs = this.executionLog.get(`${key}|${a}`) ?? [];
           stats.checked++;
           stats.executions += execs.length;
           if (execs.length === 0) {
@@ -172,7 +204,7 @@ export class Ledger implements StepLedger, CallObserver {
         }
         if (entry.status === 'done') {
           const { x } = JSON.parse(entry.result ?? '{}') as { x?: string };
-          const execs = this.executions.get(`${key}|${lastAttempt}`) ?? [];
+          const execs = this.executionLog.get(`${key}|${lastAttempt}`) ?? [];
           if (!execs.some((e) => e.x === x && e.ok)) this.violations.push(`step ${key}: the recorded outcome (${x}) is not one a successful execution produced`);
           for (const seen of this.observations.get(key) ?? []) {
             if (seen !== x) this.violations.push(`step ${key}: user code saw outcome ${seen} but the journal recorded ${x} (two outcomes for one position)`);
@@ -182,7 +214,7 @@ export class Ledger implements StepLedger, CallObserver {
       void run;
     }
     // A side effect that ran in a healthy operation of a run that was not cancelled must have its outcome recorded.
-    for (const [execKey, execs] of this.executions) {
+    for (const [execKey, execs] of this.executionLog) {
       const key = execKey.slice(0, execKey.lastIndexOf('|'));
       if (recordedKeys.has(key)) continue;
       const runId = key.slice(0, key.indexOf('|'));

@@ -19,7 +19,7 @@ describe('help and usage', () => {
   test('`durable --help` lists every command; `durable <command> --help` shows its usage and options', async () => {
     const [global, push, runs] = await Promise.all([runCli(['--help']), runMain(['push', '--help']), runMain(['runs', 'list', '-h'])]);
     expect(global.code).toBe(0);
-    for (const name of ['dev', 'runs list', 'runs get', 'runs cancel', 'start', 'push', 'tail']) expect(global.stdout).toContain(`  ${name} `);
+    for (const name of ['dev', 'runs list', 'runs get', 'runs cancel', 'runs fork', 'start', 'push', 'tail']) expect(global.stdout).toContain(`  ${name} `);
     expect(push.code).toBe(0);
     expect(push.stdout).toMatch(/^usage: durable push KEY \[JSON\]/);
     expect(push.stdout).toContain('--scope S');
@@ -114,6 +114,41 @@ describe('against a dev server (--url), piped output', () => {
     expect(cancelled.stdout).toContain('cancelled await-approval');
     const asJson = await runCli(['runs', 'cancel', body.runId, '--url', url, '--json']);
     expect(json(asJson.stdout)).toMatchObject({ runId: body.runId, status: 'CANCELLED' });
+  });
+
+  test('runs fork RUN_ID --from-step NAME forks a failed run; a missing --from-step is a usage error', async () => {
+    let prepared = 0;
+    let broken = true;
+    h.env.durable.durableTask({
+      name: 'cli-fork',
+      retries: 0,
+      fn: async (_: unknown, ctx) => {
+        await ctx.step('prepare', () => ++prepared);
+        return ctx.step('charge', () => {
+          if (broken) throw new Error('declined');
+          return 'paid';
+        });
+      },
+    });
+    const { body } = await post('/api/runs', { name: 'cli-fork', input: {} });
+    await h.env.settle();
+    broken = false;
+    const forked = await runCli(['runs', 'fork', body.runId, '--from-step', 'charge', '--url', url]);
+    expect(forked.code).toBe(0);
+    const runId = /new run (\S+)$/m.exec(forked.stdout)?.[1];
+    expect(forked.stdout).toContain(`forked ${body.runId} from step 'charge'`);
+    await h.env.settle();
+    expect(await h.env.durable.runs.get(runId!)).toMatchObject({ status: 'SUCCEEDED', output: 'paid', metadata: { forkedFrom: body.runId } });
+    const asJson = await runCli(['runs', 'fork', body.runId, '--from-step', 'prepare', '--url', url, '--json']);
+    expect(json(asJson.stdout)).toEqual({ runId: expect.any(String), forkedFrom: body.runId });
+    await h.env.settle();
+    expect(prepared).toBe(2);
+    const missing = await runMain(['runs', 'fork', body.runId, '--url', url]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--from-step NAME');
+    const unknown = await runCli(['runs', 'fork', body.runId, '--from-step', 'nope', '--url', url]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('StepNotFoundError');
   });
 
   test('runs list hides DAG task runs unless --task-runs', async () => {

@@ -237,6 +237,47 @@ if (!hasChromium) {
       expect(history.entries[0]).toMatchObject({ position: 0, kind: 'step', name: 'reserve-stock', status: 'done' });
     });
 
+    test("a failed run's Fork from step button starts a fork from the chosen step and opens it", async () => {
+      const effects = { prepare: 0, charge: 0 };
+      let broken = true;
+      h.env.durable.durableTask({
+        name: 'fork-demo',
+        retries: 0,
+        fn: async (_input: unknown, ctx) => {
+          const prepared = await ctx.step('prepare', () => ++effects.prepare);
+          const charged = await ctx.step('charge', () => {
+            effects.charge++;
+            if (broken) throw new Error('card service down');
+            return 'ok';
+          });
+          return { prepared, charged };
+        },
+      });
+      const failed = await start('fork-demo', {});
+      await h.env.settle();
+      expect((await h.env.durable.runs.get(failed)).status).toBe('FAILED');
+      broken = false;
+      await page.goto(`${h.server.url}/#/runs/${encodeURIComponent(failed)}`);
+      const detail = page.locator(`.detail[data-run-id="${failed}"]`);
+      await detail.waitFor();
+      const picker = detail.locator('[data-testid="fork-step"]');
+      expect(await picker.locator('option').allInnerTexts()).toEqual(['prepare', 'charge']);
+      await picker.selectOption('charge');
+      await detail.locator('[data-testid="fork-run"]').click();
+      await expect.poll(() => page.url()).not.toContain(encodeURIComponent(failed));
+      const forkId = decodeURIComponent(/#\/runs\/(.+)$/.exec(page.url())![1]!);
+      await h.env.settle();
+      const forked = page.locator(`.detail[data-run-id="${forkId}"]`);
+      await expect.poll(() => forked.getAttribute('data-status'), { timeout: 5000 }).toBe('SUCCEEDED');
+      expect(await forked.locator('[data-testid="forked-from"] a').getAttribute('href')).toBe(`#/runs/${encodeURIComponent(failed)}`);
+      expect(await h.env.durable.runs.get(forkId)).toMatchObject({ output: { prepared: 1, charged: 'ok' }, metadata: { forkedFrom: failed, forkedFromStep: 'charge' } });
+      expect(effects).toEqual({ prepare: 1, charge: 2 });
+      // A run still in flight has no fork button.
+      await page.goto(`${h.server.url}/#/runs/${encodeURIComponent(ids.order!)}`);
+      await page.locator(`.detail[data-run-id="${ids.order}"]`).waitFor();
+      expect(await page.locator('[data-testid="fork-run"]').count()).toBe(0);
+    });
+
     test('the page raised no script errors', () => {
       expect(pageErrors).toEqual([]);
     });

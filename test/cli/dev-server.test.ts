@@ -165,6 +165,43 @@ describe('given a dev server over a client with tasks, a durable task and a work
     expect((run.body.tasks as any[]).map((t) => `${t.name}:${t.status}`).sort()).toEqual(['clean:SUCCEEDED', 'enrich:SUCCEEDED', 'extract:SUCCEEDED', 'load:SUCCEEDED', 'notify:SUCCEEDED']);
   });
 
+  test('POST /api/runs/:id/fork forks a finished run from a step: 201 with the new run id; 400 unknown step, 409 in flight, 404 unknown run', async () => {
+    let prepared = 0;
+    let broken = true;
+    h.env.durable.durableTask({
+      name: 'http-fork',
+      retries: 0,
+      fn: async (_: unknown, ctx) => {
+        await ctx.step('prepare', () => ++prepared);
+        return ctx.step('charge', () => {
+          if (broken) throw new Error('declined');
+          return 'paid';
+        });
+      },
+    });
+    const { body } = await call('POST', '/api/runs', { name: 'http-fork', input: { n: 1 } });
+    await h.env.settle();
+    expect((await call('GET', `/api/runs/${body.runId}`)).body.status).toBe('FAILED');
+    broken = false;
+    const fork = await call('POST', `/api/runs/${body.runId}/fork`, { fromStep: 'charge' });
+    expect(fork.status).toBe(201);
+    expect(fork.body).toEqual({ runId: expect.any(String), forkedFrom: body.runId });
+    await h.env.settle();
+    expect((await call('GET', `/api/runs/${fork.body.runId}`)).body).toMatchObject({ status: 'SUCCEEDED', output: 'paid', input: { n: 1 }, metadata: { forkedFrom: body.runId } });
+    expect(prepared).toBe(1);
+    const unknownStep = await call('POST', `/api/runs/${body.runId}/fork`, { fromStep: 'nope' });
+    expect(unknownStep.status).toBe(400);
+    expect(unknownStep.body.error.name).toBe('StepNotFoundError');
+    const noStep = await call('POST', `/api/runs/${body.runId}/fork`, {});
+    expect(noStep.status).toBe(400);
+    const waiting = await call('POST', '/api/runs', { name: 'await-approval', input: { doc: 'fork' } });
+    await h.env.settle();
+    const inFlight = await call('POST', `/api/runs/${waiting.body.runId}/fork`, { fromStep: 'x' });
+    expect(inFlight.status).toBe(409);
+    expect(inFlight.body.error.name).toBe('RunNotForkableError');
+    expect((await call('POST', '/api/runs/nope/fork', { fromStep: 'x' })).status).toBe(404);
+  });
+
   describe('errors are JSON { error: { name, message } }', () => {
     test('an unknown run is 404 RunNotFoundError, on get, cancel and stream', async () => {
       for (const [method, path] of [

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { DirectApi } from '../../cli/api/direct-api.ts';
+import { Durable } from '../../sdk/index.ts';
 import { createTestEnvironment, type TestEnvironment } from '../../sdk/testing/index.ts';
 import { defineFixtures } from './fixtures/definitions.ts';
 import { runCli } from './helpers.ts';
@@ -35,6 +36,20 @@ test('lists, gets, cancels, pushes and follows runs through the client', async (
 
   expect((await api.cancelRun(b.runId)).status).toBe('CANCELLED');
   await expect(api.getRun('nope')).rejects.toMatchObject({ name: 'RunNotFoundError' });
+});
+
+test('forks through a client that does not define the task (`durable runs fork --aws`); the worker runs the current code', async () => {
+  let calls = 0;
+  env.durable.durableTask({ name: 'direct-fork', fn: async (_: unknown, ctx) => [await ctx.step('a', () => ++calls), await ctx.step('b', () => ++calls)] });
+  const run = await env.durable.engine.start('direct-fork', {});
+  await env.settle();
+  const bare = new Durable({ backend: await env.durable.engine.backend(), embeddedWorker: 'none', log: () => undefined });
+  const direct = new DirectApi(Promise.resolve(bare), 'aws', 10);
+  const fork = await direct.forkRun(run.runId, 'b');
+  expect(fork.forkedFrom).toBe(run.runId);
+  await env.settle();
+  expect(await api.getRun(fork.runId)).toMatchObject({ status: 'SUCCEEDED', output: [1, 3], metadata: { forkedFrom: run.runId, forkedFromStep: 'b' } });
+  await expect(direct.forkRun(run.runId, 'c')).rejects.toMatchObject({ name: 'StepNotFoundError' });
 });
 
 test('exports a run\'s history (what `durable runs export --aws` prints)', async () => {

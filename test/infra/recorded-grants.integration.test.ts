@@ -163,6 +163,18 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
       await api.runs.list({ name: 'quick', status: 'SUCCEEDED', limit: 1 });
     });
     await drain();
+    await call('fork a finished run from a step', async () => {
+      expect((await api.runs.get(ids.quick!)).status).toBe('SUCCEEDED');
+      ids.fork = (await api.runs.fork(ids.quick!, { fromStep: 'a' })).runId;
+    });
+    await drain();
+    expect((await api.runs.get(ids.fork!)).metadata).toMatchObject({ forkedFrom: ids.quick });
+    await call('bulk fork and bulk cancel by filter', async () => {
+      expect((await api.runs.bulkFork({ name: 'quick', status: 'SUCCEEDED', since: new Date(0) }, { fromStep: 'a' })).count).toBeGreaterThan(0);
+      await defs.longSleep.runNoWait({});
+      expect((await api.runs.bulkCancel({ name: 'long-sleep', status: ['QUEUED', 'WAITING'] })).count).toBe(1);
+    });
+    await drain();
 
     await call('push', () => processes.pusher.durable.events.push('order:paid', { ok: true }));
     const routerHandler = processes.router.durable.worker('r', { workflows: Object.values(processes.router.defs) }).eventRouterHandler();
@@ -209,9 +221,10 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     expect([...actions('sweeper')]).toEqual(expect.arrayContaining(['dynamodb:Query', 'sqs:SendMessage']));
   });
 
-  test('then a function given grantStart may make every request of start, get, cancel (queued, running, waiting) and schedule (short and long)', () => {
+  test('then a function given grantStart may make every request of start, get, cancel (queued, running, waiting), schedule (short and long), fork and bulk fork / cancel', () => {
     const made = Object.keys(calls).filter((name) => !name.startsWith('list') && !['push', 'sweep'].includes(name) && !name.startsWith('route'));
-    expect(made).toHaveLength(10);
+    expect(made).toHaveLength(12);
+    expect(during('fork a finished run from a step').map((r) => r.action)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'sqs:SendMessage']));
     expect(made.flatMap((name) => denied('client', during(name).filter((r) => r.principal === 'client')).map((d) => `${name}: ${d}`))).toEqual([]);
   });
 
@@ -219,6 +232,10 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     const listing = during('list (granted by grantStart, through grantList)');
     expect([...new Set(listing.map((r) => r.action))].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:Query']);
     expect(denied('client', listing)).toEqual([]);
+    // The bulk operations find their runs the same way (no Scan), then act run by run.
+    const bulk = during('bulk fork and bulk cancel by filter').map((r) => r.action);
+    expect(bulk).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    expect(bulk).not.toContain('dynamodb:Scan');
   });
 
   test('then a function given grantPush may push', () => {

@@ -7,8 +7,8 @@ import { afterAll, expect, test } from 'vitest';
 const dir = mkdtempSync(join(tmpdir(), 'durable-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(mode: 'start' | 'resume' | 'start-mid-step' | 'resume-mid-step', until: RegExp, state = 'state'): Promise<{ line: string; kill(): void; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/local/fixtures/restartable.ts', join(dir, state), mode, join(dir, `${state}.log`)], {
+function run(mode: 'start' | 'resume' | 'start-mid-step' | 'resume-mid-step' | 'crash' | 'resume-fork', until: RegExp, state = 'state', fixture = 'restartable.ts'): Promise<{ line: string; kill(): void; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', `test/local/fixtures/${fixture}`, join(dir, state), mode === 'resume-fork' ? 'resume' : mode, join(dir, `${state}.log`)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -53,4 +53,14 @@ test('killing the process inside a step of a run handed to the worker in-process
   expect(await second.exited).toBe(0);
   // b was killed before its outcome was recorded, so it ran again (at least once); a and c ran once.
   expect(readFileSync(join(dir, 'mid-step.log'), 'utf8')).toBe('a\nb\nb\nc\n');
+}, 60_000);
+
+test('killing the process in the middle of a fork\'s journal copy leaves no run behind; forking again runs only from the step', async () => {
+  const first = await run('crash', /^CRASHING /, 'fork', 'fork-crash.ts');
+  expect(await first.exited).toBe(null); // SIGKILL, inside the copy
+  const second = await run('resume-fork', /^RESULT /, 'fork', 'fork-crash.ts');
+  expect(JSON.parse(second.line.slice('RESULT '.length))).toEqual({ runsBefore: ['FAILED'], output: 'fixed', forkedFrom: true });
+  expect(await second.exited).toBe(0);
+  // a and b once over both processes and both runs; c once in the failed run, once in the fork.
+  expect(readFileSync(join(dir, 'fork.log'), 'utf8')).toBe('a\nb\nc\nc\n');
 }, 60_000);

@@ -65,6 +65,11 @@ export class MemoryRunStore implements RunStore {
   private readonly events = new Map<string, StoredEvent[]>();
   /** eventKey → the last number of its event sequence taken. */
   private readonly sequences = new Map<string, number>();
+  /**
+   * Entry items written under a run id whose run item does not exist (yet): on DynamoDB they are items like any
+   * other, so a fork (sdk/core/fork) writes a journal before the run item that commits it. The run item adopts them.
+   */
+  private readonly unowned = new Map<string, Pick<RunSlot, 'entries' | 'carried'>>();
 
   /** Flow-control counters (slots, queues, rate limits), in the same process. */
   readonly flow: MemoryFlowStore;
@@ -87,7 +92,11 @@ export class MemoryRunStore implements RunStore {
     if (slot && !expired(slot.run.ttl, this.now())) return false;
     // An expired run is replaced; its items stay (as on DynamoDB until TTL deletes them), under its generation.
     if (slot) slot.run = structuredClone(run);
-    else this.runs.set(run.runId, { run: structuredClone(run), entries: new Map(), carried: new Map(), waiters: new Map(), tasks: new Map() });
+    else {
+      const items = this.unowned.get(run.runId) ?? { entries: new Map(), carried: new Map() };
+      this.unowned.delete(run.runId);
+      this.runs.set(run.runId, { run: structuredClone(run), ...items, waiters: new Map(), tasks: new Map() });
+    }
     return true;
   }
 
@@ -152,7 +161,7 @@ export class MemoryRunStore implements RunStore {
 
   async putEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
     this.count('putEntry');
-    const slot = this.mustGet(runId);
+    const slot = this.runs.get(runId) ?? this.unownedItems(runId);
     checkSize(`journal entry ${entry.attempt}/${entry.position} of run '${runId}'`, { entry, carried });
     const key = entryKey(entry.attempt, entry.position, entry.generation);
     const existing = slot.entries.get(key);
@@ -300,6 +309,12 @@ export class MemoryRunStore implements RunStore {
     return slot && !expired(slot.run.ttl, this.now()) ? slot : undefined;
   }
 
+  private unownedItems(runId: string): Pick<RunSlot, 'entries' | 'carried'> {
+    let items = this.unowned.get(runId);
+    if (!items) this.unowned.set(runId, (items = { entries: new Map(), carried: new Map() }));
+    return items;
+  }
+
   private mustGet(runId: string): RunSlot {
     const slot = this.runs.get(runId);
     if (!slot) throw new Error(`internal: run '${runId}' does not exist in the store`);
@@ -318,7 +333,7 @@ function copyRun(run: RunRecord): RunRecord {
 }
 
 /** Copies of the entries the entry item at `key` carries. */
-function carriedBy(slot: RunSlot, key: string): JournalEntry[] {
+function carriedBy(slot: Pick<RunSlot, 'carried'>, key: string): JournalEntry[] {
   return (slot.carried.get(key) ?? []).map((e) => ({ ...e }));
 }
 
