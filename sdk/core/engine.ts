@@ -10,12 +10,13 @@ import type { Logger } from './context-types.ts';
 import { WorkflowDefinition, type RunRef } from './definitions.ts';
 import { DurableError, RunNotFoundError, TaskNotFoundError, deserializeError } from './errors.ts';
 import { finalizeCancelled, isTerminal, processRun, removeWaiters, type ExecutorDeps, type ProcessResult } from './executor.ts';
-import { decodePayload, encodePayload } from './json.ts';
+import { encodePayload } from './json.ts';
 import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
 import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
-import { runScopedStore } from './run-scope.ts';
+import { offloadingStore, payloadLimit, readPayload } from './payloads.ts';
+import { itemTtl, runScopedStore } from './run-scope.ts';
 import { redispatchQueued } from './sweep-policy.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
@@ -39,6 +40,11 @@ export interface EngineOptions {
   sweepPeriodMs?: number;
   /** How often `result()` polls the store when the run finishes in another process. @default 250 ms */
   resultPollMs?: number;
+  /**
+   * The largest input, output or step result (bytes, serialised): above 256 KiB they are kept in S3 (the payload
+   * store), above this they fail with PayloadTooLargeError. Event payloads stay at 256 KiB. @default 32 MiB
+   */
+  maxPayloadBytes?: number;
 }
 
 /** Hooks the DAG module plugs in (workflow runs are orchestrated there). */
@@ -76,6 +82,12 @@ export class Engine {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.finished.setMaxListeners(0);
+    payloadLimit(undefined, options.maxPayloadBytes); // a bad value throws here, at construction
+    // Large payloads go to the payload store before the items that reference them (sdk/core/payloads.ts).
+    this.backendReady = backendReady = backendReady.then((b) => {
+      if (b.payloads) b.store = offloadingStore(b.store, () => b.payloads!, () => itemTtl(this.retentionSeconds(), b.clock.now()));
+      return b;
+    });
     backendReady.then(
       (b) => (this.backendValue = b),
       () => undefined,
@@ -91,6 +103,11 @@ export class Engine {
     return this.backendValue ?? this.backendReady;
   }
 
+  /** The largest payload (bytes) this engine stores: `maxPayloadBytes` with a payload store, else 256 KiB. */
+  payloadLimit(backend: Backend): number {
+    return payloadLimit(backend.payloads, this.options.maxPayloadBytes);
+  }
+
   // ---- starting runs -------------------------------------------------------------------------------
 
   /** Starts a run of a task or workflow by name. */
@@ -98,7 +115,7 @@ export class Engine {
     const definition = this.registry.get(target);
     if (!definition) throw new TaskNotFoundError(target, 'it is not defined on this client');
     const backend = await this.backend();
-    const encoded = encodePayload(input, `input of '${target}'`) ?? 'null';
+    const encoded = encodePayload(input, `input of '${target}'`, this.payloadLimit(backend)) ?? 'null';
     const now = backend.clock.now();
     const runId = options.runId ?? randomUUID();
     const at = options.at?.getTime();
@@ -146,7 +163,7 @@ export class Engine {
         const run = announced ?? (await backend.store.getRun(runId));
         if (!run) throw new RunNotFoundError(runId);
         if (isTerminal(run)) {
-          if (run.status === 'SUCCEEDED') return decodePayload(run.output);
+          if (run.status === 'SUCCEEDED') return readPayload(backend.payloads, run.output);
           if (run.status === 'SKIPPED') return undefined;
           throw deserializeError(run.error ?? { name: 'DurableError', message: `run ended ${run.status}` });
         }
@@ -217,6 +234,7 @@ export class Engine {
       isCancelled: (id) => this.cancelledHere.has(id),
       cancelPollMs: this.options.cancelPollMs ?? 1000,
       logger: (r, isReplaying) => this.logger(r, isReplaying),
+      payloadLimit: this.payloadLimit(backend),
     };
     if (run.workflowRunId && this.workflowHooks) {
       const dag = await this.workflowHooks.dagContext(this, run);
