@@ -8,7 +8,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { DurableError } from '../core/errors.ts';
 import { pathToFileURL } from 'node:url';
 
 interface S3ObjectLike {
@@ -28,9 +29,12 @@ interface S3StoreLike {
 
 type StoreClass<T> = new () => T;
 
+/** A module of fauxqs's dist/, found where Node would resolve the package (its export map names only the entry). */
 async function fauxqsModule<T>(file: string): Promise<T> {
-  const entry = createRequire(import.meta.url).resolve('fauxqs');
-  return (await import(pathToFileURL(join(dirname(entry), file)).href)) as T;
+  const dirs = createRequire(import.meta.url).resolve.paths('fauxqs') ?? [];
+  const dist = dirs.map((d) => join(d, 'fauxqs', 'dist')).find((d) => existsSync(join(d, 'app.js')));
+  if (!dist) throw new DurableError('the embedded S3 needs the fauxqs package (a dependency of durable-tasks): it was not found');
+  return (await import(pathToFileURL(join(dist, file)).href)) as T;
 }
 
 /**

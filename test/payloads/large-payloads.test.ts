@@ -4,7 +4,7 @@
  * fetched transparently, lazily; above the maximum, PayloadTooLargeError naming both sizes.
  */
 import { afterAll, describe, expect, test } from 'vitest';
-import { PayloadTooLargeError } from 'durable-tasks';
+import { PayloadTooLargeError, RunNotFoundError } from 'durable-tasks';
 import { awsHarnessFactory, memoryHarness, type Harness, type HarnessFactory } from '../contract/harness.ts';
 import type { PayloadStore } from '../../sdk/ports.ts';
 import { PAYLOAD_REF_PREFIX } from '../../sdk/core/json.ts';
@@ -210,6 +210,24 @@ describe.each(backends)('large payloads on %s', (_name, factory) => {
       expect(new Set(seen.puts).size).toBe(1);
       const entry = (await h.backend.store.loadRun(ref.runId))!.entries.find((e) => e.name === 'big')!;
       expect(entry.result).toContain(seen.puts[0]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('retention: a blob expires with its run (the run is gone after retention; the blob after retention + 366 days, as its items and the bucket lifecycle rule)', { timeout: 60_000 }, async () => {
+    const h = await factory(undefined, { retentionDays: 1 });
+    try {
+      const seen = countPayloads(h);
+      const task = h.durable.task({ name: 'kept', fn: async () => sized(300 * KIB) });
+      const ref = await task.runNoWait({});
+      expect(await ref.result()).toBe(sized(300 * KIB));
+      const [key] = seen.puts;
+      expect(await h.backend.payloads!.get(key!)).toBe(JSON.stringify(sized(300 * KIB)));
+      await h.advance(2 * 86_400_000);
+      await expect(h.durable.runs.get(ref.runId)).rejects.toBeInstanceOf(RunNotFoundError);
+      await h.advance(366 * 86_400_000);
+      expect(await h.backend.payloads!.get(key!)).toBeUndefined();
     } finally {
       await h.close();
     }
