@@ -103,6 +103,12 @@ export class Engine {
     return this.backendValue ?? this.backendReady;
   }
 
+  /** Changes `maxPayloadBytes` (a worker's option). @throws {DurableError} not a positive integer up to 512 MiB. */
+  setMaxPayloadBytes(maxPayloadBytes: number): void {
+    payloadLimit(undefined, maxPayloadBytes);
+    (this.options as { maxPayloadBytes?: number }).maxPayloadBytes = maxPayloadBytes;
+  }
+
   /** The largest payload (bytes) this engine stores: `maxPayloadBytes` with a payload store, else 256 KiB. */
   payloadLimit(backend: Backend): number {
     return payloadLimit(backend.payloads, this.options.maxPayloadBytes);

@@ -125,6 +125,13 @@ describe.each(backends)('large payloads on %s', (_name, factory) => {
       expect(attempts).toBe(1);
       const run = await h.durable.runs.get(ref.runId);
       expect(run.error?.message).toContain(`step 'huge' result is ${1024 * KIB + 10} bytes`);
+      // A worker's maxPayloadBytes sets the limit of the runs it executes (it shares its client's engine).
+      h.durable.worker('lower', { workflows: [grows], maxPayloadBytes: 512 * KIB });
+      const small = h.durable.durableTask({ name: 'small', fn: async (_: {}, ctx) => ctx.step('s', async () => sized(600 * KIB)) });
+      const limited = (await small.run({}).catch((e) => e)) as PayloadTooLargeError;
+      expect(limited).toBeInstanceOf(PayloadTooLargeError);
+      expect(limited.limit).toBe(512 * KIB);
+      expect(() => h.durable.worker('bad', { workflows: [grows], maxPayloadBytes: -1 })).toThrow(/maxPayloadBytes must be a positive integer/);
       // Event payloads stay at 256 KiB (EventBridge's limit).
       await expect(h.durable.events.push('k', sized(256 * KIB + 1))).rejects.toBeInstanceOf(PayloadTooLargeError);
     } finally {
