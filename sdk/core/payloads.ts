@@ -115,8 +115,9 @@ export function offloadingStore(store: RunStore, payloads: () => PayloadStore, e
     putEntry: async (runId, e, carried) => {
       const stored = await entry(runId, e);
       const outcome = await store.putEntry(runId, stored, carried);
-      // The caller compares the winner with the entry it passed (`winner === done`): keep that identity.
-      return outcome.entry === stored ? { ...outcome, entry: e } : outcome;
+      // Won: the position holds the entry given, whose result the caller has in hand (no fetch needed to answer it);
+      // the caller may also compare the winner with the entry it passed (`winner === done`).
+      return outcome.won || outcome.entry === stored ? { ...outcome, entry: e } : outcome;
     },
     updateRetryingEntry: async (runId, e, expected) => store.updateRetryingEntry(runId, await entry(runId, e), expected),
     putTaskState: async (state, expected) => {
