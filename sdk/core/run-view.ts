@@ -1,4 +1,4 @@
-import type { JournalEntry, LoadedRun, PayloadStore, RunStatus, Waiter } from '../ports.ts';
+import { TERMINAL_STATUSES, type JournalEntry, type LoadedRun, type PayloadStore, type RunStatus, type Waiter } from '../ports.ts';
 import { publicError } from './errors.ts';
 import { decodePayload } from './json.ts';
 import { isPayloadRef, parsePayloadRef, resolvePayload } from './payloads.ts';
@@ -9,13 +9,16 @@ export interface OperationView {
   position: number;
   kind: string;
   name: string;
-  /** done | failed | retrying | waiting */
+  /**
+   * done | failed | retrying | waiting | sleeping (a sleep whose `dueAt` is still ahead) |
+   * interrupted (a sleep still ahead when its run ended, e.g. cancelled).
+   */
   status: string;
   result?: unknown;
   /** The result's size, when it is a large payload kept in S3 and was not fetched (`runs.get(id, { payloads: false })`). */
   resultBytes?: number;
   error?: { name: string; message: string };
-  /** Sleeps and timers: when due (ISO). */
+  /** Sleeps, retries and pending waits with a timeout: when due (ISO). */
   dueAt?: string;
   /** Which condition (or child run) resolved a wait. */
   resolvedBy?: string;
@@ -30,6 +33,8 @@ export interface RunSummary {
   status: RunStatus;
   createdAt: string;
   updatedAt: string;
+  /** The run of a DAG task: its workflow run. */
+  workflowRunId?: string;
   output?: unknown;
   /** Set instead of `output` when the output is a large payload kept in S3: listing never fetches it (`runs.get` does). */
   outputBytes?: number;
@@ -49,6 +54,14 @@ export interface RunDetails {
   parentRunId?: string;
   workflowRunId?: string;
   metadata?: Record<string, unknown>;
+  /** The idempotency key the run was started with. */
+  idempotencyKey?: string;
+  /** Flow-control priority (1 LOW .. 3 HIGH), when not the default. */
+  priority?: number;
+  /** Flow control: the concurrency key (`<task>#<key>`) the run holds or waits for. */
+  concurrencyKey?: string;
+  /** A QUEUED run held by flow control: which concurrency key or rate limit it waits for, and why. */
+  waitingFor?: string;
   operations: OperationView[];
   /** Sizes of the input and output when they are large payloads kept in S3 and were not fetched (`{ payloads: false }`). */
   inputBytes?: number;
@@ -83,9 +96,11 @@ export function viewPayload(text: string | undefined): { value?: unknown; bytes?
   return isPayloadRef(text) ? { bytes: parsePayloadRef(text).bytes } : { value: decodePayload(text) };
 }
 
-export function describeRun(loaded: LoadedRun): RunDetails {
+/** `now`: the backend's clock (a sleep recorded with a `dueAt` still ahead is pending, not done). */
+export function describeRun(loaded: LoadedRun, now: number = Date.now()): RunDetails {
   const { run } = loaded;
-  const ops: OperationView[] = loaded.entries.map(entryView);
+  const ended = TERMINAL_STATUSES.includes(run.status);
+  const ops: OperationView[] = loaded.entries.map((e) => entryView(e, now, ended));
   const pending = new Map<string, Waiter[]>();
   for (const w of loaded.waiters) {
     if (loaded.entries.some((e) => e.attempt === w.attempt && e.position === w.position)) continue;
@@ -94,12 +109,14 @@ export function describeRun(loaded: LoadedRun): RunDetails {
   }
   for (const waiters of pending.values()) {
     const first = waiters[0]!;
+    const dues = waiters.filter((w) => w.dueAt !== undefined).map((w) => w.dueAt!);
     ops.push({
       attempt: first.attempt,
       position: first.position,
       kind: first.opKind,
       name: first.opName,
       status: 'waiting',
+      ...(dues.length ? { dueAt: new Date(Math.min(...dues)).toISOString() } : {}),
       waitingFor: waiters.map((w) => ({
         type: w.type,
         key: w.readableDataKey,
@@ -130,6 +147,10 @@ export function describeRun(loaded: LoadedRun): RunDetails {
   if (run.parent) details.parentRunId = run.parent.runId;
   if (run.workflowRunId) details.workflowRunId = run.workflowRunId;
   if (run.metadata) details.metadata = run.metadata;
+  if (run.idempotencyKey !== undefined) details.idempotencyKey = run.idempotencyKey;
+  if (run.priority !== undefined) details.priority = run.priority;
+  if (run.flow?.slot !== undefined) details.concurrencyKey = run.flow.slot;
+  if (run.status === 'QUEUED' && run.flow?.waitingFor !== undefined) details.waitingFor = run.flow.waitingFor;
   if (loaded.tasks.length) {
     details.tasks = loaded.tasks.map((t) => ({
       name: t.task,
@@ -142,8 +163,10 @@ export function describeRun(loaded: LoadedRun): RunDetails {
   return details;
 }
 
-function entryView(e: JournalEntry): OperationView {
-  const view: OperationView = { attempt: e.attempt, position: e.position, kind: e.kind, name: e.name, status: e.status, createdAt: new Date(e.createdAt).toISOString() };
+function entryView(e: JournalEntry, now: number, ended: boolean): OperationView {
+  // A sleep's entry is written when it starts (its `dueAt` decides it): until then it is pending.
+  const status = e.kind === 'sleep' && e.dueAt !== undefined && e.dueAt > now ? (ended ? 'interrupted' : 'sleeping') : e.status;
+  const view: OperationView = { attempt: e.attempt, position: e.position, kind: e.kind, name: e.name, status, createdAt: new Date(e.createdAt).toISOString() };
   if (isPayloadRef(e.result)) view.resultBytes = parsePayloadRef(e.result).bytes;
   else if (e.result !== undefined) view.result = decodePayload(e.result);
   if (e.error) view.error = publicError(e.error);

@@ -100,6 +100,30 @@ describe.each(backends)('large payloads on %s', (_name, factory) => {
     }
   });
 
+  test('ctx.map whose branch results add up to over 256 KiB: the recorded results go to the payload store and a replay answers from them', { timeout: 60_000 }, async () => {
+    const h = await factory();
+    try {
+      let branches = 0;
+      const task = h.durable.durableTask({
+        name: 'fan',
+        fn: async (_: {}, ctx) => {
+          const parts = await ctx.map('parts', [0, 1, 2, 3], async (i) => (branches++, sized(100 * KIB, String(i))));
+          await ctx.sleepFor('1s');
+          return parts.map((p) => p.length);
+        },
+      });
+      const ref = await task.runNoWait({});
+      await h.settle();
+      await h.advance(1000);
+      expect(await ref.result()).toEqual([0, 1, 2, 3].map(() => 100 * KIB - 2));
+      expect(branches).toBe(4); // the resume answered the map from its recorded (offloaded) results
+      const anchor = (await h.backend.store.loadRun(ref.runId))!.entries.find((e) => e.kind === 'map')!;
+      expect(anchor.result!.startsWith(PAYLOAD_REF_PREFIX)).toBe(true);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('above maxPayloadBytes: PayloadTooLargeError naming both sizes, for an input (nothing stored) and a step result (the run fails once)', { timeout: 60_000 }, async () => {
     const h = await factory(undefined, { maxPayloadBytes: 1024 * KIB });
     try {
