@@ -81,6 +81,9 @@ step "CDK app in plain JavaScript: synth offline"
 t=$(now); timeout 300 node cdk-app.mjs "$work/cdk.out"; echo "cdk synth: $(seconds "$t") s"
 step "tsc --strict, skipLibCheck false"
 npm_i -D typescript@5.9 @types/node@22
-npx --no-install tsc -p tsconfig.nodenext.json && echo "tsc nodenext: 0 errors"
-npx --no-install tsc -p tsconfig.bundler.json && echo "tsc bundler: 0 errors"
+# Not `tsc ... && echo`: `set -e` ignores a failure on the left of `&&`, and a type error passed unseen that way.
+npx --no-install tsc -p tsconfig.nodenext.json
+echo "tsc nodenext: 0 errors"
+npx --no-install tsc -p tsconfig.bundler.json
+echo "tsc bundler: 0 errors"
 step "passed"
