@@ -39,6 +39,8 @@ export class Durable extends DurableClient {
     if (leaseSeconds > 0) fromEnv.leaseMs = leaseSeconds * 1000;
     const retentionDays = Number(process.env[ENV.retentionDays]);
     if (retentionDays > 0) fromEnv.retentionDays = retentionDays;
+    const maxPayloadBytes = Number(process.env[ENV.maxPayloadBytes]);
+    if (maxPayloadBytes > 0) fromEnv.maxPayloadBytes = maxPayloadBytes;
     return new Durable({ ...fromEnv, ...options, backend });
   }
 
@@ -53,6 +55,7 @@ export class Durable extends DurableClient {
       leaseMs: 30_000,
       sweepQueuedAfterMs: 15_000,
       ...(options.log ? { log: options.log } : {}),
+      ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
       backend,
       embeddedWorker: options.worker === false ? 'none' : 'poll',
       recoverOnStart: options.worker !== false,

@@ -493,9 +493,24 @@ export interface RequestCounter {
   snapshot(): Record<string, number>;
 }
 
+/**
+ * Where payloads too large for an item are kept (S3 on AWS and locally, memory in tests): inputs, outputs and
+ * step results above 256 KiB. Keys are run-scoped and content-addressed (`runs/<runId>/<sha256>`), so a put is
+ * idempotent. The engine writes the blob BEFORE the item that references it (sdk/core/payloads.ts). A blob
+ * expires as the items of its run do (`expiresAt`; on S3, the bucket's lifecycle rule).
+ */
+export interface PayloadStore {
+  /** Stores `body` under `key` (the same content again is harmless). `expiresAt`: epoch seconds, like an item's TTL. */
+  put(key: string, body: string, options?: { expiresAt?: number }): Promise<void>;
+  /** The body under `key`, or `undefined` when there is none (expired). */
+  get(key: string): Promise<string | undefined>;
+}
+
 /** The ports one engine instance runs on. */
 export interface Backend {
   store: RunStore;
+  /** Large payloads. Absent: every payload is limited to 256 KiB, inline in its item. */
+  payloads?: PayloadStore;
   dispatcher: Dispatcher;
   timers: Timers;
   bus: EventBus;

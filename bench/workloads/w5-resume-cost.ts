@@ -19,8 +19,14 @@ export interface W5Point {
   requestsPerStep: number;
 }
 
-export function w5Sizes(quick: boolean): number[] {
-  return quick ? [10, 100] : [10, 100, 1_000, 10_000];
+/**
+ * The journal lengths measured. Full runs go to 50,000 operations (API.md "Limits") on the test environment; on the
+ * embedded default (dynalite, about 10 ms a step on a busy 2-core machine, so about 10 minutes) only with
+ * BENCH_W5_50K=1.
+ */
+export function w5Sizes(quick: boolean, mode: BenchClient['mode'] = 'test', env: NodeJS.ProcessEnv = process.env): number[] {
+  if (quick) return [10, 100];
+  return [10, 100, 1_000, 10_000, ...(mode === 'test' || env.BENCH_W5_50K === '1' ? [50_000] : [])];
 }
 
 export async function w5(client: BenchClient, options: BenchOptions): Promise<Row> {
@@ -61,7 +67,7 @@ export async function w5(client: BenchClient, options: BenchOptions): Promise<Ro
   await once(10); // warm-up
   const points: W5Point[] = [];
   const detail: Record<string, { resume: Record<string, number>; run: Record<string, number> }> = {};
-  for (const n of w5Sizes(options.quick)) {
+  for (const n of w5Sizes(options.quick, client.mode)) {
     const repeats = options.quick || n >= 10_000 ? 1 : 3;
     const samples = [];
     for (let i = 0; i < repeats; i++) samples.push(await once(n));

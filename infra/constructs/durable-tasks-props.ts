@@ -147,6 +147,16 @@ export interface DurableTasksProps {
   readonly sweepShards?: number;
 
   /**
+   * The largest input, output or step result, in bytes serialised. Above 256 KiB they are stored in the
+   * construct's payload bucket (`payloadBucket`); above this, PayloadTooLargeError. Event payloads stay at
+   * 256 KiB (EventBridge). Passed to the functions as `DURABLE_MAX_PAYLOAD_BYTES`. At most 512 MiB; mind the
+   * functions' memory (a payload is held as a string while it is used).
+   *
+   * @default 33554432 (32 MiB)
+   */
+  readonly maxPayloadBytes?: number;
+
+  /**
    * Extra environment variables for the three functions (your tasks' configuration). Names the construct sets
    * itself (`DURABLE_*`) cannot be overridden.
    *

@@ -10,6 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The store's key schema, mirrored here so the table can never drift from what the AWS adapter writes.
@@ -40,6 +41,7 @@ import { FUNCTION_ENTRIES } from './bundling.ts';
 import { DurableFunction } from './durable-function.ts';
 import type { DurableTasksProps } from './durable-tasks-props.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
+import { createPayloadBucket, grantPayloads } from './payload-bucket.ts';
 import { addShellExportsOutput } from './outputs.ts';
 
 const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
@@ -61,6 +63,8 @@ const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
 export class DurableTasks extends Construct {
   /** Runs, journals, waiters, recorded events and DAG task states (single-table layout, ARCHITECTURE.md). */
   readonly table: dynamodb.Table;
+  /** Inputs, outputs and step results above 256 KiB (up to `maxPayloadBytes`), one object per payload. */
+  readonly payloadBucket: s3.Bucket;
   /** The dispatch queue: each message asks a worker to replay one run. */
   readonly queue: sqs.Queue;
   /** Dispatch messages that failed `maxReceiveCount` times. */
@@ -135,6 +139,11 @@ export class DurableTasks extends Construct {
     const workerTimeout = props.workerTimeout ?? Duration.minutes(1);
 
     this.table = this.createTable(removalPolicy);
+    this.payloadBucket = createPayloadBucket(this, removalPolicy, retentionDays);
+    const maxPayloadBytes = props.maxPayloadBytes ?? 32 * 1024 * 1024;
+    if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 1 || maxPayloadBytes > 512 * 1024 * 1024) {
+      throw new Error(`DurableTasks: maxPayloadBytes must be an integer from 1 to 536870912 (512 MiB), got ${maxPayloadBytes}.`);
+    }
 
     // SSE-SQS, not KMS: same AES-256 at rest with no key policy to open to EventBridge, Scheduler and every
     // producer, and no KMS request per message.
@@ -191,6 +200,8 @@ export class DurableTasks extends Construct {
       [ENV.leaseSeconds]: String(workerTimeout.toSeconds() + 30),
       [ENV.waiterShards]: String(shardProp('waiterShards', props.waiterShards)),
       [ENV.sweepShards]: String(shardProp('sweepShards', props.sweepShards)),
+      [ENV.payloadBucket]: this.payloadBucket.bucketName,
+      [ENV.maxPayloadBytes]: String(maxPayloadBytes),
     };
     addShellExportsOutput(this, this.environment);
     const common = {
@@ -220,6 +231,7 @@ export class DurableTasks extends Construct {
     );
     this.grantRuntime(worker.role);
     this.grantReplay(worker.role);
+    grantPayloads(this.payloadBucket, worker.role);
 
     // The router resumes the first run an event wakes itself (worker.eventRouterHandler): it replays user code,
     // so it gets the worker's limits and what a replay needs (schedules, passing the scheduler role, events).
@@ -236,6 +248,7 @@ export class DurableTasks extends Construct {
     this.eventRouterFunction = router.function;
     this.grantRuntime(router.role);
     this.grantReplay(router.role);
+    grantPayloads(this.payloadBucket, router.role);
     this.eventRule = new events.Rule(this, 'EventRule', {
       description: 'Routes durable-tasks events to the event router.',
       eventBus: this.eventBus,
@@ -372,8 +385,10 @@ export class DurableTasks extends Construct {
     });
     const policy = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : undefined;
     if (policy) this.acknowledgeSchedules(policy);
+    // A large input is put before the run item; result() and runs.get read a large output.
+    const payloads = grantPayloads(this.payloadBucket, grantee);
     setEnvironment(grantee, this.environment);
-    return items.combine(send).combine(schedules).combine(pass).combine(this.grantList(grantee));
+    return items.combine(send).combine(schedules).combine(pass).combine(payloads).combine(this.grantList(grantee));
   }
 
   /**

@@ -15,7 +15,8 @@ import { DurableError, RunNotFoundError, publicError } from './errors.ts';
 import { decodePayload } from './json.ts';
 import { dagWorkflowHooks, prepareWorkflowTask } from './dag/index.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
-import { describeRun, type RunDetails, type RunSummary } from './run-view.ts';
+import { describeRun, fetchPayloads, type RunDetails, type RunSummary } from './run-view.ts';
+import { isPayloadRef, parsePayloadRef } from './payloads.ts';
 import { Crons, fireCronTick } from './cron/service.ts';
 import { armDeclared, inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
 import { exportRun } from './history/export.ts';
@@ -157,12 +158,16 @@ export class DurableClient {
   };
 
   readonly runs = {
-    /** A run with its journal. @throws {RunNotFoundError} */
-    get: async (runId: string): Promise<RunDetails> => {
+    /**
+     * A run with its journal. Large payloads (kept in S3) are fetched; with `{ payloads: false }` they are not,
+     * and the view gives their sizes instead (`inputBytes`, `outputBytes`, an operation's `resultBytes`).
+     * @throws {RunNotFoundError}
+     */
+    get: async (runId: string, options: { payloads?: boolean } = {}): Promise<RunDetails> => {
       const backend = await this.engine.backend();
       const loaded = await backend.store.loadRun(runId);
       if (!loaded) throw new RunNotFoundError(runId);
-      return describeRun(loaded, backend.clock.now());
+      return describeRun(options.payloads === false ? loaded : await fetchPayloads(backend.payloads, loaded), backend.clock.now());
     },
     /**
      * Runs, newest first (at most `limit`, default 100), read from an index (no table Scan on AWS). The array
@@ -261,7 +266,12 @@ function summarize(run: RunRecord): RunSummary {
     updatedAt: new Date(run.updatedAt).toISOString(),
     ...(run.workflowRunId ? { workflowRunId: run.workflowRunId } : {}),
     ...(run.error ? { error: publicError(run.error) } : {}),
-    ...(TERMINAL_STATUSES.includes(run.status) && run.output !== undefined ? { output: decodePayload(run.output) } : {}),
+    // A large output stays in S3: a listing reads no blob (its size says it is there).
+    ...(TERMINAL_STATUSES.includes(run.status) && run.output !== undefined
+      ? isPayloadRef(run.output)
+        ? { outputBytes: parsePayloadRef(run.output).bytes }
+        : { output: decodePayload(run.output) }
+      : {}),
   };
 }
 

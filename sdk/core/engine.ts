@@ -10,13 +10,14 @@ import type { Logger } from './context-types.ts';
 import { TaskDefinition, WorkflowDefinition, type RunRef } from './definitions.ts';
 import { DurableError, RunNotFoundError, TaskNotFoundError, deserializeError } from './errors.ts';
 import { finalizeCancelled, isTerminal, processRun, removeWaiters, type ExecutorDeps, type ProcessResult } from './executor.ts';
-import { decodePayload, encodePayload } from './json.ts';
+import { encodePayload } from './json.ts';
 import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
 import { KeepAlive } from './keep-alive.ts';
 import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
-import { runScopedStore } from './run-scope.ts';
+import { offloadingStore, payloadLimit, readPayload } from './payloads.ts';
+import { itemTtl, runScopedStore } from './run-scope.ts';
 import { redispatchQueued } from './sweep-policy.ts';
 import { loadTracing, tracePush, traceStart, withTraceparent } from './tracing.ts';
 import { admit, release } from './flow/gate.ts';
@@ -44,6 +45,11 @@ export interface EngineOptions {
   sweepPeriodMs?: number;
   /** How often `result()` polls the store when the run finishes in another process. @default 250 ms */
   resultPollMs?: number;
+  /**
+   * The largest input, output or step result (bytes, serialised): above 256 KiB they are kept in S3 (the payload
+   * store), above this they fail with PayloadTooLargeError. Event payloads stay at 256 KiB. @default 32 MiB
+   */
+  maxPayloadBytes?: number;
 }
 
 /** Hooks the DAG module plugs in (workflow runs are orchestrated there). */
@@ -84,10 +90,13 @@ export class Engine {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.finished.setMaxListeners(0);
+    payloadLimit(undefined, options.maxPayloadBytes); // a bad value throws here, at construction
     // `@opentelemetry/api`, when installed, is loaded before the engine uses the backend (sdk/core/tracing.ts).
     const tracing = loadTracing();
     this.ready = backendReady.then(async (b) => {
       await tracing;
+      // Large payloads go to the payload store before the items that reference them (sdk/core/payloads.ts).
+      if (b.payloads) b.store = offloadingStore(b.store, () => b.payloads!, () => itemTtl(this.retentionSeconds(), b.clock.now()));
       return b;
     });
     this.ready.then(
@@ -105,6 +114,17 @@ export class Engine {
     return this.backendValue ?? this.ready;
   }
 
+  /** Changes `maxPayloadBytes` (a worker's option). @throws {DurableError} not a positive integer up to 512 MiB. */
+  setMaxPayloadBytes(maxPayloadBytes: number): void {
+    payloadLimit(undefined, maxPayloadBytes);
+    (this.options as { maxPayloadBytes?: number }).maxPayloadBytes = maxPayloadBytes;
+  }
+
+  /** The largest payload (bytes) this engine stores: `maxPayloadBytes` with a payload store, else 256 KiB. */
+  payloadLimit(backend: Backend): number {
+    return payloadLimit(backend.payloads, this.options.maxPayloadBytes);
+  }
+
   // ---- starting runs -------------------------------------------------------------------------------
 
   /** Starts a run of a task or workflow by name. */
@@ -117,7 +137,7 @@ export class Engine {
     if (!definition) throw new TaskNotFoundError(target, 'it is not defined on this client');
     const flow = flowStartFields(target, options, this.flowSpecFor(target));
     const backend = await this.backend();
-    const encoded = encodePayload(input, `input of '${target}'`) ?? 'null';
+    const encoded = encodePayload(input, `input of '${target}'`, this.payloadLimit(backend)) ?? 'null';
     const runId = options.runId ?? (flow.idempotencyKey !== undefined ? idempotentRunId(target, flow.idempotencyKey) : randomUUID());
     return traceStart(target, runId, () => this.create(target, runId, encoded, backend, options, flow));
   }
@@ -181,7 +201,7 @@ export class Engine {
         const run = announced ?? (await backend.store.getRun(runId));
         if (!run) throw new RunNotFoundError(runId);
         if (isTerminal(run)) {
-          if (run.status === 'SUCCEEDED') return decodePayload(run.output);
+          if (run.status === 'SUCCEEDED') return readPayload(backend.payloads, run.output);
           if (run.status === 'SKIPPED') return undefined;
           throw deserializeError(run.error ?? { name: 'DurableError', message: `run ended ${run.status}` });
         }
@@ -267,6 +287,7 @@ export class Engine {
       isCancelled: (id) => this.cancelledHere.has(id),
       cancelPollMs: this.options.cancelPollMs ?? 1000,
       logger: (r, isReplaying) => this.logger(r, isReplaying),
+      payloadLimit: this.payloadLimit(backend),
     };
     if (run.workflowRunId && this.workflowHooks) {
       const dag = await this.workflowHooks.dagContext(this, run);

@@ -65,7 +65,7 @@ export class PayloadTooLargeError extends DurableError {
     readonly size: number,
     readonly limit: number,
   ) {
-    super(`${where} is ${size} bytes serialised, over the ${limit}-byte limit${limit === 262_144 ? ' (256 KiB)' : ''}; store large data elsewhere and pass a reference`);
+    super(`${where} is ${size} bytes serialised, over the ${limit}-byte limit${limit === 262_144 ? ' (256 KiB)' : limit === 33_554_432 ? ' (maxPayloadBytes, 32 MiB)' : ' (maxPayloadBytes)'}; store large data elsewhere and pass a reference`);
   }
   override toData() {
     return { where: this.where, size: this.size, limit: this.limit };

@@ -1,7 +1,17 @@
 import { DurableError, PayloadTooLargeError } from './errors.ts';
 
-/** Every payload (input, output, step result, event) is limited to 256 KiB serialised, as AWS durable functions and EventBridge entries are. */
+/**
+ * A payload up to 256 KiB serialised is kept inline in its item (AWS durable functions and EventBridge entries
+ * share that limit). Event payloads stop there; inputs, outputs and step results above it go to the backend's
+ * payload store (S3) up to `maxPayloadBytes` (sdk/core/payloads.ts).
+ */
 export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+
+/** The default `maxPayloadBytes`: 32 MiB. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 32 * 1024 * 1024;
+
+/** Stored text that is a reference to a blob in the payload store, not JSON (no JSON text starts with `@`). */
+export const PAYLOAD_REF_PREFIX = '@payload:';
 
 class Unrepresentable {
   constructor(readonly what: string) {}
@@ -31,10 +41,11 @@ function replacer(this: unknown, _key: string, value: unknown): unknown {
  * size limit. `undefined` encodes as `undefined` (nothing stored).
  *
  * @param where names the payload in error messages, e.g. `step 'charge' result`.
+ * @param limit the largest size allowed (bytes): 256 KiB unless the backend offloads large payloads.
  * @throws {DurableError} a function, BigInt, symbol, non-finite number, Map/Set or cycle, naming where it sits.
- * @throws {PayloadTooLargeError} over 256 KiB.
+ * @throws {PayloadTooLargeError} over `limit`.
  */
-export function encodePayload(value: unknown, where: string): string | undefined {
+export function encodePayload(value: unknown, where: string, limit: number = PAYLOAD_LIMIT_BYTES): string | undefined {
   if (value === undefined) return undefined;
   let text: string | undefined;
   try {
@@ -51,15 +62,19 @@ export function encodePayload(value: unknown, where: string): string | undefined
     throw new DurableError(`${where} cannot be stored as JSON: ${typeof value} at $`);
   }
   // Fast path: a UTF-8 byte is at most 3 per UTF-16 unit, so short strings need no exact count.
-  if (text.length * 3 > PAYLOAD_LIMIT_BYTES) {
+  if (text.length * 3 > limit) {
     const size = Buffer.byteLength(text, 'utf8');
-    if (size > PAYLOAD_LIMIT_BYTES) throw new PayloadTooLargeError(where, size, PAYLOAD_LIMIT_BYTES);
+    if (size > limit) throw new PayloadTooLargeError(where, size, limit);
   }
   return text;
 }
 
-/** Parses stored JSON text (`undefined` stays `undefined`). */
+/**
+ * Parses stored JSON text (`undefined` stays `undefined`). A payload reference must be resolved first
+ * (sdk/core/payloads.ts `resolvePayload`): parsing one is a bug, and says so.
+ */
 export function decodePayload<T = unknown>(text: string | undefined): T {
+  if (text !== undefined && text.startsWith(PAYLOAD_REF_PREFIX)) throw new DurableError(`internal: a large payload (${text}) was read without fetching it from the payload store`);
   return (text === undefined ? undefined : JSON.parse(text)) as T;
 }
 

@@ -21,7 +21,8 @@ import {
   deserializeError,
   serializeError,
 } from './errors.ts';
-import { decodePayload, encodePayload } from './json.ts';
+import { PAYLOAD_LIMIT_BYTES, decodePayload, encodePayload } from './json.ts';
+import { isPayloadRef, readPayload, resolvePayload } from './payloads.ts';
 import { MAX_PARKED_ENTRIES } from './journal.ts';
 import { assertPatchId, decidePatch, isMarkerOf, patchMarker } from './operations/patched.ts';
 import { NO_OPERATION_TRACE, traceOperation, type OperationTrace } from './tracing.ts';
@@ -60,6 +61,8 @@ export interface ReplayServices {
   stop?: AbortSignal;
   /** The DAG context (parent outputs, triggers) for workflow task runs. */
   dag?: { parentOutput(name: string): unknown; triggers(): Record<string, unknown>; workflowInput(): unknown };
+  /** The largest payload (bytes) an output, step result or child input may be (`maxPayloadBytes`). @default 256 KiB */
+  payloadLimit?: number;
 }
 
 const PARK: unique symbol = Symbol('park');
@@ -102,7 +105,9 @@ function guardBackend(backend: Backend, ended: () => boolean): Backend {
         };
       },
     });
-  return { ...backend, store: guard(backend.store), timers: guard(backend.timers), dispatcher: guard(backend.dispatcher) };
+  const guarded: Backend = { ...backend, store: guard(backend.store), timers: guard(backend.timers), dispatcher: guard(backend.dispatcher) };
+  if (backend.payloads) guarded.payloads = guard(backend.payloads);
+  return guarded;
 }
 
 /**
@@ -150,6 +155,8 @@ class Replayer implements ScopedContext, FanOutHost {
   private readonly startedAt = performance.now();
   private lastCancelPoll = 0;
   private suspendCheckScheduled = false;
+  /** The run's input as JSON text, once fetched (a large input lives in the payload store). */
+  private inputText: string | undefined;
   private readonly traces = new Map<number, OperationTrace>();
 
   constructor(
@@ -196,16 +203,17 @@ class Replayer implements ScopedContext, FanOutHost {
     };
     if (stop?.aborted) onStop();
     else stop?.addEventListener('abort', onStop, { once: true });
-    const input = decodePayload(this.run0.input);
+    // A large input is fetched from the payload store first (a failed fetch aborts the replay: not the user's error).
     Promise.resolve()
-      .then(() => runInDurableContext(this.spec.durable ? this : undefined, () => this.spec.fn(input, this)))
+      .then(() => resolvePayload(this.backend.payloads, this.run0.input))
+      .then((text) => runInDurableContext(this.spec.durable ? this : undefined, () => this.spec.fn(decodePayload((this.inputText = text)), this)))
       .then(
         async (value) => {
           // A checkpoint written in the background (ctx.now) must land before the run completes.
           await this.drain();
           if (this.finished) return;
           try {
-            this.finish({ type: 'completed', output: encodePayload(value, `task '${this.spec.name}' output`) });
+            this.finish({ type: 'completed', output: encodePayload(value, `task '${this.spec.name}' output`, this.limit) });
           } catch (error) {
             this.finish({ type: 'failed', error, retryable: false });
           }
@@ -393,9 +401,15 @@ class Replayer implements ScopedContext, FanOutHost {
     return this.entries.get(entry.position)!;
   }
 
-  answer<T>(entry: JournalEntry): T {
+  /** The recorded outcome: a large result is fetched from the payload store only here, when the replay reaches it. */
+  answer<T>(entry: JournalEntry): T | Promise<T> {
     if (entry.status === 'failed') throw deserializeError(entry.error ?? { name: 'Error', message: 'failed' });
-    return decodePayload<T>(entry.result);
+    return isPayloadRef(entry.result) ? readPayload<T>(this.backend.payloads, entry.result) : decodePayload<T>(entry.result);
+  }
+
+  /** The largest payload (bytes) an output, step result, child input or fan-out result may be. */
+  get limit(): number {
+    return this.services.payloadLimit ?? PAYLOAD_LIMIT_BYTES;
   }
 
   // ---- Context -------------------------------------------------------------------------------------
@@ -410,7 +424,7 @@ class Replayer implements ScopedContext, FanOutHost {
   }
 
   workflowInput<I>(): I {
-    return (this.services.dag ? this.services.dag.workflowInput() : decodePayload(this.run0.input)) as I;
+    return (this.services.dag ? this.services.dag.workflowInput() : decodePayload(this.inputText ?? this.run0.input)) as I;
   }
 
   // ---- DurableContext ------------------------------------------------------------------------------
@@ -580,7 +594,7 @@ class Replayer implements ScopedContext, FanOutHost {
           await this.backend.timers.schedule(timerId(this.runId, this.attempt, position, retry), retryAt, { runId: this.runId });
           return this.park(position, retryAt);
         }
-        const done = this.newEntry(position, 'step', name, { result: encodePayload(value, `step '${name}' result`), stepAttempt });
+        const done = this.newEntry(position, 'step', name, { result: encodePayload(value, `step '${name}' result`, this.limit), stepAttempt });
         const winner = await this.commitStep(done, recorded ? stepAttempt : undefined);
         if (winner.status === 'retrying') throw concurrentRetry(name, position);
         if (winner === done) return decodePayload<Jsonified<Awaited<T>>>(done.result);
@@ -642,7 +656,7 @@ class Replayer implements ScopedContext, FanOutHost {
       const recorded = this.entries.get(position);
       if (recorded) {
         this.expect(position, recorded, kind, name);
-        const data = this.answer<Record<string, unknown>>(recorded);
+        const data = await this.answer<Record<string, unknown>>(recorded);
         const leftovers = this.waiters.get(position);
         if (leftovers) await this.cleanupWaiters(leftovers);
         return { data };
@@ -688,7 +702,7 @@ class Replayer implements ScopedContext, FanOutHost {
       // parked on this very wait: wake the run, as the router would, before removing the waiters.
       if (registered && waiters.some((w) => w.type === 'event' && w.satisfiedAt !== undefined)) await this.wakeRun();
       await this.cleanupWaiters(waiters);
-      return { data: this.answer<Record<string, unknown>>(winner) };
+      return { data: await this.answer<Record<string, unknown>>(winner) };
     }, scope);
   }
 
@@ -810,7 +824,7 @@ class Replayer implements ScopedContext, FanOutHost {
         return this.park(position, undefined);
       }
       const childRunId = `${this.runId}.${this.attempt}.${position}`;
-      const encoded = encodePayload(input, `child '${name}' input`) ?? 'null';
+      const encoded = encodePayload(input, `child '${name}' input`, this.limit) ?? 'null';
       await this.services.createChildRun(this.run0, position, task, encoded, childRunId).catch((e) => Promise.reject(new Fatal(e, false, true)));
       const node: ConditionNode = { type: 'child', childRunId, key: name };
       const waiter = this.waiterFor(node, 0, position, 'child', name, JSON.stringify(node), this.backend.clock.now());
@@ -828,10 +842,10 @@ class Replayer implements ScopedContext, FanOutHost {
       const recorded = this.entries.get(position);
       if (recorded) {
         this.expect(position, recorded, 'spawn', name);
-        return this.services.runRef(this.answer<{ runId: string }>(recorded).runId) as RunRef<O>;
+        return this.services.runRef((await this.answer<{ runId: string }>(recorded)).runId) as RunRef<O>;
       }
       const childRunId = `${this.runId}.${this.attempt}.${position}`;
-      const encoded = encodePayload(input, `child '${name}' input`) ?? 'null';
+      const encoded = encodePayload(input, `child '${name}' input`, this.limit) ?? 'null';
       await this.services.createChildRun({ ...this.run0 }, -1, task, encoded, childRunId).catch((e) => Promise.reject(new Fatal(e, false, true)));
       const { won, entry } = await this.putEntry(this.newEntry(position, 'spawn', name, { result: JSON.stringify({ runId: childRunId }) }));
       this.expect(position, entry, 'spawn', name);

@@ -1,6 +1,7 @@
-import { TERMINAL_STATUSES, type JournalEntry, type LoadedRun, type RunStatus, type Waiter } from '../ports.ts';
+import { TERMINAL_STATUSES, type JournalEntry, type LoadedRun, type PayloadStore, type RunStatus, type Waiter } from '../ports.ts';
 import { publicError } from './errors.ts';
 import { decodePayload } from './json.ts';
+import { isPayloadRef, parsePayloadRef, resolvePayload } from './payloads.ts';
 
 /** One durable call of a run, as `runs.get` shows it. */
 export interface OperationView {
@@ -14,6 +15,8 @@ export interface OperationView {
    */
   status: string;
   result?: unknown;
+  /** The result's size, when it is a large payload kept in S3 and was not fetched (`runs.get(id, { payloads: false })`). */
+  resultBytes?: number;
   error?: { name: string; message: string };
   /** Sleeps, retries and pending waits with a timeout: when due (ISO). */
   dueAt?: string;
@@ -33,6 +36,8 @@ export interface RunSummary {
   /** The run of a DAG task: its workflow run. */
   workflowRunId?: string;
   output?: unknown;
+  /** Set instead of `output` when the output is a large payload kept in S3: listing never fetches it (`runs.get` does). */
+  outputBytes?: number;
   error?: { name: string; message: string };
 }
 
@@ -58,8 +63,37 @@ export interface RunDetails {
   /** A QUEUED run held by flow control: which concurrency key or rate limit it waits for, and why. */
   waitingFor?: string;
   operations: OperationView[];
+  /** Sizes of the input and output when they are large payloads kept in S3 and were not fetched (`{ payloads: false }`). */
+  inputBytes?: number;
+  outputBytes?: number;
   /** DAG workflow runs: each task's status. */
   tasks?: { name: string; status: RunStatus; runId?: string; output?: unknown; triggers?: Record<string, unknown> }[];
+}
+
+/**
+ * The run's large payloads fetched from the payload store (in parallel, 8 at a time), so `describeRun` sees JSON
+ * text everywhere. With `fetch: false` nothing is fetched: `describeRun` then reports their sizes instead.
+ */
+export async function fetchPayloads(payloads: PayloadStore | undefined, loaded: LoadedRun): Promise<LoadedRun> {
+  const texts = [loaded.run.input, loaded.run.output, ...loaded.entries.map((e) => e.result), ...loaded.tasks.map((t) => t.output)];
+  const refs = [...new Set(texts.filter((t): t is string => isPayloadRef(t)))];
+  if (refs.length === 0) return loaded;
+  const fetched = new Map<string, string>();
+  for (let i = 0; i < refs.length; i += 8) {
+    await Promise.all(refs.slice(i, i + 8).map(async (ref) => fetched.set(ref, (await resolvePayload(payloads, ref))!)));
+  }
+  const text = <T extends string | undefined>(t: T): T => (isPayloadRef(t) ? (fetched.get(t!) as T) : t);
+  return {
+    ...loaded,
+    run: { ...loaded.run, input: text(loaded.run.input), ...(loaded.run.output !== undefined ? { output: text(loaded.run.output) } : {}) },
+    entries: loaded.entries.map((e) => (isPayloadRef(e.result) ? { ...e, result: text(e.result) } : e)),
+    tasks: loaded.tasks.map((t) => (isPayloadRef(t.output) ? { ...t, output: text(t.output) } : t)),
+  };
+}
+
+/** A stored payload as a value, or its size when it is a large payload that was not fetched. */
+export function viewPayload(text: string | undefined): { value?: unknown; bytes?: number } {
+  return isPayloadRef(text) ? { bytes: parsePayloadRef(text).bytes } : { value: decodePayload(text) };
 }
 
 /** `now`: the backend's clock (a sleep recorded with a `dueAt` still ahead is pending, not done). */
@@ -100,14 +134,16 @@ export function describeRun(loaded: LoadedRun, now: number = Date.now()): RunDet
     runId: run.runId,
     name: run.name,
     status: run.status,
-    input: decodePayload(run.input),
-    output: decodePayload(run.output),
+    input: viewPayload(run.input).value,
+    output: viewPayload(run.output).value,
     error: run.error ? publicError(run.error) : undefined,
     attempt: run.attempt,
     createdAt: new Date(run.createdAt),
     updatedAt: new Date(run.updatedAt),
     operations: ops,
   };
+  if (isPayloadRef(run.input)) details.inputBytes = parsePayloadRef(run.input).bytes;
+  if (isPayloadRef(run.output)) details.outputBytes = parsePayloadRef(run.output).bytes;
   if (run.parent) details.parentRunId = run.parent.runId;
   if (run.workflowRunId) details.workflowRunId = run.workflowRunId;
   if (run.metadata) details.metadata = run.metadata;
@@ -120,7 +156,7 @@ export function describeRun(loaded: LoadedRun, now: number = Date.now()): RunDet
       name: t.task,
       status: t.status,
       ...(t.taskRunId ? { runId: t.taskRunId } : {}),
-      ...(t.output !== undefined ? { output: decodePayload(t.output) } : {}),
+      ...(t.output !== undefined && !isPayloadRef(t.output) ? { output: decodePayload(t.output) } : {}),
       ...(t.triggers ? { triggers: t.triggers } : {}),
     }));
   }
@@ -131,7 +167,8 @@ function entryView(e: JournalEntry, now: number, ended: boolean): OperationView 
   // A sleep's entry is written when it starts (its `dueAt` decides it): until then it is pending.
   const status = e.kind === 'sleep' && e.dueAt !== undefined && e.dueAt > now ? (ended ? 'interrupted' : 'sleeping') : e.status;
   const view: OperationView = { attempt: e.attempt, position: e.position, kind: e.kind, name: e.name, status, createdAt: new Date(e.createdAt).toISOString() };
-  if (e.result !== undefined) view.result = decodePayload(e.result);
+  if (isPayloadRef(e.result)) view.resultBytes = parsePayloadRef(e.result).bytes;
+  else if (e.result !== undefined) view.result = decodePayload(e.result);
   if (e.error) view.error = publicError(e.error);
   if (e.dueAt !== undefined) view.dueAt = new Date(e.dueAt).toISOString();
   if (e.retryAt !== undefined) view.dueAt = new Date(e.retryAt).toISOString();

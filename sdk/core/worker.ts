@@ -34,6 +34,11 @@ export interface WorkerOptions {
    * 0 dispatches every woken run. @default 1
    */
   routerResumes?: number;
+  /**
+   * The largest input, output or step result (bytes) the runs this worker executes may write (above 256 KiB they go
+   * to S3). Sets the client's `maxPayloadBytes`: a worker and its client share one engine. @default the client's (32 MiB)
+   */
+  maxPayloadBytes?: number;
   /** @internal the embedded worker executes every definition of its client */
   allDefinitions?: boolean;
   /** @internal the embedded worker also takes messages dispatched in this process (Dispatcher.deliverInProcess) */
@@ -74,6 +79,7 @@ export class Worker {
     private readonly parseEvent: (event: unknown) => Promise<DurableEvent>,
   ) {
     this.allowed = options.allDefinitions ? undefined : new Set(options.workflows.map((d) => d.name));
+    if (options.maxPayloadBytes !== undefined) engine.setMaxPayloadBytes(options.maxPayloadBytes);
     this.slots = Math.max(1, options.durableSlots ?? options.slots ?? 100);
   }
 

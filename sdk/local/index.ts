@@ -21,12 +21,14 @@ import { DynamoRunStore } from '../adapters/aws/dynamo-store.ts';
 import { DynamoCronStore } from '../adapters/aws/dynamo-crons.ts';
 import { InMemoryRequestCounter } from '../adapters/aws/request-counter.ts';
 import type { SqsDispatcher } from '../adapters/aws/sqs-dispatcher.ts';
+import type { S3PayloadStore } from '../adapters/aws/s3-payloads.ts';
 import { LocalDispatcher } from './local-dispatcher.ts';
 import { ensureTable } from '../adapters/aws/table-setup.ts';
 import { closeDynaliteIterators } from './dynalite-iterators.ts';
 
 const TABLE = 'durable-tasks';
 const QUEUE = 'durable-tasks-dispatch';
+const BUCKET = 'durable-tasks-payloads';
 const REGION = 'us-east-1';
 const CLIENT = { region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
@@ -82,10 +84,15 @@ export async function createLocalBackend(options: LocalOptions = {}): Promise<Lo
   // The queue starts on first use (the worker's first poll, or a dispatch the worker cannot take): the table is all
   // that recovery after a restart needs, and the worker takes dispatches in-process (local-dispatcher.ts). Loading
   // fauxqs and the SQS client is about a third of start-up.
+  // fauxqs also serves S3 (large payloads); its objects are written through to `dir` (local-s3.ts).
+  let fauxqs: ReturnType<typeof startFauxqs> | undefined;
+  const server = () => (fauxqs ??= startFauxqs(dir, sqsPort));
   let sqs: ReturnType<typeof startSqs> | undefined;
   const clock = new RealClock();
-  const dispatcher = new LocalDispatcher(() => (sqs = startSqs(counter, sqsPort)).then((s) => s.dispatcher));
+  const dispatcher = new LocalDispatcher(() => (sqs = startSqs(server(), counter)).then((s) => s.dispatcher));
   const timers = new ClockTimers(clock, dispatcher);
+  let s3: ReturnType<typeof startS3> | undefined;
+  const payloads = () => (s3 ??= startS3(server(), counter, clock));
   // A port was asked for (`durable dev`): other processes expect the queue to be there now.
   if (process.env[LOCAL_ENV.sqsPort] !== undefined) await dispatcher.queue();
   return {
@@ -95,6 +102,11 @@ export async function createLocalBackend(options: LocalOptions = {}): Promise<Lo
     bus: new InProcessBus(),
     // No cronSchedules: the client's in-process scheduler fires the ticks of the crons kept here.
     crons: new DynamoCronStore({ client: dynamodb, tableName: TABLE, counter }),
+    // Started on first use, like the queue: only runs with a payload over 256 KiB load the S3 client.
+    payloads: {
+      put: async (key, body, options) => (await payloads()).store.put(key, body, options),
+      get: async (key) => (await payloads()).store.get(key),
+    },
     clock,
     counter,
     dir,
@@ -115,25 +127,58 @@ export async function createLocalBackend(options: LocalOptions = {}): Promise<Lo
       timers.clear();
       dynamodb.destroy();
       await sqs?.then((s) => s.close(), () => undefined);
+      await s3?.then((s) => s.close(), () => undefined);
+      await fauxqs?.then((f) => f.close(), () => undefined);
       await new Promise<void>((ok) => dynamoServer.close(() => ok()));
       if (dir) releaseLock(dir);
     },
   };
 }
 
-/** fauxqs on loopback, its queue, and the SQS dispatcher on it. */
-async function startSqs(counter: InMemoryRequestCounter, port: number): Promise<{ dispatcher: SqsDispatcher; endpoint: string; queueUrl: string; close(): Promise<void> }> {
-  const [fauxqs, { CreateQueueCommand, SQSClient }, { SqsDispatcher }] = await Promise.all([
-    import('fauxqs'),
-    import('@aws-sdk/client-sqs'),
-    import('../adapters/aws/sqs-dispatcher.ts'),
-  ]);
-  const server = fauxqs.buildApp({ logger: false });
+/** fauxqs on loopback (SQS and S3), its S3 objects kept under `dir`. */
+async function startFauxqs(dir: string | undefined, port: number): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const [fauxqs, { fauxqsStores }] = await Promise.all([import('fauxqs'), import('./local-s3.ts')]);
+  const stores = (await fauxqsStores(dir)) as NonNullable<Parameters<typeof fauxqs.buildApp>[0]>['stores'];
+  const server = fauxqs.buildApp({ logger: false, ...(stores ? { stores } : {}) });
   acceptQueueUrlsByAddress(server);
   const endpoint = await server
     .listen({ port, host: '127.0.0.1' })
     .catch((error: NodeJS.ErrnoException) => Promise.reject(portError(error, 'SQS', port, LOCAL_ENV.sqsPort)));
   doNotHoldProcess(server.server);
+  return { endpoint, close: () => server.close() };
+}
+
+/** The payload bucket on the local S3, and the S3 payload store on it (the production adapter). */
+async function startS3(
+  server: ReturnType<typeof startFauxqs>,
+  counter: InMemoryRequestCounter,
+  clock: RealClock,
+): Promise<{ store: S3PayloadStore; close(): Promise<void> }> {
+  const [{ endpoint }, { CreateBucketCommand, S3Client }, { S3PayloadStore }] = await Promise.all([
+    server,
+    import('@aws-sdk/client-s3'),
+    import('../adapters/aws/s3-payloads.ts'),
+  ]);
+  const client = new S3Client({ ...CLIENT, endpoint, forcePathStyle: true });
+  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  return {
+    store: new S3PayloadStore({ client, bucket: BUCKET, counter, clock }),
+    async close() {
+      client.destroy();
+    },
+  };
+}
+
+/** The dispatch queue on the local fauxqs, and the SQS dispatcher on it. */
+async function startSqs(
+  server: ReturnType<typeof startFauxqs>,
+  counter: InMemoryRequestCounter,
+): Promise<{ dispatcher: SqsDispatcher; endpoint: string; queueUrl: string; close(): Promise<void> }> {
+  const [{ endpoint }, { CreateQueueCommand, SQSClient }, { SqsDispatcher }] = await Promise.all([
+    server,
+    import('@aws-sdk/client-sqs'),
+    import('../adapters/aws/sqs-dispatcher.ts'),
+  ]);
   const client = new SQSClient({ ...CLIENT, endpoint });
   const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: QUEUE, Attributes: { VisibilityTimeout: '60' } }));
   if (!QueueUrl) throw new DurableError('the local SQS server returned no queue URL');
@@ -143,7 +188,6 @@ async function startSqs(counter: InMemoryRequestCounter, port: number): Promise<
     queueUrl: QueueUrl,
     async close() {
       client.destroy();
-      await server.close();
     },
   };
 }

@@ -10,4 +10,6 @@ export interface LocalOptions {
   worker?: boolean;
   /** Where `ctx.log` lines go. @default console */
   log?: LogSink;
+  /** Largest input, output or step result (bytes); above 256 KiB they go to the embedded S3 (fauxqs, kept under `dir`). @default 32 MiB */
+  maxPayloadBytes?: number;
 }

@@ -21,6 +21,10 @@ export interface TestEnvironmentOptions {
   startTime?: Date;
   /** Where `ctx.log` goes. @default discarded */
   log?: LogSink;
+  /** Largest input, output or step result (bytes); above 256 KiB they are kept in memory as blobs. @default 32 MiB */
+  maxPayloadBytes?: number;
+  /** Days finished runs are kept (their items and blobs expire then, on the virtual clock). @default forever */
+  retentionDays?: number;
 }
 
 export interface TestEnvironment {
@@ -42,7 +46,15 @@ export interface TestEnvironment {
 export async function createTestEnvironment(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
   const clock = new VirtualClock(options.startTime?.getTime());
   const backend = createMemoryBackend(clock);
-  const durable = new Durable({ backend, embeddedWorker: 'listen', cancelPollMs: 0, leaseMs: 60_000, log: options.log ?? (() => undefined) });
+  const durable = new Durable({
+    backend,
+    embeddedWorker: 'listen',
+    cancelPollMs: 0,
+    leaseMs: 60_000,
+    log: options.log ?? (() => undefined),
+    ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+    ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {}),
+  });
   const settle = () => durable.idle();
   return {
     durable,

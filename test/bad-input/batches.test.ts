@@ -97,7 +97,8 @@ describe('SQS batches (worker.lambdaHandler)', () => {
       c.durable.durableTask({ name: 'bad-sleep', fn: async (_: {}, ctx) => ctx.sleepFor('-1s') }),
       c.durable.task({ name: 'good', fn: async () => 'fine' }),
     ];
-    const worker = c.durable.worker('w', { workflows: tasks });
+    // maxPayloadBytes 256 KiB: above it a step result fails (up to 32 MiB by default it would go to the payload store).
+    const worker = c.durable.worker('w', { workflows: tasks, maxPayloadBytes: PAYLOAD_LIMIT_BYTES });
     const refs = await Promise.all(tasks.map((t) => t.runNoWait({})));
     const messages = await c.backend.dispatcher.receive(10, 0);
     expect(messages).toHaveLength(tasks.length);

@@ -142,6 +142,11 @@ describe('durations at run time', () => {
 });
 
 describe('payloads at run time', () => {
+  // Inputs, outputs and step results go up to maxPayloadBytes (large ones through the payload store): here 256 KiB.
+  beforeEach(async () => {
+    await env.close();
+    env = await createTestEnvironment({ maxPayloadBytes: PAYLOAD_LIMIT_BYTES });
+  });
   test('a step result over the limit fails the run with PayloadTooLargeError naming the step; the step is not recorded', async () => {
     const { error, run } = await failedRun(async (_, ctx) => ctx.step('fetch', () => big()));
     expect(error).toBeInstanceOf(PayloadTooLargeError);

@@ -9,12 +9,15 @@ import { Durable } from 'durable-tasks';
 import { createMemoryBackend, ClockTimers, InProcessBus, VirtualClock, InMemoryRequestCounter } from '../../sdk/adapters/memory/index.ts';
 import { advanceVirtualTime } from '../../sdk/adapters/memory/virtual-clock.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { DynamoCronStore } from '../../sdk/adapters/aws/dynamo-crons.ts';
 import { SqsDispatcher } from '../../sdk/adapters/aws/sqs-dispatcher.ts';
+import { S3PayloadStore } from '../../sdk/adapters/aws/s3-payloads.ts';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
 import type { Backend, DispatchMessage, Dispatcher, ReceivedMessage, RunStore } from '../../sdk/ports.ts';
-import { createQueue, dynamoClient, sqsClient, startDynalite, startFauxqs, type LocalServer } from '../support/servers.ts';
+import { createQueue, dynamoClient, s3Client, sqsClient, startDynalite, startFauxqs, type LocalServer } from '../support/servers.ts';
 
 export interface Harness {
   readonly name: string;
@@ -28,6 +31,10 @@ export interface Harness {
   close(): Promise<void>;
   /** The aws harness's table (to read or delete items behind the store's back). */
   dynamo?: { client: DynamoDBClient; tableName: string };
+  /** The store as the harness built it, without the engine's large-payload offloading (sdk/core/payloads.ts). */
+  rawStore?: RunStore;
+  /** The aws harness's payload bucket on fauxqs's S3. */
+  s3?: { client: S3Client; bucket: string };
 }
 
 export interface HarnessOptions {
@@ -36,13 +43,16 @@ export interface HarnessOptions {
   retentionDays?: number;
   /** The client's lease length. */
   leaseMs?: number;
+  /** The client's `maxPayloadBytes`. */
+  maxPayloadBytes?: number;
 }
 
 export type HarnessFactory = (wrapStore?: (store: RunStore) => RunStore, options?: HarnessOptions) => Promise<Harness>;
 
 /** The client options a harness passes through. */
-function retention(options: HarnessOptions): { retentionDays?: number; leaseMs?: number } {
+function retention(options: HarnessOptions): { retentionDays?: number; leaseMs?: number; maxPayloadBytes?: number } {
   return {
+    ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
     ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
   };
@@ -99,6 +109,10 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
       const tableName = `t-${randomUUID().slice(0, 8)}`;
       await ensureTable(dynamodb, tableName);
       const queueUrl = await createQueue(sqsc, `q-${randomUUID().slice(0, 8)}`, { VisibilityTimeout: '5' });
+      // Large payloads go to fauxqs's S3, as they go to the construct's bucket on AWS.
+      const s3 = s3Client(sqs.endpoint);
+      const bucket = `b-${randomUUID().slice(0, 8)}`;
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
       const store = new DynamoRunStore({ client: dynamodb, tableName, now: () => clock.now(), counter });
       const dispatcher = new TrackedDispatcher(new SqsDispatcher({ client: sqsc, queueUrl, counter }));
       const timers = new ClockTimers(clock, dispatcher);
@@ -111,10 +125,12 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
         clock,
         counter,
         crons: new DynamoCronStore({ client: dynamodb, tableName, counter }),
+        payloads: new S3PayloadStore({ client: s3, bucket, counter, clock }),
         async close() {
           timers.clear();
           dynamodb.destroy();
           sqsc.destroy();
+          s3.destroy();
         },
       };
       const durable = new Durable({ backend, embeddedWorker: options.embeddedWorker === false ? 'none' : 'poll', cancelPollMs: 0, log: () => undefined, ...retention(options) });
@@ -126,7 +142,7 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
           else stable = 0;
         }
       };
-      return { name: 'aws', durable, backend, clock, settle, advance: advancer(clock, settle), close: () => durable.close(), dynamo: { client: dynamodb, tableName } };
+      return { name: 'aws', durable, backend, clock, settle, advance: advancer(clock, settle), close: () => durable.close(), dynamo: { client: dynamodb, tableName }, s3: { client: s3, bucket }, rawStore: store };
     },
   };
 }

@@ -118,6 +118,7 @@ describe('given a role (not a function) granted push and start', () => {
       'sqs:SendMessage',
       'scheduler:CreateSchedule',
       'iam:PassRole',
+      's3:PutObject', // large inputs put, large outputs read (runs/* of the payload bucket)
       'dynamodb:Query', // grantList: the listing indexes
       'dynamodb:BatchGetItem', // grantList: the runs they name
     ]);

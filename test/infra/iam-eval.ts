@@ -100,6 +100,8 @@ export class TemplateResolver {
         return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:*`;
       case 'AWS::Lambda::Function':
         return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+      case 'AWS::S3::Bucket':
+        return `arn:aws:s3:::${name}`;
     }
     throw new Error(`TemplateResolver: no ARN rule for ${resource.Type}`);
   }

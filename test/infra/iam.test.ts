@@ -60,13 +60,18 @@ describe('given a DurableTasks', () => {
         if (JSON.stringify(resource).includes('*')) wildcards.push(resource);
       }
     }
-    expect(wildcards).toEqual([schedulesArn, schedulesArn]);
+    // ... and the payload bucket's objects under runs/ (keys are generated per run and payload), for the worker and the router.
+    const payloadObjects = { 'Fn::Join': ['', [arn(durable.payloadBucket), '/runs/*']] };
+    expect(wildcards).toEqual([schedulesArn, payloadObjects, schedulesArn, payloadObjects]);
   });
 
-  it('then the only Deny statements are the TLS-only guards on the three queues', () => {
+  it('then the only Deny statements are the TLS-only guards on the three queues and the payload bucket', () => {
     const denies = allStatements(template).filter((s) => s.Effect === 'Deny');
-    expect(denies).toHaveLength(3);
-    for (const deny of denies) {
+    expect(denies).toHaveLength(4);
+    const bucket = denies.filter((d) => d.Action === 's3:*');
+    expect(bucket).toHaveLength(1);
+    expect(bucket[0]).toMatchObject({ Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    for (const deny of denies.filter((d) => d.Action !== 's3:*')) {
       expect(deny).toMatchObject({ Action: 'sqs:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
     }
   });

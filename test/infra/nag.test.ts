@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Validations, type CfnElement } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -21,6 +21,12 @@ function acknowledgments(root: IConstruct): { id: string; reason: string; path: 
   );
 }
 
+/** cdk-nag's id of the payload bucket's `runs/*` objects wildcard (granted to the worker and the router). */
+function payloadObjects(stack: DurableTasksExampleStack): string {
+  const bucket = stack.getLogicalId(stack.durable.payloadBucket.node.defaultChild as CfnElement);
+  return `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/runs/*]`;
+}
+
 describe('given the example stack checked by cdk-nag AwsSolutions', () => {
   const app = testApp();
   const stack = new DurableTasksExampleStack(app, 'DurableTasksExample', { entry: FIXTURE_ENTRY });
@@ -41,6 +47,9 @@ describe('given the example stack checked by cdk-nag AwsSolutions', () => {
         'DurableTasksExample/DurableTasks/Worker/Function AwsSolutions-L1',
         `DurableTasksExample/DurableTasks/EventRouter/Role ${schedules}`,
         `DurableTasksExample/DurableTasks/Worker/Role ${schedules}`,
+        `DurableTasksExample/DurableTasks/EventRouter/Role ${payloadObjects(stack)}`,
+        `DurableTasksExample/DurableTasks/Worker/Role ${payloadObjects(stack)}`,
+        'DurableTasksExample/DurableTasks/PayloadBucket AwsSolutions-S1',
       ].sort(),
     );
     for (const ack of acks) expect(ack.reason.length, ack.id).toBeGreaterThan(60);
@@ -59,7 +68,7 @@ describe('given the example stack checked by cdk-nag AwsSolutions', () => {
     expect(acknowledgments(bare)).toEqual([]);
     const fired = new AwsSolutionsChecks().validateScope(bare).violations.map((v) => v.ruleName);
     const schedules = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${stack.durable.scheduleGroup.scheduleGroupName}/*]`;
-    expect(fired.sort()).toEqual([schedules, 'AwsSolutions-L1'].sort());
+    expect(fired.sort()).toEqual([schedules, payloadObjects(stack), 'AwsSolutions-L1', 'AwsSolutions-S1'].sort());
   });
 
   it('then the app-level plugin lets synthesis through', () => {

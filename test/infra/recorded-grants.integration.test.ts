@@ -15,12 +15,16 @@ import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
 import { VirtualClock } from '../../sdk/adapters/memory/virtual-clock.ts';
 import { ENV } from '../../sdk/adapters/aws/env.ts';
 import { eventBridgeEvent, sqsRecord } from '../support/aws-events.ts';
-import { createQueue, dynamoClient, sqsClient, startDynalite, startFauxqs, type LocalServer } from '../support/servers.ts';
+import { createQueue, dynamoClient, s3Client, sqsClient, startDynalite, startFauxqs, type LocalServer } from '../support/servers.ts';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { isAllowed, roleStatements, TemplateResolver, type TemplateJson } from './iam-eval.ts';
 import { FakeScheduler, fakeEventBridge, RequestRecorder, type RecordedRequest } from './request-recorder.ts';
 import { build, logicalId } from './support.ts';
 
 type Principal = 'client' | 'pusher' | 'worker' | 'router' | 'sweeper';
+
+/** A payload over 256 KiB: kept in the payload bucket. */
+const BIG = 'b'.repeat(300 * 1024);
 
 /** The workflows every process registers (a client needs the definitions to start runs by name). */
 function define(durable: Durable, gate: { promise: Promise<void> }) {
@@ -42,10 +46,20 @@ function define(durable: Durable, gate: { promise: Promise<void> }) {
     name: 'pushes',
     fn: async (_: unknown, ctx) => ctx.step('push', () => durable.events.push('order:shipped', { id: 1 })),
   });
+  // Large payloads (over 256 KiB: the payload bucket): a large input and step result, and a large output after an event.
+  const big = BIG;
+  const large = durable.durableTask({ name: 'large', fn: async (input: { big: string }, ctx) => (await ctx.step('grow', () => input.big + big)).length });
+  const bigWaiter = durable.durableTask({
+    name: 'big-waiter',
+    fn: async (input: { big: string }, ctx) => {
+      await ctx.waitForEvent('order:paid');
+      return { out: input.big };
+    },
+  });
   const pipeline = durable.workflow({ name: 'pipeline' });
   const first = pipeline.task({ name: 'first', fn: async () => ({ n: 1 }) });
   pipeline.task({ name: 'second', parents: [first], waitFor: { eventKey: 'order:paid' }, fn: async () => ({ n: 2 }) });
-  return { quick, longSleep, waiter, blocker, parent, pusher, pipeline };
+  return { quick, longSleep, waiter, blocker, parent, pusher, pipeline, large, bigWaiter };
 }
 
 describe('given the grants of a synthesized DurableTasks, and every documented call made for real', () => {
@@ -114,6 +128,9 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     const env = resolver.functionEnvironment(functions.worker);
     await ensureTable(dynamoClient(ddb.endpoint), env[ENV.tableName]!);
     queueUrl = await createQueue(plainSqs, env[ENV.queueUrl]!.split('/').pop()!, { VisibilityTimeout: '30' });
+    const plainS3 = s3Client(sqs.endpoint);
+    await plainS3.send(new CreateBucketCommand({ Bucket: env[ENV.payloadBucket]! }));
+    plainS3.destroy();
     for (const principal of Object.keys(functions) as Principal[]) {
       const vars = resolver.functionEnvironment(functions[principal]);
       expect(vars[ENV.queueUrl]!.endsWith(queueUrl.split('/').pop()!)).toBe(true);
@@ -129,8 +146,9 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
         scheduleGroup: vars[ENV.scheduleGroup]!,
         schedulerRoleArn: vars[ENV.schedulerRoleArn]!,
         clock,
+        payloads: { s3: recorder.record(s3Client(sqs.endpoint), principal), bucket: vars[ENV.payloadBucket]! },
       });
-      const durable = new Durable({ backend, embeddedWorker: 'none', cancelPollMs: 0, log: () => undefined });
+      const durable = new Durable({ backend, embeddedWorker: 'none', cancelPollMs: 0, log: () => undefined, maxPayloadBytes: Number(vars[ENV.maxPayloadBytes]) });
       processes[principal] = { durable, defs: define(durable, gate) };
     }
 
@@ -139,7 +157,8 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     await call('start', async () => {
       for (const name of ['quick', 'longSleep', 'waiter', 'blocker', 'parent', 'pusher'] as const) ids[name] = (await defs[name].runNoWait({})).runId;
       ids.pipeline = (await defs.pipeline.runNoWait({})).runId;
-      ids.routed = (await defs.waiter.runNoWait({})).runId;
+      ids.routed = (await defs.bigWaiter.runNoWait({ big: BIG })).runId;
+      ids.large = (await defs.large.runNoWait({ big: BIG })).runId;
     });
     const blocked = await drain(new Set([ids.blocker!]));
     await call('get', async () => {
@@ -192,6 +211,10 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     await call('sweep', async () => expect((await sweeper()).redispatched).toBeGreaterThan(0));
     await drain();
     expect((await api.runs.get(lost.runId)).status).toBe('SUCCEEDED');
+    await call('result of runs with large payloads', async () => {
+      expect(await api.engine.runRef(ids.large!).result()).toBe(600 * 1024);
+      expect(await api.engine.runRef(ids.routed!).result()).toEqual({ out: BIG });
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -211,8 +234,12 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
   test('then the calls recorded what they must (the test cannot pass by recording nothing)', () => {
     const actions = (principal: Principal) => new Set(recorder.of(principal).map((r) => r.action));
     expect([...actions('client')]).toEqual(
-      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'sqs:SendMessage', 'scheduler:CreateSchedule', 'iam:PassRole', 'scheduler:DeleteSchedule']),
+      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'sqs:SendMessage', 'scheduler:CreateSchedule', 'iam:PassRole', 'scheduler:DeleteSchedule', 's3:PutObject', 's3:GetObject']),
     );
+    // The large payloads: the worker replays with a large input and step result, the router resumes a run with a large input and output.
+    expect([...actions('worker')]).toEqual(expect.arrayContaining(['s3:PutObject', 's3:GetObject']));
+    expect([...actions('router')]).toEqual(expect.arrayContaining(['s3:PutObject', 's3:GetObject']));
+    expect([...actions('sweeper')].filter((a) => a.startsWith('s3:'))).toEqual([]);
     const waitKeys = during('cancel a run waiting for an event (with a timeout)').flatMap((r) => [r.context?.['dynamodb:LeadingKeys'] ?? []].flat());
     expect(waitKeys.some((k) => k.startsWith('WAITKEY#'))).toBe(true);
     expect([...actions('pusher')]).toEqual(['dynamodb:UpdateItem', 'events:PutEvents']); // the push's sequence number (EVTSEQ#), then the event
@@ -223,7 +250,7 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
 
   test('then a function given grantStart may make every request of start, get, cancel (queued, running, waiting), schedule (short and long), fork and bulk fork / cancel', () => {
     const made = Object.keys(calls).filter((name) => !name.startsWith('list') && !['push', 'sweep'].includes(name) && !name.startsWith('route'));
-    expect(made).toHaveLength(12);
+    expect(made).toHaveLength(13);
     expect(during('fork a finished run from a step').map((r) => r.action)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'sqs:SendMessage']));
     expect(made.flatMap((name) => denied('client', during(name).filter((r) => r.principal === 'client')).map((d) => `${name}: ${d}`))).toEqual([]);
   });

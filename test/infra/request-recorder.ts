@@ -98,6 +98,9 @@ export function iamRequestsOf(service: string, command: string, input: Record<st
       context: { 'events:source': entry.Source, 'events:detail-type': entry.DetailType },
     }));
   }
+  if (service === 'S3' && (operation === 'PutObject' || operation === 'GetObject')) {
+    return [{ action: `s3:${operation}`, resource: `arn:aws:s3:::${input.Bucket}/${input.Key}` }];
+  }
   throw new Error(`request-recorder: no IAM mapping for ${service}.${operation}`);
 }
 
@@ -111,6 +114,7 @@ const SERVICE_OF: Record<string, string> = {
   SQSClient: 'SQS',
   SchedulerClient: 'Scheduler',
   EventBridgeClient: 'EventBridge',
+  S3Client: 'S3',
 };
 
 /** Collects requests; `record(client, principal)` instruments one client for one principal. */

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 
@@ -58,6 +59,11 @@ export async function startFauxqs(): Promise<LocalServer> {
 
 export function dynamoClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient(localClientConfig(endpoint));
+}
+
+/** An S3 client on fauxqs (path-style: no wildcard DNS needed). */
+export function s3Client(endpoint: string): S3Client {
+  return new S3Client({ ...localClientConfig(endpoint), forcePathStyle: true });
 }
 
 export function sqsClient(endpoint: string): SQSClient {

@@ -135,7 +135,7 @@ describe('deterministic errors are not retried', () => {
     ['a bad duration', (ctx: any) => ctx.sleepFor('soon'), 'InvalidDurationError'],
     ['a bad CEL expression', (ctx: any) => ctx.waitForEvent('k', 'input.x >'), 'InvalidExpressionError'],
     ['a definition misuse', (ctx: any) => ctx.step('', () => 1), 'InvalidDefinitionError'],
-    ['an output over the limit', async () => 'x'.repeat(300 * 1024), 'PayloadTooLargeError'],
+    ['an output over the limit (maxPayloadBytes, 32 MiB)', async () => 'x'.repeat(32 * 1024 * 1024), 'PayloadTooLargeError'],
   ])('%s fails the run at once, whatever its retries', async (_what, body, name) => {
     let attempts = 0;
     const task = env.durable.durableTask({ name: `det-${name}`, retries: 3, fn: async (_: {}, ctx) => { attempts++; return body(ctx); } });

@@ -152,6 +152,9 @@ describe('payloads', () => {
   });
 
   test('an input, output and event over the limit are refused where they enter; nothing is stored', async () => {
+    // Inputs and outputs go up to maxPayloadBytes (large ones through the payload store): here set to 256 KiB.
+    await env.close();
+    env = await createTestEnvironment({ maxPayloadBytes: PAYLOAD_LIMIT_BYTES });
     const big = { blob: 'x'.repeat(PAYLOAD_LIMIT_BYTES) };
     const t = env.durable.task({ name: 'echo', fn: async (i: unknown) => i });
     await expect(t.runNoWait(big)).rejects.toBeInstanceOf(PayloadTooLargeError);

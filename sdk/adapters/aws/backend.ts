@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
 import { ENV } from './env.ts';
 import { DurableError } from '../../core/errors.ts';
 import type { Backend, Clock, RequestCounter } from '../../ports.ts';
@@ -17,6 +18,7 @@ import { SqsDispatcher } from './sqs-dispatcher.ts';
 import { AwsTimers } from './timers.ts';
 import { SchedulerCronSchedules } from './cron-schedules.ts';
 import { DynamoCronStore } from './dynamo-crons.ts';
+import { S3PayloadStore } from './s3-payloads.ts';
 
 /** Everything an AWS backend needs. Clients are instrumented for request counting. */
 export interface AwsBackendOptions {
@@ -34,6 +36,8 @@ export interface AwsBackendOptions {
   clock?: Clock;
   /** @default a new InMemoryRequestCounter */
   counter?: RequestCounter;
+  /** Large payloads (above 256 KiB) go to this bucket. Absent: every payload is limited to 256 KiB. */
+  payloads?: { s3: S3Client; bucket: string };
 }
 
 /**
@@ -71,10 +75,11 @@ export function createAwsBackend(options: AwsBackendOptions): Backend {
       roleArn: options.schedulerRoleArn,
       counter,
     }),
+    ...(options.payloads ? { payloads: new S3PayloadStore({ client: options.payloads.s3, bucket: options.payloads.bucket, counter, clock }) } : {}),
     clock,
     counter,
     async close() {
-      for (const client of [options.dynamodb, options.sqs, options.scheduler, options.eventBridge]) client.destroy();
+      for (const client of [options.dynamodb, options.sqs, options.scheduler, options.eventBridge, options.payloads?.s3]) client?.destroy();
     },
   };
 }
@@ -108,5 +113,6 @@ export function createAwsBackendFromEnv(env: NodeJS.ProcessEnv = process.env): B
     eventBusName: value(ENV.eventBusName),
     scheduleGroup: value(ENV.scheduleGroup),
     schedulerRoleArn: value(ENV.schedulerRoleArn),
+    ...(env[ENV.payloadBucket] ? { payloads: { s3: new S3Client({}), bucket: env[ENV.payloadBucket]! } } : {}),
   });
 }

@@ -24,7 +24,14 @@ export const ENV = {
   waiterShards: 'DURABLE_WAITER_SHARDS',
   /** Partitions of the sweep index (`SWEEP#<shard>`); raise it, never lower it. */
   sweepShards: 'DURABLE_SWEEP_SHARDS',
+  /** S3 bucket for inputs, outputs and step results above 256 KiB (absent: every payload stays at 256 KiB). */
+  payloadBucket: 'DURABLE_PAYLOAD_BUCKET',
+  /** The largest input, output or step result in bytes (`maxPayloadBytes`; default 32 MiB). */
+  maxPayloadBytes: 'DURABLE_MAX_PAYLOAD_BYTES',
 } as const;
+
+/** Key prefix of every large-payload blob in the payload bucket: `runs/<runId>/<sha256>`. */
+export const PAYLOAD_KEY_PREFIX = 'runs/';
 
 /**
  * Variables the embedded default (`Durable.local()`) reads, which `durable dev` sets for the entry it loads:

@@ -20,6 +20,7 @@ const SERVICE_NAMES: Record<string, string> = {
   SQS: 'SQS',
   Scheduler: 'Scheduler',
   EventBridge: 'EventBridge',
+  S3: 'S3',
 };
 
 /** Name of the counting middleware; adding it again replaces it, so a client is never counted twice. */

@@ -5,9 +5,10 @@ import { InProcessBus } from './in-process-bus.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import { MemoryRunStore } from './memory-store.ts';
 import { MemoryCronStore } from './memory-crons.ts';
+import { MemoryPayloadStore } from './memory-payloads.ts';
 import { VirtualClock, type TimerClock } from './virtual-clock.ts';
 
-export { ClockTimers, InMemoryRequestCounter, InProcessBus, MemoryQueue, MemoryRunStore, VirtualClock };
+export { ClockTimers, InMemoryRequestCounter, InProcessBus, MemoryPayloadStore, MemoryQueue, MemoryRunStore, VirtualClock };
 export { RealClock, type TimerClock } from './virtual-clock.ts';
 
 /** A backend entirely in this process, on a virtual clock unless another is given. */
@@ -18,6 +19,7 @@ export interface MemoryBackend extends Backend {
   bus: InProcessBus;
   clock: TimerClock;
   counter: InMemoryRequestCounter;
+  payloads: MemoryPayloadStore;
 }
 
 export function createMemoryBackend(clock: TimerClock = new VirtualClock()): MemoryBackend {
@@ -34,6 +36,7 @@ export function createMemoryBackend(clock: TimerClock = new VirtualClock()): Mem
     bus,
     clock,
     counter,
+    payloads: new MemoryPayloadStore(() => clock.now()),
     crons: new MemoryCronStore(counter),
     async close() {
       timers.clear();

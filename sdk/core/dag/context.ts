@@ -7,6 +7,7 @@ import { WorkflowDefinition } from '../definitions.ts';
 import type { Engine } from '../engine.ts';
 import { InvalidDefinitionError } from '../errors.ts';
 import { decodePayload } from '../json.ts';
+import { readPayload, resolvePayload } from '../payloads.ts';
 import type { ReplayServices } from '../replay.ts';
 import { workflowGraph } from './graph.ts';
 import { taskNameOf } from './positions.ts';
@@ -28,7 +29,8 @@ export async function dagContext(engine: Engine, run: RunRecord): Promise<Replay
     await backend.store.putTaskState({ ...own, status: 'RUNNING', updatedAt: backend.clock.now() }, 'QUEUED');
   }
   const upstream = workflowGraph(workflow).upstreamOf(names.task);
-  const input = loaded.run.input;
+  // ctx.workflowInput() is synchronous: a large workflow input is fetched here, once per replay.
+  const input = await resolvePayload(backend.payloads, loaded.run.input);
   return {
     parentOutput(name: string): unknown {
       if (!upstream.has(name)) {
@@ -38,7 +40,8 @@ export async function dagContext(engine: Engine, run: RunRecord): Promise<Replay
       }
       const state = states.get(name);
       // A skipped parent has no output (as Hatchet).
-      return state?.status === 'SUCCEEDED' ? decodePayload(state.output) : undefined;
+      // A large output is fetched only when the task asks for it.
+      return state?.status === 'SUCCEEDED' ? readPayload(backend.payloads, state.output) : undefined;
     },
     triggers: () => structuredClone(own?.triggers ?? {}),
     workflowInput: () => decodePayload(input),

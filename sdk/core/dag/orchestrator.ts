@@ -12,7 +12,8 @@ import type { Engine } from '../engine.ts';
 import { PayloadTooLargeError, serializeError } from '../errors.ts';
 import { finalizeCancelled, finish, suspendRun, type ExecutorDeps, type ProcessResult } from '../executor.ts';
 import { runScopedStore } from '../run-scope.ts';
-import { decodePayload, encodePayload } from '../json.ts';
+import { encodePayload } from '../json.ts';
+import { isPayloadRef, readPayload, resolvePayload } from '../payloads.ts';
 import { decide, gateWaiters as gateWaitersAt, needsWaiters, registerWaiters, removeGateWaiters, type GateDecision } from './gates.ts';
 import { workflowGraph, type WorkflowGraph } from './graph.ts';
 import { GATES, dagPosition, taskRunId, taskRunName } from './positions.ts';
@@ -46,7 +47,7 @@ export async function processWorkflow(engine: Engine, leased: RunRecord, deps: E
     if (!loaded) return 'skipped';
     // Task states and gate waiters carry the workflow run's generation and an item TTL (sdk/core/run-scope.ts).
     const scoped = { ...backend, store: runScopedStore(backend.store, run, deps.retentionSeconds, () => backend.clock.now()) };
-    const result = await orchestrate(workflow, { ...loaded, run }, scoped).catch(tooLargeFails);
+    const result = await orchestrate(workflow, { ...loaded, run }, scoped, engine.payloadLimit(backend)).catch(tooLargeFails);
     switch (result.type) {
       case 'succeeded':
         return finish(run, deps, result.output === undefined ? { status: 'SUCCEEDED' } : { status: 'SUCCEEDED', output: result.output });
@@ -134,7 +135,7 @@ class Pass {
   }
 }
 
-async function orchestrate(workflow: WorkflowDefinition<any>, loaded: LoadedRun, backend: Backend): Promise<PassResult> {
+async function orchestrate(workflow: WorkflowDefinition<any>, loaded: LoadedRun, backend: Backend, limit: number): Promise<PassResult> {
   let graph: WorkflowGraph;
   try {
     graph = workflowGraph(workflow);
@@ -147,7 +148,7 @@ async function orchestrate(workflow: WorkflowDefinition<any>, loaded: LoadedRun,
     if (step === 'conflict') return { type: 'conflict' };
     if (step === 'cancel-workflow') return { type: 'cancelled' };
   }
-  return conclude(pass);
+  return conclude(pass, limit);
 }
 
 /** Moves one task forward as far as its parents and gates allow. */
@@ -202,7 +203,7 @@ async function advance(pass: Pass, task: TaskDefinition<any, any>): Promise<'ok'
       taskIndex: index,
       since,
       now,
-      parents: new Map(task.spec.parents.map((p) => [p, pass.states.get(p)!])),
+      parents: new Map(await Promise.all(task.spec.parents.map(async (p) => [p, await withOutput(backend, pass.states.get(p)!)] as const))),
       entries: pass.entries,
       waiters: pass.waiters,
     });
@@ -246,7 +247,7 @@ async function advance(pass: Pass, task: TaskDefinition<any, any>): Promise<'ok'
  * Once every task is terminal the run finishes: FAILED if a task failed (its error, naming the task), else
  * CANCELLED if a task was cancelled, else SUCCEEDED with `{ [task]: output }` for every task that ran.
  */
-function conclude(pass: Pass): PassResult {
+async function conclude(pass: Pass, limit: number): Promise<PassResult> {
   const { workflow, states } = pass;
   const all = workflow.tasks.map((t) => states.get(t.name));
   if (!all.every((s) => s !== undefined && TERMINAL_STATUSES.includes(s.status))) return { type: 'waiting', wakeAt: pass.wakeAt };
@@ -260,13 +261,18 @@ function conclude(pass: Pass): PassResult {
   for (const task of workflow.tasks) {
     const state = states.get(task.name)!;
     // A task that ran and returned nothing still shows it ran; skipped tasks are absent (as Hatchet).
-    if (state.status === 'SUCCEEDED') output[task.name] = state.output === undefined ? null : decodePayload(state.output);
+    if (state.status === 'SUCCEEDED') output[task.name] = state.output === undefined ? null : await readPayload(pass.backend.payloads, state.output);
   }
   try {
-    return { type: 'succeeded', output: encodePayload(output, `the output of workflow '${workflow.name}'`) };
+    return { type: 'succeeded', output: encodePayload(output, `the output of workflow '${workflow.name}'`, limit) };
   } catch (error) {
     return { type: 'failed', error: serializeError(error) };
   }
+}
+
+/** A parent's task state with its output as JSON text (a large output fetched, for a ParentCondition). */
+async function withOutput(backend: Backend, state: TaskState): Promise<TaskState> {
+  return isPayloadRef(state.output) ? { ...state, output: (await resolvePayload(backend.payloads, state.output))! } : state;
 }
 
 function plainError(name: string, message: string): SerializedError {

@@ -4,6 +4,7 @@
  */
 import type { Backend } from '../../ports.ts';
 import { RunNotFoundError } from '../errors.ts';
+import { fetchPayloads } from '../run-view.ts';
 import { toHistory, type RunHistory } from './format.ts';
 
 /** @throws {RunNotFoundError} */
@@ -11,5 +12,6 @@ export async function exportRun(backend: Backend, runId: string): Promise<RunHis
   const loaded = await backend.store.loadRun(runId);
   if (!loaded) throw new RunNotFoundError(runId);
   const workflow = loaded.run.workflowRunId ? await backend.store.loadRun(loaded.run.workflowRunId) : undefined;
-  return toHistory(loaded, backend.clock.now(), workflow);
+  // A history is self-contained: large payloads kept in S3 are fetched into it.
+  return toHistory(await fetchPayloads(backend.payloads, loaded), backend.clock.now(), workflow && (await fetchPayloads(backend.payloads, workflow)));
 }

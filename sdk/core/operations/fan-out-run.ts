@@ -25,8 +25,10 @@ export interface FanOutHost {
   newEntry(position: number, kind: OperationKind, name: string, fields: Partial<JournalEntry>): JournalEntry;
   /** Writes `entry` first-wins and returns the entry that holds the position. */
   record(entry: JournalEntry): Promise<JournalEntry>;
-  /** The recorded value, or throws the recorded error. */
-  answer<T>(entry: JournalEntry): T;
+  /** The recorded value (a large one fetched from the payload store), or throws the recorded error. */
+  answer<T>(entry: JournalEntry): T | Promise<T>;
+  /** The largest payload (bytes) the fan-out's results may be (`maxPayloadBytes`). */
+  readonly limit: number;
   /** A child context for one branch, its operations journaled under (anchor, index). */
   branchContext(anchor: number, index: number, label: string): DurableContext;
 }
@@ -52,8 +54,8 @@ export async function runFanOut(
   checkFanOut(kind, name, branches.length, options, scope);
   const tolerant = options?.toleratedFailures !== undefined;
   const tolerated = options?.toleratedFailures ?? 0;
-  const decode = (entry: JournalEntry) => {
-    const value = host.answer<unknown>(entry);
+  const decode = async (entry: JournalEntry) => {
+    const value = await host.answer<unknown>(entry);
     return tolerant ? settledFromJournal(value) : value;
   };
   const anchor = host.takePosition(scope);
@@ -73,7 +75,7 @@ export async function runFanOut(
     return runInDurableContext(ctx, () => branches[index]!(ctx));
   });
   return host.runAt(anchor, async () => {
-    const winner = await host.record(host.newEntry(anchor, kind, name, fanOutEntry(`ctx.${kind}('${name}')`, settled, tolerant, tolerated)));
+    const winner = await host.record(host.newEntry(anchor, kind, name, fanOutEntry(`ctx.${kind}('${name}')`, settled, tolerant, tolerated, host.limit)));
     host.expect(anchor, winner, kind, name);
     return decode(winner);
   });

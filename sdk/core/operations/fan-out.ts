@@ -173,11 +173,18 @@ export function runBranches(count: number, limit: number, tolerated: number, sta
 }
 
 /** The entry a settled fan-out records at its anchor: the outputs (or settled list), or the first failure by index. */
-export function fanOutEntry(where: string, settled: readonly (StoredSettled | undefined)[], tolerant: boolean, tolerated: number): Pick<JournalEntry, 'status' | 'result' | 'error'> {
+export function fanOutEntry(
+  where: string,
+  settled: readonly (StoredSettled | undefined)[],
+  tolerant: boolean,
+  tolerated: number,
+  limit?: number,
+): Pick<JournalEntry, 'status' | 'result' | 'error'> {
   const failed = settled.filter((s): s is Extract<StoredSettled, { status: 'rejected' }> => s?.status === 'rejected');
   if (failed.length > (tolerant ? tolerated : 0)) return { status: 'failed', error: failed[0]!.error };
   const result = tolerant ? settled : settled.map((s) => (s as { value: unknown }).value);
-  const text = encodePayload(result.map((v) => (v === undefined ? null : v)), `${where} results`);
+  // Over 256 KiB the results go to the payload store with the entry (sdk/core/payloads.ts), up to `limit`.
+  const text = encodePayload(result.map((v) => (v === undefined ? null : v)), `${where} results`, limit);
   return text === undefined ? { status: 'done' } : { status: 'done', result: text };
 }
 
