@@ -1,12 +1,16 @@
 /**
  * The flow-control gate: between the lease and the replay, a run takes the units of its rate limits and a slot
  * of its concurrency key, or goes back to QUEUED saying what it waits for. When a run ends, its slot goes
- * straight to the first queued run of its key (release). See sdk/core/flow/README.md for the protocol.
+ * straight to the first queued run of its key (release). The hand-over is in hand-over.ts.
  */
-import type { FlowStore, RunFlowState, RunRecord, SlotQueueEntry } from '../../ports.ts';
+import type { FlowStore, RunFlowState, RunRecord } from '../../ports.ts';
 import { DurableError, serializeError } from '../errors.ts';
-import { finalizeCancelled, finish, isTerminal, wakeRun, type ExecutorDeps, type ProcessResult } from '../executor.ts';
-import { Priority, type FlowSpec } from './options.ts';
+import { finalizeCancelled, finish, isTerminal, type ExecutorDeps, type ProcessResult } from '../executor.ts';
+import type { FlowSpec } from './options.ts';
+import { releaseLease } from '../lease.ts';
+import { passOn, queueEntry, release } from './hand-over.ts';
+
+export { queueEntry, release } from './hand-over.ts';
 
 export type GateResult = { type: 'go'; run: RunRecord } | { type: 'done'; result: ProcessResult };
 
@@ -16,11 +20,8 @@ export interface GateDeps {
   cancel(runId: string): Promise<void>;
   /** How often, at most, a full key's holders are checked for runs that ended without releasing. */
   recheckMs: number;
-}
-
-/** Queue position of a run: its priority (default LOW), then its age. */
-export function queueEntry(run: RunRecord): SlotQueueEntry {
-  return { runId: run.runId, priority: run.priority ?? Priority.LOW, createdAt: run.createdAt };
+  /** The run's `concurrency.maxRuns` (1 without concurrency). */
+  maxRuns: number;
 }
 
 /** A key computed by a CEL expression for one run: a non-empty string, or a DurableError naming what it got. */
@@ -43,6 +44,10 @@ export async function admit(run: RunRecord, spec: FlowSpec, deps: ExecutorDeps, 
     if (step.type !== 'again') return step;
     run = step.run;
   }
+  // Woken again and again while it gated (a busy key): give the run back, to be gated afresh, rather than leave it
+  // RUNNING under a lease nobody renews until the lease runs out.
+  await releaseLease(run.runId, deps.workerId, deps.backend);
+  await deps.backend.dispatcher.dispatch({ runId: run.runId });
   return { type: 'done', result: 'lost-lease' };
 }
 
@@ -127,7 +132,11 @@ async function acquire(slot: string, runId: string, maxRuns: number, deps: Execu
     const held = await deps.backend.store.getRun(holder);
     if (!held || isTerminal(held)) freed = (await gate.flow.releaseSlot(slot, holder)) || freed;
   }
-  return freed ? gate.flow.acquireSlot(slot, runId, maxRuns) : taken;
+  if (!freed) return taken;
+  const again = await gate.flow.acquireSlot(slot, runId, maxRuns);
+  // More than one freed: the others go to queued runs (hand-over.ts), as a release would have given them.
+  await passOn(slot, undefined, maxRuns, deps, gate.flow);
+  return again;
 }
 
 /** CANCEL_IN_PROGRESS: cancels the oldest in-flight runs of a full key, enough to free one slot. */
@@ -164,34 +173,9 @@ async function settle(runId: string, state: RunFlowState, deps: ExecutorDeps, ga
   if (current.cancelRequested) {
     const result = await finalizeCancelled({ ...current, flow: state }, deps);
     // What this lease took but could not record: the finisher saw the stored state only (a second release is a no-op).
-    await release({ ...current, flow: state }, deps, gate.flow);
+    await release({ ...current, flow: state }, deps, gate.flow, gate.maxRuns);
     return { type: 'done', result };
   }
   const again = await store.updateRun(runId, { markSeen: true, set: { flow: state, leaseUntil: clock.now() + deps.leaseMs } }, { leaseOwner: deps.workerId });
   return again ? { type: 'again', run: again } : { type: 'done', result: 'lost-lease' };
-}
-
-/**
- * A run ended: its slot goes to the first queued run of its key (one conditional write, the count unchanged),
- * which is woken at once; with none queued the slot is freed. A queued run that ended leaves the queue.
- */
-export async function release(run: RunRecord, deps: Pick<ExecutorDeps, 'backend'>, flow: FlowStore): Promise<void> {
-  const slot = run.flow?.slot;
-  if (!slot) return;
-  if (run.flow?.queued) await flow.dequeue(slot, queueEntry(run));
-  let holder = run.runId;
-  for (let round = 0; round < 20; round++) {
-    const next = (await flow.queueHead(slot, 2)).find((e) => e.runId !== holder);
-    if (!next) {
-      await flow.releaseSlot(slot, holder);
-      return;
-    }
-    const moved = await flow.transferSlot(slot, holder, next.runId);
-    if (moved === 'from-absent') return;
-    await flow.dequeue(slot, next);
-    if (moved === 'to-present') continue;
-    // Woken, it finds its slot taken for it. A run that ended while queued passes the slot on in its turn.
-    if (await wakeRun(next.runId, deps)) return;
-    holder = next.runId;
-  }
 }
