@@ -253,7 +253,7 @@ export class Engine {
 
   private async onFinished(run: RunRecord): Promise<void> {
     this.cancelledHere.delete(run.runId);
-    if (run.flow?.slot) {
+    if (run.flow?.slot || run.flow?.rateQueued) {
       const backend = await this.backend();
       await release(run, { backend }, flowStoreOf(backend), this.flowSpecFor(run.name)?.concurrency?.maxRuns ?? 1);
     }

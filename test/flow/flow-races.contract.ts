@@ -46,5 +46,60 @@ export function flowRacesContract(name: string, make: HarnessFactory) {
         expect(await flow.queueHead(`hot-${maxRuns}#hot`, 10)).toEqual([]);
       }, 120_000);
     }
+
+    for (const kind of ['static', 'dynamic'] as const) {
+      test(`priority among runs waiting for a ${kind} rate limit's refill: high first, then oldest first`, async () => {
+        h = await make();
+        if (kind === 'static') await h.durable.rateLimits.upsert({ key: 'prio-api', limit: 1, duration: RateLimitDuration.MINUTE });
+        const order: string[] = [];
+        const task = h.durable.task({
+          name: `rate-prio-${kind}`,
+          rateLimits: [kind === 'static' ? { staticKey: 'prio-api', units: 1 } : { dynamicKey: 'input.tenant', units: 1, limit: 1, duration: RateLimitDuration.MINUTE }],
+          fn: async (input: { tenant: string; id: string }) => {
+            order.push(input.id);
+            return input.id;
+          },
+        });
+        const ids = ['first', 'low1', 'high', 'medium', 'low2', 'high2'];
+        const priorities = [undefined, Priority.LOW, Priority.HIGH, Priority.MEDIUM, undefined, Priority.HIGH];
+        const refs = [];
+        for (const [i, id] of ids.entries()) {
+          const p = priorities[i];
+          refs.push(await task.runNoWait({ tenant: 't', id }, p === undefined ? {} : { priority: p }));
+          await h.settle();
+          await h.advance(1);
+        }
+        expect(order).toEqual(['first']);
+        const waiting = await h.durable.runs.get(refs[1]!.runId);
+        expect(waiting.status).toBe('QUEUED');
+        expect(waiting.waitingFor).toMatch(/rate limit/);
+        // One unit a minute: each refill starts the best waiting run, whoever the timers wake first.
+        for (let minute = 0; minute < 6 && order.length < ids.length; minute++) await h.advance(60_000);
+        expect(order).toEqual(['first', 'high', 'high2', 'medium', 'low1', 'low2']);
+        // Nothing left queued for the limit.
+        const flow = h.backend.flow ?? (h.backend.store as unknown as { flow: NonNullable<typeof h.backend.flow> }).flow;
+        expect(await flow.rateWaitersAhead(kind === 'static' ? 'prio-api' : 't', { runId: 'z', priority: 0, createdAt: Number.MAX_SAFE_INTEGER }, 10)).toEqual([]);
+      }, 60_000);
+    }
+
+    test('a run waiting for a refill that is cancelled leaves the queue and holds no units back', async () => {
+      h = await make();
+      await h.durable.rateLimits.upsert({ key: 'cancel-api', limit: 1, duration: RateLimitDuration.MINUTE });
+      const task = h.durable.task({ name: 'rate-cancel', rateLimits: [{ staticKey: 'cancel-api', units: 1 }], fn: async (input: { id: string }) => input.id });
+      const a = await task.runNoWait({ id: 'a' });
+      await h.settle();
+      const b = await task.runNoWait({ id: 'b' }, { priority: Priority.HIGH });
+      await h.advance(1);
+      const c = await task.runNoWait({ id: 'c' });
+      await h.settle();
+      await h.durable.runs.cancel(b.runId);
+      await h.settle();
+      await h.advance(60_000);
+      expect([(await h.durable.runs.get(a.runId)).status, (await h.durable.runs.get(b.runId)).status, (await h.durable.runs.get(c.runId)).status]).toEqual([
+        'SUCCEEDED',
+        'CANCELLED',
+        'SUCCEEDED',
+      ]);
+    });
   });
 }

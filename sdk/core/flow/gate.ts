@@ -5,7 +5,7 @@
  */
 import type { FlowStore, RunFlowState, RunRecord } from '../../ports.ts';
 import { DurableError, serializeError } from '../errors.ts';
-import { finalizeCancelled, finish, isTerminal, type ExecutorDeps, type ProcessResult } from '../executor.ts';
+import { finalizeCancelled, finish, isTerminal, wakeRun, type ExecutorDeps, type ProcessResult } from '../executor.ts';
 import type { FlowSpec } from './options.ts';
 import { releaseLease } from '../lease.ts';
 import { passOn, queueEntry, release } from './hand-over.ts';
@@ -38,6 +38,13 @@ function keyOf(expression: { source: string; evaluate(input: unknown): unknown }
   return value;
 }
 
+/** Runs queued ahead read per rate-limit take (beyond it, the run waits: order is kept, a window may go under-used). */
+const MAX_AHEAD = 1_000;
+/** Sorts after every queued run (priority 0, the latest time). */
+const QUEUE_END = { runId: '', priority: 0, createdAt: 999_999_999_999_999 };
+/** Queued runs ahead checked for having ended, once per window of a key. */
+const MAX_CHECKED = 25;
+
 export async function admit(run: RunRecord, spec: FlowSpec, deps: ExecutorDeps, gate: GateDeps): Promise<GateResult> {
   for (let round = 0; round < 5; round++) {
     const step = await admitOnce(run, spec, deps, gate);
@@ -67,18 +74,41 @@ async function admitOnce(run: RunRecord, spec: FlowSpec, deps: ExecutorDeps, gat
     if (state.taken?.includes(key)) continue;
     const now = clock.now();
     const dynamic = limit.dynamicKey ? { limit: limit.limit!, durationMs: limit.durationMs! } : undefined;
-    const consumed = await gate.flow.consumeUnits(key, limit.units, now, dynamic);
+    // Priority among runs waiting for this limit: the units of the runs queued ahead stay for them.
+    const entry = { ...queueEntry(run), units: limit.units };
+    const ahead = await gate.flow.rateWaitersAhead(key, entry, MAX_AHEAD);
+    const reserve = ahead.length >= MAX_AHEAD ? Number.MAX_SAFE_INTEGER / 2 : ahead.reduce((sum, e) => sum + e.units, 0);
+    const consumed = await gate.flow.consumeUnits(key, limit.units, now, dynamic, reserve);
     if (consumed.type === 'taken') {
       state.taken = [...(state.taken ?? []), key];
+      if (state.rateQueued === key) {
+        await gate.flow.dequeueRateWaiter(key, entry);
+        delete state.rateQueued;
+        // Runs behind it may have counted its units as still reserved: the new head looks again now.
+        const [head] = await gate.flow.rateWaitersAhead(key, QUEUE_END, 1);
+        if (head) await wakeRun(head.runId, deps);
+      }
       continue;
     }
     if (consumed.type === 'too-many') return fail(new DurableError(`rate limit '${key}': the run needs ${limit.units} units, above the limit of ${consumed.limit} per window`));
     if (consumed.type === 'missing') {
       return fail(new DurableError(`rate limit '${key}' was never set: call durable.rateLimits.upsert({ key: '${key}', limit, duration }) before starting runs that use it`));
     }
+    // Units left but kept for runs queued ahead: once per window, drop the queue items of runs that ended (a crash
+    // between a run's end and its dequeue), so they hold no units back.
+    if (consumed.reserved && ahead.length > 0 && (await gate.flow.markRateChecked(key, consumed.refillAt))) {
+      for (const waiter of ahead.slice(0, MAX_CHECKED)) {
+        const waiting = await deps.backend.store.getRun(waiter.runId);
+        if (!waiting || isTerminal(waiting)) await gate.flow.dequeueRateWaiter(key, waiter);
+      }
+    }
+    if (state.rateQueued !== key) {
+      await gate.flow.enqueueRateWaiter(key, entry);
+      state.rateQueued = key;
+    }
     // Woken at the refill (one timer per run and window; nothing runs or polls meanwhile).
     const wakeAt = consumed.refillAt;
-    state.waitingFor = `rate limit '${key}' (${consumed.limit} units per window) until ${new Date(consumed.refillAt).toISOString()}`;
+    state.waitingFor = `rate limit '${key}' (${consumed.limit} units per window) until ${new Date(consumed.refillAt).toISOString()}${ahead.length ? `, after ${ahead.length}${ahead.length >= MAX_AHEAD ? '+' : ''} run(s) queued ahead` : ''}`;
     await deps.backend.timers.schedule(`${run.runId}-rate-${wakeAt}`, wakeAt, { runId: run.runId });
     return park(run, state, deps, gate, wakeAt);
   }

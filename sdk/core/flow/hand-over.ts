@@ -20,11 +20,13 @@ export function queueEntry(run: RunRecord): SlotQueueEntry {
 const MAX_ROUNDS = 10_000;
 
 /**
- * A run ended: it leaves its key's queue, and its slot goes to the first queued run (a hand-over, the run woken at
+ * A run ended: it leaves its rate limit's and its key's queues, and its slot goes to the first queued run (a hand-over, the run woken at
  * once); with none queued the slot is freed, and the queue looked at again. `maxRuns`: the key's limit (the
  * task's `concurrency.maxRuns`), for a free slot taken on a waiter's behalf.
  */
 export async function release(run: RunRecord, deps: Pick<ExecutorDeps, 'backend'>, flow: FlowStore, maxRuns: number): Promise<void> {
+  // A run that ended while waiting for a rate limit's refill leaves that queue too.
+  if (run.flow?.rateQueued) await flow.dequeueRateWaiter(run.flow.rateQueued, queueEntry(run));
   const slot = run.flow?.slot;
   if (!slot) return;
   if (run.flow?.queued) await flow.dequeue(slot, queueEntry(run));
