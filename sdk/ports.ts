@@ -367,7 +367,8 @@ export interface FlowStore {
   markSlotChecked(slot: string, now: number, previous: number | undefined): Promise<boolean>;
   /** Idempotent. */
   enqueue(slot: string, entry: SlotQueueEntry): Promise<void>;
-  dequeue(slot: string, entry: SlotQueueEntry): Promise<void>;
+  /** Removes the queue item; true when this call removed it (a claim: of several releasers, one gets the run). */
+  dequeue(slot: string, entry: SlotQueueEntry): Promise<boolean>;
   /** The first `limit` waiting runs: highest priority first, then oldest. */
   queueHead(slot: string, limit: number): Promise<SlotQueueEntry[]>;
   /**

@@ -149,8 +149,21 @@ export class DynamoFlowStore implements FlowStore {
     await this.putQueueItem(slotPk(slot), entry);
   }
 
-  async dequeue(slot: string, entry: SlotQueueEntry): Promise<void> {
-    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(slotPk(slot), queueSk(entry)) }));
+  async dequeue(slot: string, entry: SlotQueueEntry): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: key(slotPk(slot), queueSk(entry)),
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
   }
 
   async queueHead(slot: string, limit: number): Promise<SlotQueueEntry[]> {

@@ -82,9 +82,9 @@ export class MemoryFlowStore implements FlowStore {
     this.slot(key).queue.set(entry.runId, { ...entry });
   }
 
-  async dequeue(key: string, entry: SlotQueueEntry): Promise<void> {
+  async dequeue(key: string, entry: SlotQueueEntry): Promise<boolean> {
     this.count('dequeue');
-    this.slot(key).queue.delete(entry.runId);
+    return this.slot(key).queue.delete(entry.runId);
   }
 
   async queueHead(key: string, limit: number): Promise<SlotQueueEntry[]> {

@@ -18,6 +18,8 @@ export function queueEntry(run: RunRecord): SlotQueueEntry {
 
 /** Bound on one pass (each round removes a queue item or frees the slot, so it ends long before). */
 const MAX_ROUNDS = 10_000;
+/** Queue items read at a time: concurrent releasers that find the head handed over already try the next ones. */
+const LOOK_AHEAD = 5;
 
 /**
  * A run ended: it leaves its rate limit's and its key's queues, and its slot goes to the first queued run (a hand-over, the run woken at
@@ -38,8 +40,12 @@ export async function release(run: RunRecord, deps: Pick<ExecutorDeps, 'backend'
  * empty or the key is full. A head that ended while queued passes its slot on in its turn.
  */
 export async function passOn(slot: string, holder: string | undefined, maxRuns: number, deps: Pick<ExecutorDeps, 'backend'>, flow: FlowStore): Promise<void> {
+  // Concurrent releasers read the same head: each first claims a queue item (a conditional delete, one wins), and
+  // a releaser whose claim failed tries the next item it read instead of reading the queue again.
+  let heads: SlotQueueEntry[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const next = (await flow.queueHead(slot, 2)).find((e) => e.runId !== holder);
+    if (heads.length === 0) heads = (await flow.queueHead(slot, LOOK_AHEAD + 1)).filter((e) => e.runId !== holder).slice(0, LOOK_AHEAD);
+    const next = heads.shift();
     if (!next) {
       if (holder === undefined) return;
       // Freed, then the queue looked at again: a run that queued after the look above found the key full.
@@ -47,22 +53,26 @@ export async function passOn(slot: string, holder: string | undefined, maxRuns: 
       holder = undefined;
       continue;
     }
+    if (!(await flow.dequeue(slot, next))) continue; // claimed by another releaser, or it left
+    heads = [];
+    let given = false;
     if (holder !== undefined) {
       const moved = await flow.transferSlot(slot, holder, next.runId);
-      if (moved === 'from-absent') {
-        // Not held (released already, or freed by a holder check): fill any free slot instead.
-        holder = undefined;
-        continue;
-      }
-      await flow.dequeue(slot, next);
-      // 'to-present': the head took a slot itself after queueing; its stale queue item is gone now.
+      // 'to-present': it took a slot itself after queueing (its queue item was stale).
       if (moved === 'to-present') continue;
-    } else {
+      given = moved === 'moved';
+      // 'from-absent': not held (released already, or freed by a holder check): fill a free slot instead.
+      if (!given) holder = undefined;
+    }
+    if (!given) {
       const taken = await flow.acquireSlot(slot, next.runId, maxRuns);
-      // Full: whoever holds the slots passes them on when they end.
-      if (taken.result === 'full') return;
-      await flow.dequeue(slot, next);
       if (taken.result === 'held') continue;
+      if (taken.result === 'full') {
+        // Back in the queue, then a last look (whoever frees a slot after this take sees it queued).
+        await flow.enqueue(slot, next);
+        const again = await flow.acquireSlot(slot, next.runId, maxRuns);
+        if (again.result !== 'acquired' || !(await flow.dequeue(slot, next))) return;
+      }
     }
     // Woken, it finds its slot taken for it. One that ended while queued passes the slot on.
     if (await wakeRun(next.runId, deps)) {
