@@ -101,5 +101,22 @@ export function flowRacesContract(name: string, make: HarnessFactory) {
         'SUCCEEDED',
       ]);
     });
+
+    test('crash recovery: a run that ended without leaving the refill queue holds no units back past one window', async () => {
+      h = await make();
+      await h.durable.rateLimits.upsert({ key: 'crash-api', limit: 1, duration: RateLimitDuration.MINUTE });
+      const task = h.durable.task({ name: 'rate-crash', rateLimits: [{ staticKey: 'crash-api', units: 1 }], fn: async (input: { id: string }) => input.id });
+      const a = await task.runNoWait({ id: 'a' });
+      await h.settle();
+      const dead = await task.runNoWait({ id: 'dead' }, { priority: Priority.HIGH });
+      await h.advance(1);
+      const c = await task.runNoWait({ id: 'c' });
+      await h.settle();
+      expect((await h.durable.runs.get(c.runId)).waitingFor).toMatch(/after 1 run\(s\) queued ahead/);
+      // The process that failed `dead` died before taking it out of the queue.
+      await h.backend.store.updateRun(dead.runId, { set: { status: 'FAILED', error: { name: 'Error', message: 'crashed' } } });
+      await h.advance(60_000);
+      expect([(await h.durable.runs.get(a.runId)).status, (await h.durable.runs.get(c.runId)).status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    });
   });
 }

@@ -3,7 +3,7 @@
  * of its concurrency key, or goes back to QUEUED saying what it waits for. When a run ends, its slot goes
  * straight to the first queued run of its key (release). The hand-over is in hand-over.ts.
  */
-import type { FlowStore, RunFlowState, RunRecord } from '../../ports.ts';
+import type { FlowStore, RateQueueEntry, RunFlowState, RunRecord } from '../../ports.ts';
 import { DurableError, serializeError } from '../errors.ts';
 import { finalizeCancelled, finish, isTerminal, wakeRun, type ExecutorDeps, type ProcessResult } from '../executor.ts';
 import type { FlowSpec } from './options.ts';
@@ -74,11 +74,8 @@ async function admitOnce(run: RunRecord, spec: FlowSpec, deps: ExecutorDeps, gat
     if (state.taken?.includes(key)) continue;
     const now = clock.now();
     const dynamic = limit.dynamicKey ? { limit: limit.limit!, durationMs: limit.durationMs! } : undefined;
-    // Priority among runs waiting for this limit: the units of the runs queued ahead stay for them.
     const entry = { ...queueEntry(run), units: limit.units };
-    const ahead = await gate.flow.rateWaitersAhead(key, entry, MAX_AHEAD);
-    const reserve = ahead.length >= MAX_AHEAD ? Number.MAX_SAFE_INTEGER / 2 : ahead.reduce((sum, e) => sum + e.units, 0);
-    const consumed = await gate.flow.consumeUnits(key, limit.units, now, dynamic, reserve);
+    const { consumed, ahead } = await takeUnits(key, entry, now, dynamic, deps, gate);
     if (consumed.type === 'taken') {
       state.taken = [...(state.taken ?? []), key];
       if (state.rateQueued === key) {
@@ -93,14 +90,6 @@ async function admitOnce(run: RunRecord, spec: FlowSpec, deps: ExecutorDeps, gat
     if (consumed.type === 'too-many') return fail(new DurableError(`rate limit '${key}': the run needs ${limit.units} units, above the limit of ${consumed.limit} per window`));
     if (consumed.type === 'missing') {
       return fail(new DurableError(`rate limit '${key}' was never set: call durable.rateLimits.upsert({ key: '${key}', limit, duration }) before starting runs that use it`));
-    }
-    // Units left but kept for runs queued ahead: once per window, drop the queue items of runs that ended (a crash
-    // between a run's end and its dequeue), so they hold no units back.
-    if (consumed.reserved && ahead.length > 0 && (await gate.flow.markRateChecked(key, consumed.refillAt))) {
-      for (const waiter of ahead.slice(0, MAX_CHECKED)) {
-        const waiting = await deps.backend.store.getRun(waiter.runId);
-        if (!waiting || isTerminal(waiting)) await gate.flow.dequeueRateWaiter(key, waiter);
-      }
     }
     if (state.rateQueued !== key) {
       await gate.flow.enqueueRateWaiter(key, entry);
@@ -147,6 +136,29 @@ async function admitOnce(run: RunRecord, spec: FlowSpec, deps: ExecutorDeps, gat
   const updated = await deps.backend.store.updateRun(run.runId, { set: { flow: state } }, { leaseOwner: deps.workerId, notCancelRequested: true });
   if (updated) return { type: 'go', run: updated };
   return settle(run.runId, state, deps, gate);
+}
+
+/**
+ * Takes a limit's units, leaving those of the runs queued ahead (priority among runs waiting for the limit). When
+ * units are left but kept for them, once per window the queue items of runs that ended are dropped (a crash between
+ * a run's end and its dequeue) and the take tried again, so a dead waiter holds no units back.
+ */
+async function takeUnits(key: string, entry: RateQueueEntry, now: number, dynamic: { limit: number; durationMs: number } | undefined, deps: ExecutorDeps, gate: GateDeps) {
+  for (let attempt = 0; ; attempt++) {
+    const ahead = await gate.flow.rateWaitersAhead(key, entry, MAX_AHEAD);
+    const reserve = ahead.length >= MAX_AHEAD ? Number.MAX_SAFE_INTEGER / 2 : ahead.reduce((sum, e) => sum + e.units, 0);
+    const consumed = await gate.flow.consumeUnits(key, entry.units, now, dynamic, reserve);
+    if (attempt > 0 || consumed.type !== 'spent' || !consumed.reserved || ahead.length === 0) return { consumed, ahead };
+    if (!(await gate.flow.markRateChecked(key, consumed.refillAt))) return { consumed, ahead };
+    let dropped = false;
+    for (const waiter of ahead.slice(0, MAX_CHECKED)) {
+      const waiting = await deps.backend.store.getRun(waiter.runId);
+      if (waiting && !isTerminal(waiting)) continue;
+      await gate.flow.dequeueRateWaiter(key, waiter);
+      dropped = true;
+    }
+    if (!dropped) return { consumed, ahead };
+  }
 }
 
 /** Takes a slot; on a full key whose holders were not checked lately, frees the slots of runs that have ended. */
