@@ -71,7 +71,10 @@ export async function passOn(slot: string, holder: string | undefined, maxRuns: 
         // Back in the queue, then a last look (whoever frees a slot after this take sees it queued).
         await flow.enqueue(slot, next);
         const again = await flow.acquireSlot(slot, next.runId, maxRuns);
-        if (again.result !== 'acquired' || !(await flow.dequeue(slot, next))) return;
+        if (again.result === 'full') return;
+        await flow.dequeue(slot, next);
+        // 'held': it took one itself, or another releaser gave it one (and wakes it).
+        if (again.result === 'held') continue;
       }
     }
     // Woken, it finds its slot taken for it. One that ended while queued passes the slot on.
