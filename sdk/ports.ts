@@ -359,6 +359,8 @@ export type ConsumeResult =
 export interface FlowStore {
   /** Takes a slot for `runId` iff fewer than `maxRuns` are held. `held`: it already had one (idempotent). */
   acquireSlot(slot: string, runId: string, maxRuns: number): Promise<{ result: 'acquired' | 'held' | 'full'; state: SlotState }>;
+  /** The holders of a slot (one consistent read). */
+  readSlot(slot: string): Promise<SlotState>;
   /** Frees `runId`'s slot; false when it held none. */
   releaseSlot(slot: string, runId: string): Promise<boolean>;
   /** Hands `from`'s slot to `to` in one conditional write (the count never changes). */

@@ -69,6 +69,10 @@ export class DynamoFlowStore implements FlowStore {
     return Item;
   }
 
+  async readSlot(slot: string): Promise<SlotState> {
+    return this.slotState(slot);
+  }
+
   private async slotState(slot: string): Promise<SlotState> {
     const item = await this.get(key(slotPk(slot), SLOT_SK));
     const holders = Object.keys(item ?? {})

@@ -54,6 +54,11 @@ export class MemoryFlowStore implements FlowStore {
     return { result: 'acquired', state: this.state(slot) };
   }
 
+  async readSlot(key: string): Promise<SlotState> {
+    this.count('readSlot');
+    return this.state(this.slot(key));
+  }
+
   async releaseSlot(key: string, runId: string): Promise<boolean> {
     this.count('releaseSlot');
     return this.slot(key).holders.delete(runId);

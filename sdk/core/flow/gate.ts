@@ -110,7 +110,9 @@ async function admitOnce(run: RunRecord, spec: FlowSpec, deps: ExecutorDeps, gat
       return fail(error as Error);
     }
     const slot = state.slot;
-    let taken = await acquire(slot, run.runId, concurrency.maxRuns, deps, gate);
+    // A queued run woken by a hand-over finds its slot taken for it: a read, not a write that fails.
+    const handed = state.queued ? await gate.flow.readSlot(slot) : undefined;
+    let taken = handed?.holders.includes(run.runId) ? { result: 'held' as const, state: handed } : await acquire(slot, run.runId, concurrency.maxRuns, deps, gate);
     if (taken.result === 'full') {
       if (concurrency.strategy === 'CANCEL_NEWEST') {
         return { type: 'done', result: await finalizeCancelled({ ...run, flow: state }, deps, `cancelled: concurrency key '${slot}' already has ${concurrency.maxRuns} run(s) in flight (CANCEL_NEWEST)`) };
