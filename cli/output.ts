@@ -106,7 +106,7 @@ export function formatRunsTable(runs: readonly RunSummary[], style: Style): stri
   ].join('\n') + '\n';
 }
 
-const ICONS: Record<string, string> = { done: '✓', failed: '✗', retrying: '↻', waiting: '…' };
+const ICONS: Record<string, string> = { done: '✓', failed: '✗', retrying: '↻', waiting: '…', sleeping: '…', interrupted: '·' };
 
 /** One line for a journal entry: `✓ step charge → {"ok":true}`. */
 export function formatOperation(op: OperationView, style: Style): string {
@@ -128,11 +128,13 @@ function describeOperation(op: OperationView, style: Style): string {
     }
     return parts.length ? style.dim(` waiting for ${parts.join(' or ')}`) : style.dim(' waiting');
   }
+  if (op.status === 'sleeping') return style.yellow(` sleeping until ${op.dueAt ?? '?'}`);
+  if (op.status === 'interrupted') return style.dim(` interrupted (was due ${op.dueAt ?? '?'})`);
   if (op.status === 'retrying') {
     return style.yellow(` retrying${op.dueAt ? ` at ${op.dueAt}` : ''}`) + (op.error ? style.dim(`: ${op.error.name}: ${op.error.message}`) : '');
   }
   if (op.error) return style.red(` ${op.error.name}: ${op.error.message}`);
-  if (op.kind === 'sleep' && op.dueAt) parts.push(`until ${op.dueAt}`);
+  if (op.kind === 'sleep' && op.dueAt) parts.push(`woke at ${op.dueAt}`);
   const child = childRunOf(op);
   if (child) parts.push(`run ${child}`);
   else if (op.resolvedBy && op.resolvedBy !== op.name) parts.push(`resolved by ${op.resolvedBy}`);

@@ -10,6 +10,7 @@ import { demoWaitForEvent } from './wait-for-event.ts';
 import { demoOrGroup } from './or-group.ts';
 import { runDagExample } from './dag.ts';
 import { defineFlowControlExample, demoFlowControl } from './flow-control.ts';
+import { demoFanOut } from './fan-out.ts';
 
 const started = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(2)}s] ${line}`);
@@ -24,6 +25,7 @@ const demos: [string, () => Promise<unknown>][] = [
   ['Or(sleep, event)', () => demoOrGroup(examples.orGroup, durable, log)],
   ['DAG with waitFor / skipIf', () => runDagExample(durable, log)],
   ['flow control (concurrency, rate limits, priority, idempotency)', () => demoFlowControl(durable, flowControl, log)],
+  ['ctx.map / ctx.parallel fan-out', () => demoFanOut(examples.fanOut, log)],
 ];
 
 log('starting the embedded engine (dynalite + fauxqs on loopback)');

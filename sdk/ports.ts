@@ -71,6 +71,8 @@ export interface RunRecord {
   workflowRunId?: string;
   /** Free-form metadata given at start (event-triggered runs carry the event's id and key). */
   metadata?: Record<string, unknown>;
+  /** W3C trace context of the span that started the run (OpenTelemetry, sdk/core/tracing.ts). */
+  traceparent?: string;
   /** Flow control: 1 (LOW) .. 3 (HIGH), among runs waiting for the same slot or limit. Absent: LOW. */
   priority?: number;
   /** The idempotency key the run was started with (its run id is derived from it, see sdk/core/flow/). */
@@ -138,7 +140,7 @@ export interface RunPatch {
 }
 
 /** `patch`: a `ctx.patched(id)` marker (sdk/core/operations/patched.ts). */
-export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event' | 'patch';
+export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event' | 'patch' | 'map' | 'parallel';
 
 /**
  * A journal entry: the recorded outcome of one durable call. Written once, first-wins
@@ -220,6 +222,27 @@ export interface Waiter {
 /** Names one waiter (its `generation` picks the run incarnation whose waiter it is). */
 export type WaiterRef = Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'> & Partial<Pick<Waiter, 'generation'>>;
 
+/** A page of a key's event waiters (`RunStore.findWaitersPage`). */
+export interface WaiterPage {
+  waiters: Waiter[];
+  /** Where the next page of this shard starts; absent when the shard is done. */
+  cursor?: string;
+  /** How many shards the key's waiters are spread over (the store's count). */
+  shards: number;
+}
+
+/**
+ * Where an event's routing goes on (the router hands the rest on near its Lambda deadline): the event (with its
+ * `seq`, already recorded) and the next page to read.
+ */
+export interface RouteContinuation {
+  event: DurableEvent;
+  shard: number;
+  cursor?: string;
+  /** Routes this shard only (the first hand-off splits the remaining shards into one continuation each). */
+  only?: true;
+}
+
 /** An event as recorded for lookback. */
 export interface StoredEvent {
   eventId: string;
@@ -276,6 +299,19 @@ export interface ListRunsQuery {
   status?: RunStatus;
   name?: string;
   limit?: number;
+  /** `false`: leave out the runs of DAG tasks (runs with a `workflowRunId`). */
+  taskRuns?: boolean;
+  /** Continue after the page that returned this cursor (`RunList.cursor`). */
+  cursor?: string;
+}
+
+/** Runs, newest first; `cursor` (a non-enumerable property) is set when more may follow a page of `limit` runs. */
+export type RunList = RunRecord[] & { cursor?: string };
+
+/** `runs` with `cursor` attached as a non-enumerable property (JSON and deep equality see a plain array). */
+export function withCursor<T>(runs: T[], cursor: string | undefined): T[] & { cursor?: string } {
+  if (cursor !== undefined) Object.defineProperty(runs, 'cursor', { value: cursor, enumerable: false, writable: true, configurable: true });
+  return runs;
 }
 
 /** Where runs, journals, waiters and recorded events live. */
@@ -286,8 +322,11 @@ export interface RunStore {
    */
   createRun(run: RunRecord): Promise<boolean>;
   getRun(runId: string): Promise<RunRecord | undefined>;
-  /** Newest first. */
-  listRuns(query: ListRunsQuery): Promise<RunRecord[]>;
+  /**
+   * Newest first, from an index (never a Scan on DynamoDB). With `limit`, one page: `cursor` on the result when
+   * more may follow, to pass back as `query.cursor`. Without `limit`, every run.
+   */
+  listRuns(query: ListRunsQuery): Promise<RunList>;
   /** Applies `patch` iff `condition` holds; the updated run, or `undefined` when the condition failed or the run is absent. */
   updateRun(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined>;
   /** The run with its journal, waiters and DAG task states (one paginated Query on AWS). */
@@ -305,6 +344,12 @@ export interface RunStore {
   deleteWaiters(waiters: readonly WaiterRef[]): Promise<void>;
   /** Every event waiter registered for `eventKey` (all shards). */
   findWaiters(eventKey: string): Promise<Waiter[]>;
+  /**
+   * One page (at most `limit`) of the event waiters of `eventKey` in shard `shard` (0 .. `shards` - 1), after
+   * `cursor` (the `cursor` of the previous page of that shard); `cursor` on the result when the shard may hold
+   * more. Strongly consistent, like `findWaiters`. The router's bounded-memory read.
+   */
+  findWaitersPage(eventKey: string, page: { shard: number; cursor?: string; limit: number }): Promise<WaiterPage>;
   /**
    * Takes the next number of `key`'s event sequence (one atomic increment): an event's place in push order.
    * Numbers only grow, with gaps; the first is greater than 0.
@@ -416,6 +461,11 @@ export interface Dispatcher {
    * (it then owns retrying it), false to leave it to the queue; `undefined` detaches.
    */
   deliverInProcess?(take: ((message: DispatchMessage) => boolean) | undefined): void;
+  /**
+   * Optional: queues the rest of an event's routing (a message of its own type, which the worker's Lambda handler
+   * hands to the router). Without it the router never hands off: it routes every waiter in one go.
+   */
+  continueRoute?(continuation: RouteContinuation): Promise<void>;
 }
 
 /** Fires "replay this run" at a time (SQS delay up to 15 min, EventBridge Scheduler beyond, virtual in tests). */
@@ -433,6 +483,8 @@ export interface DurableEvent {
   payload: unknown;
   scope?: string;
   metadata?: Record<string, unknown>;
+  /** W3C trace context of the push (OpenTelemetry): runs the event starts are its children. */
+  traceparent?: string;
   time: number;
   /**
    * Its place in the key's push order, taken by `events.push` before it publishes (so a wait that begins after

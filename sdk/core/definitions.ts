@@ -4,6 +4,7 @@ import { parseDuration, type Duration } from './duration.ts';
 import { InvalidDefinitionError } from './errors.ts';
 import { buildFlowSpec, type FlowOptions, type FlowSpec } from './flow/options.ts';
 import type { FlowStartOptions } from './flow/start.ts';
+import { currentDurableContext } from './durable-scope.ts';
 
 /** Options of `run`, `runNoWait` and `schedule`. */
 export interface StartOptions extends FlowStartOptions {
@@ -108,13 +109,28 @@ export class TaskDefinition<I = unknown, O = unknown> {
     return this.spec.name;
   }
 
-  /** Starts a run and waits for its output. @throws the run's error */
-  async run(input: I, options?: StartOptions): Promise<O> {
-    return (await this.runNoWait(input, options)).result();
+  /**
+   * Starts a run and waits for its output. Inside a durable task it is a checkpointed child (`ctx.runChild`: a
+   * replay never starts it again), and an array runs one child per input, outputs in order.
+   * @throws the run's error
+   */
+  // The array form first, as the runtime checks it first (an array input is a bulk start); the single form last, so
+  // `ReturnType<typeof task.run>` (which reads the last overload) stays `Promise<O>`.
+  run(inputs: readonly I[], options?: StartOptions): Promise<O[]>;
+  run(input: I, options?: StartOptions): Promise<O>;
+  async run(input: I | readonly I[], options?: StartOptions): Promise<O | O[]> {
+    const ctx = currentDurableContext();
+    if (ctx) {
+      checkpointedInput(this.name, input, options);
+      return Array.isArray(input) ? Promise.all(input.map((one: I) => ctx.runChild(this, one))) : ctx.runChild(this, input as I);
+    }
+    return (await this.runNoWait(input as I, options)).result();
   }
 
-  /** Starts a run. `{ priority, idempotencyKey }`: see flow control. */
+  /** Starts a run. `{ priority, idempotencyKey }`: see flow control. Inside a durable task, a checkpointed child (`ctx.spawnChild`). */
   async runNoWait(input: I, options?: StartOptions): Promise<RunRef<O>> {
+    const ctx = currentDurableContext();
+    if (ctx) return ctx.spawnChild(this, checkpointedInput(this.name, input, options));
     return (await this.starter.start(this.target(), input, options)) as RunRef<O>;
   }
 
@@ -186,12 +202,17 @@ export class WorkflowDefinition<I = unknown> {
     return def;
   }
 
-  /** Starts a run and waits for its output `{ [taskName]: output }`. */
+  /** Starts a run and waits for its output `{ [taskName]: output }`. Inside a durable task, a checkpointed child. */
   async run(input: I, options?: StartOptions): Promise<Record<string, unknown>> {
+    const ctx = currentDurableContext();
+    if (ctx) return ctx.runChild<I, Record<string, unknown>>(this, checkpointedInput(this.name, input, options));
     return (await this.runNoWait(input, options)).result();
   }
 
+  /** Starts a run. Inside a durable task, a checkpointed child (`ctx.spawnChild`). */
   async runNoWait(input: I, options?: StartOptions): Promise<RunRef<Record<string, unknown>>> {
+    const ctx = currentDurableContext();
+    if (ctx) return ctx.spawnChild<I, Record<string, unknown>>(this, checkpointedInput(this.name, input, options));
     return (await this.starter.start(this.name, input, options)) as RunRef<Record<string, unknown>>;
   }
 
@@ -199,6 +220,17 @@ export class WorkflowDefinition<I = unknown> {
   async schedule(at: Date, input: I, options?: StartOptions): Promise<RunRef<Record<string, unknown>>> {
     return (await this.starter.start(this.name, input, { ...options, at })) as RunRef<Record<string, unknown>>;
   }
+}
+
+/** A checkpointed child carries no metadata (its run item is the child link): refuse it rather than drop it. */
+function checkpointedInput<I>(name: string, input: I, options: StartOptions | undefined): I {
+  const given = Object.entries(options ?? {}).filter(([, value]) => value !== undefined).map(([key]) => key);
+  if (given.length > 0) {
+    throw new InvalidDefinitionError(
+      `'${name}' run inside a durable task starts a checkpointed child, which takes no start options (got ${given.join(', ')}): drop them or start it from a step`,
+    );
+  }
+  return input;
 }
 
 /**

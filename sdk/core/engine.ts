@@ -13,10 +13,12 @@ import { finalizeCancelled, isTerminal, processRun, removeWaiters, type Executor
 import { decodePayload, encodePayload } from './json.ts';
 import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
+import { KeepAlive } from './keep-alive.ts';
 import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
 import { runScopedStore } from './run-scope.ts';
 import { redispatchQueued } from './sweep-policy.ts';
+import { loadTracing, tracePush, traceStart, withTraceparent } from './tracing.ts';
 import { admit, release } from './flow/gate.ts';
 import type { FlowSpec } from './flow/options.ts';
 import { flowStartFields, flowStoreOf, idempotentRunId, type FlowStartOptions } from './flow/start.ts';
@@ -57,6 +59,8 @@ export interface WorkflowHooks {
 }
 
 export class Engine {
+  /** Work of this process in flight holds the event loop; nothing else does (keep-alive.ts). */
+  readonly keepAlive = new KeepAlive();
   readonly registry = new Registry();
   readonly workerId: string;
   readonly leaseMs: number;
@@ -71,6 +75,7 @@ export class Engine {
   private readonly processing = new Map<string, number>();
   workflowHooks: WorkflowHooks | undefined;
   private backendValue: Backend | undefined;
+  private readonly ready: Promise<Backend>;
 
   constructor(
     readonly backendReady: Promise<Backend>,
@@ -79,7 +84,13 @@ export class Engine {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.finished.setMaxListeners(0);
-    backendReady.then(
+    // `@opentelemetry/api`, when installed, is loaded before the engine uses the backend (sdk/core/tracing.ts).
+    const tracing = loadTracing();
+    this.ready = backendReady.then(async (b) => {
+      await tracing;
+      return b;
+    });
+    this.ready.then(
       (b) => (this.backendValue = b),
       () => undefined,
     );
@@ -91,7 +102,7 @@ export class Engine {
   }
 
   async backend(): Promise<Backend> {
-    return this.backendValue ?? this.backendReady;
+    return this.backendValue ?? this.ready;
   }
 
   // ---- starting runs -------------------------------------------------------------------------------
@@ -107,8 +118,19 @@ export class Engine {
     const flow = flowStartFields(target, options, this.flowSpecFor(target));
     const backend = await this.backend();
     const encoded = encodePayload(input, `input of '${target}'`) ?? 'null';
-    const now = backend.clock.now();
     const runId = options.runId ?? (flow.idempotencyKey !== undefined ? idempotentRunId(target, flow.idempotencyKey) : randomUUID());
+    return traceStart(target, runId, () => this.create(target, runId, encoded, backend, options, flow));
+  }
+
+  private async create(
+    target: string,
+    runId: string,
+    encoded: string,
+    backend: Backend,
+    options: { metadata?: Record<string, unknown>; at?: Date },
+    flow: ReturnType<typeof flowStartFields>,
+  ): Promise<RunRef<unknown>> {
+    const now = backend.clock.now();
     const at = options.at?.getTime();
     if (at !== undefined && !Number.isFinite(at)) throw new DurableError(`schedule needs a valid Date, got ${String(options.at)}`);
     const delayed = at !== undefined && at > now;
@@ -134,9 +156,14 @@ export class Engine {
 
   /**
    * Resolves with a run's output once it is terminal; rejects with its error. One listener per call, removed
-   * when it returns (a poll that only adds one would keep a listener per poll until the run ends).
+   * when it returns (a poll that only adds one would keep a listener per poll until the run ends). Holds the
+   * process open meanwhile.
    */
-  async result(runId: string): Promise<unknown> {
+  result(runId: string): Promise<unknown> {
+    return this.keepAlive.during(() => this.awaitResult(runId));
+  }
+
+  private async awaitResult(runId: string): Promise<unknown> {
     const backend = await this.backend();
     // A run that finishes in this process arrives with its terminal record: no read needed to return it.
     let announced: RunRecord | undefined;
@@ -183,10 +210,12 @@ export class Engine {
    */
   async process(runId: string, allowed?: ReadonlySet<string>, signal?: AbortSignal): Promise<ProcessResult> {
     this.processing.set(runId, (this.processing.get(runId) ?? 0) + 1);
+    const release = this.keepAlive.hold();
     try {
       const deps = await this.executorDeps(allowed);
       return await processRun(runId, signal ? { ...deps, signal } : deps);
     } finally {
+      release();
       const left = this.processing.get(runId)! - 1;
       if (left > 0) this.processing.set(runId, left);
       else {
@@ -292,15 +321,21 @@ export class Engine {
     // The event's place in its key's order, taken before publishing: a wait that begins once `push` has returned
     // reads this number or a greater one, so the event never counts for it (sdk/core/ARCHITECTURE.md, "Event order").
     event.seq = await backend.store.takeEventSequence(key);
-    await backend.bus.publish(event);
+    await tracePush(event, () => backend.bus.publish(event));
     return { eventId: event.eventId };
   }
 
   /** The router: resolves waiting runs and starts runs of workflows whose `onEvents` name the key. */
   async route(event: DurableEvent, options: RouteOptions = {}): Promise<RouteResult & { started: string[] }> {
+    return withTraceparent(event.traceparent, () => this.routeEvent(event, options));
+  }
+
+  private async routeEvent(event: DurableEvent, options: RouteOptions): Promise<RouteResult & { started: string[] }> {
     const backend = await this.backend();
     const result = await routeEvent(event, backend, options);
     const started: string[] = [];
+    // A continuation (`from`) goes on with the waiters: its first invocation started the workflows already.
+    if (options.from) return { ...result, started };
     for (const wf of this.registry.workflows()) {
       if (!wf.onEvents.includes(event.key)) continue;
       // One run per (workflow, event): a redelivered event starts nothing new.

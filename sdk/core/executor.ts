@@ -12,6 +12,7 @@ import { PayloadTooLargeError, RunCancelledError, TaskNotFoundError, serializeEr
 import { entryTimerIds, pendingTimerIds } from './pending-timers.ts';
 import { replay, timerId, type ReplayOutcome, type ReplayServices } from './replay.ts';
 import { scopeOf } from './run-scope.ts';
+import { traceReplay, withTraceparent } from './tracing.ts';
 import { LeaseLostError, releaseLease, watchLease } from './lease.ts';
 
 /** `queued`: flow control keeps the run QUEUED (a full concurrency key, a spent rate limit). */
@@ -80,7 +81,8 @@ export async function processRun(runId: string, workerDeps: ExecutorDeps): Promi
     run = gate.run;
   }
 
-  const workflowResult = await deps.processWorkflow?.(run, deps);
+  const leasedRun = run;
+  const workflowResult = await withTraceparent<ProcessResult | undefined>(run.traceparent, () => Promise.resolve(deps.processWorkflow?.(leasedRun, deps)));
   if (workflowResult) return workflowResult;
 
   const spec = deps.resolveSpec(run);
@@ -98,7 +100,9 @@ export async function processRun(runId: string, workerDeps: ExecutorDeps): Promi
       const attempt = run.attempt;
       if (loaded.waiters.some((w) => w.attempt < attempt)) await removeAttemptLeftovers(runId, attempt, deps);
       const started = performance.now();
-      const outcome = await replay(spec, { ...loaded, run }, { ...(await deps.services(run)), stop: lease.signal });
+      const services = { ...(await deps.services(run)), stop: lease.signal };
+      const current: LoadedRun = { ...loaded, run };
+      const outcome: ReplayOutcome = await traceReplay<ReplayOutcome>(current, clock.now(), () => replay(spec, current, services));
       const ranMs = Math.round(performance.now() - started);
       const leased: RunRecord = run;
       const next: Awaited<ReturnType<typeof applyOutcome>> = await applyOutcome(leased, spec, outcome, ranMs, deps).catch((error: unknown) =>

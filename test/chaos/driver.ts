@@ -190,7 +190,10 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   let wakeupsRepairedBySweeper = 0;
 
   const programs = Array.from({ length: options.runs }, (_, i) => generateProgram(workloadRandom, `s${seed}-r${i}`, 0, i));
-  const maxDuration = Math.max(...programs.map(expectedDurationMs));
+  // Flow-controlled runs of one group take turns (maxRuns slots): the group lasts as long as its runs one after another.
+  const groupMs = new Map<string, number>();
+  for (const p of programs) if (p.group !== undefined) groupMs.set(p.group, (groupMs.get(p.group) ?? 0) + expectedDurationMs(p));
+  const maxDuration = Math.max(...programs.map(expectedDurationMs), ...groupMs.values());
   const chaosUntil = t0 + 30_000 + maxDuration + 20 * 60_000;
   const deadline = chaosUntil + maxDuration + 60 * 60_000;
 

@@ -1,7 +1,7 @@
 /**
  * A seeded random workload: each run executes a small generated program of durable calls (steps with
  * counted side effects, sleeps, event waits with CEL filters and scopes, Or/And waits, child runs, parallel
- * branches, task-level retries, cancellations). The program travels in the run's input, so any worker can
+ * branches, `ctx.map` fan-outs with a concurrency bound, task-level retries, cancellations). The program travels in the run's input, so any worker can
  * interpret it and the driver knows which events to push. `expectedOutcome` is the oracle: the final status
  * and output computed from the program alone.
  */
@@ -45,7 +45,11 @@ export type ProgramOp =
   | { t: 'and'; events: EventSpec[]; sleepMs?: number }
   | { t: 'child'; program: Program }
   | { t: 'parallel'; items: (StepOp | { t: 'event'; event: EventSpec } | { t: 'sleep'; ms: number })[] }
-  | { t: 'hold'; key: string };
+  | { t: 'hold'; key: string }
+  /** `ctx.map` over branches, each a sequence of ops run in the branch's own context, at most `maxConcurrency` at once. */
+  | { t: 'map'; branches: BranchOp[][]; maxConcurrency: number };
+
+export type BranchOp = StepOp | { t: 'event'; event: EventSpec } | { t: 'sleep'; ms: number };
 
 export type Failure = 'attempt0' | 'always' | 'nonretryable' | 'non-error';
 
@@ -209,7 +213,7 @@ export function generateProgram(r: Random, id: string, depth = 0, dagSlot?: numb
   const ops: ProgramOp[] = [];
   const count = r.int(1, depth > 0 ? 3 : 6);
   for (let i = 0; i < count; i++) {
-    const kind = r.weighted({ step: 4, sleep: 2, event: 2.5, timeout: 0.7, or: 1, and: 0.8, child: depth > 0 ? 0 : 1, parallel: 1 });
+    const kind = r.weighted({ step: 4, sleep: 2, event: 2.5, timeout: 0.7, or: 1, and: 0.8, child: depth > 0 ? 0 : 1, parallel: 1, map: 0.8 });
     switch (kind) {
       case 'step':
         ops.push(stepOp(r, `s${i}`));
@@ -255,6 +259,23 @@ export function generateProgram(r: Random, id: string, depth = 0, dagSlot?: numb
           if (slow) slow.takesMs = ms + 1_000;
         }
         ops.push({ t: 'parallel', items });
+        break;
+      }
+      case 'map': {
+        const branches: BranchOp[][] = [];
+        const width = r.int(2, 4);
+        for (let j = 0; j < width; j++) {
+          const branch: BranchOp[] = [];
+          const length = r.int(1, 2);
+          for (let k = 0; k < length; k++) {
+            const kind = r.weighted({ step: 3, sleep: 1, event: 1 });
+            if (kind === 'step') branch.push(stepOp(r, `m${i}.${j}.${k}`));
+            else if (kind === 'sleep') branch.push({ t: 'sleep', ms: sleepMs(r) });
+            else branch.push({ t: 'event', event: eventSpec(r, id, `m${i}.${j}.${k}`, { scoped: true }) });
+          }
+          branches.push(branch);
+        }
+        ops.push({ t: 'map', branches, maxConcurrency: r.int(1, 3) });
         break;
       }
     }
@@ -326,6 +347,8 @@ function opResult(op: ProgramOp): Json {
     }
     case 'parallel':
       return op.items.map((item) => opResult(item));
+    case 'map':
+      return op.branches.map((branch) => branch.map((item) => opResult(item)));
     case 'hold':
       return null;
   }
@@ -368,6 +391,7 @@ export function eventSpecs(program: Program): EventSpec[] {
     if (op.t === 'event' || op.t === 'timeout' || op.t === 'or') out.push(op.event);
     if (op.t === 'and') out.push(...op.events);
     if (op.t === 'parallel') for (const item of op.items) if (item.t === 'event') out.push(item.event);
+    if (op.t === 'map') for (const branch of op.branches) for (const item of branch) if (item.t === 'event') out.push(item.event);
   }
   return out;
 }
@@ -413,6 +437,9 @@ export function expectedDurationMs(program: Program): number {
         return expectedDurationMs(op.program);
       case 'parallel':
         return Math.max(...op.items.map(one));
+      case 'map':
+        // Bounded concurrency: at worst one branch after another.
+        return op.branches.reduce((sum, branch) => sum + branch.reduce((s, item) => s + one(item), 0), 0);
       case 'hold':
         return 0;
     }
@@ -432,6 +459,8 @@ interface Deps {
   child: () => TaskDefinition<Program, unknown>;
   /** Lets `ms` of virtual time pass inside a step (the driver fires due timers and delivers their messages). */
   elapse?: (ms: number) => Promise<void>;
+  /** The replay's own context, when `runOp` runs in a `ctx.map` branch (the ledger knows replays by it). */
+  root?: DurableContext;
 }
 
 async function runOp(op: ProgramOp, program: Program, ctx: DurableContext, deps: Deps): Promise<unknown> {
@@ -444,7 +473,7 @@ async function runOp(op: ProgramOp, program: Program, ctx: DurableContext, deps:
           async (stepAttempt) => {
             if (op.takesMs !== undefined && stepAttempt === 0) await deps.elapse?.(op.takesMs);
             const ok = stepAttempt >= op.failUntil;
-            const x = deps.ledger.execute(ctx, ctx.runId, ctx.attempt, op.name, stepAttempt, ok);
+            const x = deps.ledger.execute(deps.root ?? ctx, ctx.runId, ctx.attempt, op.name, stepAttempt, ok);
             if (!ok) throw new Error(`step ${op.name} failed on attempt ${stepAttempt}`);
             return { v: op.value, x };
           },
@@ -481,6 +510,17 @@ async function runOp(op: ProgramOp, program: Program, ctx: DurableContext, deps:
       }
     case 'parallel':
       return Promise.all(op.items.map((item) => runOp(item, program, ctx, deps)));
+    case 'map':
+      return ctx.map(
+        'branches',
+        op.branches,
+        async (branch, b) => {
+          const out: unknown[] = [];
+          for (const item of branch) out.push(await runOp(item, program, b, { ...deps, root: ctx }));
+          return out;
+        },
+        { maxConcurrency: op.maxConcurrency },
+      );
     case 'hold':
       return ctx.waitForEvent(op.key);
   }

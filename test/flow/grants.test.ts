@@ -5,7 +5,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { CONCURRENCY_KEY_PREFIX, RATE_KEY_PREFIX } from '../../infra/constants.ts';
+import { CONCURRENCY_KEY_PREFIX, RATE_KEY_PREFIX } from '../../sdk/adapters/aws/env.ts';
 import { slotPk } from '../../sdk/adapters/aws/dynamo-flow.ts';
 import { actionsOf, build, logicalId, roleStatements } from '../infra/support.ts';
 

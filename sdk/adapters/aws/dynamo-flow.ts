@@ -20,7 +20,7 @@ import { pad } from './dynamo-keys.ts';
 import type { Item } from './dynamo-items.ts';
 import { PARTITION_KEY, SORT_KEY } from './table-schema.ts';
 
-import { CONCURRENCY_KEY_PREFIX, RATE_KEY_PREFIX } from '../../../infra/constants.ts';
+import { CONCURRENCY_KEY_PREFIX, RATE_KEY_PREFIX } from './env.ts';
 
 export const SLOT_PREFIX = CONCURRENCY_KEY_PREFIX;
 export const RATE_PREFIX = RATE_KEY_PREFIX;
