@@ -264,7 +264,7 @@ export class Engine {
     deps.admit = async (run, leased) => {
       const spec = this.flowSpecFor(run.name);
       if (!spec) return { type: 'go', run };
-      return admit(run, spec, leased, { flow: flowStoreOf(backend), cancel: (id) => this.cancel(id), recheckMs: this.leaseMs });
+      return admit(run, spec, leased, { flow: flowStoreOf(backend), cancel: (id) => this.cancel(id), recheckMs: this.leaseMs, maxRuns: spec.concurrency?.maxRuns ?? 1 });
     };
     return deps;
   }
@@ -303,9 +303,9 @@ export class Engine {
 
   private async onFinished(run: RunRecord): Promise<void> {
     this.cancelledHere.delete(run.runId);
-    if (run.flow?.slot) {
+    if (run.flow?.slot || run.flow?.rateQueued) {
       const backend = await this.backend();
-      await release(run, { backend }, flowStoreOf(backend));
+      await release(run, { backend }, flowStoreOf(backend), this.flowSpecFor(run.name)?.concurrency?.maxRuns ?? 1);
     }
     if (run.workflowRunId && this.workflowHooks) await this.workflowHooks.onTaskRunFinished(this, run);
     else if (this.workflowHooks?.onWorkflowFinished && this.isWorkflow(run.name)) await this.workflowHooks.onWorkflowFinished(this, run);

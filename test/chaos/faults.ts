@@ -171,7 +171,24 @@ type Port = 'store' | 'dispatcher' | 'timers' | 'bus' | 'flow';
 
 const STORE_WRITES = new Set(['createRun', 'updateRun', 'putEntry', 'updateRetryingEntry', 'putWaiters', 'deleteWaiters', 'takeEventSequence', 'recordEvent', 'putTaskState']);
 /** Flow-control counters (sdk/ports.ts FlowStore): every method but `queueHead` writes. */
-const FLOW_METHODS = ['acquireSlot', 'releaseSlot', 'transferSlot', 'markSlotChecked', 'enqueue', 'dequeue', 'queueHead', 'consumeUnits', 'upsertRateLimit'];
+const FLOW_METHODS = [
+  'acquireSlot',
+  'readSlot',
+  'releaseSlot',
+  'transferSlot',
+  'markSlotChecked',
+  'enqueue',
+  'dequeue',
+  'queueHead',
+  'consumeUnits',
+  'upsertRateLimit',
+  'enqueueRateWaiter',
+  'dequeueRateWaiter',
+  'rateWaitersAhead',
+  'markRateChecked',
+];
+/** The flow store's reads (faulted as reads: they can fail or lag, never half-apply). */
+const FLOW_READS = new Set(['readSlot', 'queueHead', 'rateWaitersAhead']);
 
 /** One storage for every schedule: each AsyncLocalStorage instance costs every async operation of the process. */
 const OPS = new AsyncLocalStorage<Op>();
@@ -327,7 +344,7 @@ export class Chaos {
     const r = this.random;
     const table: Partial<Record<FaultKind, number>> =
       port === 'store' || port === 'flow'
-        ? STORE_WRITES.has(method) || (port === 'flow' && method !== 'queueHead')
+        ? STORE_WRITES.has(method) || (port === 'flow' && !FLOW_READS.has(method))
           ? { 'throw-before': p.storeWrite.throwBefore, 'throw-after': p.storeWrite.throwAfter, delay: p.storeWrite.delay, stall: p.storeWrite.stall }
           : { 'throw-before': p.storeRead.throwBefore, delay: p.storeRead.delay }
         : port === 'dispatcher'

@@ -71,25 +71,58 @@ export const memoryHarness: HarnessFactory = async (wrapStore, options = {}) => 
   return { name: 'memory', durable, backend, clock, settle, advance: advancer(clock, settle), close: () => durable.close() };
 };
 
-/** Counts messages sent and acknowledged, so the harness knows when the queue has drained. */
+/**
+ * Counts messages sent, received and acknowledged, so the harness knows when the queue has drained. A message
+ * whose processing outlasts the queue's visibility timeout (a loaded machine) is delivered twice and acknowledged
+ * twice: acknowledgements count at most the sends of their run, and a message being processed holds `settle`.
+ */
 class TrackedDispatcher implements Dispatcher {
   sent = 0;
   acked = 0;
+  /** Received and neither acknowledged nor given back yet. */
+  inFlight = 0;
+  private readonly outstanding = new Map<string, number>();
   constructor(private readonly inner: Dispatcher) {}
   async dispatch(message: DispatchMessage, options?: { delayMs?: number }) {
     // Delays are the timers' job here (virtual clock), so every message is sent at once.
     this.sent++;
+    this.outstanding.set(message.runId, (this.outstanding.get(message.runId) ?? 0) + 1);
     await this.inner.dispatch(message, { ...options, delayMs: 0 });
   }
   async receive(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedMessage[]> {
     const messages = await this.inner.receive(max, Math.min(waitMs, 100), signal);
-    return messages.map((m) => ({
-      ...m,
-      ack: async () => {
-        await m.ack();
-        this.acked++;
-      },
-    }));
+    this.inFlight += messages.length;
+    return messages.map((m) => {
+      let done = false;
+      const finished = () => {
+        if (done) return;
+        done = true;
+        this.inFlight--;
+      };
+      return {
+        ...m,
+        ack: async () => {
+          try {
+            await m.ack();
+          } finally {
+            finished();
+          }
+          const runId = m.message?.runId ?? '';
+          const left = this.outstanding.get(runId) ?? 0;
+          if (left > 0) {
+            this.outstanding.set(runId, left - 1);
+            this.acked++;
+          } else if (!m.message) this.acked++;
+        },
+        retry: async (delayMs: number) => {
+          try {
+            await m.retry(delayMs);
+          } finally {
+            finished();
+          }
+        },
+      };
+    });
   }
 }
 
@@ -138,7 +171,7 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
         for (let stable = 0; stable < 3; ) {
           await durable.idle();
           await new Promise((r) => setTimeout(r, 5));
-          if (dispatcher.acked >= dispatcher.sent) stable++;
+          if (dispatcher.acked >= dispatcher.sent && dispatcher.inFlight === 0) stable++;
           else stable = 0;
         }
       };

@@ -115,5 +115,35 @@ export function flowStoreContract(name: string, make: FlowStoreFactory) {
       expect(await flow.consumeUnits('user:a', 3, 10, dyn)).toEqual({ type: 'too-many', limit: 2 });
       expect((await flow.consumeUnits('user:a', 1, 60_000, dyn)).type).toBe('taken');
     });
+
+    test('rate-limit refill queue: waiters ahead in priority then age order; a reserve keeps their units', async () => {
+      const flow = await make();
+      await flow.upsertRateLimit('api', 3, 1_000);
+      const waiters = [
+        { runId: 'low-old', priority: 1, createdAt: 1, units: 1 },
+        { runId: 'high', priority: 3, createdAt: 5, units: 2 },
+        { runId: 'low-new', priority: 1, createdAt: 4, units: 1 },
+      ];
+      for (const w of waiters) await flow.enqueueRateWaiter('api', w);
+      await flow.enqueueRateWaiter('api', waiters[0]!);
+      expect((await flow.rateWaitersAhead('api', waiters[2]!, 10)).map((e) => [e.runId, e.units])).toEqual([
+        ['high', 2],
+        ['low-old', 1],
+      ]);
+      expect(await flow.rateWaitersAhead('api', waiters[1]!, 10)).toEqual([]);
+      expect((await flow.rateWaitersAhead('api', { runId: 'fresh', priority: 2, createdAt: 9 }, 10)).map((e) => e.runId)).toEqual(['high']);
+      expect((await flow.rateWaitersAhead('api', waiters[2]!, 1)).map((e) => e.runId)).toEqual(['high']);
+      // A new window with 3 units, 3 reserved: nothing for this one; the head takes its 2 with nothing reserved.
+      expect(await flow.consumeUnits('api', 1, 10_000, undefined, 3)).toMatchObject({ type: 'spent', reserved: true });
+      expect(await flow.consumeUnits('api', 2, 10_000, undefined, 0)).toEqual({ type: 'taken' });
+      expect(await flow.consumeUnits('api', 1, 10_000, undefined, 1)).toEqual({ type: 'spent', refillAt: 11_000, limit: 3, reserved: true });
+      expect(await flow.consumeUnits('api', 1, 10_000, undefined, 0)).toEqual({ type: 'taken' });
+      await flow.dequeueRateWaiter('api', waiters[1]!);
+      expect((await flow.rateWaitersAhead('api', waiters[2]!, 10)).map((e) => e.runId)).toEqual(['low-old']);
+      expect(await flow.rateWaitersAhead('other', waiters[2]!, 10)).toEqual([]);
+      // One check of the waiters per window.
+      expect(await Promise.all([flow.markRateChecked('api', 11_000), flow.markRateChecked('api', 11_000)])).toContain(false);
+      expect(await flow.markRateChecked('api', 12_000)).toBe(true);
+    });
   });
 }

@@ -2,7 +2,7 @@
  * In-process FlowStore with the DynamoDB one's semantics (sdk/adapters/aws/dynamo-flow.ts): each method is
  * one atomic step, as each DynamoDB request is one conditional single-item write.
  */
-import type { ConsumeResult, FlowStore, RequestCounter, SlotQueueEntry, SlotState } from '../../ports.ts';
+import type { ConsumeResult, FlowStore, RateQueueEntry, RequestCounter, SlotQueueEntry, SlotState } from '../../ports.ts';
 
 interface Slot {
   holders: Set<string>;
@@ -15,6 +15,7 @@ interface Limit {
   durationMs: number;
   windowEnd?: number;
   remaining?: number;
+  checkedWindow?: number;
 }
 
 /** Queue order: priority high first, then oldest, then run id (the DynamoDB sort key's order). */
@@ -25,6 +26,8 @@ export function queueOrder(a: SlotQueueEntry, b: SlotQueueEntry): number {
 export class MemoryFlowStore implements FlowStore {
   private readonly slots = new Map<string, Slot>();
   private readonly limits = new Map<string, Limit>();
+  /** Rate-limit key → runs waiting for its refill. */
+  private readonly rateQueues = new Map<string, Map<string, RateQueueEntry>>();
 
   constructor(private readonly counter?: RequestCounter) {}
 
@@ -49,6 +52,11 @@ export class MemoryFlowStore implements FlowStore {
     if (slot.holders.size >= maxRuns) return { result: 'full', state: this.state(slot) };
     slot.holders.add(runId);
     return { result: 'acquired', state: this.state(slot) };
+  }
+
+  async readSlot(key: string): Promise<SlotState> {
+    this.count('readSlot');
+    return this.state(this.slot(key));
   }
 
   async releaseSlot(key: string, runId: string): Promise<boolean> {
@@ -79,9 +87,9 @@ export class MemoryFlowStore implements FlowStore {
     this.slot(key).queue.set(entry.runId, { ...entry });
   }
 
-  async dequeue(key: string, entry: SlotQueueEntry): Promise<void> {
+  async dequeue(key: string, entry: SlotQueueEntry): Promise<boolean> {
     this.count('dequeue');
-    this.slot(key).queue.delete(entry.runId);
+    return this.slot(key).queue.delete(entry.runId);
   }
 
   async queueHead(key: string, limit: number): Promise<SlotQueueEntry[]> {
@@ -89,7 +97,7 @@ export class MemoryFlowStore implements FlowStore {
     return [...this.slot(key).queue.values()].sort(queueOrder).slice(0, limit).map((e) => ({ ...e }));
   }
 
-  async consumeUnits(key: string, units: number, now: number, dynamic?: { limit: number; durationMs: number }): Promise<ConsumeResult> {
+  async consumeUnits(key: string, units: number, now: number, dynamic?: { limit: number; durationMs: number }, reserve = 0): Promise<ConsumeResult> {
     this.count('consumeUnits');
     let item = this.limits.get(key);
     if (!item) {
@@ -97,19 +105,56 @@ export class MemoryFlowStore implements FlowStore {
       this.limits.set(key, (item = { ...dynamic }));
     }
     if (item.windowEnd !== undefined && item.windowEnd > now && item.remaining !== undefined) {
-      if (item.remaining >= units) {
+      if (item.remaining >= units + reserve) {
         item.remaining -= units;
         return { type: 'taken' };
       }
       if (units > item.limit) return { type: 'too-many', limit: item.limit };
-      return { type: 'spent', refillAt: item.windowEnd, limit: item.limit };
+      return { type: 'spent', refillAt: item.windowEnd, limit: item.limit, ...(item.remaining >= units ? { reserved: true } : {}) };
     }
     // A new window: the definition of a dynamic key is the authority on its limit.
+    const limit = dynamic?.limit ?? item.limit;
+    const durationMs = dynamic?.durationMs ?? item.durationMs;
+    if (units > limit) return { type: 'too-many', limit };
+    // The runs queued ahead open it: this one waits for the window after theirs.
+    if (units + reserve > limit) return { type: 'spent', refillAt: now + durationMs, limit, reserved: true };
     if (dynamic) Object.assign(item, dynamic);
-    if (units > item.limit) return { type: 'too-many', limit: item.limit };
     item.windowEnd = now + item.durationMs;
     item.remaining = item.limit - units;
     return { type: 'taken' };
+  }
+
+  private rateQueue(key: string): Map<string, RateQueueEntry> {
+    let queue = this.rateQueues.get(key);
+    if (!queue) this.rateQueues.set(key, (queue = new Map()));
+    return queue;
+  }
+
+  async enqueueRateWaiter(key: string, entry: RateQueueEntry): Promise<void> {
+    this.count('enqueueRateWaiter');
+    this.rateQueue(key).set(entry.runId, { ...entry });
+  }
+
+  async dequeueRateWaiter(key: string, entry: SlotQueueEntry): Promise<void> {
+    this.count('dequeueRateWaiter');
+    this.rateQueue(key).delete(entry.runId);
+  }
+
+  async rateWaitersAhead(key: string, entry: SlotQueueEntry, limit: number): Promise<RateQueueEntry[]> {
+    this.count('rateWaitersAhead');
+    return [...this.rateQueue(key).values()]
+      .filter((e) => queueOrder(e, entry) < 0)
+      .sort(queueOrder)
+      .slice(0, limit)
+      .map((e) => ({ ...e }));
+  }
+
+  async markRateChecked(key: string, windowEnd: number): Promise<boolean> {
+    this.count('markRateChecked');
+    const item = this.limits.get(key);
+    if (!item || item.checkedWindow === windowEnd) return false;
+    item.checkedWindow = windowEnd;
+    return true;
   }
 
   async upsertRateLimit(key: string, limit: number, durationMs: number): Promise<void> {
