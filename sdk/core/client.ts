@@ -20,6 +20,7 @@ import { Crons, fireCronTick } from './cron/service.ts';
 import { armDeclared, inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
 import { exportRun } from './history/export.ts';
 import type { RunHistory } from './history/format.ts';
+import { subscribe, type SubscribeOptions } from './stream-subscription.ts';
 
 /** How a client executes runs in its own process. */
 export type EmbeddedWorkerMode = 'listen' | 'poll' | 'none';
@@ -175,7 +176,25 @@ export class DurableClient {
      * @example writeFileSync('histories/order.json', JSON.stringify(await durable.runs.export(runId), null, 2))
      */
     export: async (runId: string): Promise<RunHistory> => exportRun(await this.engine.backend(), runId),
+    /**
+     * The chunks the run put with `ctx.putStream`, in order: every chunk from the first, then live ones as they
+     * are recorded; ends once the run is terminal (at once, after its chunks, for a finished run). Never yields a
+     * chunk twice, whatever the replays. Breaking out of the loop releases everything it held. On AWS it polls
+     * (default every second: a GetItem and a Query per round, see README "Streams").
+     * @throws {RunNotFoundError} (from the first iteration) when no such run exists
+     * @example for await (const chunk of durable.runs.subscribeToStream(ref.runId)) console.log(chunk);
+     */
+    subscribeToStream: (runId: string, options?: SubscribeOptions): AsyncIterable<unknown> => this.streamOf(runId, options),
   };
+
+  private async *streamOf(runId: string, options: SubscribeOptions = {}): AsyncGenerator<unknown, void, undefined> {
+    const backend = await this.engine.backend();
+    const pollMs = options.pollMs ?? this.options.streamPollMs;
+    yield* subscribe({ store: backend.store, watch: (id, listener) => this.engine.watchRun(id, listener) }, runId, {
+      ...options,
+      ...(pollMs !== undefined ? { pollMs } : {}),
+    });
+  }
 
   /** Every backing-service request this client made, by `Service.Operation`, since it was created. */
   metrics(): { requests: Record<string, number> } {
