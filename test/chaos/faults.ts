@@ -437,6 +437,7 @@ const STORE_METHODS = [
   'updateRun',
   'loadRun',
   'putEntry',
+  'putStreamChunk',
   'updateRetryingEntry',
   'putWaiters',
   'deleteWaiters',
