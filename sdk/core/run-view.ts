@@ -16,6 +16,8 @@ export interface OperationView {
   dueAt?: string;
   /** Which condition (or child run) resolved a wait. */
   resolvedBy?: string;
+  /** Stream chunks (`kind: 'stream'`, the chunk in `result`): the chunk's place in the run's stream. */
+  seq?: number;
   /** Pending waits: what they wait for. */
   waitingFor?: { type: string; key: string; eventKey?: string; expression?: string; scope?: string; dueAt?: string; childRunId?: string }[];
   createdAt: string;
@@ -109,6 +111,7 @@ export function describeRun(loaded: LoadedRun): RunDetails {
 function entryView(e: JournalEntry): OperationView {
   const view: OperationView = { attempt: e.attempt, position: e.position, kind: e.kind, name: e.name, status: e.status, createdAt: new Date(e.createdAt).toISOString() };
   if (e.result !== undefined) view.result = decodePayload(e.result);
+  if (e.seq !== undefined) view.seq = e.seq;
   if (e.error) view.error = publicError(e.error);
   if (e.dueAt !== undefined) view.dueAt = new Date(e.dueAt).toISOString();
   if (e.retryAt !== undefined) view.dueAt = new Date(e.retryAt).toISOString();
