@@ -22,7 +22,7 @@ const demos: [string, () => Promise<unknown>][] = [
   ['wait for event (CEL)', () => demoWaitForEvent(examples.waitForEvent, durable, log)],
   ['Or(sleep, event)', () => demoOrGroup(examples.orGroup, durable, log)],
   ['DAG with waitFor / skipIf', () => runDagExample(durable, log)],
-  ['ctx.map / ctx.parallel fan-out', () => demoFanOut(examples.fanOut, log)],
+  ['ctx.map / ctx.parallel fan-out, putStream', () => demoFanOut(examples.fanOut, durable, log)],
 ];
 
 log('starting the embedded engine (dynalite + fauxqs on loopback)');

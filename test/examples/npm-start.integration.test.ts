@@ -14,7 +14,7 @@ test('npm start runs every example end to end on the embedded default and exits 
     });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/6\/6 examples passed/);
-    for (const name of ['simple durable task', 'sleep', 'wait for event (CEL)', 'Or(sleep, event)', 'DAG with waitFor / skipIf', 'ctx.map / ctx.parallel fan-out']) {
+    for (const name of ['simple durable task', 'sleep', 'wait for event (CEL)', 'Or(sleep, event)', 'DAG with waitFor / skipIf', 'ctx.map / ctx.parallel fan-out, putStream']) {
       expect(result.stdout).toContain(`ok   ${name}`);
     }
   } finally {
