@@ -7,6 +7,8 @@ export type { TaskDefinition, WorkflowDefinition, RunRef, Backoff, TaskOptions, 
 export type { BranchSettled, Context, DurableContext, FanOutOptions, Jsonified, Logger, ParallelResults, StepOptions, WaitForEventOptions } from './core/context-types.ts';
 export type { Duration } from './core/duration.ts';
 export type { SubscribeOptions } from './core/stream-subscription.ts';
+export { ConcurrencyLimitStrategy, RateLimitDuration, Priority, type ConcurrencyOptions, type RateLimitOptions, type FlowOptions } from './core/flow/options.ts';
+export type { StartOptions } from './core/definitions.ts';
 export {
   SleepCondition,
   UserEventCondition,
@@ -37,6 +39,7 @@ export { CronAlreadyExistsError, CronNotFoundError } from './core/cron/errors.ts
 export type { Crons, CronView, CreateCronOptions, CronTarget } from './core/cron/service.ts';
 export type { OnTrigger } from './core/cron/declared.ts';
 export { Worker, type WorkerOptions } from './core/worker.ts';
+export { useTracingApi } from './core/tracing.ts';
 export type { RunDetails, RunSummary, OperationView } from './core/run-view.ts';
 export type { RunStatus } from './ports.ts';
 export { InvalidHistoryError } from './core/history/invalid-history-error.ts';

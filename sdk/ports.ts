@@ -71,6 +71,14 @@ export interface RunRecord {
   workflowRunId?: string;
   /** Free-form metadata given at start (event-triggered runs carry the event's id and key). */
   metadata?: Record<string, unknown>;
+  /** W3C trace context of the span that started the run (OpenTelemetry, sdk/core/tracing.ts). */
+  traceparent?: string;
+  /** Flow control: 1 (LOW) .. 3 (HIGH), among runs waiting for the same slot or limit. Absent: LOW. */
+  priority?: number;
+  /** The idempotency key the run was started with (its run id is derived from it, see sdk/core/flow/). */
+  idempotencyKey?: string;
+  /** Flow-control state of the run (sdk/core/flow/gate.ts). */
+  flow?: RunFlowState;
   /** Epoch seconds after which the item may be deleted (DynamoDB TTL); reads ignore expired items. */
   ttl?: number;
   /**
@@ -79,6 +87,20 @@ export interface RunRecord {
    * (`putEntry`'s `carried`). Saves a write per sleep. See sdk/core/journal.ts.
    */
   parkedEntries?: JournalEntry[];
+}
+
+/** Where a run stands with its concurrency key and rate limits (kept on the run item). */
+export interface RunFlowState {
+  /** The concurrency slot key (`<task>#<group key>`), once evaluated. */
+  slot?: string;
+  /** The run holds a slot of `slot` (set after the slot was taken; a crash before it is repaired by re-taking it, idempotent). */
+  admitted?: true;
+  /** The run has a queue item under `slot`. */
+  queued?: true;
+  /** Rate-limit keys whose units this run has taken. */
+  taken?: string[];
+  /** Why a QUEUED run is not running yet (shown by `runs.get`). */
+  waitingFor?: string;
 }
 
 /** One clause of a condition on the run item: every field given must hold. */
@@ -203,6 +225,27 @@ export interface Waiter {
 /** Names one waiter (its `generation` picks the run incarnation whose waiter it is). */
 export type WaiterRef = Pick<Waiter, 'runId' | 'attempt' | 'position' | 'index'> & Partial<Pick<Waiter, 'generation'>>;
 
+/** A page of a key's event waiters (`RunStore.findWaitersPage`). */
+export interface WaiterPage {
+  waiters: Waiter[];
+  /** Where the next page of this shard starts; absent when the shard is done. */
+  cursor?: string;
+  /** How many shards the key's waiters are spread over (the store's count). */
+  shards: number;
+}
+
+/**
+ * Where an event's routing goes on (the router hands the rest on near its Lambda deadline): the event (with its
+ * `seq`, already recorded) and the next page to read.
+ */
+export interface RouteContinuation {
+  event: DurableEvent;
+  shard: number;
+  cursor?: string;
+  /** Routes this shard only (the first hand-off splits the remaining shards into one continuation each). */
+  only?: true;
+}
+
 /** An event as recorded for lookback. */
 export interface StoredEvent {
   eventId: string;
@@ -259,6 +302,19 @@ export interface ListRunsQuery {
   status?: RunStatus;
   name?: string;
   limit?: number;
+  /** `false`: leave out the runs of DAG tasks (runs with a `workflowRunId`). */
+  taskRuns?: boolean;
+  /** Continue after the page that returned this cursor (`RunList.cursor`). */
+  cursor?: string;
+}
+
+/** Runs, newest first; `cursor` (a non-enumerable property) is set when more may follow a page of `limit` runs. */
+export type RunList = RunRecord[] & { cursor?: string };
+
+/** `runs` with `cursor` attached as a non-enumerable property (JSON and deep equality see a plain array). */
+export function withCursor<T>(runs: T[], cursor: string | undefined): T[] & { cursor?: string } {
+  if (cursor !== undefined) Object.defineProperty(runs, 'cursor', { value: cursor, enumerable: false, writable: true, configurable: true });
+  return runs;
 }
 
 /** Where runs, journals, waiters and recorded events live. */
@@ -269,8 +325,11 @@ export interface RunStore {
    */
   createRun(run: RunRecord): Promise<boolean>;
   getRun(runId: string): Promise<RunRecord | undefined>;
-  /** Newest first. */
-  listRuns(query: ListRunsQuery): Promise<RunRecord[]>;
+  /**
+   * Newest first, from an index (never a Scan on DynamoDB). With `limit`, one page: `cursor` on the result when
+   * more may follow, to pass back as `query.cursor`. Without `limit`, every run.
+   */
+  listRuns(query: ListRunsQuery): Promise<RunList>;
   /** Applies `patch` iff `condition` holds; the updated run, or `undefined` when the condition failed or the run is absent. */
   updateRun(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined>;
   /** The run with its journal, waiters and DAG task states (one paginated Query on AWS). */
@@ -288,6 +347,12 @@ export interface RunStore {
   deleteWaiters(waiters: readonly WaiterRef[]): Promise<void>;
   /** Every event waiter registered for `eventKey` (all shards). */
   findWaiters(eventKey: string): Promise<Waiter[]>;
+  /**
+   * One page (at most `limit`) of the event waiters of `eventKey` in shard `shard` (0 .. `shards` - 1), after
+   * `cursor` (the `cursor` of the previous page of that shard); `cursor` on the result when the shard may hold
+   * more. Strongly consistent, like `findWaiters`. The router's bounded-memory read.
+   */
+  findWaitersPage(eventKey: string, page: { shard: number; cursor?: string; limit: number }): Promise<WaiterPage>;
   /**
    * Takes the next number of `key`'s event sequence (one atomic increment): an event's place in push order.
    * Numbers only grow, with gaps; the first is greater than 0.
@@ -319,6 +384,54 @@ export interface RunStore {
   sweepCandidates(now: number, limit: number): Promise<RunRecord[]>;
 }
 
+/** A run waiting for a concurrency slot: queue items sort by priority (high first), then age. */
+export interface SlotQueueEntry {
+  runId: string;
+  priority: number;
+  createdAt: number;
+}
+
+/** A slot item: the runs holding a slot of one concurrency key. */
+export interface SlotState {
+  holders: string[];
+  /** When holders were last checked for runs that ended without releasing (crash recovery). */
+  checkedAt?: number;
+}
+
+/** What taking rate-limit units found. */
+export type ConsumeResult =
+  | { type: 'taken' }
+  | { type: 'spent'; refillAt: number; limit: number }
+  | { type: 'too-many'; limit: number }
+  | { type: 'missing' };
+
+/**
+ * Flow-control counters (sdk/core/flow/). Each method is one single-item conditional write or read (a failed
+ * conditional write may be followed by one read), so every count is exact under races without transactions.
+ */
+export interface FlowStore {
+  /** Takes a slot for `runId` iff fewer than `maxRuns` are held. `held`: it already had one (idempotent). */
+  acquireSlot(slot: string, runId: string, maxRuns: number): Promise<{ result: 'acquired' | 'held' | 'full'; state: SlotState }>;
+  /** Frees `runId`'s slot; false when it held none. */
+  releaseSlot(slot: string, runId: string): Promise<boolean>;
+  /** Hands `from`'s slot to `to` in one conditional write (the count never changes). */
+  transferSlot(slot: string, from: string, to: string): Promise<'moved' | 'from-absent' | 'to-present'>;
+  /** Records a holder check at `now` iff the last one is still `previous` (one checker at a time). */
+  markSlotChecked(slot: string, now: number, previous: number | undefined): Promise<boolean>;
+  /** Idempotent. */
+  enqueue(slot: string, entry: SlotQueueEntry): Promise<void>;
+  dequeue(slot: string, entry: SlotQueueEntry): Promise<void>;
+  /** The first `limit` waiting runs: highest priority first, then oldest. */
+  queueHead(slot: string, limit: number): Promise<SlotQueueEntry[]>;
+  /**
+   * Takes `units` from the limit's current window. `dynamic`: the limit and window of a dynamic key (created on
+   * first use); a static key must have been upserted (`missing` otherwise).
+   */
+  consumeUnits(key: string, units: number, now: number, dynamic?: { limit: number; durationMs: number }): Promise<ConsumeResult>;
+  /** Creates or changes a static rate limit (a changed limit applies from its next window). */
+  upsertRateLimit(key: string, limit: number, durationMs: number): Promise<void>;
+}
+
 /** A message asking a worker to replay a run. Kept tiny: the table is the source of truth. */
 export interface DispatchMessage {
   runId: string;
@@ -345,6 +458,11 @@ export interface Dispatcher {
    * (it then owns retrying it), false to leave it to the queue; `undefined` detaches.
    */
   deliverInProcess?(take: ((message: DispatchMessage) => boolean) | undefined): void;
+  /**
+   * Optional: queues the rest of an event's routing (a message of its own type, which the worker's Lambda handler
+   * hands to the router). Without it the router never hands off: it routes every waiter in one go.
+   */
+  continueRoute?(continuation: RouteContinuation): Promise<void>;
 }
 
 /** Fires "replay this run" at a time (SQS delay up to 15 min, EventBridge Scheduler beyond, virtual in tests). */
@@ -362,6 +480,8 @@ export interface DurableEvent {
   payload: unknown;
   scope?: string;
   metadata?: Record<string, unknown>;
+  /** W3C trace context of the push (OpenTelemetry): runs the event starts are its children. */
+  traceparent?: string;
   time: number;
   /**
    * Its place in the key's push order, taken by `events.push` before it publishes (so a wait that begins after
@@ -397,6 +517,8 @@ export interface Backend {
   bus: EventBus;
   clock: Clock;
   counter: RequestCounter;
+  /** Flow-control counters; when absent, the store's own `flow` (both bundled stores have one). */
+  flow?: FlowStore;
   /** Where crons are kept. Absent: `durable.crons` is unavailable. */
   crons?: CronStore;
   /** Recurring schedules (AWS). Absent: a client with an embedded worker fires ticks in-process. */

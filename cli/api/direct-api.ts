@@ -12,7 +12,7 @@ export class DirectApi implements DurableApi {
     private readonly pollMs = 1000,
   ) {}
 
-  async listRuns(query: ListQuery): Promise<RunSummary[]> {
+  async listRuns(query: ListQuery): Promise<RunSummary[] & { cursor?: string }> {
     return (await this.client).runs.list(query);
   }
 

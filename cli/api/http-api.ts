@@ -17,13 +17,16 @@ export class HttpApi implements DurableApi {
     this.target = baseUrl.replace(/\/+$/, '');
   }
 
-  async listRuns(query: ListQuery): Promise<RunSummary[]> {
+  async listRuns(query: ListQuery): Promise<RunSummary[] & { cursor?: string }> {
     const params = new URLSearchParams();
+    if (query.cursor) params.set('cursor', query.cursor);
     if (query.status) params.set('status', query.status);
     if (query.name) params.set('name', query.name);
     if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.taskRuns === false) params.set('taskRuns', 'false');
     const qs = params.size ? `?${params}` : '';
-    const body = (await this.request('GET', `/api/runs${qs}`)) as { runs: RunSummary[] };
+    const body = (await this.request('GET', `/api/runs${qs}`)) as { runs: RunSummary[]; cursor?: string };
+    if (typeof body.cursor === 'string') Object.defineProperty(body.runs, 'cursor', { value: body.cursor, enumerable: false });
     return body.runs;
   }
 

@@ -14,6 +14,10 @@ export interface ListQuery {
   status?: RunStatus;
   name?: string;
   limit?: number;
+  /** `false`: leave out DAG task runs. */
+  taskRuns?: boolean;
+  /** The `cursor` of the previous page (`runs.list`). */
+  cursor?: string;
 }
 
 export interface PushOptions {
@@ -24,7 +28,8 @@ export interface PushOptions {
 export interface DurableApi {
   /** Where the commands go, for messages (`http://127.0.0.1:8787`, `AWS`). */
   readonly target: string;
-  listRuns(query: ListQuery): Promise<RunSummary[]>;
+  /** A page of runs; `cursor` (non-enumerable) when more may follow. */
+  listRuns(query: ListQuery): Promise<RunSummary[] & { cursor?: string }>;
   getRun(runId: string): Promise<RunDetailsJson>;
   cancelRun(runId: string): Promise<RunDetailsJson>;
   /** The run's recorded history (`durable.runs.export`, format 1). */

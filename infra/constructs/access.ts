@@ -15,7 +15,7 @@ export const TABLE_ITEM_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ] as const;
 
-/** On the sweep index (the only GSI: event waiters are base-table items), reads are queries only. */
+/** On the GSIs (sweep and listing indexes; event waiters are base-table items), reads are queries only. */
 export const TABLE_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 
 /**
@@ -26,6 +26,9 @@ export const START_RUN_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamod
 
 /** What a sweep reads besides the sweep index: the candidate runs, in BatchGetItems. It writes no item. */
 export const SWEEP_TABLE_ACTIONS = ['dynamodb:BatchGetItem'] as const;
+
+/** What listing reads besides the listing indexes (keys only): the runs they name, in BatchGetItems. No Scan. */
+export const LIST_RUN_ACTIONS = ['dynamodb:BatchGetItem'] as const;
 
 /** Timers longer than SQS's 15-minute delay become one-time schedules; Or-groups delete the losers. */
 export const SCHEDULE_WRITE_ACTIONS = ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'] as const;

@@ -128,6 +128,25 @@ export interface DurableTasksProps {
   readonly bundleAwsSdk?: boolean;
 
   /**
+   * Partitions the waiters of one event key are spread over (`WAITKEY#<key>#<shard>`): each takes about 1,000
+   * waiter registrations/s, and the router reads every one per event (one Query per shard and page). Raise it for
+   * keys with thousands of waits registering per second; never lower it on a deployed stack (waiters in the
+   * dropped shards would not be found). Passed to the functions as `DURABLE_WAITER_SHARDS`.
+   *
+   * @default 4
+   */
+  readonly waiterShards?: number;
+
+  /**
+   * Partitions of the sweep index (`SWEEP#<shard>`): each takes about 1,000 run-state writes/s into the index.
+   * 4 suits up to about 2,000 run starts/s (a run moves its sweep key about twice); raise it beyond. Never lower
+   * it on a deployed stack. Passed to the functions as `DURABLE_SWEEP_SHARDS`.
+   *
+   * @default 4
+   */
+  readonly sweepShards?: number;
+
+  /**
    * Extra environment variables for the three functions (your tasks' configuration). Names the construct sets
    * itself (`DURABLE_*`) cannot be overridden.
    *

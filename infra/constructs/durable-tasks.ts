@@ -14,9 +14,21 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 // The store's key schema, mirrored here so the table can never drift from what the AWS adapter writes.
 import { TABLE_SCHEMA, type IndexProjection } from '../../sdk/adapters/aws/table-schema.ts';
-import { ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../constants.ts';
 import { grantCronAccess } from './cron-grants.ts';
 import {
+  ENV,
+  EVENT_DETAIL_TYPE,
+  EVENT_SEQUENCE_KEY_PREFIX,
+  EVENT_SOURCE,
+  LIST_BY_NAME_INDEX,
+  LIST_INDEX,
+  RATE_KEY_PREFIX,
+  RUN_KEY_PREFIX,
+  SWEEP_INDEX,
+  WAITER_KEY_PREFIX,
+} from '../../sdk/adapters/aws/env.ts';
+import {
+  LIST_RUN_ACTIONS,
   SCHEDULE_WRITE_ACTIONS,
   START_RUN_ACTIONS,
   SWEEP_TABLE_ACTIONS,
@@ -28,6 +40,7 @@ import { FUNCTION_ENTRIES } from './bundling.ts';
 import { DurableFunction } from './durable-function.ts';
 import type { DurableTasksProps } from './durable-tasks-props.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
+import { addShellExportsOutput } from './outputs.ts';
 
 const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
 
@@ -83,10 +96,11 @@ export class DurableTasks extends Construct {
   /** Every alarm above, to attach actions in one loop. */
   readonly alarms: readonly cloudwatch.Alarm[];
   /**
-   * Every `DURABLE_*` environment variable `Durable.fromEnv()` reads (names from infra/constants.ts `ENV`), as
+   * Every `DURABLE_*` environment variable `Durable.fromEnv()` reads (names from sdk/adapters/aws/env.ts `ENV`), as
    * set on the three functions and on Lambda grantees. Use it to configure anything else that runs a client or
    * `worker.start()` (a container, a CLI): the values are names and ARNs, not secrets; what a principal may do is
-   * decided by its policy alone.
+   * decided by its policy alone. The stack output `<id>ShellExports` (`DurableTasksShellExports` for the id
+   * `DurableTasks`) holds the same as one `export ...` line to `eval` (plus `AWS_REGION`).
    */
   readonly environment: Readonly<Record<string, string>>;
 
@@ -175,7 +189,10 @@ export class DurableTasks extends Construct {
       [ENV.schedulerRoleArn]: this.schedulerRole.roleArn,
       [ENV.retentionDays]: String(retentionDays),
       [ENV.leaseSeconds]: String(workerTimeout.toSeconds() + 30),
+      [ENV.waiterShards]: String(shardProp('waiterShards', props.waiterShards)),
+      [ENV.sweepShards]: String(shardProp('sweepShards', props.sweepShards)),
     };
+    addShellExportsOutput(this, this.environment);
     const common = {
       userEntry,
       bundleAwsSdk: props.bundleAwsSdk ?? false,
@@ -308,6 +325,22 @@ export class DurableTasks extends Construct {
   }
 
   /**
+   * Lets `grantee` call `durable.rateLimits.upsert`: `dynamodb:UpdateItem` on rate-limit items only (partition keys
+   * starting `RATE#`, via `dynamodb:LeadingKeys`). Workers need no extra grant for flow control.
+   * @example durable.grantRateLimits(adminFunction);
+   */
+  grantRateLimits(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RATE_KEY_PREFIX}*`] } },
+    });
+    setEnvironment(grantee, this.environment);
+    return grant;
+  }
+
+  /**
    * Lets `grantee` start, schedule, follow and cancel runs (`task.run`, `runNoWait`, `schedule`, `result()`,
    * `runs.get`, `runs.cancel`, `runs.subscribeToStream`: a GetItem and a Query per poll): get/query/put/update/batch-write on the items of runs and of their event-waiter key
    * copies only (partition keys starting `RUN#` or `WAITKEY#`, via `dynamodb:LeadingKeys`: cancelling a waiting run
@@ -315,10 +348,10 @@ export class DurableTasks extends Construct {
    * group (`schedule()` more than 15 minutes ahead; a cancelled run's pending long timer) and passing the
    * scheduler role to EventBridge Scheduler only. When `grantee` is a `lambda.Function`, also sets the `DURABLE_*`
    * environment variables on it (`DURABLE_TABLE_NAME` and `DURABLE_QUEUE_URL` among them) for `Durable.fromEnv()`.
-   * It does not allow listing runs (a Scan of the whole table) or pushing events (see {@link grantPush}).
+   * It also allows listing runs (`runs.list`, see {@link grantList}); not pushing events (see {@link grantPush}).
    * test/infra/recorded-grants.integration.test.ts records what these calls send and checks it against this grant.
    *
-   * @returns the grants combined (five statements on the grantee's policy)
+   * @returns the grants combined (seven statements on the grantee's policy)
    * @example
    * durable.grantStart(apiFunction);
    */
@@ -340,7 +373,32 @@ export class DurableTasks extends Construct {
     const policy = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : undefined;
     if (policy) this.acknowledgeSchedules(policy);
     setEnvironment(grantee, this.environment);
-    return items.combine(send).combine(schedules).combine(pass);
+    return items.combine(send).combine(schedules).combine(pass).combine(this.grantList(grantee));
+  }
+
+  /**
+   * Lets `grantee` list runs (`runs.list`, `runs.iterate`, `durable runs list --aws`, a dashboard): Query on the two
+   * listing indexes and BatchGetItem on run items (partition keys starting `RUN#`) only. No Scan. When `grantee` is
+   * a `lambda.Function`, also sets the `DURABLE_*` environment variables on it.
+   *
+   * @returns the grants combined (two statements)
+   * @example
+   * durable.grantList(dashboardFunction);
+   */
+  grantList(grantee: iam.IGrantable): iam.Grant {
+    const indexes = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...TABLE_INDEX_ACTIONS],
+      resourceArns: [LIST_INDEX, LIST_BY_NAME_INDEX].map((index) => `${this.table.tableArn}/index/${index}`),
+    });
+    const runs = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...LIST_RUN_ACTIONS],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_KEY_PREFIX}*`] } },
+    });
+    setEnvironment(grantee, this.environment);
+    return indexes.combine(runs);
   }
 
   /**
@@ -431,7 +489,8 @@ export class DurableTasks extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [...TABLE_INDEX_ACTIONS],
-        resources: TABLE_SCHEMA.globalSecondaryIndexes.map((index) => `${this.table.tableArn}/index/${index.indexName}`),
+        // The sweep index only: the engine never lists runs (grantList does).
+        resources: [`${this.table.tableArn}/index/${SWEEP_INDEX}`],
       }),
     );
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }));
@@ -475,6 +534,13 @@ export class DurableTasks extends Construct {
 function setEnvironment(grantee: iam.IGrantable, environment: Record<string, string>): void {
   if (!(grantee instanceof lambda.Function)) return;
   for (const [name, value] of Object.entries(environment)) grantee.addEnvironment(name, value);
+}
+
+/** A shard-count prop, checked (a whole number from 1 to 1000), or its default (4). */
+function shardProp(name: string, value: number | undefined): number {
+  if (value === undefined) return 4;
+  if (!Number.isInteger(value) || value < 1 || value > 1000) throw new Error(`DurableTasks: ${name} must be a whole number from 1 to 1000, got ${value}.`);
+  return value;
 }
 
 /** The CDK form of a `TABLE_SCHEMA` index projection. */

@@ -1,5 +1,5 @@
 import type { Backend, DurableEvent, RunRecord, RunStatus } from '../ports.ts';
-import { TERMINAL_STATUSES } from '../ports.ts';
+import { TERMINAL_STATUSES, withCursor } from '../ports.ts';
 import {
   TaskDefinition,
   WorkflowDefinition,
@@ -21,6 +21,7 @@ import { armDeclared, inProcessCronScheduler, startInProcessCrons, stopInProcess
 import { exportRun } from './history/export.ts';
 import type { RunHistory } from './history/format.ts';
 import { subscribe, type SubscribeOptions } from './stream-subscription.ts';
+import { upsertRateLimit, type RateLimitUpsert } from './flow/rate-limits.ts';
 
 /** How a client executes runs in its own process. */
 export type EmbeddedWorkerMode = 'listen' | 'poll' | 'none';
@@ -77,7 +78,7 @@ export class DurableClient {
         const worker = (this.pollingWorker = new Worker(
           'embedded',
           this.engine,
-          { workflows: [], allDefinitions: true, inProcessDelivery: true, recoverOnStart: options.recoverOnStart ?? false, sweepIntervalMs: 5_000 },
+          { workflows: [], allDefinitions: true, inProcessDelivery: true, recoverOnStart: options.recoverOnStart ?? false, sweepIntervalMs: 5_000, idleKeepsProcess: false },
           this.parseEvent(),
         ));
         void worker.start();
@@ -159,14 +160,24 @@ export class DurableClient {
       const backend = await this.engine.backend();
       const loaded = await backend.store.loadRun(runId);
       if (!loaded) throw new RunNotFoundError(runId);
-      return describeRun(loaded);
+      return describeRun(loaded, backend.clock.now());
     },
-    /** Runs, newest first. */
-    list: async (query: { status?: RunStatus; name?: string; limit?: number } = {}): Promise<RunSummary[]> => {
+    /**
+     * Runs, newest first (at most `limit`, default 100), read from an index (no table Scan on AWS). The array
+     * carries `cursor` (non-enumerable) when more may follow: pass it back to read the next page. `taskRuns: false`
+     * leaves out the runs of DAG tasks.
+     * @example const page = await durable.runs.list({ status: 'FAILED', limit: 50 }); const next = await durable.runs.list({ status: 'FAILED', limit: 50, cursor: page.cursor });
+     */
+    list: async (query: RunListQuery = {}): Promise<RunSummary[] & { cursor?: string }> => {
       const backend = await this.engine.backend();
       const runs = await backend.store.listRuns({ limit: 100, ...query });
-      return runs.map(summarize);
+      return withCursor(runs.map(summarize), runs.cursor);
     },
+    /**
+     * Every run matching `query` (its `limit` is the page size), newest first, page by page.
+     * @example for await (const run of durable.runs.iterate({ name: 'order' })) console.log(run.runId);
+     */
+    iterate: (query: Omit<RunListQuery, 'cursor'> = {}): AsyncGenerator<RunSummary> => iterateRuns((q) => this.runs.list(q), query),
     /** Cancels a run: a parked run ends at once, a running one at its next durable call. Idempotent. @throws {RunNotFoundError} */
     cancel: (runId: string) => this.engine.cancel(runId),
     /**
@@ -195,11 +206,29 @@ export class DurableClient {
       ...(pollMs !== undefined ? { pollMs } : {}),
     });
   }
+  readonly rateLimits = {
+    /**
+     * Creates or changes a static rate limit (`rateLimits: [{ staticKey }]`): at most `limit` units per `duration`.
+     * A changed limit applies from the key's next window. @throws {InvalidDefinitionError} naming a bad field
+     * @example await durable.rateLimits.upsert({ key: 'crm-api', limit: 100, duration: RateLimitDuration.SECOND })
+     */
+    upsert: async (limit: RateLimitUpsert): Promise<void> => upsertRateLimit(await this.engine.backend(), limit),
+  };
 
   /** Every backing-service request this client made, by `Service.Operation`, since it was created. */
   metrics(): { requests: Record<string, number> } {
     const backend = this.engine.backendIfReady;
     return { requests: backend ? backend.counter.snapshot() : {} };
+  }
+
+  /**
+   * `await using durable = Durable.local()` closes the client when the block ends (the same as `close()`).
+   *
+   * @example
+   * await using durable = Durable.local();
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Stops background work (polling, timers) and releases local servers. */
@@ -221,6 +250,7 @@ function summarize(run: RunRecord): RunSummary {
     status: run.status,
     createdAt: new Date(run.createdAt).toISOString(),
     updatedAt: new Date(run.updatedAt).toISOString(),
+    ...(run.workflowRunId ? { workflowRunId: run.workflowRunId } : {}),
     ...(run.error ? { error: publicError(run.error) } : {}),
     ...(TERMINAL_STATUSES.includes(run.status) && run.output !== undefined ? { output: decodePayload(run.output) } : {}),
   };
@@ -228,4 +258,26 @@ function summarize(run: RunRecord): RunSummary {
 
 async function noEventParser(): Promise<DurableEvent> {
   throw new DurableError('this client has no event parser: construct it with `parseEvent` (Durable does, for EventBridge events)');
+}
+
+/** The query of `runs.list`: filters, page size (`limit`, default 100) and the cursor of the previous page. */
+export interface RunListQuery {
+  status?: RunStatus;
+  name?: string;
+  limit?: number;
+  cursor?: string;
+  /** `false`: leave out the runs of DAG tasks (their workflow run stands for them). */
+  taskRuns?: boolean;
+}
+
+async function* iterateRuns(
+  list: (query: RunListQuery) => Promise<RunSummary[] & { cursor?: string }>,
+  query: Omit<RunListQuery, 'cursor'>,
+): AsyncGenerator<RunSummary> {
+  let cursor: string | undefined;
+  do {
+    const page = await list({ ...query, ...(cursor !== undefined ? { cursor } : {}) });
+    yield* page;
+    cursor = page.cursor;
+  } while (cursor !== undefined);
 }

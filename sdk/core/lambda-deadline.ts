@@ -35,3 +35,16 @@ export function lambdaDeadline(context: unknown, marginMs?: number): Deadline {
   timer.unref?.();
   return { signal: controller.signal, dispose: () => clearTimeout(timer) };
 }
+
+/**
+ * The router's budget: a function telling when fewer than the margin (`marginMs`, default as `lambdaDeadline`'s,
+ * plus the same again for handing on and resuming) remains of the invocation; `undefined` without a Lambda context.
+ */
+export function routerBudget(context: unknown, marginMs?: number): (() => boolean) | undefined {
+  const read = (context as Partial<LambdaContext> | undefined)?.getRemainingTimeInMillis;
+  if (typeof read !== 'function') return undefined;
+  const remaining = Number(read.call(context));
+  if (!Number.isFinite(remaining)) return undefined;
+  const margin = 2 * (marginMs ?? Math.min(DEFAULT_DEADLINE_MARGIN_MS, Math.floor(remaining / 4)));
+  return () => Number(read.call(context)) < margin;
+}

@@ -24,6 +24,7 @@ import {
 import { decodePayload, encodePayload } from './json.ts';
 import { MAX_PARKED_ENTRIES } from './journal.ts';
 import { assertPatchId, decidePatch, isMarkerOf, patchMarker } from './operations/patched.ts';
+import { NO_OPERATION_TRACE, traceOperation, type OperationTrace } from './tracing.ts';
 import { eventWaiter, findEventsFor, stampEventOrder } from './event-order.ts';
 import { runInDurableContext } from './durable-scope.ts';
 import { JournalScope, placeOf } from './operations/fan-out.ts';
@@ -152,6 +153,7 @@ class Replayer implements ScopedContext, FanOutHost {
   private readonly startedAt = performance.now();
   private lastCancelPoll = 0;
   private suspendCheckScheduled = false;
+  private readonly traces = new Map<number, OperationTrace>();
 
   constructor(
     private readonly spec: TaskSpec,
@@ -286,19 +288,22 @@ class Replayer implements ScopedContext, FanOutHost {
 
   /** Runs `body` for a position already taken, tracked in flight (operations/fan-out-run.ts records its outcome so). */
   runAt<T>(position: number, body: (position: number) => Promise<T | typeof PARK>): Promise<T> {
-    const tracked = (async () => {
+    const trace = this.traceOperation(position);
+    const tracked = trace.within(async () => {
       await this.pollCancel();
       return body(position);
-    })();
+    });
     this.inflight.add(tracked);
     return tracked.then(
       (value) => {
+        trace.end(value === PARK ? 'parked' : 'done');
         this.inflight.delete(tracked);
         // Parked siblings wait for every in-flight call; the last one to settle triggers the suspend.
         this.scheduleSuspendCheck();
         return value === PARK ? never() : (value as T);
       },
       (error) => {
+        trace.end('failed', error instanceof Fatal ? error.error : error);
         this.inflight.delete(tracked);
         if (error instanceof Fatal) {
           this.fail(error);
@@ -308,6 +313,23 @@ class Replayer implements ScopedContext, FanOutHost {
         throw error;
       },
     );
+  }
+
+  /** The call's span (sdk/core/tracing.ts): calls on new ground only; a no-op without OpenTelemetry. */
+  private traceOperation(position: number): OperationTrace {
+    const trace = traceOperation(this.runId, this.spec.name, this.attempt, position, this.entries.has(position));
+    if (trace !== NO_OPERATION_TRACE) this.traces.set(position, trace);
+    return trace;
+  }
+
+  /** Names a call's span; `now` and `patch` (no `durable()` of their own) get one that ends at once. */
+  private describeOperation(position: number, kind: OperationKind, name: string) {
+    const trace = this.traces.get(position);
+    if (trace) return trace.describe(kind, name);
+    if (kind !== 'now' && kind !== 'patch') return;
+    const instant = this.traceOperation(position);
+    instant.describe(kind, name);
+    instant.end('done');
   }
 
   private park(position: number, wakeAt: number | undefined): typeof PARK {
@@ -329,6 +351,7 @@ class Replayer implements ScopedContext, FanOutHost {
   }
 
   expect(position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string) {
+    this.describeOperation(position, kind, name);
     if (recorded.kind !== kind || recorded.name !== name) {
       const place = placeOf(position);
       const where = place && `${this.fanOutLabels.get(place.anchor) ?? `fan-out at position ${place.anchor}`} branch ${place.branch}, operation ${place.n}`;
@@ -337,6 +360,7 @@ class Replayer implements ScopedContext, FanOutHost {
   }
 
   newEntry(position: number, kind: OperationKind, name: string, fields: Partial<JournalEntry>): JournalEntry {
+    this.describeOperation(position, kind, name);
     return { attempt: this.attempt, position, kind, name, status: 'done', createdAt: this.backend.clock.now(), ...fields };
   }
 
@@ -446,6 +470,7 @@ class Replayer implements ScopedContext, FanOutHost {
     scope.take();
     if (decision === 'new') {
       // No write of its own, like a sleep (sdk/core/journal.ts): the next entry item or the park carries it.
+      this.describeOperation(position, 'patch', id);
       const marker = patchMarker(this.attempt, position, id, this.backend.clock.now());
       this.entries.set(position, marker);
       this.pending.push(marker);
@@ -766,6 +791,7 @@ class Replayer implements ScopedContext, FanOutHost {
   }
 
   private waiterFor(leaf: LeafNode, index: number, position: number, kind: OperationKind, name: string, conditions: string, since: number): Waiter {
+    this.describeOperation(position, kind, name);
     const base: Waiter = {
       runId: this.runId,
       attempt: this.attempt,

@@ -4,7 +4,7 @@
  * waking its run. Order matters: record first, then look for waiters; a wait registers its waiters
  * first, then looks for recorded events. Whichever happens second sees the other, so no event is missed.
  */
-import type { Backend, DurableEvent, JournalEntry, RunRecord, Waiter } from '../ports.ts';
+import type { Backend, DurableEvent, JournalEntry, RouteContinuation, RunRecord, Waiter } from '../ports.ts';
 import { compileExpression } from './cel.ts';
 import { evaluate, leaves, type ConditionNode } from './conditions.ts';
 import { wakeRun } from './executor.ts';
@@ -12,6 +12,9 @@ import { decodePayload, encodePayload } from './json.ts';
 
 /** Runs whose waits one event resolves at the same time. */
 export const ROUTER_CONCURRENCY = 16;
+
+/** Waiters the router reads (and holds) at once: its memory is bounded by this, whatever the fan-out. */
+export const ROUTER_PAGE_SIZE = 200;
 
 /** How long pushed events are kept for lookback. */
 export const EVENT_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -23,35 +26,74 @@ export interface RouteResult {
   skipped: number;
   /** Waiters whose filter failed to evaluate (logged, never fatal for the other waiters). */
   errors: { runId: string; message: string }[];
+  /** Set when the router ran out of time and handed the rest on (`RouteOptions.handOff`). */
+  handedOff?: RouteContinuation;
 }
 
 /** Options of {@link routeEvent}. */
 export interface RouteOptions {
   /** Offered each run the event wakes; true: the caller resumes it itself (no dispatch). See `wakeRun`. */
   claim?: (woken: RunRecord) => boolean;
+  /** Asked before each page after the first: true when this invocation must stop and hand the rest on. */
+  outOfTime?: () => boolean;
+  /** Takes the rest of the routing (an SQS continuation message on AWS). Without it the router never stops early. */
+  handOff?: (continuation: RouteContinuation) => Promise<void>;
+  /** Continue a handed-off routing from this page (the event is recorded already); `only`: this shard alone. */
+  from?: { shard: number; cursor?: string; only?: true };
+  /** @default ROUTER_PAGE_SIZE */
+  pageSize?: number;
 }
 
 export async function routeEvent(event: DurableEvent, backend: Backend, options: RouteOptions = {}): Promise<RouteResult> {
   const { store } = backend;
   const payload = encodePayload(event.payload, `event '${event.key}' payload`) ?? 'null';
   // `events.push` took the event's place in its key's order before publishing; an event another producer put on
-  // the bus gets its place now, when it is first recorded.
+  // the bus gets its place now, when it is first recorded (a continuation carries it).
   const seq = event.seq ?? (await store.takeEventSequence(event.key));
-  await store.recordEvent({
-    eventId: event.eventId,
-    key: event.key,
-    payload,
-    time: event.time,
-    seq,
-    ttl: Math.floor(event.time / 1000) + EVENT_RETENTION_SECONDS,
-    ...(event.scope !== undefined ? { scope: event.scope } : {}),
-    ...(event.metadata !== undefined ? { metadata: event.metadata } : {}),
-  });
+  if (!options.from) {
+    await store.recordEvent({
+      eventId: event.eventId,
+      key: event.key,
+      payload,
+      time: event.time,
+      seq,
+      ttl: Math.floor(event.time / 1000) + EVENT_RETENTION_SECONDS,
+      ...(event.scope !== undefined ? { scope: event.scope } : {}),
+      ...(event.metadata !== undefined ? { metadata: event.metadata } : {}),
+    });
+  }
   const result: RouteResult = { resolved: 0, skipped: 0, errors: [] };
-  const waiters = await store.findWaiters(event.key);
   const parsed = decodePayload(payload);
-  // Matching waiters, grouped by run: one run's waiters resolve in index order (a DAG task's gates rely on it),
-  // different runs resolve concurrently.
+  const limit = Math.max(1, options.pageSize ?? ROUTER_PAGE_SIZE);
+  // Page by page, shard by shard: memory stays bounded by a page. At least one page per invocation, so a
+  // hand-off chain always moves forward.
+  let shard = options.from?.shard ?? 0;
+  let cursor = options.from?.cursor;
+  let shards = shard + 1;
+  for (let pages = 0; ; pages++) {
+    if (pages > 0 && options.handOff && options.outOfTime?.()) {
+      // One continuation per shard left, so they go on in parallel (a shard's pages stay in order).
+      const continuation: RouteContinuation = { event: { ...event, seq }, shard, only: true, ...(cursor !== undefined ? { cursor } : {}) };
+      await options.handOff(continuation);
+      if (!options.from?.only) for (let next = shard + 1; next < shards; next++) await options.handOff({ event: { ...event, seq }, shard: next, only: true });
+      result.handedOff = continuation;
+      return result;
+    }
+    const page = await store.findWaitersPage(event.key, { shard, limit, ...(cursor !== undefined ? { cursor } : {}) });
+    shards = page.shards;
+    await resolvePage(page.waiters, { event, seq, payload, parsed, backend, result, claim: options.claim });
+    if (page.cursor !== undefined) cursor = page.cursor;
+    else if (!options.from?.only && ++shard < page.shards) cursor = undefined;
+    else return result;
+  }
+}
+
+/** Resolves the matching waiters of one page: one run's in index order (a DAG task's gates rely on it), runs concurrently. */
+async function resolvePage(
+  waiters: Waiter[],
+  c: { event: DurableEvent; seq: number; payload: string; parsed: unknown; backend: Backend; result: RouteResult; claim: RouteOptions['claim'] },
+): Promise<void> {
+  const { event, seq, result } = c;
   const byRun = new Map<string, Waiter[]>();
   for (const waiter of waiters) {
     if (!pushedInTime(waiter, seq, event.time) || (waiter.scope !== undefined && waiter.scope !== event.scope)) {
@@ -59,7 +101,7 @@ export async function routeEvent(event: DurableEvent, backend: Backend, options:
       continue;
     }
     try {
-      if (!compileExpression(waiter.expression ?? '', 'input').matches(parsed)) {
+      if (!compileExpression(waiter.expression ?? '', 'input').matches(c.parsed)) {
         result.skipped++;
         continue;
       }
@@ -75,11 +117,10 @@ export async function routeEvent(event: DurableEvent, backend: Backend, options:
   const next = { index: 0 };
   const lane = async () => {
     for (let i = next.index++; i < groups.length; i = next.index++) {
-      for (const waiter of groups[i]!) if (await resolveWaiter(waiter, payload, event.time, backend, event.eventId, options.claim)) result.resolved++;
+      for (const waiter of groups[i]!) if (await resolveWaiter(waiter, c.payload, event.time, c.backend, event.eventId, c.claim)) result.resolved++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(ROUTER_CONCURRENCY, groups.length) }, lane));
-  return result;
 }
 
 /**
@@ -128,10 +169,12 @@ export async function resolveWaiter(
     // In the journal of the incarnation that registered the waiter (a stale one's lands where no read looks).
     if (waiter.generation !== undefined) entry.generation = waiter.generation;
     if (waiter.ttl !== undefined) entry.ttl = waiter.ttl;
-    const { won } = await backend.store.putEntry(waiter.runId, entry);
+    const { won, entry: held } = await backend.store.putEntry(waiter.runId, entry);
     if (!won) {
-      // Already resolved: by a delivery of this event whose router died before waking the run (the retry must
-      // wake it, or the wake-up is lost: the sweeper cannot see it), or by another leaf. Waking again is harmless.
+      // Already resolved: by a delivery of this event (a retried event, a duplicated continuation) or by another
+      // leaf. A redelivery wakes the run only if no wake is pending: its first router may have died between the
+      // resolution and the wake (then the sweeper cannot see it); otherwise the run was woken already.
+      if (eventId !== undefined && held.eventIds?.includes(eventId) && !(await needsWake(waiter.runId, backend))) return false;
       await wake(waiter, backend, claim);
       return false;
     }
@@ -152,6 +195,17 @@ function dueSleeps(node: ConditionNode, since: number, now: number): Map<number,
     if (leaf.type === 'sleep' && since + leaf.durationMs <= now) due.set(index, since + leaf.durationMs);
   });
   return due;
+}
+
+/**
+ * Whether a run whose wait this event resolved before still needs waking: a WAITING or RUNNING run with no
+ * resolution pending (`wake == seen`: the first router may have died before its wake, and a replay that began
+ * before the resolution would park again without it). A pending wake is dispatched or swept already; a QUEUED
+ * run replays from the start and reads the resolution; a finished one is done.
+ */
+async function needsWake(runId: string, backend: Backend): Promise<boolean> {
+  const run = await backend.store.getRun(runId);
+  return run !== undefined && (run.status === 'WAITING' || run.status === 'RUNNING') && run.wake === run.seen;
 }
 
 /** Wakes the waiter's run; a waiter of a finished run was left behind (a worker died mid-cleanup): remove it. */

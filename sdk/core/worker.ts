@@ -2,15 +2,16 @@
  * Workers take "replay this run" messages and process them: as an SQS-triggered Lambda handler, or by
  * long-polling the queue from any process. They also serve the event router and the sweeper on AWS.
  */
-import type { DispatchMessage, DurableEvent } from '../ports.ts';
+import type { DispatchMessage, DurableEvent, RouteContinuation } from '../ports.ts';
+import type { RouteOptions } from './router.ts';
 import type { Definition } from './registry.ts';
 import type { Engine } from './engine.ts';
 import type { ProcessResult } from './executor.ts';
-import { parseDispatchBody } from './dispatch-message.ts';
+import { parseContinuationBody, parseDispatchBody } from './dispatch-message.ts';
 import { fireCronTick, reconcileCrons } from './cron/service.ts';
 import { parseCronTickBody, RECONCILE_CRONS_RUN_ID } from './cron/tick-message.ts';
 import { inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
-import { lambdaDeadline } from './lambda-deadline.ts';
+import { lambdaDeadline, routerBudget } from './lambda-deadline.ts';
 
 export interface WorkerOptions {
   /** The tasks and workflows this worker executes. */
@@ -39,6 +40,8 @@ export interface WorkerOptions {
   inProcessDelivery?: boolean;
   /** @internal start with `recover()` instead of a sweep (single-process local mode after a restart) */
   recoverOnStart?: boolean;
+  /** @internal the embedded worker does not keep the process alive while idle; a started worker does until `stop()` */
+  idleKeepsProcess?: boolean;
 }
 
 /** A minimal SQS Lambda event (aws-lambda's SQSEvent shape). */
@@ -55,11 +58,13 @@ export class Worker {
   private polling: AbortController | undefined;
   private loops: Promise<void>[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> | undefined;
   private readonly active = new Set<Promise<unknown>>();
   private detach: (() => void) | undefined;
   /** Declared crons: reconciled at `start()`; on Lambda, requested once per sweeper container (retried until sent). */
   private cronsReconciled: Promise<unknown> | undefined;
   private ownsCrons = false;
+  private releaseProcess: (() => void) | undefined;
 
   /** Not for users: `durable.worker(name, options)` creates workers. */
   constructor(
@@ -93,6 +98,17 @@ export class Worker {
       const running = new Set<Promise<void>>();
       const stopped = new Promise<void>((resolve) => deadline.signal.addEventListener('abort', () => resolve(), { once: true }));
       const handle = async (record: SqsEvent['Records'][number]) => {
+        const continuation = parseContinuationBody(record?.body);
+        if (continuation) {
+          // The rest of an event's routing, handed on by a router near its deadline: go on within this one's.
+          try {
+            await this.continueRoute(continuation, context);
+          } catch (error) {
+            console.error(JSON.stringify({ level: 'error', message: 'routing continuation failed; SQS will retry it', eventId: continuation.event.eventId, error: String((error as Error)?.message ?? error) }));
+            failures.push({ itemIdentifier: record.messageId });
+          }
+          return;
+        }
         const tick = parseCronTickBody(record?.body);
         if (tick) {
           // A cron schedule's message: start the tick's one run (a failure is retried by SQS like any other).
@@ -155,7 +171,7 @@ export class Worker {
       const claim = (woken: { runId: string; name: string }) =>
         resumed.length < limit && this.engine.registry.handles(woken.name, this.allowed) && resumed.push(woken.runId) > 0;
       try {
-        const result = await this.engine.route(event, { claim });
+        const result = await this.engine.route(event, { claim, ...(await this.handOff(context)) });
         for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
         return { resolved: result.resolved, started: result.started, resumed };
       } finally {
@@ -165,6 +181,30 @@ export class Worker {
         deadline.dispose();
       }
     };
+  }
+
+  /**
+   * Routes the rest of an event (a continuation message), handing on again if this invocation runs short too.
+   * Woken runs are dispatched: this invocation has other records to process.
+   */
+  async continueRoute(continuation: RouteContinuation, context?: unknown): Promise<void> {
+    const result = await this.engine.route(continuation.event, {
+      from: {
+        shard: continuation.shard,
+        ...(continuation.cursor !== undefined ? { cursor: continuation.cursor } : {}),
+        ...(continuation.only ? { only: true as const } : {}),
+      },
+      ...(await this.handOff(context)),
+    });
+    for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
+  }
+
+  /** The router's time budget from the Lambda context, and where it hands the rest on (the dispatch queue). */
+  private async handOff(context: unknown): Promise<Pick<RouteOptions, 'outOfTime' | 'handOff'>> {
+    const outOfTime = routerBudget(context, this.options.deadlineMarginMs);
+    const dispatcher = (await this.engine.backend()).dispatcher;
+    if (!outOfTime || !dispatcher.continueRoute) return {};
+    return { outOfTime, handOff: (c) => dispatcher.continueRoute!(c) };
   }
 
   private async resumeOrDispatch(runId: string, signal: AbortSignal): Promise<void> {
@@ -190,6 +230,8 @@ export class Worker {
     if (this.polling) return;
     this.polling = new AbortController();
     const signal = this.polling.signal;
+    // A worker the user started serves until stopped, even on a backend whose servers do not hold the process.
+    if (this.options.idleKeepsProcess !== false) this.releaseProcess = this.engine.keepAlive.hold();
     const backend = await this.engine.backend();
     if (signal.aborted) return; // stopped (closed) while the backend started
     // Attached before recovery, so the runs it takes up go straight to this worker.
@@ -229,6 +271,12 @@ export class Worker {
           continue;
         }
         for (const received of messages) {
+          const continuation = received.message ? undefined : parseContinuationBody(received.body);
+          if (continuation) {
+            // Handed on by a router on Lambda: routed here in full (no deadline), then acknowledged.
+            this.trackWork(() => this.continueRoute(continuation), () => received.ack(), () => received.retry(1000));
+            continue;
+          }
           if (received.message?.runId === RECONCILE_CRONS_RUN_ID) {
             this.trackWork(() => this.reconcileNow(), () => received.ack(), () => received.retry(1000));
             continue;
@@ -249,7 +297,13 @@ export class Worker {
     };
     this.loops = [loop()];
     const every = this.options.sweepIntervalMs ?? 60_000;
-    this.sweepTimer = setInterval(() => void this.engine.sweep().catch(() => 0), every);
+    // One sweep at a time, and `stop()` waits for the one in flight (a sweep racing `close()` hit a closed store).
+    this.sweepTimer = setInterval(() => {
+      this.sweeping ??= this.engine
+        .sweep()
+        .catch(() => 0)
+        .finally(() => (this.sweeping = undefined));
+    }, every);
     this.sweepTimer.unref?.();
   }
 
@@ -297,9 +351,11 @@ export class Worker {
     this.polling?.abort();
     if (this.ownsCrons) stopInProcessCrons(this.engine);
     this.ownsCrons = false;
+    this.releaseProcess?.();
+    this.releaseProcess = undefined;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all(this.loops);
-    await Promise.allSettled([...this.active]);
+    await Promise.allSettled([...this.active, this.sweeping]);
     this.polling = undefined;
     this.loops = [];
   }

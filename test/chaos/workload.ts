@@ -69,6 +69,8 @@ export interface Program {
   cancel?: boolean;
   /** A DAG workflow run instead of a durable task (`task` is then the workflow of its slot). */
   dag?: DagPlan;
+  /** `chaos-flow` runs: their concurrency key. */
+  group?: string;
 }
 
 /**
@@ -97,7 +99,10 @@ export interface DagPlan {
 
 type StepOrSleep = StepOp | { t: 'sleep'; ms: number };
 
-export type TaskName = 'chaos' | 'chaos-retry' | 'chaos-child' | `chaos-dag-${number}`;
+export type TaskName = 'chaos' | 'chaos-retry' | 'chaos-child' | 'chaos-flow' | `chaos-dag-${number}`;
+
+/** `chaos-flow` runs share one concurrency key: at most this many of them in flight (the driver checks it). */
+export const FLOW_MAX_RUNS = 1;
 
 /** Task-level retries of each workload task. */
 export const TASK_RETRIES: Record<'chaos' | 'chaos-retry' | 'chaos-child', number> = { chaos: 0, 'chaos-retry': 2, 'chaos-child': 1 };
@@ -120,6 +125,8 @@ export interface StepLedger {
   execute(ctx: object, runId: string, attempt: number, step: string, stepAttempt: number, ok: boolean): string;
   /** User code received the outcome of a step (the execution id in its result). */
   observed(runId: string, attempt: number, step: string, execution: string): void;
+  /** A flow-controlled run's function was entered (it holds a slot of `group`). */
+  flowEntered?(runId: string, group: string): void;
 }
 
 // ---- generation -------------------------------------------------------------------------------------
@@ -206,7 +213,10 @@ function dagProgram(r: Random, id: string, slot: number): Program {
  */
 export function generateProgram(r: Random, id: string, depth = 0, dagSlot?: number): Program {
   if (depth === 0 && dagSlot !== undefined && dagSlot < DAG_SLOTS && r.chance(0.15)) return dagProgram(r, id, dagSlot);
-  const task: TaskName = depth > 0 ? 'chaos-child' : r.chance(0.4) ? 'chaos-retry' : 'chaos';
+  let task: TaskName = depth > 0 ? 'chaos-child' : r.chance(0.4) ? 'chaos-retry' : 'chaos';
+  // Half of the plain runs go through one concurrency key (chosen from the id: the random stream is unchanged).
+  const flow = task === 'chaos' && idHash(id) % 2 === 0;
+  if (flow) task = 'chaos-flow';
   const ops: ProgramOp[] = [];
   const count = r.int(1, depth > 0 ? 3 : 6);
   for (let i = 0; i < count; i++) {
@@ -279,6 +289,7 @@ export function generateProgram(r: Random, id: string, depth = 0, dagSlot?: numb
   }
   addStreamOps(ops);
   const program: Program = { id, task, ops };
+  if (flow) program.group = 'g0';
   if (depth === 0 && r.chance(0.08)) {
     program.cancel = true;
     ops.push({ t: 'hold', key: `${id}:hold` });
@@ -615,6 +626,13 @@ function defineDag(durable: Durable, slot: number, deps: Deps) {
   });
 }
 
+/** FNV-1a of a run id (picks the flow-controlled runs without drawing from the workload's random stream). */
+function idHash(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
 /** Defines the workload's tasks on a client (every worker defines the same ones). */
 export function defineWorkload(durable: Durable, ledger: StepLedger, elapse?: (ms: number) => Promise<void>): void {
   let child: TaskDefinition<Program, unknown> | undefined;
@@ -626,6 +644,15 @@ export function defineWorkload(durable: Durable, ledger: StepLedger, elapse?: (m
     retries: TASK_RETRIES['chaos-retry'],
     backoff: { factor: 2, maxSeconds: 5 },
     fn: (p, ctx) => interpret(p, ctx, deps),
+  });
+  durable.durableTask<Program, unknown>({
+    name: 'chaos-flow',
+    retries: TASK_RETRIES.chaos,
+    concurrency: { expression: 'input.group', maxRuns: FLOW_MAX_RUNS },
+    fn: (p, ctx) => {
+      ledger.flowEntered?.(ctx.runId, p.group ?? '');
+      return interpret(p, ctx, deps);
+    },
   });
   for (let slot = 0; slot < DAG_SLOTS; slot++) defineDag(durable, slot, deps);
 }

@@ -110,6 +110,17 @@ describe('given a dev server over a client with tasks, a durable task and a work
     expect(limited.body.runs).toHaveLength(1);
   });
 
+  test('GET /api/runs pages with the cursor a limited page returns; a bad cursor is a 400', async () => {
+    const all = (await call('GET', '/api/runs?name=await-approval')).body.runs.map((r: any) => r.runId);
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    const first = await call('GET', '/api/runs?name=await-approval&limit=1');
+    expect(typeof first.body.cursor).toBe('string');
+    const second = await call('GET', `/api/runs?name=await-approval&limit=1&cursor=${encodeURIComponent(first.body.cursor)}`);
+    expect([first.body.runs[0].runId, second.body.runs[0].runId]).toEqual(all.slice(0, 2));
+    const bad = await call('GET', '/api/runs?cursor=nope');
+    expect(bad.status).toBe(400);
+  });
+
   test('POST /api/runs/:id/cancel cancels a waiting run and returns its details', async () => {
     const { body } = await call('POST', '/api/runs', { name: 'await-approval', input: { doc: 'cancel-me' } });
     await h.env.settle();

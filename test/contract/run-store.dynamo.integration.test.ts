@@ -135,7 +135,11 @@ describe('DynamoRunStore on dynalite', () => {
     const { tableName } = await freshStore();
     const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection])).toEqual([['gsi2', { ProjectionType: 'KEYS_ONLY' }]]);
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection])).toEqual([
+      ['gsi2', { ProjectionType: 'KEYS_ONLY' }],
+      ['gsi3', { ProjectionType: 'KEYS_ONLY' }], // the listing indexes (runs.list), keys only too
+      ['gsi4', { ProjectionType: 'KEYS_ONLY' }],
+    ]);
     const run = makeRun({ input: JSON.stringify('i'.repeat(10_000)), metadata: { a: 1 }, error: { name: 'E', message: 'm' }, runningMs: 5 });
     await store.createRun(run);
     const { Items = [] } = await client.send(

@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, SWEEP_INDEX } from '../../infra/constants.ts';
+import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, LIST_BY_NAME_INDEX, LIST_INDEX, SWEEP_INDEX } from '../../sdk/adapters/aws/env.ts';
 import { DurableTasks } from '../../infra/index.ts';
 import { TABLE_SCHEMA } from '../../sdk/adapters/aws/table-schema.ts';
 import { build, FIXTURE_ENTRY, logicalId, testApp } from './support.ts';
@@ -56,14 +56,20 @@ describe('given a DurableTasks with default props', () => {
         Projection: { ProjectionType: 'KEYS_ONLY' },
       })),
       AttributeDefinitions: Match.arrayEquals(
-        [TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey, ...TABLE_SCHEMA.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey])].map(
-          (key) => ({ AttributeName: key.name, AttributeType: typeOf(key) }),
-        ),
+        // Each attribute once: the two listing indexes share their sort key.
+        [
+          ...new Map(
+            [TABLE_SCHEMA.partitionKey, TABLE_SCHEMA.sortKey, ...TABLE_SCHEMA.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey])].map(
+              (key) => [key.name, key] as const,
+            ),
+          ).values(),
+        ].map((key) => ({ AttributeName: key.name, AttributeType: typeOf(key) })),
       ),
       TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.timeToLiveAttribute, Enabled: true },
     });
-    // Event waiters are found through base-table items (strongly consistent reads), not through an index.
-    expect(TABLE_SCHEMA.globalSecondaryIndexes.map((i) => i.indexName)).toEqual([SWEEP_INDEX]);
+    // Event waiters are found through base-table items (strongly consistent reads), not through an index; the
+    // other two indexes list runs (runs.list, no Scan).
+    expect(TABLE_SCHEMA.globalSecondaryIndexes.map((i) => i.indexName)).toEqual([SWEEP_INDEX, LIST_INDEX, LIST_BY_NAME_INDEX]);
   });
 
   it('then the table is on-demand, point-in-time recoverable, KMS-encrypted with the AWS managed key, and retained', () => {
@@ -133,7 +139,7 @@ describe('given a DurableTasks with default props', () => {
     expect(props(durable.sweeperFunction)).toMatchObject({ MemorySize: 512, Timeout: 50 });
   });
 
-  it('then every function gets exactly the env var names of infra/constants.ts ENV', () => {
+  it('then every function gets exactly the env var names of sdk/adapters/aws/env.ts ENV', () => {
     for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function'))) {
       const names = Object.keys(fn.Properties.Environment.Variables);
       expect(names.filter((n) => n.startsWith('DURABLE_')).sort()).toEqual(Object.values(ENV).sort());
@@ -387,6 +393,17 @@ describe('given invalid props', () => {
 
   it('then durableSlots outside 2..1000 or fractional is rejected', () => {
     for (const durableSlots of [1, 1001, 2.5]) expect(attempt({ durableSlots })).toThrow(/durableSlots must be an integer from 2 to 1000/);
+  });
+
+  it('then waiterShards and sweepShards outside 1..1000 or fractional are rejected, and given ones reach every function', () => {
+    for (const n of [0, 1001, 2.5]) {
+      expect(attempt({ waiterShards: n })).toThrow(/waiterShards must be a whole number from 1 to 1000/);
+      expect(attempt({ sweepShards: n })).toThrow(/sweepShards must be a whole number from 1 to 1000/);
+    }
+    const { template } = build({ waiterShards: 32, sweepShards: 16 });
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.[ENV.tableName]);
+    expect(functions.length).toBeGreaterThanOrEqual(3);
+    for (const f of functions) expect(f.Properties.Environment.Variables).toMatchObject({ [ENV.waiterShards]: '32', [ENV.sweepShards]: '16' });
   });
 
   it('then a retention that is not whole days is rejected', () => {

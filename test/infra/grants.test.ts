@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { CRON_PARTITION, ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../infra/constants.ts';
+import { CRON_PARTITION, ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../sdk/adapters/aws/env.ts';
 import { sequencePk } from '../../sdk/adapters/aws/dynamo-events.ts';
 import { cronScheduleName } from '../../sdk/adapters/aws/cron-schedules.ts';
 import { runPk, waiterKeyPk } from '../../sdk/adapters/aws/dynamo-keys.ts';
@@ -68,9 +68,12 @@ describe('given a user function granted start', () => {
   it('then its table items are limited to run and waiter-key partitions (LeadingKeys RUN#*, WAITKEY#*), with no Scan', () => {
     const statements = roleStatements(template, logicalId(stack, fn.role as iam.Role));
     const onTable = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, durable.table), 'Arn'] }));
-    expect(onTable).toHaveLength(1);
+    // Starting runs, and listing them (grantList: BatchGetItem of the runs the listing indexes name, RUN# only).
+    expect(onTable).toHaveLength(2);
     expect(onTable[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_KEY_PREFIX}*`, `${WAITER_KEY_PREFIX}*`] } });
-    expect(actionsOf(onTable[0]!)).not.toContain('dynamodb:Scan');
+    expect(onTable[1]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RUN_KEY_PREFIX}*`] } });
+    expect(actionsOf(onTable[1]!)).toEqual(['dynamodb:BatchGetItem']);
+    for (const statement of statements) expect(actionsOf(statement)).not.toContain('dynamodb:Scan');
     expect(grant.success).toBe(true);
   });
 
@@ -106,7 +109,7 @@ describe('given a role (not a function) granted push and start', () => {
     d.grantStart(role);
   });
 
-  it('then it gets the two push statements and the five start statements, and no error for lacking an environment', () => {
+  it('then it gets the two push statements and the five start statements (two of them listing), and no error for lacking an environment', () => {
     const statements = roleStatements(template, logicalId(stack, role));
     expect(statements.map((s) => actionsOf(s)[0])).toEqual([
       'events:PutEvents',
@@ -115,6 +118,8 @@ describe('given a role (not a function) granted push and start', () => {
       'sqs:SendMessage',
       'scheduler:CreateSchedule',
       'iam:PassRole',
+      'dynamodb:Query', // grantList: the listing indexes
+      'dynamodb:BatchGetItem', // grantList: the runs they name
     ]);
   });
 });

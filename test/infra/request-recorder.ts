@@ -20,8 +20,8 @@ export interface RecordedRequest extends IamRequest {
 type AttributeValue = { S?: string; N?: string };
 type Item = Record<string, AttributeValue>;
 
-/** The base table's partition key and the sweep index's (table-schema.ts), to find leading keys. */
-const PARTITION_KEYS = ['pk', 'gsi2pk'];
+/** The base table's partition key and the indexes' (sweep, listing: table-schema.ts), to find leading keys. */
+const PARTITION_KEYS = ['pk', 'gsi2pk', 'gsi3pk', 'gsi4pk'];
 
 const tableArn = (name: string) => (name.startsWith('arn:') ? name : `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`);
 const queueArn = (url: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${url.split('/').pop()}`;

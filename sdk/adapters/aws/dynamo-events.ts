@@ -9,7 +9,7 @@
  *   began" is one range Query. Lookback (by time) reads newest first and stops once past the window.
  */
 import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
-import { EVENT_SEQUENCE_KEY_PREFIX } from '../../../infra/constants.ts';
+import { EVENT_SEQUENCE_KEY_PREFIX } from './env.ts';
 import type { StoredEvent } from '../../ports.ts';
 import { eventPk, pad } from './dynamo-keys.ts';
 import { expired, fromItem, toItem, type Item } from './dynamo-items.ts';

@@ -18,15 +18,34 @@ import {
   waiterShard,
   waiterSk,
 } from './dynamo-keys.ts';
+import { listKeys } from './dynamo-list.ts';
 import { sweepKey } from './dynamo-sweep.ts';
-import { PARTITION_KEY, SORT_KEY, SWEEP_INDEX_PARTITION_KEY, SWEEP_INDEX_SORT_KEY } from './table-schema.ts';
+import {
+  LIST_BY_NAME_INDEX_PARTITION_KEY,
+  LIST_INDEX_PARTITION_KEY,
+  LIST_INDEX_SORT_KEY,
+  PARTITION_KEY,
+  SORT_KEY,
+  SWEEP_INDEX_PARTITION_KEY,
+  SWEEP_INDEX_SORT_KEY,
+  shardCounts,
+  type ShardCounts,
+} from './table-schema.ts';
 
 export type Item = Record<string, AttributeValue>;
 
 /** Attribute of an entry item holding the entries it carries. */
 const CARRIED = 'carried';
 
-const INTERNAL = new Set([PARTITION_KEY, SORT_KEY, SWEEP_INDEX_PARTITION_KEY, SWEEP_INDEX_SORT_KEY]);
+const INTERNAL = new Set([
+  PARTITION_KEY,
+  SORT_KEY,
+  SWEEP_INDEX_PARTITION_KEY,
+  SWEEP_INDEX_SORT_KEY,
+  LIST_INDEX_PARTITION_KEY,
+  LIST_BY_NAME_INDEX_PARTITION_KEY,
+  LIST_INDEX_SORT_KEY,
+]);
 
 /**
  * Nested objects go through JSON first: what the rest of the system would do to them anyway (dates become
@@ -57,12 +76,12 @@ export function fromItem<T>(item: Item): T {
   return record as T;
 }
 
-/** The run item, indexed for the sweeper while non-terminal. */
-export function runItem(run: RunRecord): Item {
-  const keys: Record<string, string | number> = { [PARTITION_KEY]: runPk(run.runId), [SORT_KEY]: RUN_SK };
+/** The run item, in both listing indexes, and indexed for the sweeper while non-terminal. */
+export function runItem(run: RunRecord, shards: ShardCounts = shardCounts()): Item {
+  const keys: Record<string, string | number> = { [PARTITION_KEY]: runPk(run.runId), [SORT_KEY]: RUN_SK, ...listKeys(run) };
   const due = sweepKey(run);
   if (due !== undefined) {
-    keys[SWEEP_INDEX_PARTITION_KEY] = sweepPk(run.runId);
+    keys[SWEEP_INDEX_PARTITION_KEY] = sweepPk(run.runId, shards.sweep);
     keys[SWEEP_INDEX_SORT_KEY] = due;
   }
   return toItem(run, keys);
@@ -95,9 +114,9 @@ export function waiterItem(waiter: Waiter): Item {
  * `findWaiters` reads, strongly consistently and without a second read). `undefined` for other waiters:
  * the router looks for nothing else.
  */
-export function waiterKeyItem(waiter: Waiter): Item | undefined {
+export function waiterKeyItem(waiter: Waiter, shards: ShardCounts = shardCounts()): Item | undefined {
   if (waiter.type !== 'event' || waiter.eventKey === undefined) return undefined;
-  return toItem(waiter, { [PARTITION_KEY]: waiterKeyPk(waiter.eventKey, waiterShard(waiter.runId)), [SORT_KEY]: waiterKeySk(waiter) });
+  return toItem(waiter, { [PARTITION_KEY]: waiterKeyPk(waiter.eventKey, waiterShard(waiter.runId, shards.waiter)), [SORT_KEY]: waiterKeySk(waiter) });
 }
 
 export function taskItem(state: TaskState): Item {

@@ -2,9 +2,9 @@
  * Key strings of the single-table layout. Numbers in sort keys are zero-padded so that string order is
  * numeric order (a Query on `RUN#<id>` returns the journal sorted by attempt, then position).
  */
-import { RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../../infra/constants.ts';
+import { RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from './env.ts';
 import type { WaiterRef } from '../../ports.ts';
-import { SWEEP_SHARDS, WAITER_SHARDS } from './table-schema.ts';
+import { shardCounts } from './table-schema.ts';
 
 /** Sort key of the run item. */
 export const RUN_SK = 'RUN';
@@ -60,7 +60,7 @@ export { WAITER_KEY_PREFIX };
 
 /**
  * Partition of the index items of `eventKey`'s waiters in shard `shard` (the key's waiters are spread over
- * `WAITER_SHARDS` partitions by run). A base-table partition, not a GSI: the router reads it strongly
+ * the store's waiter-shard count of partitions, by run). A base-table partition, not a GSI: the router reads it strongly
  * consistently. The shard is the last `#`-separated part, so a key containing `#` cannot collide with another.
  */
 export function waiterKeyPk(eventKey: string, shard: number): string {
@@ -72,18 +72,19 @@ export function waiterKeySk(w: WaiterRef): string {
   return `${w.runId}#${gen(w.generation)}${pad(w.attempt, 4)}#${pad(w.position, 8)}#${pad(w.index, 4)}`;
 }
 
-export function waiterShard(runId: string): number {
-  return stableHash(runId) % WAITER_SHARDS;
+/** The waiter-key shard of a run's waiters: `count` is the store's (`DURABLE_WAITER_SHARDS`, default 4). */
+export function waiterShard(runId: string, count: number = shardCounts().waiter): number {
+  return stableHash(runId) % count;
 }
 
-/** Sweep index partition of shard `shard` (0 .. SWEEP_SHARDS - 1). */
+/** Sweep index partition of shard `shard` (0 .. sweep shards - 1). */
 export function sweepShardPk(shard: number): string {
   return `SWEEP#${shard}`;
 }
 
 /** Sweep index partition of a run. */
-export function sweepPk(runId: string): string {
-  return sweepShardPk(stableHash(runId) % SWEEP_SHARDS);
+export function sweepPk(runId: string, count: number = shardCounts().sweep): string {
+  return sweepShardPk(stableHash(runId) % count);
 }
 
 /** FNV-1a (32 bit): stable across processes and versions, unlike anything keyed on object identity. */

@@ -20,6 +20,8 @@ import { DurableError } from '../../core/errors.ts';
 import type {
   JournalEntry,
   ListRunsQuery,
+  RunList,
+  WaiterPage,
   LoadedRun,
   RequestCounter,
   RunCondition,
@@ -32,8 +34,10 @@ import type {
   Waiter,
   WaiterRef,
 } from '../../ports.ts';
+import { withCursor } from '../../ports.ts';
 import { DynamoEvents } from './dynamo-events.ts';
 import { DynamoStreams, STREAM_PREFIX } from './dynamo-streams.ts';
+import { listRunsPage } from './dynamo-list.ts';
 import { ExpressionBuilder, runConditionExpression, runUpdateExpression } from './dynamo-expressions.ts';
 import { mergeJournal, type EntryItem } from '../../core/journal.ts';
 import {
@@ -67,6 +71,7 @@ import {
 import { OUTPUT_REF, mustSpill, spillPatch, type StoredRun } from './dynamo-output.ts';
 import { SWEEP_HOLD_MS, acceptableSweepKey, isSweepCandidate, planSweepUpdate, sweepKey } from './dynamo-sweep.ts';
 import { countRequests } from './request-counter.ts';
+import { DynamoFlowStore } from './dynamo-flow.ts';
 import { mapItemTooLarge } from './dynamo-item-size.ts';
 import {
   PARTITION_KEY,
@@ -75,9 +80,9 @@ import {
   SWEEP_INDEX_PARTITION_KEY,
   SWEEP_INDEX_SORT_KEY,
   SWEEP_READ_ATTRIBUTES,
-  SWEEP_SHARDS,
   TTL_ATTRIBUTE,
-  WAITER_SHARDS,
+  shardCounts,
+  type ShardCounts,
 } from './table-schema.ts';
 
 /** Options of {@link DynamoRunStore}. */
@@ -94,6 +99,11 @@ export interface DynamoRunStoreOptions {
    * it: see dynamo-sweep.ts. 0 moves the key on every park. @default SWEEP_HOLD_MS (5 minutes)
    */
   sweepHoldMs?: number;
+  /**
+   * Partitions of the event-waiter keys and of the sweep index. @default from `DURABLE_WAITER_SHARDS` and
+   * `DURABLE_SWEEP_SHARDS` (the construct's `waiterShards` / `sweepShards`), else 4 and 4. Raise, never lower.
+   */
+  shards?: ShardCounts;
 }
 
 /** Every field of a JournalEntry (`updateRetryingEntry` sets or removes each). */
@@ -130,6 +140,9 @@ export class DynamoRunStore implements RunStore {
   private readonly holdMs: number;
   private readonly events: DynamoEvents;
   private readonly streams: DynamoStreams;
+  /** Flow-control counters on the same table and client (dynamo-flow.ts). */
+  readonly flow: DynamoFlowStore;
+  private readonly shards: ShardCounts;
 
   constructor(options: DynamoRunStoreOptions) {
     this.client = options.client;
@@ -138,8 +151,10 @@ export class DynamoRunStore implements RunStore {
     this.holdMs = options.sweepHoldMs ?? SWEEP_HOLD_MS;
     this.events = new DynamoEvents(this.client, this.tableName, this.now);
     this.streams = new DynamoStreams(this.client, this.tableName, this.now);
+    this.shards = options.shards ?? shardCounts();
     if (options.counter) countRequests(this.client, options.counter);
     mapItemTooLarge(this.client);
+    this.flow = new DynamoFlowStore(this.client, this.tableName);
   }
 
   async createRun(run: RunRecord): Promise<boolean> {
@@ -150,7 +165,7 @@ export class DynamoRunStore implements RunStore {
       stored = { ...rest, [OUTPUT_REF]: ref };
     }
     // An expired run item (TTL deletes late) is replaced: its items stay invisible, the new run has another generation.
-    return this.conditionalPut(runItem(stored), `attribute_not_exists(#pk) OR #ttl <= :now`, { '#pk': PARTITION_KEY, '#ttl': TTL_ATTRIBUTE }, {
+    return this.conditionalPut(runItem(stored, this.shards), `attribute_not_exists(#pk) OR #ttl <= :now`, { '#pk': PARTITION_KEY, '#ttl': TTL_ATTRIBUTE }, {
       ':now': { N: String(Math.floor(this.now() / 1000)) },
     });
   }
@@ -163,14 +178,36 @@ export class DynamoRunStore implements RunStore {
   }
 
   /**
-   * Scans the table for run items (there is no listing index): fine for local use and small tables; on a
-   * large production table prefer the console or a dedicated index.
+   * From the listing indexes (dynamo-list.ts), never a Scan: one Query per listing shard and a BatchGetItem per
+   * 100 runs, per page. A table created before the indexes existed (an old local state directory) is scanned.
    */
-  async listRuns(query: ListRunsQuery): Promise<RunRecord[]> {
+  async listRuns(query: ListRunsQuery): Promise<RunList> {
+    try {
+      const page = await listRunsPage({ client: this.client, tableName: this.tableName, readRuns: (keys) => this.readRuns(keys) }, query);
+      return withCursor(page.runs, page.cursor);
+    } catch (error) {
+      if (!isMissingIndex(error)) throw error;
+      return this.scanRuns(query);
+    }
+  }
+
+  /** Run items by key (eventually consistent BatchGetItem, 100 keys each); missing and expired ones left out. */
+  private async readRuns(keys: Item[]): Promise<RunRecord[]> {
+    const runs: RunRecord[] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_SIZE) {
+      const items = await this.batchGet(keys.slice(i, i + BATCH_GET_SIZE), []);
+      for (const run of await Promise.all(items.map((item) => this.liveRun(item)))) if (run) runs.push(run);
+    }
+    return runs;
+  }
+
+  /** The listing of a table without the listing indexes: a Scan (local tables created by an older version). */
+  private async scanRuns(query: ListRunsQuery): Promise<RunList> {
     const b = new ExpressionBuilder();
     const filters = [`${b.name(SORT_KEY)} = ${b.value(RUN_SK)}`];
     if (query.status) filters.push(`${b.name('status')} = ${b.value(query.status)}`);
     if (query.name) filters.push(`${b.name('name')} = ${b.value(query.name)}`);
+    if (query.taskRuns === false) filters.push(`attribute_not_exists(${b.name('workflowRunId')})`);
     const runs: RunRecord[] = [];
     let start: Item | undefined;
     do {
@@ -199,7 +236,7 @@ export class DynamoRunStore implements RunStore {
     const now = this.now();
     const sweep = planSweepUpdate(patch, condition, now, this.holdMs);
     const ConditionExpression = runConditionExpression(b, condition, now);
-    const UpdateExpression = runUpdateExpression(b, patch, sweep, sweepPk(runId));
+    const UpdateExpression = runUpdateExpression(b, patch, sweep, sweepPk(runId, this.shards.sweep));
     let attributes: Item | undefined;
     try {
       ({ Attributes: attributes } = await this.client.send(
@@ -355,7 +392,7 @@ export class DynamoRunStore implements RunStore {
     const second: WriteRequest[] = [];
     for (const waiter of unique.values()) {
       const own: WriteRequest = { PutRequest: { Item: waiterItem(waiter) } };
-      const indexItem = waiterKeyItem(waiter);
+      const indexItem = waiterKeyItem(waiter, this.shards);
       if (!indexItem) {
         first.push(own);
         continue;
@@ -389,7 +426,7 @@ export class DynamoRunStore implements RunStore {
     for (const [id, ref] of unique) {
       requests.push({ DeleteRequest: { Key: key(runPk(ref.runId), waiterSk(ref)) } });
       const eventKey = ref.type === 'event' && ref.eventKey !== undefined ? ref.eventKey : stored.get(id);
-      if (eventKey !== undefined) requests.push({ DeleteRequest: { Key: key(waiterKeyPk(eventKey, waiterShard(ref.runId)), waiterKeySk(ref)) } });
+      if (eventKey !== undefined) requests.push({ DeleteRequest: { Key: key(waiterKeyPk(eventKey, waiterShard(ref.runId, this.shards.waiter)), waiterKeySk(ref)) } });
     }
     await this.batchWrite(requests);
   }
@@ -402,7 +439,7 @@ export class DynamoRunStore implements RunStore {
   async findWaiters(eventKey: string): Promise<Waiter[]> {
     const now = this.now();
     const shards = await Promise.all(
-      Array.from({ length: WAITER_SHARDS }, async (_, shard) => {
+      Array.from({ length: this.shards.waiter }, async (_, shard) => {
         const found: Waiter[] = [];
         for await (const item of this.query({
           KeyConditionExpression: '#pk = :pk',
@@ -419,6 +456,33 @@ export class DynamoRunStore implements RunStore {
     return shards
       .flat()
       .sort((a, b) => a.createdAt - b.createdAt || compare(a.runId, b.runId) || a.attempt - b.attempt || a.position - b.position || a.index - b.index);
+  }
+
+  /**
+   * One strongly consistent Query (at most `limit` items) of one shard's index items, from `cursor` (the sort key
+   * of the last item of the previous page).
+   */
+  async findWaitersPage(eventKey: string, page: { shard: number; cursor?: string; limit: number }): Promise<WaiterPage> {
+    const now = this.now();
+    const pk = waiterKeyPk(eventKey, page.shard);
+    const { Items, LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+        ConsistentRead: true,
+        Limit: Math.max(1, page.limit),
+        ...(page.cursor !== undefined ? { ExclusiveStartKey: key(pk, page.cursor) } : {}),
+      }),
+    );
+    const waiters: Waiter[] = [];
+    for (const item of Items ?? []) {
+      const waiter = fromItem<Waiter>(item);
+      if (waiter.type === 'event' && waiter.eventKey === eventKey && !expired(waiter.ttl, now)) waiters.push(waiter);
+    }
+    const cursor = LastEvaluatedKey?.[SORT_KEY]?.S;
+    return { waiters, shards: this.shards.waiter, ...(cursor !== undefined ? { cursor } : {}) };
   }
 
   async takeEventSequence(key: string): Promise<number> {
@@ -463,7 +527,7 @@ export class DynamoRunStore implements RunStore {
     if (limit <= 0) return [];
     const clock = this.now();
     const shards = await Promise.all(
-      Array.from({ length: SWEEP_SHARDS }, async (_, shard) => {
+      Array.from({ length: this.shards.sweep }, async (_, shard) => {
         const found: { due: number; run: RunRecord }[] = [];
         let page: { due: number; key: Item }[] = [];
         const flush = async () => {
@@ -506,7 +570,11 @@ export class DynamoRunStore implements RunStore {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** attempt)));
       const { Responses, UnprocessedKeys } = await this.client.send(
         new BatchGetItemCommand({
-          RequestItems: { [this.tableName]: { Keys: pending, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } },
+          RequestItems: {
+            [this.tableName]: attributes.length
+              ? { Keys: pending, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names }
+              : { Keys: pending },
+          },
         }),
       );
       items.push(...(Responses?.[this.tableName] ?? []));
@@ -538,7 +606,7 @@ export class DynamoRunStore implements RunStore {
     const update =
       wanted === undefined
         ? `REMOVE ${b.name(SWEEP_INDEX_PARTITION_KEY)}, ${b.name(SWEEP_INDEX_SORT_KEY)}`
-        : `SET ${b.name(SWEEP_INDEX_PARTITION_KEY)} = ${b.value(sweepPk(run.runId))}, ${b.name(SWEEP_INDEX_SORT_KEY)} = ${b.value(wanted)}`;
+        : `SET ${b.name(SWEEP_INDEX_PARTITION_KEY)} = ${b.value(sweepPk(run.runId, this.shards.sweep))}, ${b.name(SWEEP_INDEX_SORT_KEY)} = ${b.value(wanted)}`;
     try {
       await this.client.send(
         new UpdateItemCommand({
@@ -666,6 +734,12 @@ function compare(a: string, b: string): number {
 }
 
 /** The conditional-write failure, whichever copy of the SDK threw it. */
+/** DynamoDB's answer to a Query on an index the table does not have. */
+function isMissingIndex(error: unknown): boolean {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return name === 'ValidationException' && typeof message === 'string' && /specified index|index/i.test(message) && !/cursor/.test(message);
+}
+
 export function isConditionalFailure(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 }

@@ -8,9 +8,9 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { DispatchMessage, Dispatcher, ReceivedMessage, RequestCounter } from '../../ports.ts';
+import type { DispatchMessage, Dispatcher, ReceivedMessage, RequestCounter, RouteContinuation } from '../../ports.ts';
 import { countRequests } from './request-counter.ts';
-import { dispatchBody, parseDispatchBody } from '../../core/dispatch-message.ts';
+import { continuationBody, dispatchBody, parseDispatchBody } from '../../core/dispatch-message.ts';
 
 /** SQS caps `DelaySeconds` at 15 minutes. */
 export const MAX_DELAY_SECONDS = 900;
@@ -56,6 +56,11 @@ export class SqsDispatcher implements Dispatcher {
         ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
       }),
     );
+  }
+
+  /** One SendMessage: the rest of an event's routing, for the worker's Lambda handler to give to the router. */
+  async continueRoute(continuation: RouteContinuation): Promise<void> {
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: continuationBody(continuation) }));
   }
 
   /**

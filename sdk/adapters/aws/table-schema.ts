@@ -3,7 +3,7 @@
  * (infra/) mirrors `TABLE_SCHEMA`; `createTableInput` (table-setup.ts) builds the same table for local use.
  * See ARCHITECTURE.md ("Single-table layout") for what each item holds.
  */
-import { SWEEP_INDEX } from '../../../infra/constants.ts';
+import { ENV, LIST_BY_NAME_INDEX, LIST_INDEX, SWEEP_INDEX } from './env.ts';
 
 /** Partition key of every item (string). */
 export const PARTITION_KEY = 'pk';
@@ -13,15 +13,53 @@ export const SORT_KEY = 'sk';
 export const SWEEP_INDEX_PARTITION_KEY = 'gsi2pk';
 /** Sort key of the sweep index: epoch ms from which the sweeper should look at the run (number). */
 export const SWEEP_INDEX_SORT_KEY = 'gsi2sk';
+/** Partition key of the listing index of every run: `LIST#<shard>` (string), set once, on the run item's creation. */
+export const LIST_INDEX_PARTITION_KEY = 'gsi3pk';
+/** Partition key of the listing index by name: `NAME#<name>#<shard>` (string), set once, on creation. */
+export const LIST_BY_NAME_INDEX_PARTITION_KEY = 'gsi4pk';
+/** Sort key of both listing indexes: `<createdAt, 15 digits>#<runId>` (string): newest first when read backwards. */
+export const LIST_INDEX_SORT_KEY = 'lsk';
+/**
+ * Partitions each listing index is spread over (by run id): 8 partitions take 8,000 run starts/s (a GSI partition
+ * takes about 1,000 writes/s). Fixed: a reader reads every one of them.
+ */
+export const LIST_SHARDS = 8;
 /** The DynamoDB TTL attribute (epoch seconds). Reads also filter on it, since TTL deletes late. */
 export const TTL_ATTRIBUTE = 'ttl';
-/** Number of shards of the sweep index (spreads run writes over partitions). */
+/**
+ * Default number of shards of the sweep index (spreads run writes over partitions). `DURABLE_SWEEP_SHARDS`
+ * (the construct's `sweepShards`) overrides it: see `shardCounts`.
+ */
 export const SWEEP_SHARDS = 4;
 /**
- * Number of partitions the event waiters of one key are spread over (`WAITKEY#<eventKey>#<shard>` base-table
- * items, shard = hash of the run id), so one hot key cannot throttle. The router reads every shard.
+ * Default number of partitions the event waiters of one key are spread over (`WAITKEY#<eventKey>#<shard>`
+ * base-table items, shard = hash of the run id), so one hot key cannot throttle. The router reads every shard.
+ * `DURABLE_WAITER_SHARDS` (the construct's `waiterShards`) overrides it: see `shardCounts`.
  */
 export const WAITER_SHARDS = 4;
+
+/** Shard counts of one store (from the environment, else the defaults above). */
+export interface ShardCounts {
+  waiter: number;
+  sweep: number;
+}
+
+/**
+ * The shard counts set in `env` (`DURABLE_WAITER_SHARDS`, `DURABLE_SWEEP_SHARDS`), else the defaults. Writers
+ * and readers must agree, and a count may only grow: readers read shards 0 .. count - 1, so items written under a
+ * smaller count are still read, while lowering it would hide the items of the shards dropped.
+ */
+export function shardCounts(env: Record<string, string | undefined> = process.env): ShardCounts {
+  return { waiter: shardCount(env, ENV.waiterShards, WAITER_SHARDS), sweep: shardCount(env, ENV.sweepShards, SWEEP_SHARDS) };
+}
+
+function shardCount(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 1000) throw new Error(`${name} must be a whole number from 1 to 1000, got '${text}'`);
+  return value;
+}
 
 /**
  * Run attributes `sweepCandidates` reads (BatchGetItem, after the keys-only sweep index named the runs):
@@ -42,7 +80,7 @@ export const SWEEP_READ_ATTRIBUTES = [
   TTL_ATTRIBUTE,
 ] as const;
 
-export { SWEEP_INDEX };
+export { LIST_BY_NAME_INDEX, LIST_INDEX, SWEEP_INDEX };
 
 /** A key attribute and its DynamoDB scalar type. */
 export interface KeyAttribute {
@@ -62,8 +100,9 @@ export interface IndexSchema {
 }
 
 /**
- * The whole table description, for the CDK construct to mirror (billing mode PAY_PER_REQUEST). One index:
- * the sweep index. Event waiters are found through base-table items instead (`WAITKEY#...`, see
+ * The whole table description, for the CDK construct to mirror (billing mode PAY_PER_REQUEST). Three
+ * indexes, all KEYS_ONLY: the sweep index and the two listing indexes (every run; by name), whose keys are set
+ * once when a run is created, so a status change writes no index entry. Event waiters are found through base-table items instead (`WAITKEY#...`, see
  * dynamo-keys.ts), because the router needs a strongly consistent read and a GSI cannot give one.
  *
  * @example
@@ -82,6 +121,18 @@ export const TABLE_SCHEMA = {
       indexName: SWEEP_INDEX,
       partitionKey: { name: SWEEP_INDEX_PARTITION_KEY, type: 'S' },
       sortKey: { name: SWEEP_INDEX_SORT_KEY, type: 'N' },
+      projection: { type: 'KEYS_ONLY' },
+    },
+    {
+      indexName: LIST_INDEX,
+      partitionKey: { name: LIST_INDEX_PARTITION_KEY, type: 'S' },
+      sortKey: { name: LIST_INDEX_SORT_KEY, type: 'S' },
+      projection: { type: 'KEYS_ONLY' },
+    },
+    {
+      indexName: LIST_BY_NAME_INDEX,
+      partitionKey: { name: LIST_BY_NAME_INDEX_PARTITION_KEY, type: 'S' },
+      sortKey: { name: LIST_INDEX_SORT_KEY, type: 'S' },
       projection: { type: 'KEYS_ONLY' },
     },
   ],

@@ -28,6 +28,7 @@ export function createMemoryBackend(clock: TimerClock = new VirtualClock()): Mem
   const bus = new InProcessBus();
   return {
     store,
+    flow: store.flow,
     dispatcher,
     timers,
     bus,

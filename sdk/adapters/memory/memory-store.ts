@@ -1,6 +1,8 @@
 import type {
   JournalEntry,
   ListRunsQuery,
+  RunList,
+  WaiterPage,
   LoadedRun,
   RequestCounter,
   RunClause,
@@ -14,9 +16,11 @@ import type {
   Waiter,
   WaiterRef,
 } from '../../ports.ts';
-import { clausesOf } from '../../ports.ts';
+import { clausesOf, withCursor } from '../../ports.ts';
+import { decodeListCursor, encodeListCursor, listSortKey } from '../../core/list-cursor.ts';
 import { mergeJournal } from '../../core/journal.ts';
 import { PayloadTooLargeError } from '../../core/errors.ts';
+import { MemoryFlowStore } from './memory-flow.ts';
 
 /** DynamoDB's item limit (400 KB), which this store enforces too so both backends fail alike. */
 const MAX_ITEM_BYTES = 400 * 1024;
@@ -64,10 +68,15 @@ export class MemoryRunStore implements RunStore {
   /** eventKey → the last number of its event sequence taken. */
   private readonly sequences = new Map<string, number>();
 
+  /** Flow-control counters (slots, queues, rate limits), in the same process. */
+  readonly flow: MemoryFlowStore;
+
   constructor(
     private readonly counter?: RequestCounter,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.flow = new MemoryFlowStore(counter);
+  }
 
   private count(op: string) {
     this.counter?.count(`Memory.${op}`);
@@ -90,18 +99,24 @@ export class MemoryRunStore implements RunStore {
     return slot ? copyRun(slot.run) : undefined;
   }
 
-  async listRuns(query: ListRunsQuery): Promise<RunRecord[]> {
+  /** Newest first, in the order (and with the cursors) of the DynamoDB listing index. */
+  async listRuns(query: ListRunsQuery): Promise<RunList> {
     this.count('listRuns');
-    const out: RunRecord[] = [];
+    const before = query.cursor === undefined ? undefined : decodeListCursor(query.cursor);
+    const out: { sk: string; run: RunRecord }[] = [];
     const now = this.now();
     for (const { run } of this.runs.values()) {
       if (expired(run.ttl, now)) continue;
       if (query.status && run.status !== query.status) continue;
       if (query.name && run.name !== query.name) continue;
-      out.push(copyRun(run));
+      if (query.taskRuns === false && run.workflowRunId !== undefined) continue;
+      const sk = listSortKey(run.createdAt, run.runId);
+      if (before === undefined || sk < before) out.push({ sk, run });
     }
-    out.sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1));
-    return query.limit === undefined ? out : out.slice(0, query.limit);
+    out.sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0));
+    if (query.limit === undefined || out.length <= query.limit) return out.map((o) => copyRun(o.run));
+    const page = out.slice(0, query.limit);
+    return withCursor(page.map((o) => copyRun(o.run)), encodeListCursor(page[page.length - 1]!.sk));
   }
 
   async updateRun(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined> {
@@ -225,6 +240,23 @@ export class MemoryRunStore implements RunStore {
       if (waiter && waiter.type === 'event' && waiter.eventKey === eventKey && !expired(waiter.ttl, now)) out.push({ ...waiter });
     }
     return out;
+  }
+
+  /** One shard holds every waiter of a key here; pages follow the index order of the DynamoDB store. */
+  async findWaitersPage(eventKey: string, page: { shard: number; cursor?: string; limit: number }): Promise<WaiterPage> {
+    this.count('findWaitersPage');
+    if (page.shard !== 0) return { waiters: [], shards: 1 };
+    const refs = [...(this.waiterIndex.get(eventKey) ?? [])].filter((ref) => page.cursor === undefined || ref > page.cursor).sort();
+    const out: Waiter[] = [];
+    const now = this.now();
+    let last: string | undefined;
+    for (const ref of refs.slice(0, page.limit)) {
+      last = ref;
+      const at = ref.indexOf(INDEX_SEPARATOR);
+      const waiter = this.runs.get(ref.slice(0, at))?.waiters.get(ref.slice(at + 1));
+      if (waiter && waiter.type === 'event' && waiter.eventKey === eventKey && !expired(waiter.ttl, now)) out.push({ ...waiter });
+    }
+    return { waiters: out, shards: 1, ...(refs.length > page.limit && last !== undefined ? { cursor: last } : {}) };
   }
 
   async takeEventSequence(key: string): Promise<number> {

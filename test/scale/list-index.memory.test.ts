@@ -1,0 +1,4 @@
+import { memoryHarness } from '../contract/harness.ts';
+import { listIndexContract } from './list-index.contract.ts';
+
+listIndexContract('memory adapters', memoryHarness);
