@@ -114,8 +114,10 @@ export class TaskDefinition<I = unknown, O = unknown> {
    * replay never starts it again), and an array runs one child per input, outputs in order.
    * @throws the run's error
    */
-  run(input: I, options?: StartOptions): Promise<O>;
+  // The array form first, as the runtime checks it first (an array input is a bulk start); the single form last, so
+  // `ReturnType<typeof task.run>` (which reads the last overload) stays `Promise<O>`.
   run(inputs: readonly I[], options?: StartOptions): Promise<O[]>;
+  run(input: I, options?: StartOptions): Promise<O>;
   async run(input: I | readonly I[], options?: StartOptions): Promise<O | O[]> {
     const ctx = currentDurableContext();
     if (ctx) {

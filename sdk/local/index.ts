@@ -16,7 +16,7 @@ import { DurableError } from '../core/errors.ts';
 import type { Backend } from '../ports.ts';
 import { ClockTimers } from '../adapters/memory/clock-timers.ts';
 import { InProcessBus } from '../adapters/memory/in-process-bus.ts';
-import { RealClock } from '../adapters/memory/virtual-clock.ts';
+import { RealClock } from '../adapters/shared/real-clock.ts';
 import { DynamoRunStore } from '../adapters/aws/dynamo-store.ts';
 import { DynamoCronStore } from '../adapters/aws/dynamo-crons.ts';
 import { InMemoryRequestCounter } from '../adapters/aws/request-counter.ts';

@@ -9,7 +9,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { ENV } from './env.ts';
 import { DurableError } from '../../core/errors.ts';
 import type { Backend, Clock, RequestCounter } from '../../ports.ts';
-import { RealClock } from '../memory/virtual-clock.ts';
+import { RealClock } from '../shared/real-clock.ts';
 import { DynamoRunStore } from './dynamo-store.ts';
 import { EventBridgeBus } from './eventbridge-bus.ts';
 import { InMemoryRequestCounter } from './request-counter.ts';

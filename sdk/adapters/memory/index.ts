@@ -1,6 +1,6 @@
 import type { Backend } from '../../ports.ts';
 import { ClockTimers } from './clock-timers.ts';
-import { InMemoryRequestCounter } from './counter.ts';
+import { InMemoryRequestCounter } from '../shared/in-memory-counter.ts';
 import { InProcessBus } from './in-process-bus.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import { MemoryRunStore } from './memory-store.ts';
