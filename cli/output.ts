@@ -114,6 +114,8 @@ export function formatOperation(op: OperationView, style: Style): string {
   const colouredIcon = op.status === 'done' ? style.green(icon) : op.status === 'failed' ? style.red(icon) : style.yellow(icon);
   const attempt = op.attempt > 0 ? style.dim(`[attempt ${op.attempt + 1}] `) : '';
   const name = op.name ? ` ${style.bold(op.name)}` : '';
+  // A ctx.putStream chunk: its place in the stream and the chunk itself.
+  if (op.kind === 'stream') return `${style.cyan('▸')} ${attempt}${style.cyan('stream')} ${style.dim(`#${op.seq ?? '?'}`)} ${preview(op.result)}`;
   return `${colouredIcon} ${attempt}${style.cyan(op.kind)}${name}${describeOperation(op, style)}`;
 }
 

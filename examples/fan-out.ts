@@ -1,6 +1,7 @@
 /**
  * Bounded fan-out inside a run: `ctx.map` charges every order, at most two at a time, each branch with its own
  * checkpoints (a step, a sleep, a child run started with `task.run`); `ctx.parallel` runs two branches side by side.
+ * Progress goes out as stream chunks (`ctx.putStream`), which the demo follows with `durable.runs.subscribeToStream`.
  */
 import type { Durable } from 'durable-tasks';
 
@@ -11,11 +12,13 @@ export function defineFanOut(durable: Durable) {
     name: 'charge-all',
     executionTimeout: '10m',
     fn: async (orders: { id: string; cents: number }[], ctx) => {
+      ctx.putStream({ orders: orders.length });
       const charged = await ctx.map(
         'charge',
         orders,
         async (order, branch) => {
           const charge = await branch.step('charge', () => ({ id: order.id, cents: order.cents, chargedAt: Date.now() }));
+          branch.putStream({ charged: order.id }); // recorded once: the replay after the sleep does not put it again
           await branch.sleepFor('1s'); // this branch parks alone; the others go on
           const sent = await receipt.run(order);
           return { id: charge.id, cents: charge.cents, receipt: sent };
@@ -26,12 +29,13 @@ export function defineFanOut(durable: Durable) {
         (b) => b.step('total', () => charged.reduce((sum, c) => sum + c.cents, 0)),
         (b) => b.step('count', () => charged.length),
       ]);
+      ctx.putStream({ done: true, total });
       return { charged, total, count };
     },
   });
 }
 
-export async function demoFanOut(task: ReturnType<typeof defineFanOut>, log: (line: string) => void) {
+export async function demoFanOut(task: ReturnType<typeof defineFanOut>, durable: Durable, log: (line: string) => void) {
   const orders = [
     { id: 'o-1', cents: 1200 },
     { id: 'o-2', cents: 350 },
@@ -40,7 +44,12 @@ export async function demoFanOut(task: ReturnType<typeof defineFanOut>, log: (li
   ];
   const ref = await task.runNoWait(orders);
   log(`charge-all ${ref.runId}: ${orders.length} orders, at most 2 at a time`);
+  // Every chunk in order, from the first; the loop ends when the run does.
+  const progress: unknown[] = [];
+  for await (const chunk of durable.runs.subscribeToStream(ref.runId)) progress.push(chunk);
+  log(`charge-all stream: ${progress.map((c) => JSON.stringify(c)).join(' ')}`);
   const out = await ref.result();
+  if (progress.length !== orders.length + 2) throw new Error(`expected ${orders.length + 2} stream chunks, got ${progress.length}`);
   log(`charge-all → total ${out.total} over ${out.count} orders, receipts ${out.charged.map((c) => c.receipt).join(', ')}`);
   return out;
 }

@@ -26,7 +26,7 @@ const demos: [string, () => Promise<unknown>][] = [
   ['Or(sleep, event)', () => demoOrGroup(examples.orGroup, durable, log)],
   ['DAG with waitFor / skipIf', () => runDagExample(durable, log)],
   ['flow control (concurrency, rate limits, priority, idempotency)', () => demoFlowControl(durable, flowControl, log)],
-  ['ctx.map / ctx.parallel fan-out', () => demoFanOut(examples.fanOut, log)],
+  ['ctx.map / ctx.parallel fan-out, putStream', () => demoFanOut(examples.fanOut, durable, log)],
   ['runs.fork from a step', () => demoFork(examples.fork, durable, log)],
 ];
 

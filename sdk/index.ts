@@ -6,6 +6,7 @@ export { Durable, type DurableOptions, type LocalOptions } from './durable.ts';
 export type { TaskDefinition, WorkflowDefinition, RunRef, Backoff, TaskOptions, DurableTaskOptions, DagOptions, WorkflowOptions } from './core/definitions.ts';
 export type { BranchSettled, Context, DurableContext, FanOutOptions, Jsonified, Logger, ParallelResults, StepOptions, WaitForEventOptions } from './core/context-types.ts';
 export type { Duration } from './core/duration.ts';
+export type { SubscribeOptions } from './core/stream-subscription.ts';
 export { ConcurrencyLimitStrategy, RateLimitDuration, Priority, type ConcurrencyOptions, type RateLimitOptions, type FlowOptions } from './core/flow/options.ts';
 export type { StartOptions } from './core/definitions.ts';
 export {

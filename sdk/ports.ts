@@ -139,8 +139,8 @@ export interface RunPatch {
   addRunningMs?: number;
 }
 
-/** `patch`: a `ctx.patched(id)` marker (sdk/core/operations/patched.ts). */
-export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event' | 'patch' | 'map' | 'parallel';
+/** `patch`: a `ctx.patched(id)` marker (sdk/core/operations/patched.ts); `stream`: a `ctx.putStream` chunk (operations/stream.ts). */
+export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event' | 'patch' | 'map' | 'parallel' | 'stream';
 
 /**
  * A journal entry: the recorded outcome of one durable call. Written once, first-wins
@@ -170,6 +170,11 @@ export interface JournalEntry {
   generation?: string;
   /** Epoch seconds after which the entry item may be deleted. */
   ttl?: number;
+  /**
+   * For `stream` entries: the chunk's place in the run's stream (1, 2, ...). A chunk is an item of its own keyed
+   * by it (`RunStore.putStreamChunk`), and `loadRun` returns it among the entries at its position.
+   */
+  seq?: number;
 }
 
 /**
@@ -366,6 +371,17 @@ export interface RunStore {
   findEvents(key: string, since: number, afterSeq?: number): Promise<StoredEvent[]>;
   /** Writes a DAG task state iff `expectedStatus` matches (undefined: iff absent). */
   putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean>;
+  /**
+   * Writes a stream chunk (a `kind: 'stream'` entry with `seq`) iff the run's stream has no chunk at `entry.seq`
+   * (first wins, like `putEntry`); returns the chunk that holds that place afterwards. `loadRun` returns chunks
+   * among the entries (at their positions), so a replay finds the chunk it put.
+   */
+  putStreamChunk(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }>;
+  /**
+   * The chunks of `runId`'s incarnation `generation` with `seq > afterSeq`, in `seq` order, at most `limit` (one
+   * paged read on AWS). Expired chunks are left out.
+   */
+  readStream(runId: string, generation: string | undefined, afterSeq: number, limit: number): Promise<JournalEntry[]>;
   /** Runs that may need a nudge: QUEUED, RUNNING with a lease expired before `now`, WAITING with `wakeAt <= now`. */
   sweepCandidates(now: number, limit: number): Promise<RunRecord[]>;
 }

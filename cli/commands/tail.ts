@@ -1,5 +1,6 @@
 /**
- * `durable tail RUN_ID`: follows a run until it ends, printing each durable call as it is recorded.
+ * `durable tail RUN_ID`: follows a run until it ends, printing each durable call as it is recorded (and each
+ * `ctx.putStream` chunk, in stream order: `▸ stream #3 {...}`).
  * Exit code 0 if the run SUCCEEDED, 1 otherwise.
  */
 import type { DurableApi, RunDetailsJson } from '../api/types.ts';
@@ -29,7 +30,7 @@ export async function followRun(ctx: CommandContext, api: DurableApi, runId: str
 
   const onUpdate = (run: RunDetailsJson) => {
     if (status === '' && !ctx.json) emit(`${style.bold(run.name)} ${style.gray(run.runId)}`);
-    for (const op of run.operations) {
+    for (const op of chunksInStreamOrder(run.operations)) {
       const key = `${op.attempt}:${op.position}`;
       const signature = `${op.status}|${op.dueAt ?? ''}|${op.resolvedBy ?? ''}|${op.error?.message ?? ''}`;
       if (ops.get(key) === signature) continue;
@@ -62,4 +63,11 @@ export async function followRun(ctx: CommandContext, api: DurableApi, runId: str
     else ctx.print(`${colourStatus(final.status, style)} after ${took}${final.error ? `: ${style.red(`${final.error.name}: ${final.error.message}`)}` : ''}`);
   }
   return final.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+/** The operations, with the stream chunks among them put in stream order (a branch's chunks sit at its positions). */
+function chunksInStreamOrder(ops: RunDetailsJson['operations']): RunDetailsJson['operations'] {
+  const chunks = ops.filter((op) => op.kind === 'stream').sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  let next = 0;
+  return ops.map((op) => (op.kind === 'stream' ? chunks[next++]! : op));
 }

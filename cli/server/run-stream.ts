@@ -2,6 +2,8 @@
  * `GET /api/runs/:id/stream`: Server-Sent Events with a run's details. The store is polled (every 250 ms by
  * default) and an `event: run` is sent whenever the details change; the last message is `event: end`, sent
  * once the run is terminal, then the stream closes. Polling works the same for every backend and process.
+ * Each `ctx.putStream` chunk is also sent once, in `seq` order, as `event: chunk` with
+ * `{ seq, chunk, attempt, position }` (before the `run` or `end` message whose details first hold it).
  */
 import type { ServerResponse } from 'node:http';
 import type { Durable } from '../../sdk/index.ts';
@@ -33,9 +35,15 @@ export async function streamRun(durable: Durable, runId: string, res: ServerResp
   const heartbeat = setInterval(() => res.write(': ping\n\n'), options.heartbeatMs ?? 15_000);
   try {
     let last = '';
+    let lastSeq = 0;
     while (!stop.signal.aborted) {
       const text = JSON.stringify(details);
       const ended = isTerminalStatus(details.status);
+      const chunks = details.operations.filter((op) => op.kind === 'stream' && op.seq !== undefined && op.seq > lastSeq).sort((a, b) => a.seq! - b.seq!);
+      for (const op of chunks) {
+        lastSeq = op.seq!;
+        res.write(`event: chunk\ndata: ${JSON.stringify({ seq: op.seq, chunk: op.result, attempt: op.attempt, position: op.position })}\n\n`);
+      }
       if (text !== last || ended) {
         last = text;
         res.write(`event: ${ended ? 'end' : 'run'}\ndata: ${text}\n\n`);

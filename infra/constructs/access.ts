@@ -19,8 +19,8 @@ export const TABLE_ITEM_ACTIONS = [
 export const TABLE_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 
 /**
- * What starting and following a run needs: create it, read it back, cancel it (cancelling a parked run deletes its
- * waiters and their key copies in BatchWriteItems). Measured by test/infra/recorded-grants.integration.test.ts.
+ * What starting and following a run needs: create it, read it back, follow its stream (`runs.subscribeToStream`:
+ * GetItem and Query), cancel it (cancelling a parked run deletes its waiters and their key copies in BatchWriteItems). Measured by test/infra/recorded-grants.integration.test.ts.
  */
 export const START_RUN_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'] as const;
 

@@ -355,7 +355,7 @@ export class DurableTasks extends Construct {
 
   /**
    * Lets `grantee` start, schedule, follow and cancel runs (`task.run`, `runNoWait`, `schedule`, `result()`,
-   * `runs.get`, `runs.cancel`): get/query/put/update/batch-write on the items of runs and of their event-waiter key
+   * `runs.get`, `runs.cancel`, `runs.subscribeToStream`: a GetItem and a Query per poll): get/query/put/update/batch-write on the items of runs and of their event-waiter key
    * copies only (partition keys starting `RUN#` or `WAITKEY#`, via `dynamodb:LeadingKeys`: cancelling a waiting run
    * deletes its waiters), `sqs:SendMessage` on the dispatch queue, creating and deleting schedules in the schedule
    * group (`schedule()` more than 15 minutes ahead; a cancelled run's pending long timer) and passing the

@@ -24,6 +24,7 @@ import type { RunHistory } from './history/format.ts';
 import { forkRun, type ForkOptions } from './fork/fork.ts';
 import { bulkCancel, bulkFork, checkFilter, type BulkForkResult, type ListedRun, type RunFilter } from './fork/bulk.ts';
 import type { RunRef } from './definitions.ts';
+import { subscribe, type SubscribeOptions } from './stream-subscription.ts';
 import { upsertRateLimit, type RateLimitUpsert } from './flow/rate-limits.ts';
 
 /** How a client executes runs in its own process. */
@@ -195,6 +196,15 @@ export class DurableClient {
      */
     export: async (runId: string): Promise<RunHistory> => exportRun(await this.engine.backend(), runId),
     /**
+     * The chunks the run put with `ctx.putStream`, in order: every chunk from the first, then live ones as they
+     * are recorded; ends once the run is terminal (at once, after its chunks, for a finished run). Never yields a
+     * chunk twice, whatever the replays. Breaking out of the loop releases everything it held. On AWS it polls
+     * (default every second: a GetItem and a Query per round, see README "Streams").
+     * @throws {RunNotFoundError} (from the first iteration) when no such run exists
+     * @example for await (const chunk of durable.runs.subscribeToStream(ref.runId)) console.log(chunk);
+     */
+    subscribeToStream: (runId: string, options?: SubscribeOptions): AsyncIterable<unknown> => this.streamOf(runId, options),
+    /**
      * A new run of the current code of the run's task, with its input, whose journal keeps the operations recorded
      * before the first step named `fromStep` (the rest re-executes). Its `metadata.forkedFrom` is `runId`.
      * @throws {StepNotFoundError} no step of that name in the run's journal
@@ -218,6 +228,15 @@ export class DurableClient {
   private listing(filter: { name?: string; statuses?: readonly RunStatus[] }): AsyncIterable<ListedRun> {
     const status = filter.statuses?.length === 1 ? filter.statuses[0] : undefined;
     return this.runs.iterate({ limit: 100, ...(filter.name !== undefined ? { name: filter.name } : {}), ...(status !== undefined ? { status } : {}) });
+  }
+
+  private async *streamOf(runId: string, options: SubscribeOptions = {}): AsyncGenerator<unknown, void, undefined> {
+    const backend = await this.engine.backend();
+    const pollMs = options.pollMs ?? this.options.streamPollMs;
+    yield* subscribe({ store: backend.store, watch: (id, listener) => this.engine.watchRun(id, listener) }, runId, {
+      ...options,
+      ...(pollMs !== undefined ? { pollMs } : {}),
+    });
   }
 
   readonly rateLimits = {

@@ -108,6 +108,16 @@ export interface DurableContext extends Context {
    */
   deprecatePatch(id: string): void;
   /**
+   * Publishes a JSON chunk to the run's subscribers (`durable.runs.subscribeToStream`). Recorded once per journal
+   * position: a replay that reaches this call again answers from the journal and writes nothing. Synchronous
+   * checks, a background write (in call order; the run does not end or park before it lands), so awaiting it is
+   * optional. Works in `ctx.map` / `ctx.parallel` branches too.
+   * @throws {DurableError} a value JSON cannot hold
+   * @throws {PayloadTooLargeError} a chunk over 256 KiB serialised
+   * @example ctx.putStream({ progress: 0.5 });
+   */
+  putStream(chunk: unknown): Promise<void>;
+  /**
    * Runs `fn` once per item, each in a branch with a child `DurableContext` of its own (its steps, sleeps, waits
    * and children are checkpointed under the branch, so a branch parks and resumes on its own). At most
    * `maxConcurrency` branches run at once; outputs come back in input order. A failed branch fails the call once

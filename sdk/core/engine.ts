@@ -50,6 +50,8 @@ export interface EngineOptions {
    * store), above this they fail with PayloadTooLargeError. Event payloads stay at 256 KiB. @default 32 MiB
    */
   maxPayloadBytes?: number;
+  /** How often `runs.subscribeToStream` looks for chunks recorded by another process. @default 1000 ms */
+  streamPollMs?: number;
 }
 
 /** Hooks the DAG module plugs in (workflow runs are orchestrated there). */
@@ -71,6 +73,8 @@ export class Engine {
   readonly workerId: string;
   readonly leaseMs: number;
   private readonly finished = new EventEmitter();
+  /** Runs whose replay in this process recorded a stream chunk (`watchRun`). */
+  private readonly streamed = new EventEmitter();
   /**
    * Runs cancelled by this process while a replay of theirs runs here (a replay checks it at every durable call,
    * with no store read). Held only while such a replay runs: afterwards the store's `cancelRequested` decides.
@@ -91,6 +95,7 @@ export class Engine {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.finished.setMaxListeners(0);
     payloadLimit(undefined, options.maxPayloadBytes); // a bad value throws here, at construction
+    this.streamed.setMaxListeners(0);
     // `@opentelemetry/api`, when installed, is loaded before the engine uses the backend (sdk/core/tracing.ts).
     const tracing = loadTracing();
     this.ready = backendReady.then(async (b) => {
@@ -288,6 +293,7 @@ export class Engine {
       cancelPollMs: this.options.cancelPollMs ?? 1000,
       logger: (r, isReplaying) => this.logger(r, isReplaying),
       payloadLimit: this.payloadLimit(backend),
+      streamed: (runId) => this.streamed.emit(runId),
     };
     if (run.workflowRunId && this.workflowHooks) {
       const dag = await this.workflowHooks.dagContext(this, run);
@@ -310,6 +316,19 @@ export class Engine {
     if (run.workflowRunId && this.workflowHooks) await this.workflowHooks.onTaskRunFinished(this, run);
     else if (this.workflowHooks?.onWorkflowFinished && this.isWorkflow(run.name)) await this.workflowHooks.onWorkflowFinished(this, run);
     this.finished.emit(run.runId, run);
+  }
+
+  /**
+   * Calls `listener` whenever this process records a stream chunk of `runId` or sees it finish (the in-process
+   * notifications `result()` waits on too). Returns the function that removes it.
+   */
+  watchRun(runId: string, listener: () => void): () => void {
+    this.finished.on(runId, listener);
+    this.streamed.on(runId, listener);
+    return () => {
+      this.finished.off(runId, listener);
+      this.streamed.off(runId, listener);
+    };
   }
 
   /** Announces that a run became terminal in this process (used by the DAG module for workflow runs). */

@@ -31,6 +31,7 @@ import { runInDurableContext } from './durable-scope.ts';
 import { JournalScope, placeOf } from './operations/fan-out.ts';
 import { mapBranches, runFanOut, type FanOutHost } from './operations/fan-out-run.ts';
 import { BranchContext, type ScopedContext } from './operations/branch-context.ts';
+import { StreamWriter, encodeChunk } from './operations/stream.ts';
 
 /** How a replay ended. */
 export type ReplayOutcome =
@@ -59,6 +60,8 @@ export interface ReplayServices {
    * ends the replay `cancelled`; any other, `aborted`.
    */
   stop?: AbortSignal;
+  /** Called after a `ctx.putStream` chunk is recorded (in-process subscribers read it at once). */
+  streamed?(runId: string): void;
   /** The DAG context (parent outputs, triggers) for workflow task runs. */
   dag?: { parentOutput(name: string): unknown; triggers(): Record<string, unknown>; workflowInput(): unknown };
   /** The largest payload (bytes) an output, step result or child input may be (`maxPayloadBytes`). @default 256 KiB */
@@ -181,9 +184,14 @@ class Replayer implements ScopedContext, FanOutHost {
     const own = (positions: Iterable<number>) => [...positions].filter((p) => placeOf(p) === undefined).length;
     this.recordedPositions = Math.max(own(this.entries.keys()), own(this.waiters.keys()));
     this.log = services.logger(loaded.run, () => this.root.taken < this.recordedPositions);
+    this.stream = new StreamWriter(this.backend.store, this.runId, loaded.entries, (chunk) => {
+      // Recorded by a concurrent replay: when this one gets there, it answers from the journal.
+      if (chunk.attempt === this.attempt && !this.entries.has(chunk.position)) this.entries.set(chunk.position, chunk);
+    });
   }
 
   private readonly backend: Backend;
+  private readonly stream: StreamWriter;
 
   async run(): Promise<ReplayOutcome> {
     const ending = new Promise<ReplayOutcome>((resolve) => (this.settle = resolve));
@@ -516,6 +524,37 @@ class Replayer implements ScopedContext, FanOutHost {
       },
     );
     this.inflight.add(tracked);
+  }
+
+  /**
+   * Records a chunk for the run's subscribers (operations/stream.ts). Synchronous like `now`: the position is taken
+   * at the call and the write goes on in the background (in call order), so the call need not be awaited; the
+   * replay does not end before it lands. A recorded position writes nothing.
+   */
+  putStream(chunk: unknown, scope = this.root): Promise<void> {
+    this.requireDurable('putStream');
+    const text = encodeChunk(chunk);
+    this.checkLiveOrThrow();
+    const position = scope.take();
+    const recorded = this.entries.get(position);
+    if (recorded) {
+      try {
+        this.expect(position, recorded, 'stream', '');
+      } catch (fatal) {
+        this.fail(fatal as Fatal);
+        throw (fatal as Fatal).error;
+      }
+      return Promise.resolve();
+    }
+    const written = this.stream.write(this.newEntry(position, 'stream', '', { result: text })).then((winner) => {
+      this.entries.set(position, winner);
+      this.services.streamed?.(this.runId);
+    });
+    this.background(written);
+    return written.then(
+      () => undefined,
+      () => never(),
+    );
   }
 
   sleepFor(duration: Duration, scope = this.root): Promise<{ durationMs: number }> {
@@ -928,6 +967,8 @@ export function describeOp(kind: OperationKind, name: string): string {
       return `spawnChild('${name}')`;
     case 'patch':
       return `patched('${name}')`;
+    case 'stream':
+      return 'putStream';
     default:
       return `${kind}('${name}')`;
   }

@@ -1,5 +1,5 @@
 /**
- * The items a run writes under its key (journal entries, waiters and their index copies, DAG task states)
+ * The items a run writes under its key (journal entries, stream chunks, waiters and their index copies, DAG task states)
  * carry its incarnation (`RunRecord.generation`) and a TTL. A run-scoped store stamps both on every write for
  * that run, so the replay, the DAG orchestrator and the operations they call need not know about either.
  *
@@ -55,6 +55,7 @@ export function runScopedStore(store: RunStore, run: Pick<RunRecord, 'runId' | '
   };
   const overrides: Partial<RunStore> = {
     putEntry: (runId, entry, carried) => store.putEntry(runId, own(runId) ? stampEntry(entry) : entry, carried),
+    putStreamChunk: (runId, entry) => store.putStreamChunk(runId, own(runId) ? stampEntry(entry) : entry),
     updateRetryingEntry: (runId, entry, expected) => store.updateRetryingEntry(runId, own(runId) ? stampEntry(entry) : entry, expected),
     putWaiters: (waiters) => store.putWaiters(waiters.map(stampWaiter)),
     deleteWaiters: (refs) => store.deleteWaiters(refs.map(stampRef)),

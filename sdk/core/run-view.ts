@@ -22,6 +22,8 @@ export interface OperationView {
   dueAt?: string;
   /** Which condition (or child run) resolved a wait. */
   resolvedBy?: string;
+  /** Stream chunks (`kind: 'stream'`, the chunk in `result`): the chunk's place in the run's stream. */
+  seq?: number;
   /** Pending waits: what they wait for. */
   waitingFor?: { type: string; key: string; eventKey?: string; expression?: string; scope?: string; dueAt?: string; childRunId?: string }[];
   createdAt: string;
@@ -169,6 +171,7 @@ function entryView(e: JournalEntry, now: number, ended: boolean): OperationView 
   const view: OperationView = { attempt: e.attempt, position: e.position, kind: e.kind, name: e.name, status, createdAt: new Date(e.createdAt).toISOString() };
   if (isPayloadRef(e.result)) view.resultBytes = parsePayloadRef(e.result).bytes;
   else if (e.result !== undefined) view.result = decodePayload(e.result);
+  if (e.seq !== undefined) view.seq = e.seq;
   if (e.error) view.error = publicError(e.error);
   if (e.dueAt !== undefined) view.dueAt = new Date(e.dueAt).toISOString();
   if (e.retryAt !== undefined) view.dueAt = new Date(e.retryAt).toISOString();

@@ -461,6 +461,7 @@ const STORE_METHODS = [
   'updateRun',
   'loadRun',
   'putEntry',
+  'putStreamChunk',
   'updateRetryingEntry',
   'putWaiters',
   'deleteWaiters',

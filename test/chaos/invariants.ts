@@ -13,7 +13,7 @@
 import type { JournalEntry, RunRecord, RunStore } from '../../sdk/ports.ts';
 import { TERMINAL_STATUSES } from '../../sdk/ports.ts';
 import { CrashError, TAINTING, type CallObserver, type Chaos, type FaultKind, type Op } from './faults.ts';
-import { attemptsOf, childPrograms, expectedOutcome, type Program, type StepLedger } from './workload.ts';
+import { attemptsOf, childPrograms, expectedOutcome, expectedStream, type Program, type StepLedger } from './workload.ts';
 
 interface Execution {
   x: string;
@@ -300,6 +300,7 @@ export async function checkOutcomes(
     }
     // DAG task runs are checked through the workflow's output.
     if (program.dag) return;
+    streamChecks.push(checkStream(store, run, program, run.status === 'CANCELLED').then((problems) => problems.forEach((p) => check(false, () => p))).then(() => void (checks++)));
     // One child run per runChild call per attempt, each with its own oracle.
     const children = [...all.values()].filter((s) => s.run.parent?.runId === runId).map((s) => s.run);
     const childOps = childPrograms(program);
@@ -313,7 +314,9 @@ export async function checkOutcomes(
       verify(child.runId, childProgram, run.status === 'CANCELLED');
     }
   };
+  const streamChecks: Promise<void>[] = [];
   for (const program of programs) verify(program.id, program, false);
+  await Promise.all(streamChecks);
 
   for (const [runId, { run, entries, waiters }] of all) {
     // On the stored items, before `mergeJournal` (which keeps one entry per position, so could never show two).
@@ -335,6 +338,42 @@ export async function checkOutcomes(
     check(left.length === 0, () => `event key '${key}': ${left.length} waiter(s) of finished runs still indexed (${left.map((w) => w.runId).join(', ')})`);
   }
   return { failures, checks, explainedLeftovers, snapshot: all };
+}
+
+/**
+ * The run's stream against the oracle: seqs 1..n with no gap; each attempt's chunks after the previous attempt's;
+ * every chunk of every attempt exactly once; the run's own chunks in program order, each branch's in branch order.
+ * A cancelled run may have stopped anywhere: what it put is a prefix of each sequence, still each chunk once.
+ */
+async function checkStream(store: RunStore, run: RunRecord, program: Program, cancelled: boolean): Promise<string[]> {
+  const problems: string[] = [];
+  const chunks = await store.readStream(run.runId, run.generation, 0, 100_000);
+  const id = `run ${run.runId}: stream`;
+  chunks.forEach((c, i) => {
+    if (c.seq !== i + 1) problems.push(`${id} seq ${c.seq} at place ${i + 1} (a gap: a subscriber could read past a chunk)`);
+  });
+  const values = chunks.map((c) => JSON.parse(c.result!) as { tag: string; a: number });
+  const keys = values.map((v) => `${v.a}:${v.tag}`);
+  const dupes = keys.filter((k, i) => keys.indexOf(k) !== i);
+  if (dupes.length) problems.push(`${id} repeats chunks ${[...new Set(dupes)].join(', ')}`);
+  for (let i = 1; i < values.length; i++) if (values[i]!.a < values[i - 1]!.a) problems.push(`${id}: a chunk of attempt ${values[i]!.a} after one of attempt ${values[i - 1]!.a}`);
+  const expected = expectedStream(program);
+  const attempts = cancelled ? 1 : attemptsOf(program);
+  const prefix = (got: string[], want: string[]) => (cancelled ? want.slice(0, got.length) : want).join(',') === got.join(',');
+  for (let a = 0; a < attempts; a++) {
+    const mine = values.filter((v) => v.a === a).map((v) => v.tag);
+    const top = mine.filter((t) => t.startsWith('x'));
+    if (!prefix(top, expected.top)) problems.push(`${id} attempt ${a}: run chunks ${top.join(',')}, expected ${expected.top.join(',')}`);
+    let k = 0;
+    for (const branch of expected.branches) {
+      const got = mine.filter((t) => branch.includes(t));
+      if (!prefix(got, branch)) problems.push(`${id} attempt ${a}: branch chunks ${got.join(',')}, expected ${branch.join(',')}`);
+      k += got.length;
+    }
+    if (top.length + k !== mine.length) problems.push(`${id} attempt ${a}: chunks the program never puts: ${mine.join(',')}`);
+  }
+  if (values.some((v) => v.a >= attempts)) problems.push(`${id}: chunks of attempts past ${attempts - 1}`);
+  return problems;
 }
 
 /**

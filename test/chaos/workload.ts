@@ -47,9 +47,16 @@ export type ProgramOp =
   | { t: 'parallel'; items: (StepOp | { t: 'event'; event: EventSpec } | { t: 'sleep'; ms: number })[] }
   | { t: 'hold'; key: string }
   /** `ctx.map` over branches, each a sequence of ops run in the branch's own context, at most `maxConcurrency` at once. */
-  | { t: 'map'; branches: BranchOp[][]; maxConcurrency: number };
+  | { t: 'map'; branches: BranchOp[][]; maxConcurrency: number }
+  | StreamOp;
 
-export type BranchOp = StepOp | { t: 'event'; event: EventSpec } | { t: 'sleep'; ms: number };
+/** `ctx.putStream({ tag, a: attempt })`, not awaited (the replay must still record it, once). */
+export interface StreamOp {
+  t: 'stream';
+  tag: string;
+}
+
+export type BranchOp = StepOp | { t: 'event'; event: EventSpec } | { t: 'sleep'; ms: number } | StreamOp;
 
 export type Failure = 'attempt0' | 'always' | 'nonretryable' | 'non-error';
 
@@ -280,6 +287,7 @@ export function generateProgram(r: Random, id: string, depth = 0, dagSlot?: numb
       }
     }
   }
+  addStreamOps(ops);
   const program: Program = { id, task, ops };
   if (flow) program.group = 'g0';
   if (depth === 0 && r.chance(0.08)) {
@@ -291,6 +299,30 @@ export function generateProgram(r: Random, id: string, depth = 0, dagSlot?: numb
   const fail = r.weighted({ none: 8, attempt0: retries > 0 ? 1.5 : 0, always: 0.5, nonretryable: 0.4, 'non-error': 0.4 });
   if (fail !== 'none') program.fail = fail;
   return program;
+}
+
+/**
+ * A stream chunk after every op and at the start of every map branch. Added without drawing from the random
+ * source, so a seed's schedule stays the one it was before streams existed, plus the chunks.
+ */
+function addStreamOps(ops: ProgramOp[]): void {
+  const count = ops.length;
+  for (let i = count - 1; i >= 0; i--) {
+    const op = ops[i]!;
+    if (op.t === 'map') op.branches.forEach((branch, j) => branch.unshift({ t: 'stream', tag: `m${i}.${j}` }));
+    ops.splice(i + 1, 0, { t: 'stream', tag: `x${i}` });
+  }
+}
+
+/** The chunks one attempt of `program` puts: its own in order, and each map branch's (in order within the branch). */
+export function expectedStream(program: Program): { top: string[]; branches: string[][] } {
+  const top: string[] = [];
+  const branches: string[][] = [];
+  for (const op of program.ops) {
+    if (op.t === 'stream') top.push(op.tag);
+    if (op.t === 'map') for (const branch of op.branches) branches.push(branch.flatMap((b) => (b.t === 'stream' ? [b.tag] : [])));
+  }
+  return { top, branches };
 }
 
 // ---- the oracle -------------------------------------------------------------------------------------
@@ -351,6 +383,8 @@ function opResult(op: ProgramOp): Json {
       return op.branches.map((branch) => branch.map((item) => opResult(item)));
     case 'hold':
       return null;
+    case 'stream':
+      return 'streamed';
   }
 }
 
@@ -441,6 +475,7 @@ export function expectedDurationMs(program: Program): number {
         // Bounded concurrency: at worst one branch after another.
         return op.branches.reduce((sum, branch) => sum + branch.reduce((s, item) => s + one(item), 0), 0);
       case 'hold':
+      case 'stream':
         return 0;
     }
   };
@@ -523,6 +558,9 @@ async function runOp(op: ProgramOp, program: Program, ctx: DurableContext, deps:
       );
     case 'hold':
       return ctx.waitForEvent(op.key);
+    case 'stream':
+      void ctx.putStream({ tag: op.tag, a: ctx.attempt });
+      return 'streamed';
   }
 }
 

@@ -166,6 +166,38 @@ export function forkContract(name: string, make: HarnessFactory) {
       expect(c).toBe(21);
     });
 
+    test("a fork's stream holds the chunks put before the fork point (numbered from 1), then its own; none of the rest", async () => {
+      h = await make();
+      let fail = true;
+      const task = h.durable.durableTask({
+        name: 'streamer',
+        retries: 0,
+        fn: async (_: {}, ctx) => {
+          await ctx.putStream({ at: 'start' });
+          await ctx.step('prepare', () => 'ready');
+          await ctx.putStream({ at: 'prepared' });
+          await ctx.step('send', () => {
+            if (fail) throw new Error('send failed');
+            return 'sent';
+          });
+          await ctx.putStream({ at: 'sent' });
+          return 'done';
+        },
+      });
+      const ref = await task.runNoWait({});
+      await h.settle();
+      await expect(ref.result()).rejects.toThrow('send failed');
+      fail = false;
+      const fork = await h.durable.runs.fork(ref.runId, { fromStep: 'send' });
+      await h.settle();
+      expect(await fork.result()).toBe('done');
+      const chunks: unknown[] = [];
+      for await (const chunk of h.durable.runs.subscribeToStream(fork.runId)) chunks.push(chunk);
+      expect(chunks).toEqual([{ at: 'start' }, { at: 'prepared' }, { at: 'sent' }]);
+      const view = await h.durable.runs.get(fork.runId);
+      expect(view.operations.filter((o) => o.kind === 'stream').map((o) => o.seq)).toEqual([1, 2, 3]);
+    });
+
     test('typed errors: an unknown step, a run still in flight, an unknown run, a bad fromStep', async () => {
       h = await make();
       const task = h.durable.durableTask({

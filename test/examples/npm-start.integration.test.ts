@@ -14,7 +14,7 @@ test('npm start runs every example end to end on the embedded default and exits 
     });
     expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0); // the summary on stdout names a failed example
     expect(result.stdout).toMatch(/8\/8 examples passed/);
-    for (const name of ['simple durable task', 'sleep', 'wait for event (CEL)', 'Or(sleep, event)', 'DAG with waitFor / skipIf', 'ctx.map / ctx.parallel fan-out', 'flow control (concurrency, rate limits, priority, idempotency)', 'runs.fork from a step']) {
+    for (const name of ['simple durable task', 'sleep', 'wait for event (CEL)', 'Or(sleep, event)', 'DAG with waitFor / skipIf', 'ctx.map / ctx.parallel fan-out, putStream', 'flow control (concurrency, rate limits, priority, idempotency)', 'runs.fork from a step']) {
       expect(result.stdout).toContain(`ok   ${name}`);
     }
   } finally {

@@ -56,10 +56,18 @@ function define(durable: Durable, gate: { promise: Promise<void> }) {
       return { out: input.big };
     },
   });
+  const streams = durable.durableTask({
+    name: 'streams',
+    fn: async (_: unknown, ctx) => {
+      ctx.putStream({ progress: 0.5 });
+      await ctx.putStream({ progress: 1 });
+      return 'streamed';
+    },
+  });
   const pipeline = durable.workflow({ name: 'pipeline' });
   const first = pipeline.task({ name: 'first', fn: async () => ({ n: 1 }) });
   pipeline.task({ name: 'second', parents: [first], waitFor: { eventKey: 'order:paid' }, fn: async () => ({ n: 2 }) });
-  return { quick, longSleep, waiter, blocker, parent, pusher, pipeline, large, bigWaiter };
+  return { quick, longSleep, waiter, blocker, parent, pusher, streams, pipeline, large, bigWaiter };
 }
 
 describe('given the grants of a synthesized DurableTasks, and every documented call made for real', () => {
@@ -155,7 +163,7 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     const { durable: api, defs } = processes.client;
     const ids: Record<string, string> = {};
     await call('start', async () => {
-      for (const name of ['quick', 'longSleep', 'waiter', 'blocker', 'parent', 'pusher'] as const) ids[name] = (await defs[name].runNoWait({})).runId;
+      for (const name of ['quick', 'longSleep', 'waiter', 'blocker', 'parent', 'pusher', 'streams'] as const) ids[name] = (await defs[name].runNoWait({})).runId;
       ids.pipeline = (await defs.pipeline.runNoWait({})).runId;
       ids.routed = (await defs.bigWaiter.runNoWait({ big: BIG })).runId;
       ids.large = (await defs.large.runNoWait({ big: BIG })).runId;
@@ -177,6 +185,11 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     await call('cancel a workflow run waiting for an event', () => api.runs.cancel(ids.pipeline!));
     await call('schedule a run in 5 minutes (SQS delay)', () => defs.quick.schedule(new Date(clock.now() + 300_000), {}));
     await call('schedule a run in 2 hours (Scheduler)', () => defs.quick.schedule(new Date(clock.now() + 7_200_000), {}));
+    await call('subscribe to a run stream', async () => {
+      const chunks: unknown[] = [];
+      for await (const chunk of api.runs.subscribeToStream(ids.streams!)) chunks.push(chunk);
+      expect(chunks).toEqual([{ progress: 0.5 }, { progress: 1 }]);
+    });
     await call('list (granted by grantStart, through grantList)', async () => {
       await api.runs.list({});
       await api.runs.list({ name: 'quick', status: 'SUCCEEDED', limit: 1 });
@@ -248,10 +261,11 @@ describe('given the grants of a synthesized DurableTasks, and every documented c
     expect([...actions('sweeper')]).toEqual(expect.arrayContaining(['dynamodb:Query', 'sqs:SendMessage']));
   });
 
-  test('then a function given grantStart may make every request of start, get, cancel (queued, running, waiting), schedule (short and long), fork and bulk fork / cancel', () => {
+  test('then a function given grantStart may make every request of start, get, cancel (queued, running, waiting), schedule (short and long), fork and bulk fork / cancel, and subscribeToStream', () => {
     const made = Object.keys(calls).filter((name) => !name.startsWith('list') && !['push', 'sweep'].includes(name) && !name.startsWith('route'));
-    expect(made).toHaveLength(13);
+    expect(made).toHaveLength(14);
     expect(during('fork a finished run from a step').map((r) => r.action)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'sqs:SendMessage']));
+    expect(during('subscribe to a run stream').map((r) => r.action)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(made.flatMap((name) => denied('client', during(name).filter((r) => r.principal === 'client')).map((d) => `${name}: ${d}`))).toEqual([]);
   });
 

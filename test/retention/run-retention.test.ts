@@ -63,7 +63,7 @@ describe.each(backends)('retention on %s', (_name, factory) => {
     }
   });
 
-  test('every item a run writes gets a TTL: entries, waiters (and index copies), task states, events; the run item at its end', { timeout: 60_000 }, async () => {
+  test('every item a run writes gets a TTL: entries, stream chunks, waiters (and index copies), task states, events; the run item at its end', { timeout: 60_000 }, async () => {
     const h: Harness = await factory(undefined, { retentionDays: 1 });
     try {
       const child = h.durable.durableTask({ name: 'child', fn: async (_: {}, ctx) => ctx.step('c', () => 'c') });
@@ -72,6 +72,7 @@ describe.each(backends)('retention on %s', (_name, factory) => {
         fn: async (_: {}, ctx) => {
           await ctx.step('a', () => 'a');
           await ctx.runChild(child, {});
+          ctx.putStream({ child: 'done' }); // a stream chunk: an item of its own, with the run's item TTL
           await ctx.sleepFor('1m');
           return ctx.waitForEvent('go');
         },

@@ -36,6 +36,7 @@ import type {
 } from '../../ports.ts';
 import { withCursor } from '../../ports.ts';
 import { DynamoEvents } from './dynamo-events.ts';
+import { DynamoStreams, STREAM_PREFIX } from './dynamo-streams.ts';
 import { listRunsPage } from './dynamo-list.ts';
 import { ExpressionBuilder, runConditionExpression, runUpdateExpression } from './dynamo-expressions.ts';
 import { mergeJournal, type EntryItem } from '../../core/journal.ts';
@@ -106,7 +107,7 @@ export interface DynamoRunStoreOptions {
 }
 
 /** Every field of a JournalEntry (`updateRetryingEntry` sets or removes each). */
-const ENTRY_FIELDS = ['attempt', 'position', 'kind', 'name', 'status', 'result', 'error', 'stepAttempt', 'retryAt', 'dueAt', 'resolvedBy', 'eventIds', 'createdAt', 'generation', 'ttl'] as const satisfies readonly (keyof JournalEntry)[];
+const ENTRY_FIELDS = ['attempt', 'position', 'kind', 'name', 'status', 'result', 'error', 'stepAttempt', 'retryAt', 'dueAt', 'resolvedBy', 'eventIds', 'createdAt', 'generation', 'ttl', 'seq'] as const satisfies readonly (keyof JournalEntry)[];
 // A field added to JournalEntry and not listed above fails to compile here.
 const ENTRY_FIELDS_COMPLETE: [Exclude<keyof JournalEntry, (typeof ENTRY_FIELDS)[number]>] extends [never] ? true : never = true;
 void ENTRY_FIELDS_COMPLETE;
@@ -138,6 +139,7 @@ export class DynamoRunStore implements RunStore {
   private readonly now: () => number;
   private readonly holdMs: number;
   private readonly events: DynamoEvents;
+  private readonly streams: DynamoStreams;
   /** Flow-control counters on the same table and client (dynamo-flow.ts). */
   readonly flow: DynamoFlowStore;
   private readonly shards: ShardCounts;
@@ -148,6 +150,7 @@ export class DynamoRunStore implements RunStore {
     this.now = options.now ?? Date.now;
     this.holdMs = options.sweepHoldMs ?? SWEEP_HOLD_MS;
     this.events = new DynamoEvents(this.client, this.tableName, this.now);
+    this.streams = new DynamoStreams(this.client, this.tableName, this.now);
     this.shards = options.shards ?? shardCounts();
     if (options.counter) countRequests(this.client, options.counter);
     mapItemTooLarge(this.client);
@@ -265,6 +268,7 @@ export class DynamoRunStore implements RunStore {
     const entries: EntryItem[] = [];
     const waiters: Waiter[] = [];
     const tasks: TaskState[] = [];
+    const chunks: EntryItem[] = [];
     for await (const item of this.query({
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': PARTITION_KEY },
@@ -277,12 +281,13 @@ export class DynamoRunStore implements RunStore {
       else if (sk.startsWith(ENTRY_PREFIX)) entries.push(entryOf(item));
       else if (sk.startsWith(WAITER_PREFIX)) waiters.push(fromItem<Waiter>(item));
       else if (sk.startsWith(TASK_PREFIX)) tasks.push(fromItem<TaskState>(item));
+      else if (sk.startsWith(STREAM_PREFIX)) chunks.push({ entry: fromItem<JournalEntry>(item) });
     }
     if (!stored || expired(stored.ttl, now)) return undefined;
     const generation = stored.generation;
     const live = (item: { generation?: string | undefined; ttl?: number | undefined }) => item.generation === generation && !expired(item.ttl, now);
     const journal = mergeJournal(
-      entries.filter((e) => live(e.entry)),
+      [...chunks, ...entries].filter((e) => live(e.entry)),
       stored.parkedEntries,
     );
     return {
@@ -330,6 +335,16 @@ export class DynamoRunStore implements RunStore {
    * One conditional UpdateItem that rewrites the entry's fields (and removes the optional ones it lacks),
    * so the item keeps the entries it carries (sdk/core/journal.ts).
    */
+  /** One conditional PutItem (dynamo-streams.ts). */
+  putStreamChunk(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }> {
+    return this.streams.put(runId, entry);
+  }
+
+  /** One Query from the last chunk seen (dynamo-streams.ts). */
+  readStream(runId: string, generation: string | undefined, afterSeq: number, limit: number): Promise<JournalEntry[]> {
+    return this.streams.read(runId, generation, afterSeq, limit);
+  }
+
   async updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean> {
     const b = new ExpressionBuilder();
     const sets: string[] = [];

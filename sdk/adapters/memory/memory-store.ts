@@ -41,6 +41,8 @@ interface RunSlot {
   waiters: Map<string, Waiter>;
   /** key `${generation}|${task}` */
   tasks: Map<string, TaskState>;
+  /** Stream chunks, key `${generation}|${seq}` (items of their own, as on DynamoDB). */
+  streams: Map<string, JournalEntry>;
 }
 
 /**
@@ -69,7 +71,7 @@ export class MemoryRunStore implements RunStore {
    * Entry items written under a run id whose run item does not exist (yet): on DynamoDB they are items like any
    * other, so a fork (sdk/core/fork) writes a journal before the run item that commits it. The run item adopts them.
    */
-  private readonly unowned = new Map<string, Pick<RunSlot, 'entries' | 'carried'>>();
+  private readonly unowned = new Map<string, Pick<RunSlot, 'entries' | 'carried' | 'streams'>>();
 
   /** Flow-control counters (slots, queues, rate limits), in the same process. */
   readonly flow: MemoryFlowStore;
@@ -93,7 +95,7 @@ export class MemoryRunStore implements RunStore {
     // An expired run is replaced; its items stay (as on DynamoDB until TTL deletes them), under its generation.
     if (slot) slot.run = structuredClone(run);
     else {
-      const items = this.unowned.get(run.runId) ?? { entries: new Map(), carried: new Map() };
+      const items = this.unowned.get(run.runId) ?? { entries: new Map(), carried: new Map(), streams: new Map() };
       this.unowned.delete(run.runId);
       this.runs.set(run.runId, { run: structuredClone(run), ...items, waiters: new Map(), tasks: new Map() });
     }
@@ -151,7 +153,8 @@ export class MemoryRunStore implements RunStore {
     const items = [...slot.entries.entries()]
       .filter(([key, entry]) => key.startsWith(prefix) && !expired(entry.ttl, now))
       .map(([key, entry]) => ({ entry: { ...entry }, carried: carriedBy(slot, key) }));
-    const { entries, parked } = mergeJournal(items, (slot.run.parkedEntries ?? []).map((e) => ({ ...e })));
+    const chunks = [...slot.streams.values()].filter((c) => c.generation === generation && !expired(c.ttl, now)).map((entry) => ({ entry: { ...entry } }));
+    const { entries, parked } = mergeJournal([...chunks, ...items], (slot.run.parkedEntries ?? []).map((e) => ({ ...e })));
     const live = (item: { generation?: string | undefined; ttl?: number | undefined }) => item.generation === generation && !expired(item.ttl, now);
     const waiters = [...slot.waiters.values()].filter(live).map((w) => ({ ...w }));
     waiters.sort((a, b) => a.attempt - b.attempt || a.position - b.position || a.index - b.index);
@@ -169,6 +172,30 @@ export class MemoryRunStore implements RunStore {
     slot.entries.set(key, { ...entry });
     if (carried.length) slot.carried.set(key, carried.map((e) => ({ ...e })));
     return { won: true, entry: { ...entry }, carried: carried.map((e) => ({ ...e })) };
+  }
+
+  async putStreamChunk(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }> {
+    this.count('putStreamChunk');
+    // Like putEntry: a chunk may be written before its run item (runs.fork copies them first), as on DynamoDB.
+    const slot = this.runs.get(runId) ?? this.unownedItems(runId);
+    checkSize(`stream chunk ${entry.seq} of run '${runId}'`, entry);
+    const key = `${entry.generation ?? ''}|${entry.seq}`;
+    const existing = slot.streams.get(key);
+    if (existing) return { won: false, entry: { ...existing } };
+    slot.streams.set(key, { ...entry });
+    return { won: true, entry: { ...entry } };
+  }
+
+  async readStream(runId: string, generation: string | undefined, afterSeq: number, limit: number): Promise<JournalEntry[]> {
+    this.count('readStream');
+    const slot = this.runs.get(runId);
+    if (!slot) return [];
+    const now = this.now();
+    return [...slot.streams.values()]
+      .filter((c) => c.generation === generation && c.seq! > afterSeq && !expired(c.ttl, now))
+      .sort((a, b) => a.seq! - b.seq!)
+      .slice(0, limit)
+      .map((c) => ({ ...c }));
   }
 
   async updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean> {
@@ -309,9 +336,9 @@ export class MemoryRunStore implements RunStore {
     return slot && !expired(slot.run.ttl, this.now()) ? slot : undefined;
   }
 
-  private unownedItems(runId: string): Pick<RunSlot, 'entries' | 'carried'> {
+  private unownedItems(runId: string): Pick<RunSlot, 'entries' | 'carried' | 'streams'> {
     let items = this.unowned.get(runId);
-    if (!items) this.unowned.set(runId, (items = { entries: new Map(), carried: new Map() }));
+    if (!items) this.unowned.set(runId, (items = { entries: new Map(), carried: new Map(), streams: new Map() }));
     return items;
   }
 

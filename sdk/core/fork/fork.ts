@@ -49,9 +49,14 @@ export async function forkRun(engine: Engine, runId: string, options: ForkOption
   // Flow control: the fork keeps the source's priority; its idempotency key stays the source's (a fork is a new run).
   if (source.priority !== undefined) run.priority = source.priority;
   const scope = scopeOf(run.generation, engine.retentionSeconds(), now);
-  const copies = plan.keep.map((e) => copyEntry(e, scope));
+  const copies = renumberChunks(plan.keep.map((e) => copyEntry(e, scope)));
   for (let i = 0; i < copies.length; i += COPY_CONCURRENCY) {
-    await Promise.all(copies.slice(i, i + COPY_CONCURRENCY).map((entry) => backend.store.putEntry(run.runId, entry)));
+    await Promise.all(
+      copies
+        .slice(i, i + COPY_CONCURRENCY)
+        // A stream chunk is its own item (the journal record of its position too), so subscribers of the fork see it.
+        .map((entry) => (entry.kind === 'stream' ? backend.store.putStreamChunk(run.runId, entry) : backend.store.putEntry(run.runId, entry))),
+    );
   }
   // The commit point: only now does the run exist (see the header).
   await backend.store.createRun(run);
@@ -90,4 +95,14 @@ function checkForkable(engine: Engine, loaded: LoadedRun): void {
 function copyEntry(entry: JournalEntry, scope: { generation?: string; ttl?: number }): JournalEntry {
   const { ttl: _old, generation: _gen, ...rest } = entry;
   return { ...rest, attempt: 0, ...scope };
+}
+
+/**
+ * The kept stream chunks numbered 1..k in their old order: a fork point inside a fan-out can keep a branch's chunk
+ * while dropping an earlier-numbered one, and a stream has no gaps (the fork's next chunk takes k + 1).
+ */
+function renumberChunks(entries: JournalEntry[]): JournalEntry[] {
+  const chunks = entries.filter((e) => e.kind === 'stream').sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  const seqs = new Map(chunks.map((e, i) => [e, i + 1]));
+  return entries.map((e) => (seqs.has(e) ? { ...e, seq: seqs.get(e)! } : e));
 }

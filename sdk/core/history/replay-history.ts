@@ -14,6 +14,7 @@ import { assertName, TaskDefinition, WorkflowDefinition, type RunRef, type TaskS
 import { parseDuration, type Duration } from '../duration.ts';
 import { DurableError, InvalidDefinitionError, NonDeterminismError, WaitTimeoutError, deserializeError } from '../errors.ts';
 import { assertPatchId, decidePatch, isMarkerOf } from '../operations/patched.ts';
+import { encodeChunk } from '../operations/stream.ts';
 import { JournalScope, placeOf, settledFromJournal, type FanOutOptions } from '../operations/fan-out.ts';
 import { describeOp } from '../replay.ts';
 import { taskRunName } from '../dag/positions.ts';
@@ -206,6 +207,16 @@ class HistoryReplayer implements DurableContext {
   deprecatePatch(id: string): void {
     assertPatchId(id, 'deprecatePatch');
     if (isMarkerOf(id, this.cursor, this.view())) this.consumed.add(this.cursor++);
+  }
+
+  putStream(chunk: unknown): Promise<void> {
+    encodeChunk(chunk);
+    try {
+      this.take('stream', '');
+    } catch {
+      return never();
+    }
+    return Promise.resolve();
   }
 
   sleepFor(duration: Duration): Promise<{ durationMs: number }> {

@@ -20,6 +20,7 @@ export interface ScopedContext extends DurableContext {
   now(scope?: JournalScope): Date;
   patched(id: string, scope?: JournalScope): boolean;
   deprecatePatch(id: string, scope?: JournalScope): void;
+  putStream(chunk: unknown, scope?: JournalScope): Promise<void>;
   map(name: string, items: readonly unknown[], fn: (item: never, ctx: DurableContext, index: number) => unknown, options?: FanOutOptions, scope?: JournalScope): Promise<never>;
   parallel(name: string, branches: readonly ((ctx: DurableContext) => unknown)[], options?: FanOutOptions, scope?: JournalScope): Promise<never>;
 }
@@ -78,6 +79,9 @@ export class BranchContext implements DurableContext {
   }
   deprecatePatch(id: string): void {
     this.run.deprecatePatch(id, this.scope);
+  }
+  putStream(chunk: unknown): Promise<void> {
+    return this.run.putStream(chunk, this.scope);
   }
   map(name: string, items: readonly unknown[], fn: (item: never, ctx: DurableContext, index: number) => unknown, options?: FanOutOptions): Promise<never> {
     return this.run.map(name, items, fn, options, this.scope);
