@@ -23,6 +23,8 @@ export const ENV = {
   waiterShards: 'DURABLE_WAITER_SHARDS',
   /** Partitions of the sweep index (`SWEEP#<shard>`); raise it, never lower it. */
   sweepShards: 'DURABLE_SWEEP_SHARDS',
+  /** Partitions the recorded events of one key are spread over (by sequence number); raise it, never lower it. */
+  eventShards: 'DURABLE_EVENT_SHARDS',
 } as const;
 
 /** The `source` of every EventBridge event durable-tasks pushes (and routes). */

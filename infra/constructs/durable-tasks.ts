@@ -188,6 +188,7 @@ export class DurableTasks extends Construct {
       [ENV.leaseSeconds]: String(workerTimeout.toSeconds() + 30),
       [ENV.waiterShards]: String(shardProp('waiterShards', props.waiterShards)),
       [ENV.sweepShards]: String(shardProp('sweepShards', props.sweepShards)),
+      [ENV.eventShards]: String(shardProp('eventShards', props.eventShards, 1)),
     };
     const common = {
       userEntry,
@@ -517,8 +518,8 @@ function setEnvironment(grantee: iam.IGrantable, environment: Record<string, str
 }
 
 /** A shard-count prop, checked (a whole number from 1 to 1000), or its default (4). */
-function shardProp(name: string, value: number | undefined): number {
-  if (value === undefined) return 4;
+function shardProp(name: string, value: number | undefined, fallback = 4): number {
+  if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1 || value > 1000) throw new Error(`DurableTasks: ${name} must be a whole number from 1 to 1000, got ${value}.`);
   return value;
 }

@@ -24,7 +24,7 @@ import {
 import { decodePayload, encodePayload } from './json.ts';
 import { MAX_PARKED_ENTRIES } from './journal.ts';
 import { assertPatchId, decidePatch, isMarkerOf, journalView, patchMarker } from './operations/patched.ts';
-import { eventWaiter, findEventsFor, stampEventOrder } from './event-order.ts';
+import { eventWaiter, eventsFor, stampEventOrder } from './event-order.ts';
 
 /** How a replay ended. */
 export type ReplayOutcome =
@@ -684,7 +684,7 @@ class Replayer implements DurableContext {
     for (const w of waiters) {
       if (w.type !== 'event') continue;
       const filter = compileExpression(w.expression ?? '', 'input');
-      for (const event of await findEventsFor(this.backend, w)) {
+      for await (const event of eventsFor(this.backend, w)) {
         if (w.scope !== undefined && event.scope !== w.scope) continue;
         if (consumed.has(event.eventId)) continue; // an earlier wait of this run already took it
         const payload = decodePayload(event.payload);
