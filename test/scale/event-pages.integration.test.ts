@@ -86,7 +86,7 @@ describe('recorded events on DynamoDB', () => {
       const counted = dynamoClient(dynalite.endpoint);
       const log = queries(counted);
       const s = new DynamoRunStore({ client: counted, tableName, eventShards: shards, now: () => T0 + 60_000 });
-      const backend = { store: s } as Backend;
+      const backend = { store: s } as unknown as Backend;
 
       // Lookback, the match is the 3rd event of the window: the keys back to the window's start, then one page forward.
       const lookback = { eventKey: key, since: T0 + 60_000, seq: 2_000, lookbackFrom: T0 } as Waiter;
