@@ -225,7 +225,11 @@ export async function parkedLoad(quick: boolean): Promise<LoadResult> {
       accepted.set(n, { runId: ref.runId, at: world.clock.now() });
     });
     const parkStart = Math.min(...[...accepted.values()].map((a) => a.at));
-    await until(async () => world.schedules.size + world.stats.schedulesFired >= count, 60_000);
+    // Parked: every run WAITING on its timer (a run whose park was throttled parks later, after SQS redelivers it).
+    await until(async () => {
+      for (const { runId } of accepted.values()) if ((await world.observer.getRun(runId))?.status !== 'WAITING') return false;
+      return true;
+    }, 120_000);
     const parkedAt = world.clock.now();
     const parkedPerSecond = count / Math.max((parkedAt - parkStart) / 1000, 1e-3);
     // The hour passes: every schedule is due now.
