@@ -168,9 +168,14 @@ export class DynamoEvents {
           const page = await this.client.send(
             new QueryCommand({
               TableName: this.tableName,
-              KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+              // Events after `afterSeq` count whatever their time: the walk back starts at `afterSeq`.
+              KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
               ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY, '#time': 'time', '#ttl': TTL_ATTRIBUTE },
-              ExpressionAttributeValues: { ':pk': { S: eventShardPk(key, shard) }, ':prefix': { S: EVENT_SK_PREFIX } },
+              ExpressionAttributeValues: {
+                ':pk': { S: eventShardPk(key, shard) },
+                ':from': { S: EVENT_SK_PREFIX },
+                ':to': { S: afterSeq === undefined ? `${EVENT_SK_PREFIX}~` : `${EVENT_SK_PREFIX}${pad(afterSeq, SEQ_DIGITS)}#~` },
+              },
               ProjectionExpression: '#pk, #sk, #time, #ttl',
               ConsistentRead: true,
               ScanIndexForward: false,
@@ -183,7 +188,7 @@ export class DynamoEvents {
             const time = Number(item.time?.N);
             const ttl = item[TTL_ATTRIBUTE]?.N === undefined ? undefined : Number(item[TTL_ATTRIBUTE]!.N);
             if (time >= since && !expired(ttl, now)) start = Math.min(start, seq);
-            else if ((afterSeq === undefined || seq <= afterSeq) && time < since - LOOKBACK_SLACK_MS) return;
+            else if (time < since - LOOKBACK_SLACK_MS) return;
           }
           exclusive = page.LastEvaluatedKey;
         } while (exclusive);
