@@ -106,7 +106,7 @@ export function formatRunsTable(runs: readonly RunSummary[], style: Style): stri
   ].join('\n') + '\n';
 }
 
-const ICONS: Record<string, string> = { done: '✓', failed: '✗', retrying: '↻', waiting: '…' };
+const ICONS: Record<string, string> = { done: '✓', failed: '✗', retrying: '↻', waiting: '…', sleeping: '…', interrupted: '·' };
 
 /** One line for a journal entry: `✓ step charge → {"ok":true}`. */
 export function formatOperation(op: OperationView, style: Style): string {
@@ -128,11 +128,13 @@ function describeOperation(op: OperationView, style: Style): string {
     }
     return parts.length ? style.dim(` waiting for ${parts.join(' or ')}`) : style.dim(' waiting');
   }
+  if (op.status === 'sleeping') return style.yellow(` sleeping until ${op.dueAt ?? '?'}`);
+  if (op.status === 'interrupted') return style.dim(` interrupted (was due ${op.dueAt ?? '?'})`);
   if (op.status === 'retrying') {
     return style.yellow(` retrying${op.dueAt ? ` at ${op.dueAt}` : ''}`) + (op.error ? style.dim(`: ${op.error.name}: ${op.error.message}`) : '');
   }
   if (op.error) return style.red(` ${op.error.name}: ${op.error.message}`);
-  if (op.kind === 'sleep' && op.dueAt) parts.push(`until ${op.dueAt}`);
+  if (op.kind === 'sleep' && op.dueAt) parts.push(`woke at ${op.dueAt}`);
   const child = childRunOf(op);
   if (child) parts.push(`run ${child}`);
   else if (op.resolvedBy && op.resolvedBy !== op.name) parts.push(`resolved by ${op.resolvedBy}`);
@@ -157,6 +159,9 @@ export function formatRunDetails(run: RunDetailsJson, style: Style): string {
   lines.push(`${style.dim('created')}  ${run.createdAt}   ${style.dim('duration')} ${formatDuration(runDuration(run))}${run.attempt > 0 ? `   ${style.dim('attempt')} ${run.attempt + 1}` : ''}`);
   if (run.parentRunId) lines.push(`${style.dim('parent')}   ${run.parentRunId}`);
   if (run.workflowRunId) lines.push(`${style.dim('workflow')} ${run.workflowRunId}`);
+  if (run.waitingFor) lines.push(`${style.dim('queued')}   ${style.yellow(run.waitingFor)}`);
+  if (run.idempotencyKey !== undefined) lines.push(`${style.dim('idempotency key')} ${run.idempotencyKey}`);
+  if (run.priority !== undefined) lines.push(`${style.dim('priority')} ${run.priority}`);
   lines.push(`${style.dim('input')}    ${preview(run.input, 200)}`);
   if (run.output !== undefined) lines.push(`${style.dim('output')}   ${preview(run.output, 200)}`);
   if (run.error) lines.push(`${style.dim('error')}    ${style.red(`${run.error.name}: ${run.error.message}`)}`);

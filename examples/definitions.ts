@@ -5,6 +5,7 @@ import { defineSleep } from './sleep.ts';
 import { defineWaitForEvent } from './wait-for-event.ts';
 import { defineOrGroup } from './or-group.ts';
 import { registerDagExample } from './dag.ts';
+import { defineFanOut } from './fan-out.ts';
 import { defineNightlyReport } from './cron.ts';
 
 export function defineExamples(durable: Durable) {
@@ -14,6 +15,7 @@ export function defineExamples(durable: Durable) {
     waitForEvent: defineWaitForEvent(durable),
     orGroup: defineOrGroup(durable),
     dag: registerDagExample(durable),
+    fanOut: defineFanOut(durable),
     nightlyReport: defineNightlyReport(durable),
   };
 }

@@ -9,11 +9,14 @@ import { demoSleep } from './sleep.ts';
 import { demoWaitForEvent } from './wait-for-event.ts';
 import { demoOrGroup } from './or-group.ts';
 import { runDagExample } from './dag.ts';
+import { defineFlowControlExample, demoFlowControl } from './flow-control.ts';
+import { demoFanOut } from './fan-out.ts';
 
 const started = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(2)}s] ${line}`);
 const durable = Durable.local({ dir: process.env.DURABLE_DIR ?? '.durable', log: process.env.DURABLE_LOG ? (l) => console.log(JSON.stringify(l)) : () => undefined });
 const examples = defineExamples(durable);
+const flowControl = defineFlowControlExample(durable);
 
 const demos: [string, () => Promise<unknown>][] = [
   ['simple durable task', () => demoSimple(examples.simple, log)],
@@ -21,6 +24,8 @@ const demos: [string, () => Promise<unknown>][] = [
   ['wait for event (CEL)', () => demoWaitForEvent(examples.waitForEvent, durable, log)],
   ['Or(sleep, event)', () => demoOrGroup(examples.orGroup, durable, log)],
   ['DAG with waitFor / skipIf', () => runDagExample(durable, log)],
+  ['flow control (concurrency, rate limits, priority, idempotency)', () => demoFlowControl(durable, flowControl, log)],
+  ['ctx.map / ctx.parallel fan-out', () => demoFanOut(examples.fanOut, log)],
 ];
 
 log('starting the embedded engine (dynalite + fauxqs on loopback)');

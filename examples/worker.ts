@@ -3,7 +3,7 @@
  * variables are set, so it talks to AWS; anywhere else it runs on the embedded default.
  */
 import { Durable } from 'durable-tasks';
-import { ENV } from '../infra/constants.ts';
+import { ENV } from '../sdk/adapters/aws/env.ts';
 import { defineExamples } from './definitions.ts';
 
 export const durable = process.env[ENV.tableName] ? Durable.fromEnv() : Durable.local({ dir: process.env.DURABLE_DIR ?? '.durable', worker: false });

@@ -1,4 +1,4 @@
-import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DurableTasks } from './constructs/durable-tasks.ts';
 
@@ -25,10 +25,6 @@ export class DurableTasksExampleStack extends Stack {
       value: this.durable.deadLetterQueue.queueUrl,
       description: 'dispatch messages that failed repeatedly',
     });
-    // One line to `eval` so the CLI (`durable ... --aws`) and scripts can use Durable.fromEnv() against this stack.
-    new CfnOutput(this, 'ShellExports', {
-      value: Fn.join(' ', ['export', ...Object.entries(this.durable.environment).map(([name, value]) => Fn.join('', [name, '=', value]))]),
-      description: 'eval this to point Durable.fromEnv() (and the durable CLI with --aws) at this stack',
-    });
+    // The construct itself outputs `DurableTasksShellExports`, the line to `eval` for Durable.fromEnv() and `--aws`.
   }
 }

@@ -3,7 +3,7 @@
  * (`fromEnv`) and the embedded default (`local`). Both load their adapters with a dynamic import, so a Lambda
  * bundle never carries dynalite or fauxqs and the test environment never loads the AWS SDK.
  */
-import { ENV } from '../infra/constants.ts';
+import { ENV } from './adapters/aws/env.ts';
 import { DurableClient, type DurableOptions } from './core/client.ts';
 import type { DurableEvent } from './ports.ts';
 import type { LocalOptions } from './local/options.ts';

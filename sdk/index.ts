@@ -4,8 +4,10 @@
  */
 export { Durable, type DurableOptions, type LocalOptions } from './durable.ts';
 export type { TaskDefinition, WorkflowDefinition, RunRef, Backoff, TaskOptions, DurableTaskOptions, DagOptions, WorkflowOptions } from './core/definitions.ts';
-export type { Context, DurableContext, Jsonified, Logger, StepOptions, WaitForEventOptions } from './core/context-types.ts';
+export type { BranchSettled, Context, DurableContext, FanOutOptions, Jsonified, Logger, ParallelResults, StepOptions, WaitForEventOptions } from './core/context-types.ts';
 export type { Duration } from './core/duration.ts';
+export { ConcurrencyLimitStrategy, RateLimitDuration, Priority, type ConcurrencyOptions, type RateLimitOptions, type FlowOptions } from './core/flow/options.ts';
+export type { StartOptions } from './core/definitions.ts';
 export {
   SleepCondition,
   UserEventCondition,
@@ -36,6 +38,7 @@ export { CronAlreadyExistsError, CronNotFoundError } from './core/cron/errors.ts
 export type { Crons, CronView, CreateCronOptions, CronTarget } from './core/cron/service.ts';
 export type { OnTrigger } from './core/cron/declared.ts';
 export { Worker, type WorkerOptions } from './core/worker.ts';
+export { useTracingApi } from './core/tracing.ts';
 export type { RunDetails, RunSummary, OperationView } from './core/run-view.ts';
 export type { RunStatus } from './ports.ts';
 export { InvalidHistoryError } from './core/history/invalid-history-error.ts';

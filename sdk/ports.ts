@@ -71,6 +71,14 @@ export interface RunRecord {
   workflowRunId?: string;
   /** Free-form metadata given at start (event-triggered runs carry the event's id and key). */
   metadata?: Record<string, unknown>;
+  /** W3C trace context of the span that started the run (OpenTelemetry, sdk/core/tracing.ts). */
+  traceparent?: string;
+  /** Flow control: 1 (LOW) .. 3 (HIGH), among runs waiting for the same slot or limit. Absent: LOW. */
+  priority?: number;
+  /** The idempotency key the run was started with (its run id is derived from it, see sdk/core/flow/). */
+  idempotencyKey?: string;
+  /** Flow-control state of the run (sdk/core/flow/gate.ts). */
+  flow?: RunFlowState;
   /** Epoch seconds after which the item may be deleted (DynamoDB TTL); reads ignore expired items. */
   ttl?: number;
   /**
@@ -79,6 +87,20 @@ export interface RunRecord {
    * (`putEntry`'s `carried`). Saves a write per sleep. See sdk/core/journal.ts.
    */
   parkedEntries?: JournalEntry[];
+}
+
+/** Where a run stands with its concurrency key and rate limits (kept on the run item). */
+export interface RunFlowState {
+  /** The concurrency slot key (`<task>#<group key>`), once evaluated. */
+  slot?: string;
+  /** The run holds a slot of `slot` (set after the slot was taken; a crash before it is repaired by re-taking it, idempotent). */
+  admitted?: true;
+  /** The run has a queue item under `slot`. */
+  queued?: true;
+  /** Rate-limit keys whose units this run has taken. */
+  taken?: string[];
+  /** Why a QUEUED run is not running yet (shown by `runs.get`). */
+  waitingFor?: string;
 }
 
 /** One clause of a condition on the run item: every field given must hold. */
@@ -116,7 +138,7 @@ export interface RunPatch {
 }
 
 /** `patch`: a `ctx.patched(id)` marker (sdk/core/operations/patched.ts). */
-export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event' | 'patch';
+export type OperationKind = 'step' | 'sleep' | 'wait' | 'child' | 'spawn' | 'now' | 'event' | 'patch' | 'map' | 'parallel';
 
 /**
  * A journal entry: the recorded outcome of one durable call. Written once, first-wins
@@ -294,6 +316,8 @@ export interface ListRunsQuery {
   status?: RunStatus;
   name?: string;
   limit?: number;
+  /** `false`: leave out the runs of DAG tasks (runs with a `workflowRunId`). */
+  taskRuns?: boolean;
   /** Continue after the page that returned this cursor (`RunList.cursor`). */
   cursor?: string;
 }
@@ -368,6 +392,54 @@ export interface RunStore {
   sweepCandidates(now: number, limit: number): Promise<RunRecord[]>;
 }
 
+/** A run waiting for a concurrency slot: queue items sort by priority (high first), then age. */
+export interface SlotQueueEntry {
+  runId: string;
+  priority: number;
+  createdAt: number;
+}
+
+/** A slot item: the runs holding a slot of one concurrency key. */
+export interface SlotState {
+  holders: string[];
+  /** When holders were last checked for runs that ended without releasing (crash recovery). */
+  checkedAt?: number;
+}
+
+/** What taking rate-limit units found. */
+export type ConsumeResult =
+  | { type: 'taken' }
+  | { type: 'spent'; refillAt: number; limit: number }
+  | { type: 'too-many'; limit: number }
+  | { type: 'missing' };
+
+/**
+ * Flow-control counters (sdk/core/flow/). Each method is one single-item conditional write or read (a failed
+ * conditional write may be followed by one read), so every count is exact under races without transactions.
+ */
+export interface FlowStore {
+  /** Takes a slot for `runId` iff fewer than `maxRuns` are held. `held`: it already had one (idempotent). */
+  acquireSlot(slot: string, runId: string, maxRuns: number): Promise<{ result: 'acquired' | 'held' | 'full'; state: SlotState }>;
+  /** Frees `runId`'s slot; false when it held none. */
+  releaseSlot(slot: string, runId: string): Promise<boolean>;
+  /** Hands `from`'s slot to `to` in one conditional write (the count never changes). */
+  transferSlot(slot: string, from: string, to: string): Promise<'moved' | 'from-absent' | 'to-present'>;
+  /** Records a holder check at `now` iff the last one is still `previous` (one checker at a time). */
+  markSlotChecked(slot: string, now: number, previous: number | undefined): Promise<boolean>;
+  /** Idempotent. */
+  enqueue(slot: string, entry: SlotQueueEntry): Promise<void>;
+  dequeue(slot: string, entry: SlotQueueEntry): Promise<void>;
+  /** The first `limit` waiting runs: highest priority first, then oldest. */
+  queueHead(slot: string, limit: number): Promise<SlotQueueEntry[]>;
+  /**
+   * Takes `units` from the limit's current window. `dynamic`: the limit and window of a dynamic key (created on
+   * first use); a static key must have been upserted (`missing` otherwise).
+   */
+  consumeUnits(key: string, units: number, now: number, dynamic?: { limit: number; durationMs: number }): Promise<ConsumeResult>;
+  /** Creates or changes a static rate limit (a changed limit applies from its next window). */
+  upsertRateLimit(key: string, limit: number, durationMs: number): Promise<void>;
+}
+
 /** A message asking a worker to replay a run. Kept tiny: the table is the source of truth. */
 export interface DispatchMessage {
   runId: string;
@@ -416,6 +488,8 @@ export interface DurableEvent {
   payload: unknown;
   scope?: string;
   metadata?: Record<string, unknown>;
+  /** W3C trace context of the push (OpenTelemetry): runs the event starts are its children. */
+  traceparent?: string;
   time: number;
   /**
    * Its place in the key's push order, taken by `events.push` before it publishes (so a wait that begins after
@@ -451,6 +525,8 @@ export interface Backend {
   bus: EventBus;
   clock: Clock;
   counter: RequestCounter;
+  /** Flow-control counters; when absent, the store's own `flow` (both bundled stores have one). */
+  flow?: FlowStore;
   /** Where crons are kept. Absent: `durable.crons` is unavailable. */
   crons?: CronStore;
   /** Recurring schedules (AWS). Absent: a client with an embedded worker fires ticks in-process. */

@@ -7,7 +7,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { PARTITION_KEY, TABLE_SCHEMA } from '../../sdk/adapters/aws/table-schema.ts';
-import { RUN_KEY_PREFIX } from '../../infra/constants.ts';
+import { RUN_KEY_PREFIX } from '../../sdk/adapters/aws/env.ts';
 
 export interface Charge {
   kind: 'read' | 'write';

@@ -21,7 +21,7 @@ const OUT = join(ROOT, 'bench', '.out');
 async function bundlingFacts() {
   try {
     const m = await import('../../infra/constructs/bundling.ts');
-    const constants = await import('../../infra/constants.ts');
+    const constants = await import('../../sdk/adapters/aws/env.ts');
     return {
       entry: m.FUNCTION_ENTRIES.worker,
       neverBundled: [...m.NEVER_BUNDLED],

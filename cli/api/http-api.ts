@@ -23,6 +23,7 @@ export class HttpApi implements DurableApi {
     if (query.status) params.set('status', query.status);
     if (query.name) params.set('name', query.name);
     if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.taskRuns === false) params.set('taskRuns', 'false');
     const qs = params.size ? `?${params}` : '';
     const body = (await this.request('GET', `/api/runs${qs}`)) as { runs: RunSummary[]; cursor?: string };
     if (typeof body.cursor === 'string') Object.defineProperty(body.runs, 'cursor', { value: body.cursor, enumerable: false });

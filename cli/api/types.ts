@@ -14,6 +14,8 @@ export interface ListQuery {
   status?: RunStatus;
   name?: string;
   limit?: number;
+  /** `false`: leave out DAG task runs. */
+  taskRuns?: boolean;
   /** The `cursor` of the previous page (`runs.list`). */
   cursor?: string;
 }

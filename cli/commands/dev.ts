@@ -5,22 +5,28 @@
 import { relative, resolve } from 'node:path';
 import { UsageError, type Command } from '../command.ts';
 import { DEFAULT_PORT } from '../api/http-api.ts';
+import { LOCAL_ENV } from '../../sdk/adapters/aws/env.ts';
+import { devEnvironment, parsePorts } from '../server/dev-environment.ts';
 
 export const DEFAULT_ENTRY = 'examples/worker.ts';
 
 export const dev: Command = {
   name: 'dev',
-  usage: 'durable dev [--entry FILE] [--port N] [--dir DIR] [--no-worker]',
+  usage: 'durable dev [--entry FILE] [--port N | --ports API,DYNAMODB,SQS] [--dir DIR] [--no-worker]',
   summary: 'Serve the local engine: the HTTP API and the dashboard on 127.0.0.1, until Ctrl-C',
   details:
     'FILE must export the client as `durable` (`export const durable = Durable.local({ worker: false })`) and may\n' +
     'default-export a Worker (`export default durable.worker(...)`), which then executes the runs in this process.\n' +
     'Without a Worker, the client itself must execute them (Durable.local() with its embedded worker).\n' +
-    'State lives under DIR; stopping loses nothing: the next start resumes every run.',
-  options: { entry: { type: 'string' }, port: { type: 'string' }, dir: { type: 'string' }, 'no-worker': { type: 'boolean' } },
+    'State lives under DIR; stopping loses nothing: the next start resumes every run.\n' +
+    'It prints AWS_ENDPOINT_URL_* and DURABLE_* lines (a .env for other processes): with them, the aws CLI, AWS SDKs\n' +
+    'and Durable.fromEnv() reach its DynamoDB, SQS and EventBridge (PutEvents) on 127.0.0.1.',
+  options: { entry: { type: 'string' }, port: { type: 'string' }, ports: { type: 'string' }, dir: { type: 'string' }, 'no-worker': { type: 'boolean' } },
   optionHelp: [
     `--entry FILE  the module to load (default ${DEFAULT_ENTRY})`,
-    `--port N      the port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 picks a free one)`,
+    `--port N      the API, dashboard and EventBridge port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 picks free ones);`,
+    '              DynamoDB listens on N+1 and SQS on N+2',
+    '--ports A,D,S the three ports (API and EventBridge, DynamoDB, SQS) one by one',
     '--dir DIR     where local state lives (default .durable), given to the entry as env DURABLE_DIR',
     "--no-worker   do not start the entry's Worker (serve the API and dashboard only)",
   ],
@@ -28,11 +34,14 @@ export const dev: Command = {
   remote: false,
   async run(ctx) {
     const { style, io } = ctx;
-    const port = ctx.values.port === undefined ? DEFAULT_PORT : Number(ctx.values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got '${String(ctx.values.port)}'`);
+    const ports = parsePorts(ctx.values.port, ctx.values.ports, DEFAULT_PORT);
+    const port = ports.api;
     const entryPath = resolve(io.cwd, typeof ctx.values.entry === 'string' ? ctx.values.entry : DEFAULT_ENTRY);
-    // The entry creates its own client; this is how it learns where state should live.
-    io.env.DURABLE_DIR = resolve(io.cwd, typeof ctx.values.dir === 'string' ? ctx.values.dir : (io.env.DURABLE_DIR ?? '.durable'));
+    // The entry creates its own client; this is how it learns where state should live and where the embedded
+    // default's DynamoDB and SQS listen (Durable.local() reads these).
+    io.env[LOCAL_ENV.dir] = resolve(io.cwd, typeof ctx.values.dir === 'string' ? ctx.values.dir : (io.env[LOCAL_ENV.dir] ?? '.durable'));
+    io.env[LOCAL_ENV.dynamodbPort] = String(ports.dynamodb);
+    io.env[LOCAL_ENV.sqsPort] = String(ports.sqs);
 
     // The server (and with it the sdk) loads only for this command.
     const [{ loadEntry }, { startDevServer }, { describeDefinitions }] = await Promise.all([
@@ -48,11 +57,12 @@ export const dev: Command = {
     });
     const worker = ctx.values['no-worker'] ? undefined : entry.worker;
     await worker?.start();
+    const env = await devEnvironment(durable, server.url);
     const definitions = describeDefinitions(durable);
     const fromCwd = relative(io.cwd, entryPath);
     const shownEntry = fromCwd && !fromCwd.startsWith('..') ? fromCwd : entryPath;
     if (ctx.json) {
-      ctx.print(JSON.stringify({ url: server.url, entry: shownEntry, dir: io.env.DURABLE_DIR, worker: worker?.name ?? null, definitions: definitions.map((d) => d.name) }));
+      ctx.print(JSON.stringify({ url: server.url, entry: shownEntry, dir: io.env.DURABLE_DIR, worker: worker?.name ?? null, definitions: definitions.map((d) => d.name), env }));
     } else {
       ctx.print(`${style.bold('durable dev')}  ${style.cyan(server.url)}`);
       ctx.print(`  ${style.dim('entry')}       ${shownEntry}`);
@@ -60,6 +70,8 @@ export const dev: Command = {
       ctx.print(`  ${style.dim('worker')}      ${worker ? worker.name : style.dim("none started (the client's embedded worker, if any, runs tasks)")}`);
       ctx.print(`  ${style.dim('definitions')} ${definitions.map((d) => `${d.name}${d.kind === 'workflow' ? ' (workflow)' : ''}`).join(', ') || style.yellow('none')}`);
       ctx.print(`  ${style.dim('dashboard')}   ${server.url}/`);
+      ctx.print(style.dim('# for other processes (a .env): the aws CLI, AWS SDKs and Durable.fromEnv() reach this server with'));
+      for (const [name, value] of Object.entries(env)) ctx.print(`${name}=${value}`);
       ctx.print(style.dim('  Ctrl-C to stop'));
     }
 

@@ -9,14 +9,15 @@ import { colourStatus, formatRunDetails, formatRunsTable } from '../output.ts';
 
 export const runsList: Command = {
   name: 'runs list',
-  usage: 'durable runs list [--status S] [--name N] [--limit N] [--cursor C]',
+  usage: 'durable runs list [--status S] [--name N] [--limit N] [--cursor C] [--task-runs]',
   summary: 'List runs, newest first',
-  options: { status: { type: 'string' }, name: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
+  options: { status: { type: 'string' }, name: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, 'task-runs': { type: 'boolean' } },
   optionHelp: [
     `--status S   only runs with this status (${RUN_STATUSES.join(', ')})`,
     '--name N     only runs of this task or workflow',
     '--limit N    at most N runs (default 100)',
     '--cursor C   the next page (the cursor the previous page printed on stderr)',
+    '--task-runs  also list the runs of DAG tasks (hidden by default: their workflow run stands for them)',
   ],
   positionals: { min: 0, max: 0, names: [] },
   remote: true,
@@ -35,6 +36,7 @@ export const runsList: Command = {
       ...(typeof ctx.values.name === 'string' ? { name: ctx.values.name } : {}),
       ...(limit !== undefined ? { limit } : {}),
       ...(typeof ctx.values.cursor === 'string' ? { cursor: ctx.values.cursor } : {}),
+      ...(ctx.values['task-runs'] === true ? {} : { taskRuns: false }),
     });
     if (ctx.json) ctx.print(JSON.stringify(runs));
     else ctx.io.stdout.write(formatRunsTable(runs, ctx.style));

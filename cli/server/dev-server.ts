@@ -10,6 +10,7 @@ import { RUN_STATUSES, type ListQuery, type RunStatus } from '../api/types.ts';
 import { decodeListCursor } from '../../sdk/core/list-cursor.ts';
 import { createCron, describeCrons } from '../api/crons.ts';
 import { describeDefinitions } from './definitions.ts';
+import { AwsJsonError, awsJsonErrorBody, handleAwsJson, isAwsJsonRequest, sendAwsJson } from './eventbridge-api.ts';
 import { HttpError, toErrorResponse } from './http-errors.ts';
 import { streamRun } from './run-stream.ts';
 
@@ -112,6 +113,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   ];
 
   const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (isAwsJsonRequest(req.method, url.pathname, req.headers)) {
+      void handleEventBridge(req, res).catch((error) => {
+        const e = error instanceof AwsJsonError ? error : new AwsJsonError('InternalFailure', String((error as Error)?.message ?? error), 500);
+        if (e.status >= 500) onError(error);
+        if (res.headersSent) res.end();
+        else sendAwsJson(res, e.status, awsJsonErrorBody(e));
+      });
+      return;
+    }
     void handle(req, res).catch((error) => {
       const response = toErrorResponse(error);
       if (response.status >= 500) onError(error);
@@ -119,6 +130,23 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       else sendJson(res, response.status, response.body);
     });
   });
+
+  /** The EventBridge endpoint: `PutEvents` in AWS JSON 1.1 on `POST /` (eventbridge-api.ts). */
+  async function handleEventBridge(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      checkHost(req, port);
+    } catch (error) {
+      throw new AwsJsonError('AccessDeniedException', (error as Error).message, 403);
+    }
+    let text: string;
+    try {
+      text = await readBody(req);
+    } catch (error) {
+      throw new AwsJsonError('ValidationException', (error as Error).message, error instanceof HttpError ? error.status : 400);
+    }
+    const result = await handleAwsJson(durable, String(req.headers['x-amz-target']), req.headers['content-type'] ?? '', text);
+    sendAwsJson(res, 200, result);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkHost(req, port);
@@ -221,14 +249,7 @@ function checkJsonContentType(req: IncomingMessage): void {
 }
 
 async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'PayloadTooLargeError', `the request body is over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const text = await readBody(req);
   if (text === '') return {};
   let parsed: unknown;
   try {
@@ -238,6 +259,18 @@ async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknow
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new HttpError(400, 'BadRequest', 'the request body must be a JSON object');
   return parsed as Record<string, unknown>;
+}
+
+/** The request body as text (trimmed), at most MAX_BODY_BYTES. */
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'PayloadTooLargeError', `the request body is over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8').trim();
 }
 
 function requireString(body: Record<string, unknown>, field: string): string {
@@ -269,6 +302,7 @@ function parseListQuery(query: URLSearchParams): ListQuery {
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new HttpError(400, 'BadRequest', `limit must be a whole number from 1 to 1000, got '${limit}'`);
     result.limit = n;
   }
+  if (query.get('taskRuns') === 'false') result.taskRuns = false;
   const cursor = query.get('cursor');
   if (cursor) {
     try {

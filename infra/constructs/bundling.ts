@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { USER_ENTRY_MODULE } from '../constants.ts';
+import { USER_ENTRY_MODULE } from '../../sdk/adapters/aws/env.ts';
 
 /**
  * How the Lambda bundles are built: one place, read by the construct and by the bundle test, so the size the test

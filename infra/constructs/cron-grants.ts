@@ -6,7 +6,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { CRON_PARTITION } from '../constants.ts';
+import { CRON_PARTITION } from '../../sdk/adapters/aws/env.ts';
 import { CRON_SCHEDULE_ACTIONS, CRON_TABLE_ACTIONS } from './access.ts';
 
 const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';

@@ -22,10 +22,11 @@ import {
   EVENT_SOURCE,
   LIST_BY_NAME_INDEX,
   LIST_INDEX,
+  RATE_KEY_PREFIX,
   RUN_KEY_PREFIX,
   SWEEP_INDEX,
   WAITER_KEY_PREFIX,
-} from '../constants.ts';
+} from '../../sdk/adapters/aws/env.ts';
 import {
   LIST_RUN_ACTIONS,
   SCHEDULE_WRITE_ACTIONS,
@@ -39,6 +40,7 @@ import { FUNCTION_ENTRIES } from './bundling.ts';
 import { DurableFunction } from './durable-function.ts';
 import type { DurableTasksProps } from './durable-tasks-props.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
+import { addShellExportsOutput } from './outputs.ts';
 
 const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
 
@@ -94,10 +96,11 @@ export class DurableTasks extends Construct {
   /** Every alarm above, to attach actions in one loop. */
   readonly alarms: readonly cloudwatch.Alarm[];
   /**
-   * Every `DURABLE_*` environment variable `Durable.fromEnv()` reads (names from infra/constants.ts `ENV`), as
+   * Every `DURABLE_*` environment variable `Durable.fromEnv()` reads (names from sdk/adapters/aws/env.ts `ENV`), as
    * set on the three functions and on Lambda grantees. Use it to configure anything else that runs a client or
    * `worker.start()` (a container, a CLI): the values are names and ARNs, not secrets; what a principal may do is
-   * decided by its policy alone.
+   * decided by its policy alone. The stack output `<id>ShellExports` (`DurableTasksShellExports` for the id
+   * `DurableTasks`) holds the same as one `export ...` line to `eval` (plus `AWS_REGION`).
    */
   readonly environment: Readonly<Record<string, string>>;
 
@@ -190,6 +193,7 @@ export class DurableTasks extends Construct {
       [ENV.sweepShards]: String(shardProp('sweepShards', props.sweepShards)),
       [ENV.eventShards]: String(shardProp('eventShards', props.eventShards, 1)),
     };
+    addShellExportsOutput(this, this.environment);
     const common = {
       userEntry,
       bundleAwsSdk: props.bundleAwsSdk ?? false,
@@ -319,6 +323,22 @@ export class DurableTasks extends Construct {
     });
     setEnvironment(grantee, this.environment);
     return put.combine(sequence);
+  }
+
+  /**
+   * Lets `grantee` call `durable.rateLimits.upsert`: `dynamodb:UpdateItem` on rate-limit items only (partition keys
+   * starting `RATE#`, via `dynamodb:LeadingKeys`). Workers need no extra grant for flow control.
+   * @example durable.grantRateLimits(adminFunction);
+   */
+  grantRateLimits(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RATE_KEY_PREFIX}*`] } },
+    });
+    setEnvironment(grantee, this.environment);
+    return grant;
   }
 
   /**

@@ -90,3 +90,39 @@ function invalid(source: string, error: unknown): InvalidExpressionError {
   const position = typeof err?.node?.pos === 'number' ? err.node.pos : undefined;
   return new InvalidExpressionError(source, position, firstLine, { cause: error });
 }
+
+/** A compiled CEL expression over `input` that yields a value (a concurrency or rate-limit key). */
+export interface CompiledValueExpression {
+  readonly source: string;
+  /** The expression's value for `input`. @throws {InvalidExpressionError} when evaluating it fails */
+  evaluate(input: unknown): unknown;
+}
+
+/**
+ * Compiles `source` as a value over `input`.
+ * @throws {InvalidExpressionError} empty, a syntax error or an unknown variable, naming the expression and position.
+ */
+export function compileValueExpression(source: string): CompiledValueExpression {
+  if (typeof source !== 'string' || source.trim() === '') {
+    throw new InvalidExpressionError(String(source), undefined, `expected a non-empty CEL expression over input, got ${JSON.stringify(source) ?? String(source)}`);
+  }
+  const env = environment('input');
+  let evaluate: (context: Record<string, unknown>) => unknown;
+  try {
+    evaluate = env.parse(source) as unknown as (context: Record<string, unknown>) => unknown;
+  } catch (error) {
+    throw invalid(source, error);
+  }
+  const check = env.check(source) as { valid: boolean; error?: unknown };
+  if (!check.valid) throw invalid(source, check.error);
+  return {
+    source,
+    evaluate(input: unknown): unknown {
+      try {
+        return evaluate({ input: toCel(input) });
+      } catch (error) {
+        throw invalid(source, error);
+      }
+    },
+  };
+}

@@ -20,6 +20,7 @@ import { Crons, fireCronTick } from './cron/service.ts';
 import { armDeclared, inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
 import { exportRun } from './history/export.ts';
 import type { RunHistory } from './history/format.ts';
+import { upsertRateLimit, type RateLimitUpsert } from './flow/rate-limits.ts';
 
 /** How a client executes runs in its own process. */
 export type EmbeddedWorkerMode = 'listen' | 'poll' | 'none';
@@ -76,7 +77,7 @@ export class DurableClient {
         const worker = (this.pollingWorker = new Worker(
           'embedded',
           this.engine,
-          { workflows: [], allDefinitions: true, inProcessDelivery: true, recoverOnStart: options.recoverOnStart ?? false, sweepIntervalMs: 5_000 },
+          { workflows: [], allDefinitions: true, inProcessDelivery: true, recoverOnStart: options.recoverOnStart ?? false, sweepIntervalMs: 5_000, idleKeepsProcess: false },
           this.parseEvent(),
         ));
         void worker.start();
@@ -158,11 +159,12 @@ export class DurableClient {
       const backend = await this.engine.backend();
       const loaded = await backend.store.loadRun(runId);
       if (!loaded) throw new RunNotFoundError(runId);
-      return describeRun(loaded);
+      return describeRun(loaded, backend.clock.now());
     },
     /**
      * Runs, newest first (at most `limit`, default 100), read from an index (no table Scan on AWS). The array
-     * carries `cursor` (non-enumerable) when more may follow: pass it back to read the next page.
+     * carries `cursor` (non-enumerable) when more may follow: pass it back to read the next page. `taskRuns: false`
+     * leaves out the runs of DAG tasks.
      * @example const page = await durable.runs.list({ status: 'FAILED', limit: 50 }); const next = await durable.runs.list({ status: 'FAILED', limit: 50, cursor: page.cursor });
      */
     list: async (query: RunListQuery = {}): Promise<RunSummary[] & { cursor?: string }> => {
@@ -186,10 +188,29 @@ export class DurableClient {
     export: async (runId: string): Promise<RunHistory> => exportRun(await this.engine.backend(), runId),
   };
 
+  readonly rateLimits = {
+    /**
+     * Creates or changes a static rate limit (`rateLimits: [{ staticKey }]`): at most `limit` units per `duration`.
+     * A changed limit applies from the key's next window. @throws {InvalidDefinitionError} naming a bad field
+     * @example await durable.rateLimits.upsert({ key: 'crm-api', limit: 100, duration: RateLimitDuration.SECOND })
+     */
+    upsert: async (limit: RateLimitUpsert): Promise<void> => upsertRateLimit(await this.engine.backend(), limit),
+  };
+
   /** Every backing-service request this client made, by `Service.Operation`, since it was created. */
   metrics(): { requests: Record<string, number> } {
     const backend = this.engine.backendIfReady;
     return { requests: backend ? backend.counter.snapshot() : {} };
+  }
+
+  /**
+   * `await using durable = Durable.local()` closes the client when the block ends (the same as `close()`).
+   *
+   * @example
+   * await using durable = Durable.local();
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Stops background work (polling, timers) and releases local servers. */
@@ -211,6 +232,7 @@ function summarize(run: RunRecord): RunSummary {
     status: run.status,
     createdAt: new Date(run.createdAt).toISOString(),
     updatedAt: new Date(run.updatedAt).toISOString(),
+    ...(run.workflowRunId ? { workflowRunId: run.workflowRunId } : {}),
     ...(run.error ? { error: publicError(run.error) } : {}),
     ...(TERMINAL_STATUSES.includes(run.status) && run.output !== undefined ? { output: decodePayload(run.output) } : {}),
   };
@@ -226,6 +248,8 @@ export interface RunListQuery {
   name?: string;
   limit?: number;
   cursor?: string;
+  /** `false`: leave out the runs of DAG tasks (their workflow run stands for them). */
+  taskRuns?: boolean;
 }
 
 async function* iterateRuns(

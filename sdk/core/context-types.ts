@@ -2,6 +2,12 @@ import type { Condition } from './conditions.ts';
 import type { RunRef, TaskDefinition, WorkflowDefinition } from './definitions.ts';
 import type { Duration } from './duration.ts';
 import type { Backoff } from './definitions.ts';
+import type { BranchSettled, FanOutOptions } from './operations/fan-out.ts';
+
+export type { BranchSettled, FanOutOptions };
+
+/** The outputs of `ctx.parallel`'s branches, in order. */
+export type ParallelResults<B extends readonly unknown[]> = { -readonly [K in keyof B]: B[K] extends (...args: never[]) => infer R ? Jsonified<Awaited<R>> : never };
 
 /** Structured logger: one JSON line per call, tagged with the run. Silent while replaying recorded ground. */
 export interface Logger {
@@ -101,4 +107,21 @@ export interface DurableContext extends Context {
    * @example ctx.deprecatePatch('charge-v2'); await ctx.step('charge-v2', chargeV2);
    */
   deprecatePatch(id: string): void;
+  /**
+   * Runs `fn` once per item, each in a branch with a child `DurableContext` of its own (its steps, sleeps, waits
+   * and children are checkpointed under the branch, so a branch parks and resumes on its own). At most
+   * `maxConcurrency` branches run at once; outputs come back in input order. A failed branch fails the call once
+   * the running branches settle (no new branch starts). With `toleratedFailures`, resolves with one
+   * `{ status: 'fulfilled', value } | { status: 'rejected', error }` per item and fails only past that many failures.
+   * @throws {InvalidDefinitionError} a bad name or option, or a fan-out inside a branch
+   * @example const out = await ctx.map('charge-all', items, (item, ctx) => ctx.step('charge', () => charge(item)), { maxConcurrency: 5 });
+   */
+  map<T, R>(name: string, items: readonly T[], fn: (item: T, ctx: DurableContext, index: number) => R | Promise<R>, options?: FanOutOptions & { toleratedFailures?: undefined }): Promise<Jsonified<Awaited<R>>[]>;
+  map<T, R>(name: string, items: readonly T[], fn: (item: T, ctx: DurableContext, index: number) => R | Promise<R>, options: FanOutOptions & { toleratedFailures: number }): Promise<BranchSettled<Jsonified<Awaited<R>>>[]>;
+  /**
+   * Runs each function in a branch of its own, as `ctx.map` does for items; outputs in order.
+   * @example const [a, b] = await ctx.parallel('both', [(ctx) => ctx.step('a', fa), (ctx) => ctx.step('b', fb)], { maxConcurrency: 2 });
+   */
+  parallel<const B extends readonly ((ctx: DurableContext) => unknown)[]>(name: string, branches: B, options?: FanOutOptions & { toleratedFailures?: undefined }): Promise<ParallelResults<B>>;
+  parallel<const B extends readonly ((ctx: DurableContext) => unknown)[]>(name: string, branches: B, options: FanOutOptions & { toleratedFailures: number }): Promise<BranchSettled<unknown>[]>;
 }

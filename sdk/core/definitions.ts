@@ -2,6 +2,15 @@ import { toConditionNode, type Condition, type ConditionNode } from './condition
 import type { Context, DurableContext } from './context-types.ts';
 import { parseDuration, type Duration } from './duration.ts';
 import { InvalidDefinitionError } from './errors.ts';
+import { buildFlowSpec, type FlowOptions, type FlowSpec } from './flow/options.ts';
+import type { FlowStartOptions } from './flow/start.ts';
+import { currentDurableContext } from './durable-scope.ts';
+
+/** Options of `run`, `runNoWait` and `schedule`. */
+export interface StartOptions extends FlowStartOptions {
+  /** Free-form metadata kept on the run. */
+  metadata?: Record<string, unknown>;
+}
 import { declaredCronExpressions, type OnTrigger } from './cron/declared.ts';
 
 /** Exponential backoff between retries: `min(maxSeconds, factor ** retryNumber)` seconds. */
@@ -19,8 +28,8 @@ export interface RunRef<O> {
   result(): Promise<O>;
 }
 
-/** Options common to tasks and durable tasks. */
-export interface TaskOptionsBase {
+/** Options common to tasks and durable tasks (flow control: `concurrency`, `rateLimits`, `defaultPriority`). */
+export interface TaskOptionsBase extends FlowOptions {
   /** Unique per client (per workflow for workflow tasks). */
   name: string;
   /** Running time allowed per attempt; time parked in a wait never counts. @default no limit */
@@ -64,13 +73,15 @@ export interface TaskSpec {
   readonly waitFor?: ConditionNode;
   readonly skipIf?: ConditionNode;
   readonly cancelIf?: ConditionNode;
+  /** Flow control (concurrency key, rate limits, default priority), for standalone tasks. */
+  readonly flow?: FlowSpec;
   /** Cron expressions declared with `on: { cron }`. */
   readonly crons?: readonly string[];
 }
 
 /** What definitions need from the client to start runs (implemented by the engine). */
 export interface RunStarter {
-  start(target: string, input: unknown, options?: { metadata?: Record<string, unknown>; at?: Date }): Promise<RunRef<unknown>>;
+  start(target: string, input: unknown, options?: StartOptions & { at?: Date }): Promise<RunRef<unknown>>;
 }
 
 /**
@@ -98,19 +109,34 @@ export class TaskDefinition<I = unknown, O = unknown> {
     return this.spec.name;
   }
 
-  /** Starts a run and waits for its output. @throws the run's error */
-  async run(input: I): Promise<O> {
-    return (await this.runNoWait(input)).result();
+  /**
+   * Starts a run and waits for its output. Inside a durable task it is a checkpointed child (`ctx.runChild`: a
+   * replay never starts it again), and an array runs one child per input, outputs in order.
+   * @throws the run's error
+   */
+  // The array form first, as the runtime checks it first (an array input is a bulk start); the single form last, so
+  // `ReturnType<typeof task.run>` (which reads the last overload) stays `Promise<O>`.
+  run(inputs: readonly I[], options?: StartOptions): Promise<O[]>;
+  run(input: I, options?: StartOptions): Promise<O>;
+  async run(input: I | readonly I[], options?: StartOptions): Promise<O | O[]> {
+    const ctx = currentDurableContext();
+    if (ctx) {
+      checkpointedInput(this.name, input, options);
+      return Array.isArray(input) ? Promise.all(input.map((one: I) => ctx.runChild(this, one))) : ctx.runChild(this, input as I);
+    }
+    return (await this.runNoWait(input as I, options)).result();
   }
 
-  /** Starts a run. */
-  async runNoWait(input: I, options?: { metadata?: Record<string, unknown> }): Promise<RunRef<O>> {
+  /** Starts a run. `{ priority, idempotencyKey }`: see flow control. Inside a durable task, a checkpointed child (`ctx.spawnChild`). */
+  async runNoWait(input: I, options?: StartOptions): Promise<RunRef<O>> {
+    const ctx = currentDurableContext();
+    if (ctx) return ctx.spawnChild(this, checkpointedInput(this.name, input, options));
     return (await this.starter.start(this.target(), input, options)) as RunRef<O>;
   }
 
   /** Starts a run at `at` (one-time), through the timer service. */
-  async schedule(at: Date, input: I): Promise<RunRef<O>> {
-    return (await this.starter.start(this.target(), input, { at })) as RunRef<O>;
+  async schedule(at: Date, input: I, options?: StartOptions): Promise<RunRef<O>> {
+    return (await this.starter.start(this.target(), input, { ...options, at })) as RunRef<O>;
   }
 
   private target(): string {
@@ -121,8 +147,8 @@ export class TaskDefinition<I = unknown, O = unknown> {
   }
 }
 
-/** Options of `durable.workflow`. */
-export interface WorkflowOptions {
+/** Options of `durable.workflow` (flow-control options apply to whole workflow runs). */
+export interface WorkflowOptions extends FlowOptions {
   name: string;
   /** Event keys that start a run of this workflow (with the event payload as input). */
   onEvents?: readonly string[];
@@ -139,6 +165,8 @@ export interface WorkflowOptions {
 export class WorkflowDefinition<I = unknown> {
   readonly name: string;
   readonly onEvents: readonly string[];
+  /** @internal flow control of whole workflow runs */
+  readonly flow?: FlowSpec;
   /** @internal cron expressions declared with `on: { cron }` */
   readonly crons: readonly string[];
   /** @internal */
@@ -153,6 +181,8 @@ export class WorkflowDefinition<I = unknown> {
   ) {
     this.name = options.name;
     this.onEvents = [...(options.onEvents ?? [])];
+    const flow = buildFlowSpec(options, `workflow '${options.name}'`);
+    if (flow) this.flow = flow;
     this.crons = declaredCronExpressions(options.on, `workflow '${options.name}'`);
   }
 
@@ -172,19 +202,35 @@ export class WorkflowDefinition<I = unknown> {
     return def;
   }
 
-  /** Starts a run and waits for its output `{ [taskName]: output }`. */
-  async run(input: I): Promise<Record<string, unknown>> {
-    return (await this.runNoWait(input)).result();
+  /** Starts a run and waits for its output `{ [taskName]: output }`. Inside a durable task, a checkpointed child. */
+  async run(input: I, options?: StartOptions): Promise<Record<string, unknown>> {
+    const ctx = currentDurableContext();
+    if (ctx) return ctx.runChild<I, Record<string, unknown>>(this, checkpointedInput(this.name, input, options));
+    return (await this.runNoWait(input, options)).result();
   }
 
-  async runNoWait(input: I, options?: { metadata?: Record<string, unknown> }): Promise<RunRef<Record<string, unknown>>> {
+  /** Starts a run. Inside a durable task, a checkpointed child (`ctx.spawnChild`). */
+  async runNoWait(input: I, options?: StartOptions): Promise<RunRef<Record<string, unknown>>> {
+    const ctx = currentDurableContext();
+    if (ctx) return ctx.spawnChild<I, Record<string, unknown>>(this, checkpointedInput(this.name, input, options));
     return (await this.starter.start(this.name, input, options)) as RunRef<Record<string, unknown>>;
   }
 
   /** Starts a run at `at` (one-time), through the timer service. */
-  async schedule(at: Date, input: I): Promise<RunRef<Record<string, unknown>>> {
-    return (await this.starter.start(this.name, input, { at })) as RunRef<Record<string, unknown>>;
+  async schedule(at: Date, input: I, options?: StartOptions): Promise<RunRef<Record<string, unknown>>> {
+    return (await this.starter.start(this.name, input, { ...options, at })) as RunRef<Record<string, unknown>>;
   }
+}
+
+/** A checkpointed child carries no metadata (its run item is the child link): refuse it rather than drop it. */
+function checkpointedInput<I>(name: string, input: I, options: StartOptions | undefined): I {
+  const given = Object.entries(options ?? {}).filter(([, value]) => value !== undefined).map(([key]) => key);
+  if (given.length > 0) {
+    throw new InvalidDefinitionError(
+      `'${name}' run inside a durable task starts a checkpointed child, which takes no start options (got ${given.join(', ')}): drop them or start it from a step`,
+    );
+  }
+  return input;
 }
 
 /**
@@ -217,6 +263,11 @@ export function buildSpec(options: TaskOptionsBase & { fn: unknown } & DagOption
   if (options.waitFor !== undefined) spec.waitFor = toConditionNode(options.waitFor);
   if (options.skipIf !== undefined) spec.skipIf = toConditionNode(options.skipIf);
   if (options.cancelIf !== undefined) spec.cancelIf = toConditionNode(options.cancelIf);
+  if (workflow && (options.concurrency !== undefined || options.rateLimits !== undefined || options.defaultPriority !== undefined)) {
+    throw new InvalidDefinitionError(`${where}: concurrency, rateLimits and defaultPriority apply to whole workflow runs: set them on durable.workflow({ ... })`);
+  }
+  const flow = buildFlowSpec(options, where);
+  if (flow) spec.flow = flow;
   if (options.on !== undefined) {
     if (workflow) throw new InvalidDefinitionError(`${where}: 'on' triggers start whole runs; put it on the workflow, not on one of its tasks`);
     const crons = declaredCronExpressions(options.on, where);

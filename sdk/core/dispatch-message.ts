@@ -15,6 +15,12 @@ export function dispatchBody(message: DispatchMessage): string {
  * parseDispatchBody('hello');           // undefined
  */
 export function parseDispatchBody(body: unknown): DispatchMessage | undefined {
+  const runId = parseJsonObject(body)?.runId;
+  return typeof runId === 'string' && runId.length > 0 ? { runId } : undefined;
+}
+
+/** A message body parsed as a JSON object; anything else (not a string, not JSON, not an object) is `undefined`. */
+export function parseJsonObject(body: unknown): Record<string, unknown> | undefined {
   if (typeof body !== 'string') return undefined;
   let parsed: unknown;
   try {
@@ -22,9 +28,7 @@ export function parseDispatchBody(body: unknown): DispatchMessage | undefined {
   } catch {
     return undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const runId = (parsed as { runId?: unknown }).runId;
-  return typeof runId === 'string' && runId.length > 0 ? { runId } : undefined;
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
 }
 
 /** `type` of a continuation message: the rest of an event's routing, on the dispatch queue beside dispatch messages. */

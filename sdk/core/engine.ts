@@ -7,16 +7,21 @@ import { EventEmitter } from 'node:events';
 import type { Backend, DurableEvent, RunRecord } from '../ports.ts';
 import { assertEventKey } from './conditions.ts';
 import type { Logger } from './context-types.ts';
-import { WorkflowDefinition, type RunRef } from './definitions.ts';
+import { TaskDefinition, WorkflowDefinition, type RunRef } from './definitions.ts';
 import { DurableError, RunNotFoundError, TaskNotFoundError, deserializeError } from './errors.ts';
 import { finalizeCancelled, isTerminal, processRun, removeWaiters, type ExecutorDeps, type ProcessResult } from './executor.ts';
 import { decodePayload, encodePayload } from './json.ts';
 import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
+import { KeepAlive } from './keep-alive.ts';
 import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
 import { runScopedStore } from './run-scope.ts';
 import { redispatchQueued } from './sweep-policy.ts';
+import { loadTracing, tracePush, traceStart, withTraceparent } from './tracing.ts';
+import { admit, release } from './flow/gate.ts';
+import type { FlowSpec } from './flow/options.ts';
+import { flowStartFields, flowStoreOf, idempotentRunId, type FlowStartOptions } from './flow/start.ts';
 
 export type LogSink = (line: Record<string, unknown>) => void;
 
@@ -54,6 +59,8 @@ export interface WorkflowHooks {
 }
 
 export class Engine {
+  /** Work of this process in flight holds the event loop; nothing else does (keep-alive.ts). */
+  readonly keepAlive = new KeepAlive();
   readonly registry = new Registry();
   readonly workerId: string;
   readonly leaseMs: number;
@@ -68,6 +75,7 @@ export class Engine {
   private readonly processing = new Map<string, number>();
   workflowHooks: WorkflowHooks | undefined;
   private backendValue: Backend | undefined;
+  private readonly ready: Promise<Backend>;
 
   constructor(
     readonly backendReady: Promise<Backend>,
@@ -76,7 +84,13 @@ export class Engine {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.finished.setMaxListeners(0);
-    backendReady.then(
+    // `@opentelemetry/api`, when installed, is loaded before the engine uses the backend (sdk/core/tracing.ts).
+    const tracing = loadTracing();
+    this.ready = backendReady.then(async (b) => {
+      await tracing;
+      return b;
+    });
+    this.ready.then(
       (b) => (this.backendValue = b),
       () => undefined,
     );
@@ -88,23 +102,39 @@ export class Engine {
   }
 
   async backend(): Promise<Backend> {
-    return this.backendValue ?? this.backendReady;
+    return this.backendValue ?? this.ready;
   }
 
   // ---- starting runs -------------------------------------------------------------------------------
 
   /** Starts a run of a task or workflow by name. */
-  async start(target: string, input: unknown, options: { metadata?: Record<string, unknown>; at?: Date; runId?: string } = {}): Promise<RunRef<unknown>> {
+  async start(
+    target: string,
+    input: unknown,
+    options: { metadata?: Record<string, unknown>; at?: Date; runId?: string } & FlowStartOptions = {},
+  ): Promise<RunRef<unknown>> {
     const definition = this.registry.get(target);
     if (!definition) throw new TaskNotFoundError(target, 'it is not defined on this client');
+    const flow = flowStartFields(target, options, this.flowSpecFor(target));
     const backend = await this.backend();
     const encoded = encodePayload(input, `input of '${target}'`) ?? 'null';
+    const runId = options.runId ?? (flow.idempotencyKey !== undefined ? idempotentRunId(target, flow.idempotencyKey) : randomUUID());
+    return traceStart(target, runId, () => this.create(target, runId, encoded, backend, options, flow));
+  }
+
+  private async create(
+    target: string,
+    runId: string,
+    encoded: string,
+    backend: Backend,
+    options: { metadata?: Record<string, unknown>; at?: Date },
+    flow: ReturnType<typeof flowStartFields>,
+  ): Promise<RunRef<unknown>> {
     const now = backend.clock.now();
-    const runId = options.runId ?? randomUUID();
     const at = options.at?.getTime();
     if (at !== undefined && !Number.isFinite(at)) throw new DurableError(`schedule needs a valid Date, got ${String(options.at)}`);
     const delayed = at !== undefined && at > now;
-    const run = newRunRecord({ runId, name: target, input: encoded, ...(delayed ? { wakeAt: at } : {}), ...(options.metadata ? { metadata: options.metadata } : {}) }, now);
+    const run = newRunRecord({ runId, name: target, input: encoded, ...(delayed ? { wakeAt: at } : {}), ...(options.metadata ? { metadata: options.metadata } : {}), ...flow }, now);
     // The timer exists before the run does, so a crash in between cannot leave a scheduled run without one.
     if (delayed) await backend.timers.schedule(`${runId}-start`, at, { runId });
     const created = await backend.store.createRun(run);
@@ -126,9 +156,14 @@ export class Engine {
 
   /**
    * Resolves with a run's output once it is terminal; rejects with its error. One listener per call, removed
-   * when it returns (a poll that only adds one would keep a listener per poll until the run ends).
+   * when it returns (a poll that only adds one would keep a listener per poll until the run ends). Holds the
+   * process open meanwhile.
    */
-  async result(runId: string): Promise<unknown> {
+  result(runId: string): Promise<unknown> {
+    return this.keepAlive.during(() => this.awaitResult(runId));
+  }
+
+  private async awaitResult(runId: string): Promise<unknown> {
     const backend = await this.backend();
     // A run that finishes in this process arrives with its terminal record: no read needed to return it.
     let announced: RunRecord | undefined;
@@ -175,10 +210,12 @@ export class Engine {
    */
   async process(runId: string, allowed?: ReadonlySet<string>, signal?: AbortSignal): Promise<ProcessResult> {
     this.processing.set(runId, (this.processing.get(runId) ?? 0) + 1);
+    const release = this.keepAlive.hold();
     try {
       const deps = await this.executorDeps(allowed);
       return await processRun(runId, signal ? { ...deps, signal } : deps);
     } finally {
+      release();
       const left = this.processing.get(runId)! - 1;
       if (left > 0) this.processing.set(runId, left);
       else {
@@ -204,7 +241,20 @@ export class Engine {
     if (retentionSeconds !== undefined) deps.retentionSeconds = retentionSeconds;
     const hooks = this.workflowHooks;
     if (hooks) deps.processWorkflow = (run, leased) => hooks.processWorkflow(this, run, leased);
+    deps.admit = async (run, leased) => {
+      const spec = this.flowSpecFor(run.name);
+      if (!spec) return { type: 'go', run };
+      return admit(run, spec, leased, { flow: flowStoreOf(backend), cancel: (id) => this.cancel(id), recheckMs: this.leaseMs });
+    };
     return deps;
+  }
+
+  /** The flow-control spec of a task or workflow (DAG task runs have none of their own). */
+  flowSpecFor(name: string): FlowSpec | undefined {
+    const definition = this.registry.get(name);
+    if (definition instanceof TaskDefinition) return definition.spec.flow;
+    if (definition instanceof WorkflowDefinition) return definition.flow;
+    return undefined;
   }
 
   private async replayServices(backend: Backend, run: RunRecord): Promise<ReplayServices> {
@@ -232,6 +282,10 @@ export class Engine {
 
   private async onFinished(run: RunRecord): Promise<void> {
     this.cancelledHere.delete(run.runId);
+    if (run.flow?.slot) {
+      const backend = await this.backend();
+      await release(run, { backend }, flowStoreOf(backend));
+    }
     if (run.workflowRunId && this.workflowHooks) await this.workflowHooks.onTaskRunFinished(this, run);
     else if (this.workflowHooks?.onWorkflowFinished && this.isWorkflow(run.name)) await this.workflowHooks.onWorkflowFinished(this, run);
     this.finished.emit(run.runId, run);
@@ -267,12 +321,16 @@ export class Engine {
     // The event's place in its key's order, taken before publishing: a wait that begins once `push` has returned
     // reads this number or a greater one, so the event never counts for it (sdk/core/ARCHITECTURE.md, "Event order").
     event.seq = await backend.store.takeEventSequence(key);
-    await backend.bus.publish(event);
+    await tracePush(event, () => backend.bus.publish(event));
     return { eventId: event.eventId };
   }
 
   /** The router: resolves waiting runs and starts runs of workflows whose `onEvents` name the key. */
   async route(event: DurableEvent, options: RouteOptions = {}): Promise<RouteResult & { started: string[] }> {
+    return withTraceparent(event.traceparent, () => this.routeEvent(event, options));
+  }
+
+  private async routeEvent(event: DurableEvent, options: RouteOptions): Promise<RouteResult & { started: string[] }> {
     const backend = await this.backend();
     const result = await routeEvent(event, backend, options);
     const started: string[] = [];
@@ -303,8 +361,9 @@ export class Engine {
     if (!this.processing.has(runId)) this.cancelledHere.delete(runId);
     if (!flagged) return;
     if (flagged.status !== 'RUNNING') {
-      const deps = await this.executorDeps();
-      await finalizeCancelled(flagged, deps);
+      // A flow-controlled run is finished by a worker (it passes its concurrency slot on, with a worker's grants).
+      if (this.flowSpecFor(flagged.name)?.concurrency) await backend.dispatcher.dispatch({ runId });
+      else await finalizeCancelled(flagged, await this.executorDeps());
     }
     for (const child of children) await this.cancel(child).catch(() => undefined);
   }

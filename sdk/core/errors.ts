@@ -26,18 +26,19 @@ export class NonDeterminismError extends DurableError {
     readonly position: number,
     readonly expected: string,
     readonly actual: string,
+    /** Where the position is when it is not at the top level: `map 'charge-all' branch 3, operation 2`. */
+    readonly where?: string,
   ) {
     super(
-      `non-deterministic replay at position ${position}: the journal recorded ${expected} but the code called ${actual}. ` +
+      `non-deterministic replay at position ${position}${where ? ` (${where})` : ''}: the journal recorded ${expected} but the code called ${actual}. ` +
         'Durable calls must happen in the same order on every replay; move branching on time or randomness into ctx.step.',
     );
   }
   override toData() {
-    return { position: this.position, expected: this.expected, actual: this.actual };
+    return { position: this.position, expected: this.expected, actual: this.actual, ...(this.where !== undefined ? { where: this.where } : {}) };
   }
 }
 
-/** A wait (`waitForEvent` with `timeout`) ended without its event. */
 export class WaitTimeoutError extends DurableError {
   override name = 'WaitTimeoutError';
   constructor(
@@ -165,7 +166,7 @@ function describe(value: unknown): string {
 
 const registry: Record<string, (message: string, data: Record<string, unknown>) => Error> = {
   DurableError: (m) => new DurableError(m),
-  NonDeterminismError: (_m, d) => new NonDeterminismError(Number(d.position), String(d.expected), String(d.actual)),
+  NonDeterminismError: (_m, d) => new NonDeterminismError(Number(d.position), String(d.expected), String(d.actual), d.where === undefined ? undefined : String(d.where)),
   WaitTimeoutError: (_m, d) => new WaitTimeoutError(String(d.eventKey), Number(d.timeoutMs)),
   NonRetryableError: (m) => new NonRetryableError(m),
   PayloadTooLargeError: (_m, d) => new PayloadTooLargeError(String(d.where), Number(d.size), Number(d.limit)),

@@ -12,9 +12,11 @@ import { PayloadTooLargeError, RunCancelledError, TaskNotFoundError, serializeEr
 import { entryTimerIds, pendingTimerIds } from './pending-timers.ts';
 import { replay, timerId, type ReplayOutcome, type ReplayServices } from './replay.ts';
 import { scopeOf } from './run-scope.ts';
+import { traceReplay, withTraceparent } from './tracing.ts';
 import { LeaseLostError, releaseLease, watchLease } from './lease.ts';
 
-export type ProcessResult = 'skipped' | 'completed' | 'failed' | 'suspended' | 'cancelled' | 'retrying' | 'lost-lease';
+/** `queued`: flow control keeps the run QUEUED (a full concurrency key, a spent rate limit). */
+export type ProcessResult = 'skipped' | 'completed' | 'failed' | 'suspended' | 'cancelled' | 'retrying' | 'lost-lease' | 'queued';
 
 export interface ExecutorDeps {
   backend: Backend;
@@ -37,6 +39,11 @@ export interface ExecutorDeps {
   processWorkflow?(run: RunRecord, deps: ExecutorDeps): Promise<ProcessResult | undefined>;
   /** Called after a run reached a terminal status (this process wrote it). */
   onFinished(run: RunRecord): Promise<void>;
+  /**
+   * Flow control (sdk/core/flow/gate.ts): takes the run's rate-limit units and concurrency slot before it runs,
+   * or keeps it QUEUED (`done`). Called on every lease; a run already admitted goes on without a request.
+   */
+  admit?(run: RunRecord, deps: ExecutorDeps): Promise<{ type: 'go'; run: RunRecord } | { type: 'done'; result: ProcessResult }>;
   /**
    * Aborting it abandons the processing (a Lambda invocation near its deadline): the replay stops (`ctx.signal`
    * aborts), the lease is released and `processRun` rejects with a ProcessingAbandonedError.
@@ -68,8 +75,14 @@ export async function processRun(runId: string, workerDeps: ExecutorDeps): Promi
   );
   if (!run) return 'skipped';
   if (run.cancelRequested) return finalizeCancelled(run, deps);
+  if (deps.admit) {
+    const gate = await deps.admit(run, deps);
+    if (gate.type === 'done') return gate.result;
+    run = gate.run;
+  }
 
-  const workflowResult = await deps.processWorkflow?.(run, deps);
+  const leasedRun = run;
+  const workflowResult = await withTraceparent<ProcessResult | undefined>(run.traceparent, () => Promise.resolve(deps.processWorkflow?.(leasedRun, deps)));
   if (workflowResult) return workflowResult;
 
   const spec = deps.resolveSpec(run);
@@ -87,7 +100,9 @@ export async function processRun(runId: string, workerDeps: ExecutorDeps): Promi
       const attempt = run.attempt;
       if (loaded.waiters.some((w) => w.attempt < attempt)) await removeAttemptLeftovers(runId, attempt, deps);
       const started = performance.now();
-      const outcome = await replay(spec, { ...loaded, run }, { ...(await deps.services(run)), stop: lease.signal });
+      const services = { ...(await deps.services(run)), stop: lease.signal };
+      const current: LoadedRun = { ...loaded, run };
+      const outcome: ReplayOutcome = await traceReplay<ReplayOutcome>(current, clock.now(), () => replay(spec, current, services));
       const ranMs = Math.round(performance.now() - started);
       const leased: RunRecord = run;
       const next: Awaited<ReturnType<typeof applyOutcome>> = await applyOutcome(leased, spec, outcome, ranMs, deps).catch((error: unknown) =>
@@ -326,10 +341,10 @@ export async function wakeRun(runId: string, deps: Pick<ExecutorDeps, 'backend'>
 }
 
 /** Marks a run CANCELLED (whatever its lease), removes its waiters and timers, and tells its parent. */
-export async function finalizeCancelled(run: RunRecord, deps: ExecutorDeps): Promise<ProcessResult> {
+export async function finalizeCancelled(run: RunRecord, deps: ExecutorDeps, reason?: string): Promise<ProcessResult> {
   const { store, clock } = deps.backend;
   const now = clock.now();
-  const error = serializeError(new RunCancelledError(run.runId));
+  const error = serializeError(new RunCancelledError(run.runId, reason));
   if (run.parent) await notifyParent(run, { status: 'CANCELLED', error }, deps);
   // Waiters go first: a failure here leaves the run flagged and not terminal, so it is finalized again (a retried
   // cancel, the sweeper); the other way round, a failure would leave them behind a finished run for good.

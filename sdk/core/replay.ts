@@ -7,7 +7,7 @@
 import type { Backend, JournalEntry, LoadedRun, OperationKind, RunRecord, Waiter } from '../ports.ts';
 import { compileExpression } from './cel.ts';
 import { evaluate, leaves, toConditionNode, assertEventKey, type Condition, type ConditionNode, type LeafNode } from './conditions.ts';
-import type { DurableContext, Jsonified, Logger, StepOptions, WaitForEventOptions } from './context-types.ts';
+import type { DurableContext, FanOutOptions, Jsonified, Logger, StepOptions, WaitForEventOptions } from './context-types.ts';
 import { backoffDelayMs, normaliseBackoff, assertName, TaskDefinition, WorkflowDefinition, type RunRef, type TaskSpec } from './definitions.ts';
 import { parseDuration, type Duration } from './duration.ts';
 import {
@@ -23,8 +23,13 @@ import {
 } from './errors.ts';
 import { decodePayload, encodePayload } from './json.ts';
 import { MAX_PARKED_ENTRIES } from './journal.ts';
-import { assertPatchId, decidePatch, isMarkerOf, journalView, patchMarker } from './operations/patched.ts';
+import { assertPatchId, decidePatch, isMarkerOf, patchMarker } from './operations/patched.ts';
+import { NO_OPERATION_TRACE, traceOperation, type OperationTrace } from './tracing.ts';
 import { eventWaiter, eventsFor, stampEventOrder } from './event-order.ts';
+import { runInDurableContext } from './durable-scope.ts';
+import { JournalScope, placeOf } from './operations/fan-out.ts';
+import { mapBranches, runFanOut, type FanOutHost } from './operations/fan-out-run.ts';
+import { BranchContext, type ScopedContext } from './operations/branch-context.ts';
 
 /** How a replay ended. */
 export type ReplayOutcome =
@@ -116,7 +121,7 @@ export async function replay(spec: TaskSpec, loaded: LoadedRun, services: Replay
   return replayer.run();
 }
 
-class Replayer implements DurableContext {
+class Replayer implements ScopedContext, FanOutHost {
   readonly runId: string;
   readonly attempt: number;
   readonly log: Logger;
@@ -131,7 +136,10 @@ class Replayer implements DurableContext {
   private pending: JournalEntry[] = [];
   private readonly waiters = new Map<number, Waiter[]>();
   private readonly recordedPositions: number;
-  private cursor = 0;
+  /** The run's own journal scope; a `ctx.map` / `ctx.parallel` branch has one of its own (operations/fan-out.ts). */
+  private readonly root = new JournalScope();
+  /** Labels of the fan-outs of this replay by position (`map 'charge-all'`), to name a branch in errors. */
+  private readonly fanOutLabels = new Map<number, string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly parked: { position: number; wakeAt: number | undefined }[] = [];
   private readonly abort = new AbortController();
@@ -142,8 +150,7 @@ class Replayer implements DurableContext {
   private readonly startedAt = performance.now();
   private lastCancelPoll = 0;
   private suspendCheckScheduled = false;
-  /** `ctx.patched` answers of this replay, by id (decided once per run). */
-  private readonly patches = new Map<string, boolean>();
+  private readonly traces = new Map<number, OperationTrace>();
 
   constructor(
     private readonly spec: TaskSpec,
@@ -163,8 +170,10 @@ class Replayer implements DurableContext {
       if (!list) this.waiters.set(waiter.position, (list = []));
       list.push(waiter);
     }
-    this.recordedPositions = Math.max(this.entries.size, this.waiters.size);
-    this.log = services.logger(loaded.run, () => this.cursor < this.recordedPositions);
+    // The run's own positions (a fan-out's branch entries, operations/fan-out.ts, are not the top level's ground).
+    const own = (positions: Iterable<number>) => [...positions].filter((p) => placeOf(p) === undefined).length;
+    this.recordedPositions = Math.max(own(this.entries.keys()), own(this.waiters.keys()));
+    this.log = services.logger(loaded.run, () => this.root.taken < this.recordedPositions);
   }
 
   private readonly backend: Backend;
@@ -189,7 +198,7 @@ class Replayer implements DurableContext {
     else stop?.addEventListener('abort', onStop, { once: true });
     const input = decodePayload(this.run0.input);
     Promise.resolve()
-      .then(() => this.spec.fn(input, this))
+      .then(() => runInDurableContext(this.spec.durable ? this : undefined, () => this.spec.fn(input, this)))
       .then(
         async (value) => {
           // A checkpoint written in the background (ctx.now) must land before the run completes.
@@ -259,27 +268,34 @@ class Replayer implements DurableContext {
    * Takes the next journal position and runs `body` for it. A Fatal thrown by the body ends the replay
    * even if user code catches the error it surfaces.
    */
-  private durable<T>(body: (position: number) => Promise<T | typeof PARK>): Promise<T> {
+  private durable<T>(body: (position: number) => Promise<T | typeof PARK>, scope: JournalScope): Promise<T> {
     try {
       this.checkLive();
     } catch (error) {
       this.fail(error as Fatal);
       return never();
     }
-    const position = this.cursor++;
-    const tracked = (async () => {
+    return this.runAt(scope.take(), body);
+  }
+
+  /** Runs `body` for a position already taken, tracked in flight (operations/fan-out-run.ts records its outcome so). */
+  runAt<T>(position: number, body: (position: number) => Promise<T | typeof PARK>): Promise<T> {
+    const trace = this.traceOperation(position);
+    const tracked = trace.within(async () => {
       await this.pollCancel();
       return body(position);
-    })();
+    });
     this.inflight.add(tracked);
     return tracked.then(
       (value) => {
+        trace.end(value === PARK ? 'parked' : 'done');
         this.inflight.delete(tracked);
         // Parked siblings wait for every in-flight call; the last one to settle triggers the suspend.
         this.scheduleSuspendCheck();
         return value === PARK ? never() : (value as T);
       },
       (error) => {
+        trace.end('failed', error instanceof Fatal ? error.error : error);
         this.inflight.delete(tracked);
         if (error instanceof Fatal) {
           this.fail(error);
@@ -289,6 +305,23 @@ class Replayer implements DurableContext {
         throw error;
       },
     );
+  }
+
+  /** The call's span (sdk/core/tracing.ts): calls on new ground only; a no-op without OpenTelemetry. */
+  private traceOperation(position: number): OperationTrace {
+    const trace = traceOperation(this.runId, this.spec.name, this.attempt, position, this.entries.has(position));
+    if (trace !== NO_OPERATION_TRACE) this.traces.set(position, trace);
+    return trace;
+  }
+
+  /** Names a call's span; `now` and `patch` (no `durable()` of their own) get one that ends at once. */
+  private describeOperation(position: number, kind: OperationKind, name: string) {
+    const trace = this.traces.get(position);
+    if (trace) return trace.describe(kind, name);
+    if (kind !== 'now' && kind !== 'patch') return;
+    const instant = this.traceOperation(position);
+    instant.describe(kind, name);
+    instant.end('done');
   }
 
   private park(position: number, wakeAt: number | undefined): typeof PARK {
@@ -309,17 +342,21 @@ class Replayer implements DurableContext {
     });
   }
 
-  private expect(position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string) {
+  expect(position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string) {
+    this.describeOperation(position, kind, name);
     if (recorded.kind !== kind || recorded.name !== name) {
-      throw new Fatal(new NonDeterminismError(position, describeOp(recorded.kind, recorded.name), describeOp(kind, name)));
+      const place = placeOf(position);
+      const where = place && `${this.fanOutLabels.get(place.anchor) ?? `fan-out at position ${place.anchor}`} branch ${place.branch}, operation ${place.n}`;
+      throw new Fatal(new NonDeterminismError(position, describeOp(recorded.kind, recorded.name), describeOp(kind, name), where));
     }
   }
 
-  private newEntry(position: number, kind: OperationKind, name: string, fields: Partial<JournalEntry>): JournalEntry {
+  newEntry(position: number, kind: OperationKind, name: string, fields: Partial<JournalEntry>): JournalEntry {
+    this.describeOperation(position, kind, name);
     return { attempt: this.attempt, position, kind, name, status: 'done', createdAt: this.backend.clock.now(), ...fields };
   }
 
-  private async record(entry: JournalEntry): Promise<JournalEntry> {
+  async record(entry: JournalEntry): Promise<JournalEntry> {
     const { entry: winner } = await this.putEntry(entry);
     // Later calls of this replay see it (e.g. which events earlier waits took).
     this.entries.set(winner.position, winner);
@@ -356,7 +393,7 @@ class Replayer implements DurableContext {
     return this.entries.get(entry.position)!;
   }
 
-  private answer<T>(entry: JournalEntry): T {
+  answer<T>(entry: JournalEntry): T {
     if (entry.status === 'failed') throw deserializeError(entry.error ?? { name: 'Error', message: 'failed' });
     return decodePayload<T>(entry.result);
   }
@@ -378,15 +415,10 @@ class Replayer implements DurableContext {
 
   // ---- DurableContext ------------------------------------------------------------------------------
 
-  now(): Date {
+  now(scope = this.root): Date {
     this.requireDurable('now');
-    try {
-      this.checkLive();
-    } catch (error) {
-      this.fail(error as Fatal);
-      throw (error as Fatal).error;
-    }
-    const position = this.cursor++;
+    this.checkLiveOrThrow();
+    const position = scope.take();
     const recorded = this.entries.get(position);
     if (recorded) {
       try {
@@ -417,19 +449,20 @@ class Replayer implements DurableContext {
     return new Date(now);
   }
 
-  patched(id: string): boolean {
+  patched(id: string, scope = this.root): boolean {
     this.requireDurable('patched');
     assertPatchId(id, 'patched');
-    const known = this.patches.get(id);
+    const known = scope.patches.get(id);
     if (known !== undefined) return known;
     this.checkLiveOrThrow();
-    const position = this.cursor;
-    const decision = decidePatch(id, position, journalView(this.entries, (p) => this.waiters.has(p)));
-    this.patches.set(id, decision !== 'older');
+    const position = scope.peek();
+    const decision = decidePatch(id, position, scope.view(this.entries, (p) => this.waiters.has(p)));
+    scope.patches.set(id, decision !== 'older');
     if (decision === 'older') return false;
-    this.cursor++;
+    scope.take();
     if (decision === 'new') {
       // No write of its own, like a sleep (sdk/core/journal.ts): the next entry item or the park carries it.
+      this.describeOperation(position, 'patch', id);
       const marker = patchMarker(this.attempt, position, id, this.backend.clock.now());
       this.entries.set(position, marker);
       this.pending.push(marker);
@@ -438,15 +471,15 @@ class Replayer implements DurableContext {
     return true;
   }
 
-  deprecatePatch(id: string): void {
+  deprecatePatch(id: string, scope = this.root): void {
     this.requireDurable('deprecatePatch');
     assertPatchId(id, 'deprecatePatch');
     this.checkLiveOrThrow();
-    if (isMarkerOf(id, this.cursor, journalView(this.entries, (p) => this.waiters.has(p)))) this.cursor++;
+    if (isMarkerOf(id, scope.peek(), scope.view(this.entries, (p) => this.waiters.has(p)))) scope.take();
   }
 
   /** `checkLive` for a synchronous durable call: ends the replay and throws the error to the caller. */
-  private checkLiveOrThrow() {
+  checkLiveOrThrow() {
     try {
       this.checkLive();
     } catch (error) {
@@ -471,20 +504,20 @@ class Replayer implements DurableContext {
     this.inflight.add(tracked);
   }
 
-  sleepFor(duration: Duration): Promise<{ durationMs: number }> {
+  sleepFor(duration: Duration, scope = this.root): Promise<{ durationMs: number }> {
     this.requireDurable('sleepFor');
     const ms = parseDuration(duration);
-    return this.sleep((now) => now + ms);
+    return this.sleep((now) => now + ms, scope);
   }
 
-  sleepUntil(date: Date | number): Promise<{ durationMs: number }> {
+  sleepUntil(date: Date | number, scope = this.root): Promise<{ durationMs: number }> {
     this.requireDurable('sleepUntil');
     const at = date instanceof Date ? date.getTime() : date;
     if (typeof at !== 'number' || !Number.isFinite(at)) throw new DurableError(`sleepUntil needs a valid Date or epoch milliseconds, got ${String(date)}`);
-    return this.sleep(() => at);
+    return this.sleep(() => at, scope);
   }
 
-  private sleep(due: (now: number) => number): Promise<{ durationMs: number }> {
+  private sleep(due: (now: number) => number, scope: JournalScope): Promise<{ durationMs: number }> {
     return this.durable(async (position) => {
       let entry = this.entries.get(position);
       if (entry) {
@@ -501,10 +534,10 @@ class Replayer implements DurableContext {
       }
       if (entry.dueAt! > this.backend.clock.now()) return this.park(position, entry.dueAt);
       return decodePayload<{ durationMs: number }>(entry.result);
-    });
+    }, scope);
   }
 
-  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, options?: StepOptions): Promise<Jsonified<Awaited<T>>> {
+  step<T>(name: string, fn: (attempt: number) => T | Promise<T>, options?: StepOptions, scope = this.root): Promise<Jsonified<Awaited<T>>> {
     this.requireDurable('step');
     assertName(name, 'a step');
     if (typeof fn !== 'function') throw new InvalidDefinitionError(`step '${name}': the second argument must be a function`);
@@ -523,7 +556,8 @@ class Replayer implements DurableContext {
       for (;;) {
         let value: Awaited<T>;
         try {
-          value = await fn(stepAttempt);
+          // A step's body is not replayed: what it starts (task.run) is its own side effect, not a checkpointed child.
+          value = await runInDurableContext(undefined, () => fn(stepAttempt));
         } catch (thrown) {
           if (this.finished) throw new Fatal(new DurableError('replay ended while the step ran'));
           const retry = stepAttempt + 1;
@@ -552,7 +586,7 @@ class Replayer implements DurableContext {
         if (winner === done) return decodePayload<Jsonified<Awaited<T>>>(done.result);
         return this.answer<Jsonified<Awaited<T>>>(winner);
       }
-    });
+    }, scope);
   }
 
   /** Records a step outcome: first-wins for a new position, or forward from the retrying state. */
@@ -569,7 +603,7 @@ class Replayer implements DurableContext {
     return current;
   }
 
-  waitFor(condition: Condition): Promise<Record<string, unknown>> {
+  waitFor(condition: Condition, scope = this.root): Promise<Record<string, unknown>> {
     this.requireDurable('waitFor');
     const node = toConditionNode(condition);
     if (leaves(node).some((leaf) => leaf.type === 'parent')) {
@@ -578,10 +612,10 @@ class Replayer implements DurableContext {
     const name = leaves(node)
       .map((leaf) => leaf.key)
       .join('|');
-    return this.wait('wait', name, node).then((result) => result.data);
+    return this.wait('wait', name, node, scope).then((result) => result.data);
   }
 
-  waitForEvent<T = unknown>(key: string, expression = '', options: WaitForEventOptions = {}): Promise<T> {
+  waitForEvent<T = unknown>(key: string, expression = '', options: WaitForEventOptions = {}, scope = this.root): Promise<T> {
     this.requireDurable('waitForEvent');
     assertEventKey(key);
     compileExpression(expression ?? '', 'input');
@@ -597,13 +631,13 @@ class Replayer implements DurableContext {
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
     const node: ConditionNode =
       timeoutMs === undefined ? eventLeaf : { type: 'or', children: [eventLeaf, { type: 'sleep', durationMs: timeoutMs, key: TIMEOUT_KEY }] };
-    return this.wait('event', key, node).then(({ data }) => {
+    return this.wait('event', key, node, scope).then(({ data }) => {
       if (TIMEOUT_KEY in data) throw new WaitTimeoutError(key, timeoutMs!);
       return data[key] as T;
     });
   }
 
-  private wait(kind: OperationKind, name: string, node: ConditionNode): Promise<{ data: Record<string, any> }> {
+  private wait(kind: OperationKind, name: string, node: ConditionNode, scope: JournalScope): Promise<{ data: Record<string, any> }> {
     return this.durable(async (position) => {
       const recorded = this.entries.get(position);
       if (recorded) {
@@ -655,7 +689,7 @@ class Replayer implements DurableContext {
       if (registered && waiters.some((w) => w.type === 'event' && w.satisfiedAt !== undefined)) await this.wakeRun();
       await this.cleanupWaiters(waiters);
       return { data: this.answer<Record<string, unknown>>(winner) };
-    });
+    }, scope);
   }
 
   /**
@@ -718,6 +752,7 @@ class Replayer implements DurableContext {
   }
 
   private waiterFor(leaf: LeafNode, index: number, position: number, kind: OperationKind, name: string, conditions: string, since: number): Waiter {
+    this.describeOperation(position, kind, name);
     const base: Waiter = {
       runId: this.runId,
       attempt: this.attempt,
@@ -758,7 +793,7 @@ class Replayer implements DurableContext {
     this.waiters.delete(waiters[0]!.position);
   }
 
-  runChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I): Promise<O> {
+  runChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I, scope = this.root): Promise<O> {
     this.requireDurable('runChild');
     const name = childName(task);
     return this.durable(async (position) => {
@@ -783,10 +818,10 @@ class Replayer implements DurableContext {
       this.waiters.set(position, [waiter]);
       await this.backend.dispatcher.dispatch({ runId: childRunId });
       return this.park(position, undefined);
-    });
+    }, scope);
   }
 
-  spawnChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I): Promise<RunRef<O>> {
+  spawnChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I, scope = this.root): Promise<RunRef<O>> {
     this.requireDurable('spawnChild');
     const name = childName(task);
     return this.durable(async (position) => {
@@ -802,7 +837,39 @@ class Replayer implements DurableContext {
       this.expect(position, entry, 'spawn', name);
       if (won) await this.backend.dispatcher.dispatch({ runId: childRunId });
       return this.services.runRef(childRunId) as RunRef<O>;
-    });
+    }, scope);
+  }
+
+  // ---- Fan-out (operations/fan-out-run.ts) -----------------------------------------------------------
+
+  map(name: string, items: readonly unknown[], fn: (item: never, ctx: DurableContext, index: number) => unknown, options?: FanOutOptions, scope = this.root): Promise<never> {
+    this.requireDurable('map');
+    return runFanOut(this, scope, 'map', name, mapBranches(name, items, fn), options) as Promise<never>;
+  }
+
+  parallel(name: string, branches: readonly ((ctx: DurableContext) => unknown)[], options?: FanOutOptions, scope = this.root): Promise<never> {
+    this.requireDurable('parallel');
+    return runFanOut(this, scope, 'parallel', name, branches, options) as Promise<never>;
+  }
+
+  /** Takes the next position of `scope` for a fan-out (the fan-out itself is not in flight: its branches are). */
+  takePosition(scope: JournalScope): number | undefined {
+    try {
+      this.checkLive();
+    } catch (error) {
+      this.fail(error as Fatal);
+      return undefined;
+    }
+    return scope.take();
+  }
+
+  entryAt(position: number): JournalEntry | undefined {
+    return this.entries.get(position);
+  }
+
+  branchContext(anchor: number, index: number, label: string): DurableContext {
+    this.fanOutLabels.set(anchor, label);
+    return new BranchContext(this, new JournalScope({ anchor, index, label }));
   }
 
   private requireDurable(method: string) {

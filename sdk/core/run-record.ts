@@ -1,5 +1,6 @@
 import type { RunRecord } from '../ports.ts';
 import { newGeneration } from './run-scope.ts';
+import { currentTraceparent } from './tracing.ts';
 
 /** A new run item, queued (or waiting until `wakeAt`), before its first attempt, with a fresh generation. */
 export function newRunRecord(
@@ -17,6 +18,8 @@ export function newRunRecord(
     seen: 0,
     runningMs: 0,
   };
+  const traceparent = currentTraceparent();
+  if (traceparent) run.traceparent = traceparent;
   for (const key of ['wakeAt', 'metadata', 'parent', 'workflowRunId'] as const) if (run[key] === undefined) delete run[key];
   return run;
 }

@@ -40,6 +40,8 @@ export interface WorkerOptions {
   inProcessDelivery?: boolean;
   /** @internal start with `recover()` instead of a sweep (single-process local mode after a restart) */
   recoverOnStart?: boolean;
+  /** @internal the embedded worker does not keep the process alive while idle; a started worker does until `stop()` */
+  idleKeepsProcess?: boolean;
 }
 
 /** A minimal SQS Lambda event (aws-lambda's SQSEvent shape). */
@@ -56,11 +58,13 @@ export class Worker {
   private polling: AbortController | undefined;
   private loops: Promise<void>[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> | undefined;
   private readonly active = new Set<Promise<unknown>>();
   private detach: (() => void) | undefined;
   /** Declared crons: reconciled at `start()`; on Lambda, requested once per sweeper container (retried until sent). */
   private cronsReconciled: Promise<unknown> | undefined;
   private ownsCrons = false;
+  private releaseProcess: (() => void) | undefined;
 
   /** Not for users: `durable.worker(name, options)` creates workers. */
   constructor(
@@ -226,6 +230,8 @@ export class Worker {
     if (this.polling) return;
     this.polling = new AbortController();
     const signal = this.polling.signal;
+    // A worker the user started serves until stopped, even on a backend whose servers do not hold the process.
+    if (this.options.idleKeepsProcess !== false) this.releaseProcess = this.engine.keepAlive.hold();
     const backend = await this.engine.backend();
     if (signal.aborted) return; // stopped (closed) while the backend started
     // Attached before recovery, so the runs it takes up go straight to this worker.
@@ -291,7 +297,13 @@ export class Worker {
     };
     this.loops = [loop()];
     const every = this.options.sweepIntervalMs ?? 60_000;
-    this.sweepTimer = setInterval(() => void this.engine.sweep().catch(() => 0), every);
+    // One sweep at a time, and `stop()` waits for the one in flight (a sweep racing `close()` hit a closed store).
+    this.sweepTimer = setInterval(() => {
+      this.sweeping ??= this.engine
+        .sweep()
+        .catch(() => 0)
+        .finally(() => (this.sweeping = undefined));
+    }, every);
     this.sweepTimer.unref?.();
   }
 
@@ -339,9 +351,11 @@ export class Worker {
     this.polling?.abort();
     if (this.ownsCrons) stopInProcessCrons(this.engine);
     this.ownsCrons = false;
+    this.releaseProcess?.();
+    this.releaseProcess = undefined;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all(this.loops);
-    await Promise.allSettled([...this.active]);
+    await Promise.allSettled([...this.active, this.sweeping]);
     this.polling = undefined;
     this.loops = [];
   }

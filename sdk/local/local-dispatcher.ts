@@ -13,6 +13,9 @@ import type { DispatchMessage, Dispatcher, ReceivedMessage } from '../ports.ts';
 export class LocalDispatcher implements Dispatcher {
   private take: ((message: DispatchMessage) => boolean) | undefined;
 
+  /** Wakes a `receive` waiting between polls (a message was just put on the queue from this process). */
+  private nudge: (() => void) | undefined;
+
   private started: Promise<Dispatcher> | undefined;
 
   /** @param startQueue starts the queue (fauxqs and the SQS dispatcher on it) on first use, once */
@@ -24,13 +27,38 @@ export class LocalDispatcher implements Dispatcher {
   }
 
   async dispatch(message: DispatchMessage, options?: { delayMs?: number }): Promise<void> {
-    if (!(options?.delayMs && options.delayMs > 0) && this.take?.(message)) return;
+    const delayMs = options?.delayMs && options.delayMs > 0 ? options.delayMs : 0;
+    if (!delayMs && this.take?.(message)) return;
     await (await this.queue()).dispatch(message, options);
+    // The poller looks again when the message becomes visible, not a poll interval later.
+    if (delayMs) setTimeout(() => this.nudge?.(), delayMs).unref();
+    else this.nudge?.();
   }
 
+  /**
+   * A short poll, then (when it found nothing) a wait of up to `waitMs` that a dispatch from this process cuts
+   * short. Not a long poll: fauxqs holds a long poll on a timer that keeps the event loop alive, and the
+   * embedded worker must not keep a finished script running. Messages other processes send (`durable dev`'s
+   * clients) are seen within `waitMs`.
+   */
   async receive(max: number, waitMs: number, signal?: AbortSignal): Promise<ReceivedMessage[]> {
     const queue = await this.queue();
-    return signal?.aborted ? [] : queue.receive(max, waitMs, signal);
+    if (signal?.aborted) return [];
+    const messages = await queue.receive(max, 0, signal);
+    if (messages.length > 0 || waitMs <= 0) return messages;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        if (this.nudge === done) this.nudge = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      timer.unref();
+      signal?.addEventListener('abort', done);
+      this.nudge = done;
+    });
+    return [];
   }
 
   deliverInProcess(take: ((message: DispatchMessage) => boolean) | undefined): void {

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Durable } from 'durable-tasks';
 import { eventBridgeEvent } from '../support/aws-events.ts';
 import { ClockTimers, InMemoryRequestCounter, InProcessBus, MemoryRunStore, VirtualClock } from '../../sdk/adapters/memory/index.ts';
-import type { Backend, Dispatcher, JournalEntry, RunStore, Timers } from '../../sdk/ports.ts';
+import type { Backend, Dispatcher, FlowStore, JournalEntry, RunStore, Timers } from '../../sdk/ports.ts';
 import { TERMINAL_STATUSES } from '../../sdk/ports.ts';
 import {
   Chaos,
@@ -24,13 +24,14 @@ import {
   faultyBus,
   faultyDispatcher,
   faultyStore,
+  faultyFlow,
   faultyTimers,
   type FaultProfile,
   type FaultRecord,
   type Delivery,
 } from './faults.ts';
 import { DAG_POSITION_BASE } from '../../sdk/core/dag/positions.ts';
-import { Ledger, checkOutcomes, type StepStats } from './invariants.ts';
+import { Ledger, checkFlowInFlight, checkOutcomes, type StepStats } from './invariants.ts';
 import { memoryRawEntries } from './raw-journal.ts';
 import { laggingSweepIndex, type LaggingIndexStats } from './lagging-index.ts';
 import { Random } from './random.ts';
@@ -42,6 +43,7 @@ import {
   shouldPush,
   childPrograms,
   DAG_TASKS,
+  FLOW_MAX_RUNS,
   type EventSpec,
   type Program,
 } from './workload.ts';
@@ -153,6 +155,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   const sweepIndex: LaggingIndexStats = { stale: 0, fresh: 0 };
   const backend: Backend = {
     store: faultyStore(laggingSweepIndex(parts.store, clock, random.fork('sweep-index'), 90_000, sweepIndex), chaos),
+    flow: faultyFlow((parts.store as { flow?: FlowStore }).flow!, chaos),
     dispatcher: faultyDispatcher(queue, chaos),
     timers: faultyTimers(recordingTimers, chaos),
     bus: faultyBus(new InProcessBus(), chaos),
@@ -187,7 +190,10 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   let wakeupsRepairedBySweeper = 0;
 
   const programs = Array.from({ length: options.runs }, (_, i) => generateProgram(workloadRandom, `s${seed}-r${i}`, 0, i));
-  const maxDuration = Math.max(...programs.map(expectedDurationMs));
+  // Flow-controlled runs of one group take turns (maxRuns slots): the group lasts as long as its runs one after another.
+  const groupMs = new Map<string, number>();
+  for (const p of programs) if (p.group !== undefined) groupMs.set(p.group, (groupMs.get(p.group) ?? 0) + expectedDurationMs(p));
+  const maxDuration = Math.max(...programs.map(expectedDurationMs), ...groupMs.values());
   const chaosUntil = t0 + 30_000 + maxDuration + 20 * 60_000;
   const deadline = chaosUntil + maxDuration + 60 * 60_000;
 
@@ -490,6 +496,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   const explained = (runId: string) => ledger.leftoversExplained(runId);
   const checked = await checkOutcomes(parts.inspect, programs, eventKeys, explained, (runId) => parts.rawEntries(runId));
   failures.push(...checked.failures);
+  failures.push(...checkFlowInFlight(ledger.flowEntries, checked.snapshot, FLOW_MAX_RUNS));
   const strict = ![...chaos.counts.keys()].some((k) => TAINTING.has(k));
   const steps = ledger.checkSteps(
     new Map([...checked.snapshot].map(([id, s]) => [id, { run: s.run, entries: s.entries }])),

@@ -10,7 +10,7 @@
  * to an operation and a run, and the driver can tell when every operation is done or stalled.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Clock, DispatchMessage, Dispatcher, EventBus, ReceivedMessage, RunStore, Timers } from '../../sdk/ports.ts';
+import type { Clock, DispatchMessage, Dispatcher, EventBus, FlowStore, ReceivedMessage, RunStore, Timers } from '../../sdk/ports.ts';
 import type { Random } from './random.ts';
 
 /** What can go wrong, as recorded in the fault log. */
@@ -167,9 +167,11 @@ export interface CallObserver {
   completed(port: string, method: string, args: unknown[], result: unknown, seq: number, op: Op | undefined): void;
 }
 
-type Port = 'store' | 'dispatcher' | 'timers' | 'bus';
+type Port = 'store' | 'dispatcher' | 'timers' | 'bus' | 'flow';
 
 const STORE_WRITES = new Set(['createRun', 'updateRun', 'putEntry', 'updateRetryingEntry', 'putWaiters', 'deleteWaiters', 'takeEventSequence', 'recordEvent', 'putTaskState']);
+/** Flow-control counters (sdk/ports.ts FlowStore): every method but `queueHead` writes. */
+const FLOW_METHODS = ['acquireSlot', 'releaseSlot', 'transferSlot', 'markSlotChecked', 'enqueue', 'dequeue', 'queueHead', 'consumeUnits', 'upsertRateLimit'];
 
 /** One storage for every schedule: each AsyncLocalStorage instance costs every async operation of the process. */
 const OPS = new AsyncLocalStorage<Op>();
@@ -197,6 +199,11 @@ export class Chaos {
     /** How long a stall lasts in virtual time (past the lease, so another worker takes over). */
     private readonly stallMs: number,
   ) {}
+
+  /** Virtual time now. */
+  now(): number {
+    return this.clock.now();
+  }
 
   /** Runs `fn` as a driver operation: its calls are attributed to it and it may be chosen to crash. */
   run<T>(kind: Op['kind'], worker: string, runId: string | undefined, fn: () => Promise<T>): { op: Op; promise: Promise<T> } {
@@ -319,8 +326,8 @@ export class Chaos {
     const p = this.profile;
     const r = this.random;
     const table: Partial<Record<FaultKind, number>> =
-      port === 'store'
-        ? STORE_WRITES.has(method)
+      port === 'store' || port === 'flow'
+        ? STORE_WRITES.has(method) || (port === 'flow' && method !== 'queueHead')
           ? { 'throw-before': p.storeWrite.throwBefore, 'throw-after': p.storeWrite.throwAfter, delay: p.storeWrite.delay, stall: p.storeWrite.stall }
           : { 'throw-before': p.storeRead.throwBefore, delay: p.storeRead.delay }
         : port === 'dispatcher'
@@ -452,6 +459,10 @@ const STORE_METHODS = [
 
 export function faultyStore(store: RunStore, chaos: Chaos): RunStore {
   return wrap(store, 'store', chaos, STORE_METHODS);
+}
+/** Faults on the flow-control counters, as on the store (slot takes, hand-overs and rate-limit units can fail or crash). */
+export function faultyFlow(flow: FlowStore, chaos: Chaos): FlowStore {
+  return wrap(flow, 'flow', chaos, FLOW_METHODS);
 }
 export function faultyTimers(timers: Timers, chaos: Chaos): Timers {
   return wrap(timers, 'timers', chaos, ['schedule', 'cancel']);

@@ -52,7 +52,14 @@ export class Ledger implements StepLedger, CallObserver {
   private readonly terminalSeq = new Map<string, number>();
   writes = 0;
 
+  /** Flow-controlled runs: when their function was first entered, and their concurrency key. */
+  readonly flowEntries = new Map<string, { at: number; group: string }>();
+
   constructor(private readonly chaos: Chaos) {}
+
+  flowEntered(runId: string, group: string): void {
+    if (!this.flowEntries.has(runId)) this.flowEntries.set(runId, { at: this.chaos.now(), group });
+  }
 
   replayStarted(ctx: object, runId: string): void {
     this.replays.set(ctx, { loadSeq: this.chaos.current()?.loads.get(runId) });
@@ -325,4 +332,34 @@ function canonical(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/**
+ * Never more than `maxRuns` flow-controlled runs of a key in flight: each run is in flight from the first time its
+ * function was entered until its terminal write (`updatedAt`); at equal times an end comes before a start (the
+ * slot is handed over after the finisher's terminal write).
+ */
+export function checkFlowInFlight(
+  entries: ReadonlyMap<string, { at: number; group: string }>,
+  runs: ReadonlyMap<string, { run: RunRecord }>,
+  maxRuns: number,
+): string[] {
+  const failures: string[] = [];
+  const byGroup = new Map<string, { at: number; delta: number; runId: string }[]>();
+  for (const [runId, { at, group }] of entries) {
+    const run = runs.get(runId)?.run;
+    const events = byGroup.get(group) ?? [];
+    events.push({ at, delta: 1, runId });
+    if (run && TERMINAL_STATUSES.includes(run.status)) events.push({ at: run.updatedAt, delta: -1, runId });
+    byGroup.set(group, events);
+  }
+  for (const [group, events] of byGroup) {
+    events.sort((a, b) => a.at - b.at || a.delta - b.delta);
+    let inFlight = 0;
+    for (const e of events) {
+      inFlight += e.delta;
+      if (inFlight > maxRuns) failures.push(`concurrency key '${group}': ${inFlight} runs in flight at +${e.at} when ${e.runId} entered (maxRuns ${maxRuns})`);
+    }
+  }
+  return failures;
 }

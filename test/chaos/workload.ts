@@ -1,7 +1,7 @@
 /**
  * A seeded random workload: each run executes a small generated program of durable calls (steps with
  * counted side effects, sleeps, event waits with CEL filters and scopes, Or/And waits, child runs, parallel
- * branches, task-level retries, cancellations). The program travels in the run's input, so any worker can
+ * branches, `ctx.map` fan-outs with a concurrency bound, task-level retries, cancellations). The program travels in the run's input, so any worker can
  * interpret it and the driver knows which events to push. `expectedOutcome` is the oracle: the final status
  * and output computed from the program alone.
  */
@@ -45,7 +45,11 @@ export type ProgramOp =
   | { t: 'and'; events: EventSpec[]; sleepMs?: number }
   | { t: 'child'; program: Program }
   | { t: 'parallel'; items: (StepOp | { t: 'event'; event: EventSpec } | { t: 'sleep'; ms: number })[] }
-  | { t: 'hold'; key: string };
+  | { t: 'hold'; key: string }
+  /** `ctx.map` over branches, each a sequence of ops run in the branch's own context, at most `maxConcurrency` at once. */
+  | { t: 'map'; branches: BranchOp[][]; maxConcurrency: number };
+
+export type BranchOp = StepOp | { t: 'event'; event: EventSpec } | { t: 'sleep'; ms: number };
 
 export type Failure = 'attempt0' | 'always' | 'nonretryable' | 'non-error';
 
@@ -58,6 +62,8 @@ export interface Program {
   cancel?: boolean;
   /** A DAG workflow run instead of a durable task (`task` is then the workflow of its slot). */
   dag?: DagPlan;
+  /** `chaos-flow` runs: their concurrency key. */
+  group?: string;
 }
 
 /**
@@ -86,7 +92,10 @@ export interface DagPlan {
 
 type StepOrSleep = StepOp | { t: 'sleep'; ms: number };
 
-export type TaskName = 'chaos' | 'chaos-retry' | 'chaos-child' | `chaos-dag-${number}`;
+export type TaskName = 'chaos' | 'chaos-retry' | 'chaos-child' | 'chaos-flow' | `chaos-dag-${number}`;
+
+/** `chaos-flow` runs share one concurrency key: at most this many of them in flight (the driver checks it). */
+export const FLOW_MAX_RUNS = 1;
 
 /** Task-level retries of each workload task. */
 export const TASK_RETRIES: Record<'chaos' | 'chaos-retry' | 'chaos-child', number> = { chaos: 0, 'chaos-retry': 2, 'chaos-child': 1 };
@@ -109,6 +118,8 @@ export interface StepLedger {
   execute(ctx: object, runId: string, attempt: number, step: string, stepAttempt: number, ok: boolean): string;
   /** User code received the outcome of a step (the execution id in its result). */
   observed(runId: string, attempt: number, step: string, execution: string): void;
+  /** A flow-controlled run's function was entered (it holds a slot of `group`). */
+  flowEntered?(runId: string, group: string): void;
 }
 
 // ---- generation -------------------------------------------------------------------------------------
@@ -195,11 +206,14 @@ function dagProgram(r: Random, id: string, slot: number): Program {
  */
 export function generateProgram(r: Random, id: string, depth = 0, dagSlot?: number): Program {
   if (depth === 0 && dagSlot !== undefined && dagSlot < DAG_SLOTS && r.chance(0.15)) return dagProgram(r, id, dagSlot);
-  const task: TaskName = depth > 0 ? 'chaos-child' : r.chance(0.4) ? 'chaos-retry' : 'chaos';
+  let task: TaskName = depth > 0 ? 'chaos-child' : r.chance(0.4) ? 'chaos-retry' : 'chaos';
+  // Half of the plain runs go through one concurrency key (chosen from the id: the random stream is unchanged).
+  const flow = task === 'chaos' && idHash(id) % 2 === 0;
+  if (flow) task = 'chaos-flow';
   const ops: ProgramOp[] = [];
   const count = r.int(1, depth > 0 ? 3 : 6);
   for (let i = 0; i < count; i++) {
-    const kind = r.weighted({ step: 4, sleep: 2, event: 2.5, timeout: 0.7, or: 1, and: 0.8, child: depth > 0 ? 0 : 1, parallel: 1 });
+    const kind = r.weighted({ step: 4, sleep: 2, event: 2.5, timeout: 0.7, or: 1, and: 0.8, child: depth > 0 ? 0 : 1, parallel: 1, map: 0.8 });
     switch (kind) {
       case 'step':
         ops.push(stepOp(r, `s${i}`));
@@ -247,9 +261,27 @@ export function generateProgram(r: Random, id: string, depth = 0, dagSlot?: numb
         ops.push({ t: 'parallel', items });
         break;
       }
+      case 'map': {
+        const branches: BranchOp[][] = [];
+        const width = r.int(2, 4);
+        for (let j = 0; j < width; j++) {
+          const branch: BranchOp[] = [];
+          const length = r.int(1, 2);
+          for (let k = 0; k < length; k++) {
+            const kind = r.weighted({ step: 3, sleep: 1, event: 1 });
+            if (kind === 'step') branch.push(stepOp(r, `m${i}.${j}.${k}`));
+            else if (kind === 'sleep') branch.push({ t: 'sleep', ms: sleepMs(r) });
+            else branch.push({ t: 'event', event: eventSpec(r, id, `m${i}.${j}.${k}`, { scoped: true }) });
+          }
+          branches.push(branch);
+        }
+        ops.push({ t: 'map', branches, maxConcurrency: r.int(1, 3) });
+        break;
+      }
     }
   }
   const program: Program = { id, task, ops };
+  if (flow) program.group = 'g0';
   if (depth === 0 && r.chance(0.08)) {
     program.cancel = true;
     ops.push({ t: 'hold', key: `${id}:hold` });
@@ -315,6 +347,8 @@ function opResult(op: ProgramOp): Json {
     }
     case 'parallel':
       return op.items.map((item) => opResult(item));
+    case 'map':
+      return op.branches.map((branch) => branch.map((item) => opResult(item)));
     case 'hold':
       return null;
   }
@@ -357,6 +391,7 @@ export function eventSpecs(program: Program): EventSpec[] {
     if (op.t === 'event' || op.t === 'timeout' || op.t === 'or') out.push(op.event);
     if (op.t === 'and') out.push(...op.events);
     if (op.t === 'parallel') for (const item of op.items) if (item.t === 'event') out.push(item.event);
+    if (op.t === 'map') for (const branch of op.branches) for (const item of branch) if (item.t === 'event') out.push(item.event);
   }
   return out;
 }
@@ -402,6 +437,9 @@ export function expectedDurationMs(program: Program): number {
         return expectedDurationMs(op.program);
       case 'parallel':
         return Math.max(...op.items.map(one));
+      case 'map':
+        // Bounded concurrency: at worst one branch after another.
+        return op.branches.reduce((sum, branch) => sum + branch.reduce((s, item) => s + one(item), 0), 0);
       case 'hold':
         return 0;
     }
@@ -421,6 +459,8 @@ interface Deps {
   child: () => TaskDefinition<Program, unknown>;
   /** Lets `ms` of virtual time pass inside a step (the driver fires due timers and delivers their messages). */
   elapse?: (ms: number) => Promise<void>;
+  /** The replay's own context, when `runOp` runs in a `ctx.map` branch (the ledger knows replays by it). */
+  root?: DurableContext;
 }
 
 async function runOp(op: ProgramOp, program: Program, ctx: DurableContext, deps: Deps): Promise<unknown> {
@@ -433,7 +473,7 @@ async function runOp(op: ProgramOp, program: Program, ctx: DurableContext, deps:
           async (stepAttempt) => {
             if (op.takesMs !== undefined && stepAttempt === 0) await deps.elapse?.(op.takesMs);
             const ok = stepAttempt >= op.failUntil;
-            const x = deps.ledger.execute(ctx, ctx.runId, ctx.attempt, op.name, stepAttempt, ok);
+            const x = deps.ledger.execute(deps.root ?? ctx, ctx.runId, ctx.attempt, op.name, stepAttempt, ok);
             if (!ok) throw new Error(`step ${op.name} failed on attempt ${stepAttempt}`);
             return { v: op.value, x };
           },
@@ -470,6 +510,17 @@ async function runOp(op: ProgramOp, program: Program, ctx: DurableContext, deps:
       }
     case 'parallel':
       return Promise.all(op.items.map((item) => runOp(item, program, ctx, deps)));
+    case 'map':
+      return ctx.map(
+        'branches',
+        op.branches,
+        async (branch, b) => {
+          const out: unknown[] = [];
+          for (const item of branch) out.push(await runOp(item, program, b, { ...deps, root: ctx }));
+          return out;
+        },
+        { maxConcurrency: op.maxConcurrency },
+      );
     case 'hold':
       return ctx.waitForEvent(op.key);
   }
@@ -537,6 +588,13 @@ function defineDag(durable: Durable, slot: number, deps: Deps) {
   });
 }
 
+/** FNV-1a of a run id (picks the flow-controlled runs without drawing from the workload's random stream). */
+function idHash(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
 /** Defines the workload's tasks on a client (every worker defines the same ones). */
 export function defineWorkload(durable: Durable, ledger: StepLedger, elapse?: (ms: number) => Promise<void>): void {
   let child: TaskDefinition<Program, unknown> | undefined;
@@ -548,6 +606,15 @@ export function defineWorkload(durable: Durable, ledger: StepLedger, elapse?: (m
     retries: TASK_RETRIES['chaos-retry'],
     backoff: { factor: 2, maxSeconds: 5 },
     fn: (p, ctx) => interpret(p, ctx, deps),
+  });
+  durable.durableTask<Program, unknown>({
+    name: 'chaos-flow',
+    retries: TASK_RETRIES.chaos,
+    concurrency: { expression: 'input.group', maxRuns: FLOW_MAX_RUNS },
+    fn: (p, ctx) => {
+      ledger.flowEntered?.(ctx.runId, p.group ?? '');
+      return interpret(p, ctx, deps);
+    },
   });
   for (let slot = 0; slot < DAG_SLOTS; slot++) defineDag(durable, slot, deps);
 }

@@ -116,6 +116,43 @@ describe('against a dev server (--url), piped output', () => {
     expect(json(asJson.stdout)).toMatchObject({ runId: body.runId, status: 'CANCELLED' });
   });
 
+  test('runs list hides DAG task runs unless --task-runs', async () => {
+    const { body } = await post('/api/runs', { name: 'etl-pipeline', input: {} });
+    await h.env.settle();
+    const taskRuns = (await h.env.durable.runs.list({ limit: 1000 })).filter((r) => r.workflowRunId === body.runId);
+    expect(taskRuns.length).toBe(5);
+    const [plain, all, table] = await Promise.all([
+      runCli(['runs', 'list', '--limit', '1000', '--url', url, '--json']),
+      runCli(['runs', 'list', '--limit', '1000', '--task-runs', '--url', url, '--json']),
+      runCli(['runs', 'list', '--url', url]),
+    ]);
+    const ids = (out: string) => (json(out) as { runId: string }[]).map((r) => r.runId);
+    expect(ids(plain.stdout)).toContain(body.runId);
+    for (const t of taskRuns) expect(ids(plain.stdout)).not.toContain(t.runId);
+    expect(ids(all.stdout)).toEqual(expect.arrayContaining([body.runId, ...taskRuns.map((t) => t.runId)]));
+    expect(table.stdout).toContain(body.runId);
+    for (const t of taskRuns) expect(table.stdout).not.toContain(t.runId);
+  });
+
+  test('runs get shows a pending sleep as sleeping until its due time, not done', async () => {
+    const { body } = await post('/api/runs', { name: 'process-order', input: { orderId: 'cli-sleep', amount: 3 } });
+    await h.env.settle();
+    await runCli(['push', 'order:shipped', '{"orderId":"cli-sleep"}', '--scope', 'tenant-a', '--url', url]);
+    await h.env.settle();
+    const run = await h.env.durable.runs.get(body.runId);
+    expect(run.status).toBe('WAITING');
+    const due = run.operations.find((o) => o.kind === 'sleep')!.dueAt!;
+    expect(Date.parse(due)).toBeGreaterThan(h.env.now().getTime());
+    const shown = await runCli(['runs', 'get', body.runId, '--url', url]);
+    expect(shown.stdout).toContain(`… sleep sleeping until ${due}`);
+    expect(shown.stdout).not.toMatch(/✓ sleep/);
+    const asJson = await runCli(['runs', 'get', body.runId, '--url', url, '--json']);
+    expect(json(asJson.stdout).operations.find((o: { kind: string }) => o.kind === 'sleep')).toMatchObject({ status: 'sleeping', dueAt: due });
+    await h.env.advanceTime('1h');
+    const after = await runCli(['runs', 'get', body.runId, '--url', url]);
+    expect(after.stdout).toContain(`✓ sleep woke at ${due}`);
+  });
+
   test('push reads the payload from stdin with -; start --tail follows the run', async () => {
     const { body } = await post('/api/runs', { name: 'await-approval', input: { doc: 'stdin' } });
     await h.env.settle();

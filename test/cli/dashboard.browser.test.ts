@@ -5,7 +5,9 @@
  * Without /usr/bin/chromium the test is skipped, saying so.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { REPO, startHarness, type Harness } from './helpers.ts';
@@ -13,6 +15,7 @@ import { REPO, startHarness, type Harness } from './helpers.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(REPO, 'docs', 'dashboard.png');
 const hasChromium = existsSync(CHROMIUM);
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED']);
 
 if (!hasChromium) {
   test.skip(`dashboard browser test: SKIPPED because ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`, () => {});
@@ -100,6 +103,33 @@ if (!hasChromium) {
       await expect.poll(() => ops.count(), { timeout: 5000 }).toBe(4);
       expect(await ops.nth(2).getAttribute('data-status')).toBe('done');
       expect(await ops.nth(3).getAttribute('data-kind')).toBe('sleep');
+      // A sleep still ahead is pending (the API says `sleeping`), with its due date, time and zone.
+      const due = (await h.env.durable.runs.get(ids.order!)).operations[3]!;
+      expect(due.status).toBe('sleeping');
+      expect(await ops.nth(3).getAttribute('data-status')).toBe('waiting');
+      const sleepText = (await ops.nth(3).innerText()).toLowerCase();
+      expect(sleepText).toContain('sleeping');
+      expect(sleepText).toContain(`until ${due.dueAt!.replace('T', ' ').replace(/\.\d+Z$/, ' utc')}`);
+    });
+
+    test("the API's attempt, and times with date and zone", async () => {
+      const detail = page.locator(`.detail[data-run-id="${ids.order}"]`);
+      const meta = async (key: string) => detail.locator('.meta > div').filter({ has: page.locator(`span:text-is("${key}")`) }).locator('span').nth(1).innerText();
+      expect(await meta('attempt')).toBe(String((await h.env.durable.runs.get(ids.order!)).attempt));
+      expect(await meta('attempt')).toBe('0');
+      const created = (await h.env.durable.runs.get(ids.order!)).createdAt.toISOString();
+      expect(await meta('created')).toBe(created.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
+      expect(await row(ids.order!).locator('td').nth(3).innerText()).toMatch(/^\d{4}-\d{2}-\d{2}\s\d{2}:\d{2}:\d{2}\sUTC$/);
+      for (const t of await detail.locator('.op-time').allInnerTexts()) expect(t).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+    });
+
+    test('the run id of an event-started run stays legible, its full id in the title', async () => {
+      const cell = row(ids.workflow!).locator('td').nth(2);
+      const text = await cell.innerText();
+      const [name, eventId] = ids.workflow!.split(':') as [string, string];
+      expect(name).toBe('order-fulfilment');
+      expect(text).toBe(`order-fulfilment:${eventId.slice(0, 8)}…${eventId.slice(-4)}`);
+      expect(await cell.getAttribute('title')).toBe(ids.workflow);
     });
 
     test('a workflow run shows its DAG as SVG: one node per task, an edge per parent link', async () => {
@@ -114,12 +144,60 @@ if (!hasChromium) {
       expect(await status('validate')).toBe('SUCCEEDED');
       expect(await status('gift-wrap')).toBe('SKIPPED');
       expect(await status('notify')).toBe('PENDING');
+      // Started by its event: the trigger shows, from the run's metadata.
+      expect(await page.locator('[data-testid="trigger"]').innerText()).toBe('started by event order:placed');
+      // The timeline reads in time order.
+      const times = await page.locator('.detail ol.timeline li.op .op-time').evaluateAll((els) => els.map((e) => Date.parse(e.getAttribute('title')!)));
+      expect(times.length).toBeGreaterThan(1);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
       if (process.env.UPDATE_SCREENSHOT === '1' || !existsSync(SCREENSHOT)) {
         mkdirSync(dirname(SCREENSHOT), { recursive: true });
         await page.locator('.detail').waitFor();
         await page.screenshot({ path: SCREENSHOT, fullPage: true });
       }
     });
+
+    test('a workflow run started by hand shows no event trigger', async () => {
+      const byHand = await start('order-fulfilment', { total: 30 });
+      await h.env.settle();
+      await page.goto(`${h.server.url}/#/runs/${encodeURIComponent(byHand)}`);
+      await page.locator(`.detail[data-run-id="${byHand}"] svg[data-testid="dag"]`).waitFor();
+      expect(await page.locator('.detail').innerText()).not.toContain('order:placed');
+      expect(await page.locator('[data-testid="trigger"]').count()).toBe(0);
+    });
+
+    test("a live run's page settles for a headless screenshot: `load` with the stream on, network idle with ?live=0", async () => {
+      const live = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      const paused = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      try {
+        expect(TERMINAL.has((await h.env.durable.runs.get(ids.approval!)).status)).toBe(false);
+        await live.goto(`${h.server.url}/#/runs/${encodeURIComponent(ids.approval!)}`, { waitUntil: 'load', timeout: 10_000 });
+        await live.locator(`.detail[data-run-id="${ids.approval}"]`).waitFor({ timeout: 10_000 });
+        expect((await live.screenshot({ timeout: 10_000 })).length).toBeGreaterThan(1000);
+        // The stream opens once the page has loaded, and keeps it live.
+        await expect.poll(() => live.locator('#live-text').innerText()).toBe('live');
+        await paused.goto(`${h.server.url}/?live=0#/runs/${encodeURIComponent(ids.approval!)}`, { waitUntil: 'networkidle', timeout: 10_000 });
+        await paused.locator(`.detail[data-run-id="${ids.approval}"]`).waitFor({ timeout: 10_000 });
+        await paused.waitForLoadState('networkidle', { timeout: 10_000 });
+        expect((await paused.screenshot({ fullPage: true, timeout: 10_000 })).length).toBeGreaterThan(1000);
+      } finally {
+        await live.close();
+        await paused.close();
+      }
+    });
+
+    test("chromium's own --screenshot with a virtual time budget finishes on a live run's page with ?live=0", async () => {
+      expect(TERMINAL.has((await h.env.durable.runs.get(ids.approval!)).status)).toBe(false);
+      const file = join(mkdtempSync(join(tmpdir(), 'dash-')), 'shot.png');
+      const url = `${h.server.url}/?live=0#/runs/${encodeURIComponent(ids.approval!)}`;
+      // Virtual time only advances while no request is pending: an open event stream would hold it for ever.
+      const child = spawn(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--virtual-time-budget=3000', `--screenshot=${file}`, '--window-size=1200,800', url], { stdio: 'ignore' });
+      const killer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      clearTimeout(killer);
+      expect(code).toBe(0);
+      expect(statSync(file).size).toBeGreaterThan(1000);
+    }, 40_000);
 
     test('the push form resumes a waiting run', async () => {
       await page.goto(`${h.server.url}/#/runs/${encodeURIComponent(ids.approval!)}`);

@@ -68,7 +68,10 @@ node -e '
   console.log(`plain bundle: ${(bytes / 1024).toFixed(1)} KiB minified (AWS SDK external), ${inputs.length} inputs`);
   if (!inputs.some((i) => i.includes("node_modules/durable-tasks/dist/sdk/"))) throw new Error("the bundle does not hold durable-tasks");
   if (banned.length || named.length) throw new Error(`the bundle carries ${[...banned, ...named].join(", ")}`);
-  if (bytes > 250 * 1024) throw new Error(`the bundle is over 250 KiB`);
+  // The guard against the embedded default leaking in (it made a 1.3 MB bundle) is the input list above; the size
+  // bound catches what that list does not name. Measured: 236 KiB with cron, 262 KiB once flow control (+14),
+  // listing (+7), fan-out (+6) and tracing (+5) landed; cel-js (81) and croner (32) are the largest inputs.
+  if (bytes > 320 * 1024) throw new Error(`the bundle is over 320 KiB`);
 '
 step "npm install -D aws-cdk-lib constructs esbuild (the README's line for the construct)"
 npm_i -D aws-cdk-lib constructs esbuild
@@ -78,6 +81,9 @@ step "CDK app in plain JavaScript: synth offline"
 t=$(now); timeout 300 node cdk-app.mjs "$work/cdk.out"; echo "cdk synth: $(seconds "$t") s"
 step "tsc --strict, skipLibCheck false"
 npm_i -D typescript@5.9 @types/node@22
-npx --no-install tsc -p tsconfig.nodenext.json && echo "tsc nodenext: 0 errors"
-npx --no-install tsc -p tsconfig.bundler.json && echo "tsc bundler: 0 errors"
+# Not `tsc ... && echo`: `set -e` ignores a failure on the left of `&&`, and a type error passed unseen that way.
+npx --no-install tsc -p tsconfig.nodenext.json
+echo "tsc nodenext: 0 errors"
+npx --no-install tsc -p tsconfig.bundler.json
+echo "tsc bundler: 0 errors"
 step "passed"

@@ -306,6 +306,6 @@ export function engineContract(name: string, make: HarnessFactory) {
       while ((await h.durable.runs.get(ref.runId)).status !== 'WAITING') await new Promise((r) => setTimeout(r, 20));
       await h.durable.events.push('finish', {});
       expect(await ref.result()).toBe((299 * 300) / 2);
-    });
+    }, 120_000); // 300 steps on dynalite: seconds alone, over 30 s on a loaded 2-core machine
   });
 }

@@ -104,6 +104,7 @@ export function awsHarnessFactory(): { factory: HarnessFactory; stop(): Promise<
       const timers = new ClockTimers(clock, dispatcher);
       const backend: Backend = {
         store: wrapStore ? wrapStore(store) : store,
+        flow: store.flow,
         dispatcher,
         timers,
         bus: new InProcessBus(),

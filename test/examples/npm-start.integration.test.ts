@@ -13,8 +13,8 @@ test('npm start runs every example end to end on the embedded default and exits 
       timeout: 60_000,
     });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/5\/5 examples passed/);
-    for (const name of ['simple durable task', 'sleep', 'wait for event (CEL)', 'Or(sleep, event)', 'DAG with waitFor / skipIf']) {
+    expect(result.stdout).toMatch(/7\/7 examples passed/);
+    for (const name of ['simple durable task', 'sleep', 'wait for event (CEL)', 'Or(sleep, event)', 'DAG with waitFor / skipIf', 'ctx.map / ctx.parallel fan-out', 'flow control (concurrency, rate limits, priority, idempotency)']) {
       expect(result.stdout).toContain(`ok   ${name}`);
     }
   } finally {

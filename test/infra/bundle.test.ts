@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { USER_ENTRY_MODULE } from '../../infra/constants.ts';
+import { USER_ENTRY_MODULE } from '../../sdk/adapters/aws/env.ts';
 import {
   AWS_SDK_MODULES,
   ESBUILD_TARGET,

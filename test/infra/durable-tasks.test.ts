@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, LIST_BY_NAME_INDEX, LIST_INDEX, SWEEP_INDEX } from '../../infra/constants.ts';
+import { ENV, EVENT_DETAIL_TYPE, EVENT_SOURCE, LIST_BY_NAME_INDEX, LIST_INDEX, SWEEP_INDEX } from '../../sdk/adapters/aws/env.ts';
 import { DurableTasks } from '../../infra/index.ts';
 import { TABLE_SCHEMA } from '../../sdk/adapters/aws/table-schema.ts';
 import { build, FIXTURE_ENTRY, logicalId, testApp } from './support.ts';
@@ -139,7 +139,7 @@ describe('given a DurableTasks with default props', () => {
     expect(props(durable.sweeperFunction)).toMatchObject({ MemorySize: 512, Timeout: 50 });
   });
 
-  it('then every function gets exactly the env var names of infra/constants.ts ENV', () => {
+  it('then every function gets exactly the env var names of sdk/adapters/aws/env.ts ENV', () => {
     for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function'))) {
       const names = Object.keys(fn.Properties.Environment.Variables);
       expect(names.filter((n) => n.startsWith('DURABLE_')).sort()).toEqual(Object.values(ENV).sort());

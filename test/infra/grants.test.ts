@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { CRON_PARTITION, ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../infra/constants.ts';
+import { CRON_PARTITION, ENV, EVENT_DETAIL_TYPE, EVENT_SEQUENCE_KEY_PREFIX, EVENT_SOURCE, RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../sdk/adapters/aws/env.ts';
 import { sequencePk } from '../../sdk/adapters/aws/dynamo-events.ts';
 import { cronScheduleName } from '../../sdk/adapters/aws/cron-schedules.ts';
 import { runPk, waiterKeyPk } from '../../sdk/adapters/aws/dynamo-keys.ts';

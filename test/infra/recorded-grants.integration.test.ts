@@ -13,7 +13,7 @@ import { Durable } from '../../sdk/durable.ts';
 import { createAwsBackend } from '../../sdk/adapters/aws/backend.ts';
 import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
 import { VirtualClock } from '../../sdk/adapters/memory/virtual-clock.ts';
-import { ENV } from '../../infra/constants.ts';
+import { ENV } from '../../sdk/adapters/aws/env.ts';
 import { eventBridgeEvent, sqsRecord } from '../support/aws-events.ts';
 import { createQueue, dynamoClient, sqsClient, startDynalite, startFauxqs, type LocalServer } from '../support/servers.ts';
 import { isAllowed, roleStatements, TemplateResolver, type TemplateJson } from './iam-eval.ts';

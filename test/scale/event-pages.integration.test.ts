@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteItemCommand, QueryCommand, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ENV } from '../../infra/constants.ts';
+import { ENV } from '../../sdk/adapters/aws/env.ts';
 import { eventItem, eventShardPk } from '../../sdk/adapters/aws/dynamo-events.ts';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { eventShardCount } from '../../sdk/adapters/aws/table-schema.ts';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ENV } from '../../infra/constants.ts';
+import { ENV } from '../../sdk/adapters/aws/env.ts';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { waiterKeyPk } from '../../sdk/adapters/aws/dynamo-keys.ts';
 import { shardCounts } from '../../sdk/adapters/aws/table-schema.ts';

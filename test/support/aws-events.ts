@@ -1,6 +1,6 @@
 /** The AWS event shapes the Lambda handlers receive. */
 import { randomUUID } from 'node:crypto';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../infra/constants.ts';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../sdk/adapters/aws/env.ts';
 
 /** An SQS record as the Lambda event source delivers it. */
 export function sqsRecord(body: string) {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../infra/constants.ts';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../sdk/adapters/aws/env.ts';
 import { DurableError, PayloadTooLargeError } from '../../sdk/core/errors.ts';
 import { EventBridgeBus, MAX_EVENT_ENTRY_BYTES, parseEventBridgeEvent, putEventsEntrySize } from '../../sdk/adapters/aws/eventbridge-bus.ts';
 import { InvalidEventError } from '../../sdk/adapters/aws/invalid-event-error.ts';

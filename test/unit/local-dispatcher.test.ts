@@ -9,6 +9,7 @@ import type { DispatchMessage, Dispatcher, ReceivedMessage } from '../../sdk/por
 import { Worker } from '../../sdk/core/worker.ts';
 import type { Engine } from '../../sdk/core/engine.ts';
 import { LocalDispatcher } from '../../sdk/local/local-dispatcher.ts';
+import { KeepAlive } from '../../sdk/core/keep-alive.ts';
 
 class FakeQueue implements Dispatcher {
   readonly sent: { message: DispatchMessage; delayMs: number | undefined }[] = [];
@@ -31,6 +32,7 @@ function setup(process: (runId: string) => Promise<unknown>, slots = 2) {
     sweep: async () => 0,
     backend: async () => ({ dispatcher }),
     process: (runId: string) => (processed.push(runId), process(runId)),
+    keepAlive: new KeepAlive(),
   } as unknown as Engine;
   const worker = new Worker('embedded', engine, { workflows: [], allDefinitions: true, inProcessDelivery: true, slots }, async () => {
     throw new Error('no events here');
@@ -93,5 +95,33 @@ describe('in-process hand-off (embedded default)', () => {
     await dispatcher.dispatch({ runId: 'slow' });
     await worker.stop();
     expect(finished).toBe(true);
+  });
+});
+
+describe('polling the local queue without holding the process', () => {
+  test('receive short-polls (wait 0), then waits on its own; a dispatch from this process ends the wait at once', async () => {
+    const waits: number[] = [];
+    const queue = new FakeQueue();
+    queue.receive = async (_max: number, waitMs: number) => (waits.push(waitMs), []);
+    const dispatcher = new LocalDispatcher(async () => queue);
+    const started = Date.now();
+    const polling = dispatcher.receive(10, 10_000);
+    await turn();
+    await dispatcher.dispatch({ runId: 'x' });
+    expect(await polling).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(waits).toEqual([0]);
+    expect(queue.sent.map((s) => s.message.runId)).toEqual(['x']);
+  });
+
+  test('an abort ends the wait', async () => {
+    const queue = new FakeQueue();
+    queue.receive = async () => [];
+    const dispatcher = new LocalDispatcher(async () => queue);
+    const controller = new AbortController();
+    const polling = dispatcher.receive(10, 10_000, controller.signal);
+    await turn();
+    controller.abort();
+    expect(await polling).toEqual([]);
   });
 });

@@ -107,7 +107,8 @@ export function patchedContract(name: string, make: HarnessFactory) {
       const ref = await task.runNoWait({});
       await h.settle();
       // The marker rode on the park: no entry item of its own.
-      expect(await ops(h, ref.runId)).toEqual(['patch:email-v2:done', 'sleep::done']);
+      // Still ahead: the sleep is pending (issue 20: runs.get no longer calls a future sleep done).
+      expect(await ops(h, ref.runId)).toEqual(['patch:email-v2:done', 'sleep::sleeping']);
       await h.advance(600_000);
       expect(await ref.result()).toBe('v2');
       expect(ran).toEqual(['v2', 'v2']);
@@ -163,11 +164,11 @@ export function patchedContract(name: string, make: HarnessFactory) {
       });
       const a = await task.runNoWait({});
       await h.settle();
-      expect(await ops(h, a.runId)).toEqual(['patch:ship-v2:done', 'step:ship-v2:done', 'sleep::done']);
+      expect(await ops(h, a.runId)).toEqual(['patch:ship-v2:done', 'step:ship-v2:done', 'sleep::sleeping']);
       deployed = 3;
       const c = await task.runNoWait({}); // a new run under the deprecated patch records no marker
       await h.settle();
-      expect(await ops(h, c.runId)).toEqual(['step:ship-v2:done', 'sleep::done']);
+      expect(await ops(h, c.runId)).toEqual(['step:ship-v2:done', 'sleep::sleeping']);
       await h.advance(3_600_000);
       expect(await a.result()).toBe('shipped');
       expect(await c.result()).toBe('shipped');

@@ -6,10 +6,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ENV } from '../../../infra/constants.ts';
+import { ENV } from './env.ts';
 import { DurableError } from '../../core/errors.ts';
 import type { Backend, Clock, RequestCounter } from '../../ports.ts';
-import { RealClock } from '../memory/virtual-clock.ts';
+import { RealClock } from '../shared/real-clock.ts';
 import { DynamoRunStore } from './dynamo-store.ts';
 import { EventBridgeBus } from './eventbridge-bus.ts';
 import { InMemoryRequestCounter } from './request-counter.ts';
@@ -48,8 +48,10 @@ export function createAwsBackend(options: AwsBackendOptions): Backend {
   const counter = options.counter ?? new InMemoryRequestCounter();
   const now = () => clock.now();
   const dispatcher = new SqsDispatcher({ client: options.sqs, queueUrl: options.queueUrl, counter });
+  const store = new DynamoRunStore({ client: options.dynamodb, tableName: options.tableName, now, counter });
   return {
-    store: new DynamoRunStore({ client: options.dynamodb, tableName: options.tableName, now, counter }),
+    store,
+    flow: store.flow,
     dispatcher,
     timers: new AwsTimers({
       sqs: dispatcher,
@@ -79,7 +81,7 @@ export function createAwsBackend(options: AwsBackendOptions): Backend {
 
 /**
  * A Backend configured from the environment variables the `DurableTasks` construct sets (names in
- * infra/constants.ts `ENV`). Region, credentials and endpoints come from the SDK's default chain, so
+ * sdk/adapters/aws/env.ts `ENV`). Region, credentials and endpoints come from the SDK's default chain, so
  * `AWS_ENDPOINT_URL` (LocalStack, dynalite, fauxqs) is honoured.
  *
  * @throws {DurableError} naming every missing variable.

@@ -5,7 +5,7 @@
  */
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { CRON_PARTITION } from '../../../infra/constants.ts';
+import { CRON_PARTITION } from './env.ts';
 import type { CronRecord, CronStore, RequestCounter } from '../../ports.ts';
 import { countRequests } from './request-counter.ts';
 import { PARTITION_KEY, SORT_KEY } from './table-schema.ts';

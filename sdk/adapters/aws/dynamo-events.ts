@@ -12,7 +12,7 @@
  *   its first match and never holds more than a page per shard.
  */
 import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
-import { EVENT_SEQUENCE_KEY_PREFIX } from '../../../infra/constants.ts';
+import { EVENT_SEQUENCE_KEY_PREFIX } from './env.ts';
 import type { EventPage, EventQuery, StoredEvent } from '../../ports.ts';
 import { eventPk, pad } from './dynamo-keys.ts';
 import { expired, fromItem, toItem, type Item } from './dynamo-items.ts';

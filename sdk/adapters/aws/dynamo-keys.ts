@@ -2,7 +2,7 @@
  * Key strings of the single-table layout. Numbers in sort keys are zero-padded so that string order is
  * numeric order (a Query on `RUN#<id>` returns the journal sorted by attempt, then position).
  */
-import { RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from '../../../infra/constants.ts';
+import { RUN_KEY_PREFIX, WAITER_KEY_PREFIX } from './env.ts';
 import type { WaiterRef } from '../../ports.ts';
 import { shardCounts } from './table-schema.ts';
 

@@ -3,7 +3,7 @@
  * (`NAME#<name>#<shard>`), both sorted by `<createdAt>#<runId>`. Their keys are set once, when the run item is
  * created, and never change: a status change, a lease, a heartbeat writes no index entry. A page queries every
  * shard backwards from the cursor (`lsk < cursor`), merges them newest first, reads the runs (BatchGetItem) and
- * applies the status filter to what it read. The cursor is the sort key of the last run looked at, so it holds no
+ * applies the status and task-run filters to what it read. The cursor is the sort key of the last run looked at, so it holds no
  * per-shard state and a page never returns a run twice.
  *
  * Cost of a page of `limit` runs: one Query per shard (`LIST_SHARDS`) reading at most `limit` keys each, and one
@@ -12,7 +12,7 @@
  */
 import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { decodeListCursor as decodeCursor, encodeListCursor as encodeCursor, listSortKey } from '../../core/list-cursor.ts';
-import type { ListRunsQuery, RunRecord, RunStatus } from '../../ports.ts';
+import type { ListRunsQuery, RunRecord } from '../../ports.ts';
 import type { Item } from './dynamo-items.ts';
 import { stableHash } from './dynamo-keys.ts';
 import {
@@ -64,7 +64,8 @@ export async function listRunsPage(deps: ListDeps, query: ListRunsQuery): Promis
   let examined = 0;
   for (;;) {
     // A status filter drops what it reads: read 100 keys a round then (one BatchGetItem), not just the shortfall.
-    const want = limit === undefined || query.status !== undefined ? 100 : Math.max(1, limit - runs.length);
+    const filtered = query.status !== undefined || query.taskRuns === false;
+    const want = limit === undefined || filtered ? 100 : Math.max(1, limit - runs.length);
     const keys = await newestKeys(deps, query.name, before, want);
     if (keys.length === 0) return { runs };
     const read = new Map((await deps.readRuns(keys.map((k) => k.key))).map((run) => [run.runId, run]));
@@ -72,15 +73,15 @@ export async function listRunsPage(deps: ListDeps, query: ListRunsQuery): Promis
       before = sk;
       examined++;
       const run = read.get(runId);
-      if (run && matches(run, query.status, query.name)) runs.push(run);
+      if (run && matches(run, query)) runs.push(run);
       if (limit !== undefined && runs.length >= limit) return { runs, cursor: encodeCursor(sk) };
     }
     if (limit !== undefined && examined >= MAX_EXAMINED) return { runs, cursor: encodeCursor(before!) };
   }
 }
 
-function matches(run: RunRecord, status: RunStatus | undefined, name: string | undefined): boolean {
-  return (status === undefined || run.status === status) && (name === undefined || run.name === name);
+function matches(run: RunRecord, { status, name, taskRuns }: ListRunsQuery): boolean {
+  return (status === undefined || run.status === status) && (name === undefined || run.name === name) && (taskRuns !== false || run.workflowRunId === undefined);
 }
 
 /** The `want` newest index keys before `before`, over every shard, newest first. */

@@ -72,6 +72,7 @@ import {
 import { OUTPUT_REF, mustSpill, spillPatch, type StoredRun } from './dynamo-output.ts';
 import { SWEEP_HOLD_MS, acceptableSweepKey, isSweepCandidate, planSweepUpdate, sweepKey } from './dynamo-sweep.ts';
 import { countRequests } from './request-counter.ts';
+import { DynamoFlowStore } from './dynamo-flow.ts';
 import { mapItemTooLarge } from './dynamo-item-size.ts';
 import {
   PARTITION_KEY,
@@ -145,6 +146,8 @@ export class DynamoRunStore implements RunStore {
   private readonly now: () => number;
   private readonly holdMs: number;
   private readonly events: DynamoEvents;
+  /** Flow-control counters on the same table and client (dynamo-flow.ts). */
+  readonly flow: DynamoFlowStore;
   private readonly shards: ShardCounts;
 
   constructor(options: DynamoRunStoreOptions) {
@@ -156,6 +159,7 @@ export class DynamoRunStore implements RunStore {
     this.shards = options.shards ?? shardCounts();
     if (options.counter) countRequests(this.client, options.counter);
     mapItemTooLarge(this.client);
+    this.flow = new DynamoFlowStore(this.client, this.tableName);
   }
 
   async createRun(run: RunRecord): Promise<boolean> {
@@ -208,6 +212,7 @@ export class DynamoRunStore implements RunStore {
     const filters = [`${b.name(SORT_KEY)} = ${b.value(RUN_SK)}`];
     if (query.status) filters.push(`${b.name('status')} = ${b.value(query.status)}`);
     if (query.name) filters.push(`${b.name('name')} = ${b.value(query.name)}`);
+    if (query.taskRuns === false) filters.push(`attribute_not_exists(${b.name('workflowRunId')})`);
     const runs: RunRecord[] = [];
     let start: Item | undefined;
     do {

@@ -3,7 +3,7 @@
  * event router Lambda, which parses it back with `parseEventBridgeEvent`.
  */
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../../infra/constants.ts';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from './env.ts';
 import { DurableError, PayloadTooLargeError } from '../../core/errors.ts';
 import type { DurableEvent, EventBus, RequestCounter } from '../../ports.ts';
 import { InvalidEventError } from './invalid-event-error.ts';
@@ -48,6 +48,7 @@ export class EventBridgeBus implements EventBus {
     const detail: Record<string, unknown> = { eventId: event.eventId, key: event.key, payload: event.payload };
     if (event.scope !== undefined) detail.scope = event.scope;
     if (event.metadata !== undefined) detail.metadata = event.metadata;
+    if (event.traceparent !== undefined) detail.traceparent = event.traceparent;
     detail.time = event.time;
     if (event.seq !== undefined) detail.seq = event.seq;
     const sent = { EventBusName: this.eventBusName, Source: EVENT_SOURCE, DetailType: EVENT_DETAIL_TYPE, Detail: JSON.stringify(detail), Time: new Date(event.time) };
@@ -142,6 +143,8 @@ export function parseEventBridgeEvent(event: unknown): DurableEvent {
     if (!isObject(detail.metadata)) throw new InvalidEventError('detail.metadata', `must be an object, got ${describe(detail.metadata)}`);
     out.metadata = detail.metadata;
   }
+  // Trace context (OpenTelemetry) is optional and never fails an event: anything but a string is ignored.
+  if (typeof detail.traceparent === 'string') out.traceparent = detail.traceparent;
   return out;
 }
 

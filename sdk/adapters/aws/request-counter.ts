@@ -12,7 +12,7 @@ export interface CommandContext {
 
 type Handler = (args: any) => Promise<any>;
 
-export { InMemoryRequestCounter } from '../memory/counter.ts';
+export { InMemoryRequestCounter } from '../shared/in-memory-counter.ts';
 
 /** SDK client class names (minus `Client`) whose service name differs from the short one we report. */
 const SERVICE_NAMES: Record<string, string> = {

@@ -3,7 +3,7 @@
  * (infra/) mirrors `TABLE_SCHEMA`; `createTableInput` (table-setup.ts) builds the same table for local use.
  * See ARCHITECTURE.md ("Single-table layout") for what each item holds.
  */
-import { ENV, LIST_BY_NAME_INDEX, LIST_INDEX, SWEEP_INDEX } from '../../../infra/constants.ts';
+import { ENV, LIST_BY_NAME_INDEX, LIST_INDEX, SWEEP_INDEX } from './env.ts';
 
 /** Partition key of every item (string). */
 export const PARTITION_KEY = 'pk';

@@ -1,6 +1,6 @@
 import type { Backend } from '../../ports.ts';
 import { ClockTimers } from './clock-timers.ts';
-import { InMemoryRequestCounter } from './counter.ts';
+import { InMemoryRequestCounter } from '../shared/in-memory-counter.ts';
 import { InProcessBus } from './in-process-bus.ts';
 import { MemoryQueue } from './memory-queue.ts';
 import { MemoryRunStore } from './memory-store.ts';
@@ -28,6 +28,7 @@ export function createMemoryBackend(clock: TimerClock = new VirtualClock()): Mem
   const bus = new InProcessBus();
   return {
     store,
+    flow: store.flow,
     dispatcher,
     timers,
     bus,

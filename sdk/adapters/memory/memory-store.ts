@@ -22,6 +22,7 @@ import { clausesOf, withCursor } from '../../ports.ts';
 import { decodeListCursor, encodeListCursor, listSortKey } from '../../core/list-cursor.ts';
 import { mergeJournal } from '../../core/journal.ts';
 import { PayloadTooLargeError } from '../../core/errors.ts';
+import { MemoryFlowStore } from './memory-flow.ts';
 
 /** DynamoDB's item limit (400 KB), which this store enforces too so both backends fail alike. */
 const MAX_ITEM_BYTES = 400 * 1024;
@@ -67,10 +68,15 @@ export class MemoryRunStore implements RunStore {
   /** eventKey → the last number of its event sequence taken. */
   private readonly sequences = new Map<string, number>();
 
+  /** Flow-control counters (slots, queues, rate limits), in the same process. */
+  readonly flow: MemoryFlowStore;
+
   constructor(
     private readonly counter?: RequestCounter,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.flow = new MemoryFlowStore(counter);
+  }
 
   private count(op: string) {
     this.counter?.count(`Memory.${op}`);
@@ -103,6 +109,7 @@ export class MemoryRunStore implements RunStore {
       if (expired(run.ttl, now)) continue;
       if (query.status && run.status !== query.status) continue;
       if (query.name && run.name !== query.name) continue;
+      if (query.taskRuns === false && run.workflowRunId !== undefined) continue;
       const sk = listSortKey(run.createdAt, run.runId);
       if (before === undefined || sk < before) out.push({ sk, run });
     }

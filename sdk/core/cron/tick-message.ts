@@ -3,6 +3,7 @@
  * EventBridge Scheduler's `<aws.scheduler.scheduled-time>` context attribute (e.g. `2030-01-01T03:00:00Z`), filled
  * in by Scheduler on each invocation, so a redelivered or retried invocation carries the same tick.
  */
+import { parseJsonObject } from '../dispatch-message.ts';
 
 /** A cron tick: which cron, and the scheduled time (epoch ms). */
 export interface CronTick {
@@ -26,14 +27,7 @@ export function cronTickBody(name: string, tick: string = SCHEDULED_TIME_PLACEHO
  */
 export function parseCronTickBody(body: unknown): CronTick | undefined {
   if (typeof body !== 'string' || !body.includes('"cron"')) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const { cron, tick } = parsed as { cron?: unknown; tick?: unknown };
+  const { cron, tick } = parseJsonObject(body) ?? {};
   if (typeof cron !== 'string' || cron === '' || typeof tick !== 'string') return undefined;
   const time = Date.parse(tick);
   return Number.isFinite(time) ? { cron, tick: time } : undefined;

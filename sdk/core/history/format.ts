@@ -56,7 +56,7 @@ export interface RunHistory {
   entries: HistoryEntry[];
 }
 
-const KINDS: readonly OperationKind[] = ['step', 'sleep', 'wait', 'child', 'spawn', 'now', 'event', 'patch'];
+const KINDS: readonly OperationKind[] = ['step', 'sleep', 'wait', 'child', 'spawn', 'now', 'event', 'patch', 'map', 'parallel'];
 const STATUSES: readonly HistoryEntry['status'][] = ['done', 'failed', 'retrying', 'pending'];
 const RUN_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'WAITING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIPPED'];
 

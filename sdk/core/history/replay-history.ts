@@ -13,7 +13,8 @@ import type { DurableContext, Jsonified, Logger, StepOptions, WaitForEventOption
 import { assertName, TaskDefinition, WorkflowDefinition, type RunRef, type TaskSpec } from '../definitions.ts';
 import { parseDuration, type Duration } from '../duration.ts';
 import { DurableError, InvalidDefinitionError, NonDeterminismError, WaitTimeoutError, deserializeError } from '../errors.ts';
-import { assertPatchId, decidePatch, isMarkerOf, journalView } from '../operations/patched.ts';
+import { assertPatchId, decidePatch, isMarkerOf } from '../operations/patched.ts';
+import { JournalScope, placeOf, settledFromJournal, type FanOutOptions } from '../operations/fan-out.ts';
 import { describeOp } from '../replay.ts';
 import { taskRunName } from '../dag/positions.ts';
 import { parseHistory, type HistoryEntry, type ReplayableHistory, type RunHistory } from './format.ts';
@@ -159,7 +160,7 @@ class HistoryReplayer implements DurableContext {
   private view() {
     const done = new Map<number, HistoryEntry>();
     for (const [p, e] of this.entries) if (e.status !== 'pending') done.set(p, e);
-    return journalView(done, (p) => this.entries.get(p)?.status === 'pending');
+    return new JournalScope().view(done, (p) => this.entries.get(p)?.status === 'pending');
   }
 
   // ---- Context -------------------------------------------------------------------------------------
@@ -255,6 +256,25 @@ class HistoryReplayer implements DurableContext {
 
   runChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, _input: I): Promise<O> {
     return this.op('child', childName(task), (e) => e.result as O);
+  }
+
+  map(name: string, items: readonly unknown[], _fn: unknown, options?: FanOutOptions): Promise<never> {
+    if (!Array.isArray(items)) throw new InvalidDefinitionError(`ctx.map('${String(name)}'): items must be an array`);
+    return this.fanOut('map', name, options);
+  }
+
+  parallel(name: string, _branches: readonly unknown[], options?: FanOutOptions): Promise<never> {
+    return this.fanOut('parallel', name, options);
+  }
+
+  /**
+   * A fan-out is checked by its own kind and name and answered from its recorded outcome; its branches'
+   * operations are not checked one by one (they are counted as reached, so they are not reported left over).
+   */
+  private fanOut(kind: 'map' | 'parallel', name: string, options: FanOutOptions | undefined): Promise<never> {
+    const anchor = this.cursor;
+    for (const p of this.entries.keys()) if (placeOf(p)?.anchor === anchor) this.consumed.add(p);
+    return this.op(kind, name, (e) => (options?.toleratedFailures !== undefined ? settledFromJournal(e.result) : e.result)) as Promise<never>;
   }
 
   spawnChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, _input: I): Promise<RunRef<O>> {

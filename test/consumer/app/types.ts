@@ -30,6 +30,10 @@ assertType<Equal<typeof untyped, TaskDefinition<unknown, number>>>();
 
 const typed = durable.task({ name: 'typed', fn: (input: { n: number }) => ({ doubled: input.n * 2 }) });
 assertType<Equal<Awaited<ReturnType<typeof typed.run>>, { doubled: number }>>();
+const bulk = () => typed.run([{ n: 1 }, { n: 2 }]);
+assertType<Equal<Awaited<ReturnType<typeof bulk>>, { doubled: number }[]>>();
+const single = () => typed.run({ n: 1 }, { priority: 3 });
+assertType<Equal<Awaited<ReturnType<typeof single>>, { doubled: number }>>();
 
 const wf = durable.workflow({ name: 'wf' });
 assertType<Equal<typeof wf, ReturnType<typeof durable.workflow<unknown>>>>();

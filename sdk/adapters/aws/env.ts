@@ -1,6 +1,7 @@
 /**
- * Names shared by the CDK construct (which sets them) and the runtime (`Durable.fromEnv()`, functions/),
- * which reads them. Neither side spells these strings anywhere else.
+ * Names shared by the runtime (`Durable.fromEnv()`, functions/, the AWS adapters), which owns them, and the CDK
+ * construct, which imports them to set the environment and scope its grants. Neither side spells these strings
+ * anywhere else; infra/ imports this file, never the reverse.
  */
 export const ENV = {
   /** DynamoDB table holding runs, journals, waiters, events and DAG task states. */
@@ -25,6 +26,17 @@ export const ENV = {
   sweepShards: 'DURABLE_SWEEP_SHARDS',
   /** Partitions the recorded events of one key are spread over (by sequence number); raise it, never lower it. */
   eventShards: 'DURABLE_EVENT_SHARDS',
+} as const;
+
+/**
+ * Variables the embedded default (`Durable.local()`) reads, which `durable dev` sets for the entry it loads:
+ * where state lives and the loopback ports its DynamoDB (dynalite) and SQS (fauxqs) listen on (a free port
+ * when unset; SQS then starts on first use).
+ */
+export const LOCAL_ENV = {
+  dir: 'DURABLE_DIR',
+  dynamodbPort: 'DURABLE_DYNAMODB_PORT',
+  sqsPort: 'DURABLE_SQS_PORT',
 } as const;
 
 /** The `source` of every EventBridge event durable-tasks pushes (and routes). */
@@ -63,6 +75,13 @@ export const EVENT_SEQUENCE_KEY_PREFIX = 'EVTSEQ#';
  * and which cancelling a waiting run deletes: `grantStart` allows these leading keys too.
  */
 export const WAITER_KEY_PREFIX = 'WAITKEY#';
+
+/**
+ * Flow control's partitions (sdk/adapters/aws/dynamo-flow.ts): a concurrency key's slot item and queue
+ * `CONC#<task>#<key>`, a rate limit `RATE#<key>`. Workers write both; `grantRateLimits` allows `RATE#` only.
+ */
+export const CONCURRENCY_KEY_PREFIX = 'CONC#';
+export const RATE_KEY_PREFIX = 'RATE#';
 
 /**
  * Partition key of the cron items (`crons.create`, declared crons after reconciling). `grantCrons` limits a

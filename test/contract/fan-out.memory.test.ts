@@ -1,0 +1,4 @@
+import { fanOutContract } from './fan-out.contract.ts';
+import { memoryHarness } from './harness.ts';
+
+fanOutContract('memory adapters', memoryHarness);
