@@ -5,7 +5,7 @@
  * Environment:
  *   BENCH_QUICK=1        small sizes, for a smoke run (peers off unless BENCH_PEERS=1)
  *   BENCH_MODES=test     which of our modes to run (test, local; default both)
- *   BENCH_ONLY=W1,W5     which workloads (W1…W6, bundle, soak; default all but soak, which runs only when named)
+ *   BENCH_ONLY=W1,W5     which workloads (W1…W6, sim, bundle, soak; default all but soak, which runs only when named)
  *   BENCH_SOAK_RUNS      runs of the soak (default 100,000; 100 in quick mode); BENCH_SOAK_WINDOW runs at once (100);
  *   BENCH_SOAK_MINUTES   a time cap for the soak (no run starts after it)
  *   BENCH_PEERS=0|1      run AWS's LocalDurableTestRunner (and DBOS with PG_URL); default on unless quick

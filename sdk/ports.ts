@@ -262,6 +262,25 @@ export interface StoredEvent {
   ttl?: number;
 }
 
+/** A page of recorded events (`RunStore.findEventsPage`). */
+export interface EventQuery {
+  /** Events pushed at or after this time count (lookback); `Infinity` for none. */
+  since: number;
+  /** Events with a greater number count whatever their time. */
+  afterSeq?: number;
+  /** From the previous page. */
+  cursor?: string;
+  /** Events read per Query (per shard on DynamoDB): memory stays bounded by it. */
+  limit: number;
+}
+
+export interface EventPage {
+  /** In push order (by `seq`): the key's sequence, never clocks, orders them. */
+  events: StoredEvent[];
+  /** Set when more may follow. */
+  cursor?: string;
+}
+
 /** Everything the engine needs to replay a run: read with one paginated query. */
 export interface LoadedRun {
   run: RunRecord;
@@ -369,6 +388,11 @@ export interface RunStore {
    * event with `seq > afterSeq` whatever its time; oldest first (by time, then seq).
    */
   findEvents(key: string, since: number, afterSeq?: number): Promise<StoredEvent[]>;
+  /**
+   * The same events one bounded page at a time, in push order (by `seq`), so a wait reads until its first match
+   * and never holds all of a key's events: what the engine uses. A page may be empty with a cursor.
+   */
+  findEventsPage(key: string, query: EventQuery): Promise<EventPage>;
   /** Writes a DAG task state iff `expectedStatus` matches (undefined: iff absent). */
   putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean>;
   /**

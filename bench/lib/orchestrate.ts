@@ -18,6 +18,7 @@ import { w5, type W5Point } from '../workloads/w5-resume-cost.ts';
 import { w6 } from '../workloads/w6-event-resume.ts';
 import { w7 } from '../workloads/w7-recovery.ts';
 import { soak } from '../workloads/soak.ts';
+import { sim } from '../workloads/sim.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { withClient, type BenchClient, type Mode } from './modes.ts';
 import { round } from './stats.ts';
@@ -89,6 +90,15 @@ export async function runBench(options: BenchOptions, outDir: string): Promise<{
   if (options.only.includes('SOAK')) {
     options.log('soak (a long-lived embedded worker, heap and RSS over time)…');
     rows.push(await guarded('soak', 'embedded', options, () => soak(options)));
+  }
+  // The throttling simulation (bench/sim/): its own simulated AWS account, whatever the modes.
+  if (selected('SIM')) {
+    options.log('sim (throttling at the published AWS quotas: three loads, modelled figures)…');
+    try {
+      rows.push(...(await sim(options)));
+    } catch (error) {
+      rows.push(await guarded('SIM', 'sim', options, () => Promise.reject(error)));
+    }
   }
   if (selected('bundle')) {
     options.log('worker bundle…');

@@ -157,6 +157,17 @@ export interface DurableTasksProps {
   readonly maxPayloadBytes?: number;
 
   /**
+   * Partitions the recorded events of one key are spread over (`EVT#<key>`, then `EVT@<n>#<key>`; by sequence
+   * number, so push order is kept exactly). One partition takes about 1,000 WCU/s: 1,000 events/s of up to 1 KB,
+   * which is also about what the key's sequence item allows; raise it for larger events on a hot key (4 KB events:
+   * 4). Each shard costs every event wait one Query more when it registers. Never lower it on a deployed stack.
+   * Passed to the functions as `DURABLE_EVENT_SHARDS`.
+   *
+   * @default 1
+   */
+  readonly eventShards?: number;
+
+  /**
    * Extra environment variables for the three functions (your tasks' configuration). Names the construct sets
    * itself (`DURABLE_*`) cannot be overridden.
    *

@@ -202,6 +202,7 @@ export class DurableTasks extends Construct {
       [ENV.sweepShards]: String(shardProp('sweepShards', props.sweepShards)),
       [ENV.payloadBucket]: this.payloadBucket.bucketName,
       [ENV.maxPayloadBytes]: String(maxPayloadBytes),
+      [ENV.eventShards]: String(shardProp('eventShards', props.eventShards, 1)),
     };
     addShellExportsOutput(this, this.environment);
     const common = {
@@ -552,8 +553,8 @@ function setEnvironment(grantee: iam.IGrantable, environment: Record<string, str
 }
 
 /** A shard-count prop, checked (a whole number from 1 to 1000), or its default (4). */
-function shardProp(name: string, value: number | undefined): number {
-  if (value === undefined) return 4;
+function shardProp(name: string, value: number | undefined, fallback = 4): number {
+  if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1 || value > 1000) throw new Error(`DurableTasks: ${name} must be a whole number from 1 to 1000, got ${value}.`);
   return value;
 }

@@ -5,7 +5,7 @@
  * began) count, plus, with `lookback`, events pushed at or after `since - lookback` by time. The router applies
  * the same test (`pushedInTime`, router.ts), so the two ends agree.
  */
-import type { Backend, StoredEvent, Waiter } from '../ports.ts';
+import type { Backend, EventQuery, StoredEvent, Waiter } from '../ports.ts';
 import type { LeafNode } from './conditions.ts';
 
 /** An event waiter for `leaf`, from the fields every waiter of the wait shares. */
@@ -31,8 +31,20 @@ export async function stampEventOrder(backend: Backend, waiters: Waiter[]): Prom
   for (const w of waiters) if (w.type === 'event' && w.eventKey !== undefined) w.seq = keys.get(w.eventKey)!;
 }
 
-/** The recorded events that count for an event waiter: pushed after its wait began, or within its lookback. */
-export function findEventsFor(backend: Backend, w: Waiter): Promise<StoredEvent[]> {
-  if (w.seq === undefined) return backend.store.findEvents(w.eventKey!, w.lookbackFrom ?? w.since);
-  return backend.store.findEvents(w.eventKey!, w.lookbackFrom ?? Number.POSITIVE_INFINITY, w.seq);
+/** Events read per page (per event shard on DynamoDB) while a wait looks for recorded events. */
+export const EVENT_PAGE_SIZE = 100;
+
+/**
+ * The recorded events that count for an event waiter (pushed after its wait began, or within its lookback), in
+ * push order, read one bounded page at a time: a caller that stops at its first match reads no further.
+ */
+export async function* eventsFor(backend: Backend, w: Waiter): AsyncGenerator<StoredEvent> {
+  const query: EventQuery =
+    w.seq === undefined ? { since: w.lookbackFrom ?? w.since, limit: EVENT_PAGE_SIZE } : { since: w.lookbackFrom ?? Number.POSITIVE_INFINITY, afterSeq: w.seq, limit: EVENT_PAGE_SIZE };
+  let cursor: string | undefined;
+  do {
+    const page = await backend.store.findEventsPage(w.eventKey!, cursor === undefined ? query : { ...query, cursor });
+    yield* page.events;
+    cursor = page.cursor;
+  } while (cursor !== undefined);
 }

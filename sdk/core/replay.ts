@@ -26,7 +26,7 @@ import { isPayloadRef, readPayload, resolvePayload } from './payloads.ts';
 import { MAX_PARKED_ENTRIES } from './journal.ts';
 import { assertPatchId, decidePatch, isMarkerOf, patchMarker } from './operations/patched.ts';
 import { NO_OPERATION_TRACE, traceOperation, type OperationTrace } from './tracing.ts';
-import { eventWaiter, findEventsFor, stampEventOrder } from './event-order.ts';
+import { eventWaiter, eventsFor, stampEventOrder } from './event-order.ts';
 import { runInDurableContext } from './durable-scope.ts';
 import { JournalScope, placeOf } from './operations/fan-out.ts';
 import { mapBranches, runFanOut, type FanOutHost } from './operations/fan-out-run.ts';
@@ -771,7 +771,7 @@ class Replayer implements ScopedContext, FanOutHost {
     for (const w of waiters) {
       if (w.type !== 'event') continue;
       const filter = compileExpression(w.expression ?? '', 'input');
-      for (const event of await findEventsFor(this.backend, w)) {
+      for await (const event of eventsFor(this.backend, w)) {
         if (w.scope !== undefined && event.scope !== w.scope) continue;
         if (consumed.has(event.eventId)) continue; // an earlier wait of this run already took it
         const payload = decodePayload(event.payload);

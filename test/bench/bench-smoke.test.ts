@@ -26,10 +26,10 @@ beforeAll(() => {
   run = spawnSync(process.execPath, ['--no-warnings', '--import', 'tsx', 'bench/run.ts'], {
     cwd: ROOT,
     encoding: 'utf8',
-    timeout: 90_000,
-    env: { ...process.env, BENCH_QUICK: '1', BENCH_MODES: 'test', BENCH_ONLY: [...WORKLOADS, 'soak'].join(','), BENCH_PEERS: '0', BENCH_OUT: out, PG_URL: '', BENCH_SOAK_RUNS: '40', BENCH_SOAK_WINDOW: '20' },
+    timeout: 150_000,
+    env: { ...process.env, BENCH_QUICK: '1', BENCH_MODES: 'test', BENCH_ONLY: [...WORKLOADS, 'soak', 'sim'].join(','), BENCH_PEERS: '0', BENCH_OUT: out, PG_URL: '', BENCH_SOAK_RUNS: '40', BENCH_SOAK_WINDOW: '20' },
   });
-}, 100_000);
+}, 160_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('npm run bench (quick, test environment)', () => {
@@ -46,7 +46,7 @@ describe('npm run bench (quick, test environment)', () => {
     expect(results.machine.node).toMatch(/^v\d+/);
     expect(Number.isNaN(Date.parse(results.machine.date))).toBe(false);
     expect(results.options).toMatchObject({ quick: true, modes: ['test'] });
-    const testRows = results.rows.filter((r) => r.workload !== 'soak');
+    const testRows = results.rows.filter((r) => r.workload !== 'soak' && r.workload !== 'SIM');
     expect(testRows.map((r) => r.workload).sort()).toEqual(WORKLOADS);
     for (const row of testRows) {
       expect(row.system).toBe('test env');
@@ -74,6 +74,29 @@ describe('npm run bench (quick, test environment)', () => {
     expect(samples[samples.length - 1]!.runs).toBe(40);
     for (const s of samples) expect(s.heapBytes).toBeGreaterThan(0);
     expect(run.stderr).toMatch(/soak: .*(FLAT|NOT FLAT)/);
+  });
+
+  test('then the throttling simulation replays the three loads with nothing lost or duplicated, and prints the modelled figures', () => {
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+    const rows = results.rows.filter((r) => r.workload === 'SIM');
+    expect(rows.map((r) => r.system), run.stderr as string).toEqual(['sim: starts', 'sim: parked', 'sim: waiters', 'sim: modelled']);
+    const figure = (row: Results['rows'][number], name: string) => row.figures.find((f) => f.name.startsWith(name))?.value;
+    for (const row of rows.slice(0, 3)) {
+      expect(figure(row, 'runs')).toBeGreaterThan(0);
+      expect(figure(row, 'lost'), row.system).toBe(0);
+      expect(figure(row, 'duplicated'), row.system).toBe(0);
+      expect(figure(row, 'p99')).toBeGreaterThanOrEqual(figure(row, 'p50')!);
+      const data = row.data as { throttled: Record<string, number>; sdkRetries: number; lambdaPeak: number; lambdaLimit: number };
+      expect(data.lambdaPeak).toBeLessThanOrEqual(data.lambdaLimit); // Lambda's concurrency limit holds
+    }
+    // At 10,000 starts/s (scaled) some shared partition throttles, and the SDK retries what was throttled.
+    const starts = rows[0]!.data as { throttled: Record<string, number>; sdkRetries: number };
+    expect(Object.values(starts.throttled).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(starts.sdkRetries).toBeGreaterThan(0);
+    const modelled = rows[3]!;
+    expect(figure(modelled, 'AWS durable functions')).toBe(33);
+    expect(figure(modelled, 'event -> resumed result, p50')).toBeGreaterThan(0);
+    expect(run.stdout).toContain('sim: modelled');
   });
 
   test('then the W5 chart is an SVG with a line per mode run', () => {

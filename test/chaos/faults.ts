@@ -427,7 +427,7 @@ export class Chaos {
 }
 
 /** Store methods whose first argument is an event key, not a run id. */
-const KEYED_BY_EVENT_KEY = new Set(['findWaiters', 'findEvents', 'takeEventSequence', 'eventSequence']);
+const KEYED_BY_EVENT_KEY = new Set(['findWaiters', 'findEvents', 'findEventsPage', 'takeEventSequence', 'eventSequence']);
 
 function runIdOf(port: Port, method: string, args: unknown[]): string | undefined {
   const [first] = args;
@@ -470,6 +470,7 @@ const STORE_METHODS = [
   'eventSequence',
   'recordEvent',
   'findEvents',
+  'findEventsPage',
   'putTaskState',
   'sweepCandidates',
 ];

@@ -122,7 +122,7 @@ export class Ledger implements StepLedger, CallObserver {
 
   completed(port: string, method: string, args: unknown[], result: unknown, seq: number): void {
     if (port !== 'store') return;
-    if (method !== 'getRun' && method !== 'loadRun' && method !== 'listRuns' && method !== 'findWaiters' && method !== 'findEvents' && method !== 'eventSequence' && method !== 'sweepCandidates') {
+    if (method !== 'getRun' && method !== 'loadRun' && method !== 'listRuns' && method !== 'findWaiters' && method !== 'findEvents' && method !== 'findEventsPage' && method !== 'eventSequence' && method !== 'sweepCandidates') {
       this.writes++;
     }
     if (method === 'updateRun') {

@@ -22,7 +22,7 @@ function holdBus(h: Harness) {
 }
 
 /** The store, with a hook run once before the first call of `method` for `key` (then the call goes through). */
-function hookBefore(method: 'eventSequence' | 'putWaiters' | 'findEvents', key: string, hook: () => Promise<void>) {
+function hookBefore(method: 'eventSequence' | 'putWaiters' | 'findEventsPage', key: string, hook: () => Promise<void>) {
   let armed = true;
   return (inner: RunStore) =>
     delegatingStore(inner, {
@@ -98,7 +98,8 @@ export function eventOrderContract(name: string, make: HarnessFactory) {
     for (const [method, when] of [
       ['eventSequence', 'before the wait reads the sequence (pushed before it began: never)'],
       ['putWaiters', 'between the sequence read and the waiters (the router finds no waiter; the wait finds the event)'],
-      ['findEvents', 'between the waiters and the wait\'s look for events (both find it: resolved once)'],
+      // The wait looks for recorded events a page at a time (findEventsPage).
+      ['findEventsPage', 'between the waiters and the wait\'s look for events (both find it: resolved once)'],
     ] as const) {
       test(`a push that completes ${when}`, async () => {
         let pushed: Promise<unknown> | undefined;

@@ -408,6 +408,15 @@ describe('given invalid props', () => {
     for (const f of functions) expect(f.Properties.Environment.Variables).toMatchObject({ [ENV.waiterShards]: '32', [ENV.sweepShards]: '16' });
   });
 
+  it('then eventShards defaults to 1, rejects 0, 1001 and fractions, and reaches every function', () => {
+    for (const n of [0, 1001, 2.5]) expect(attempt({ eventShards: n })).toThrow(/eventShards must be a whole number from 1 to 1000/);
+    const fns = (t: ReturnType<typeof build>['template']) => Object.values(t.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.[ENV.tableName]);
+    for (const f of fns(build({}).template)) expect(f.Properties.Environment.Variables[ENV.eventShards]).toBe('1');
+    const sharded = fns(build({ eventShards: 8 }).template);
+    expect(sharded.length).toBeGreaterThanOrEqual(3);
+    for (const f of sharded) expect(f.Properties.Environment.Variables[ENV.eventShards]).toBe('8');
+  });
+
   it('then a retention that is not whole days is rejected', () => {
     expect(attempt({ retention: Duration.hours(36) })).toThrow(/retention must be a whole number of days/);
   });

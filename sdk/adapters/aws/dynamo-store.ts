@@ -30,6 +30,8 @@ import type {
   RunStatus,
   RunStore,
   StoredEvent,
+  EventPage,
+  EventQuery,
   TaskState,
   Waiter,
   WaiterRef,
@@ -81,6 +83,7 @@ import {
   SWEEP_INDEX_SORT_KEY,
   SWEEP_READ_ATTRIBUTES,
   TTL_ATTRIBUTE,
+  eventShardCount,
   shardCounts,
   type ShardCounts,
 } from './table-schema.ts';
@@ -104,6 +107,11 @@ export interface DynamoRunStoreOptions {
    * `DURABLE_SWEEP_SHARDS` (the construct's `waiterShards` / `sweepShards`), else 4 and 4. Raise, never lower.
    */
   shards?: ShardCounts;
+  /**
+   * Partitions of each key's recorded events. @default from `DURABLE_EVENT_SHARDS` (the construct's
+   * `eventShards`), else 1. Raise, never lower.
+   */
+  eventShards?: number;
 }
 
 /** Every field of a JournalEntry (`updateRetryingEntry` sets or removes each). */
@@ -126,8 +134,8 @@ const BATCH_ATTEMPTS = 8;
  * `deleteWaiters` one BatchWriteItem per 25 items (plus one Query per run for references without
  * `type`); `findWaiters` and `sweepCandidates` one Query per shard (4); `listRuns` scans the table. A run
  * output over 64 KiB costs one more write, and one more read outside `loadRun`. Events (dynamo-events.ts):
- * `takeEventSequence` one UpdateItem, `eventSequence` one GetItem, `recordEvent` one PutItem, `findEvents` one
- * Query (per 1 MB).
+ * `takeEventSequence` one UpdateItem, `eventSequence` one GetItem, `recordEvent` one PutItem, `findEventsPage` one
+ * Query per event shard (plus, with lookback, the keys-only Queries that find the window's start).
  *
  * @example
  * const store = new DynamoRunStore({ client: new DynamoDBClient({}), tableName: process.env.DURABLE_TABLE_NAME! });
@@ -149,7 +157,7 @@ export class DynamoRunStore implements RunStore {
     this.tableName = options.tableName;
     this.now = options.now ?? Date.now;
     this.holdMs = options.sweepHoldMs ?? SWEEP_HOLD_MS;
-    this.events = new DynamoEvents(this.client, this.tableName, this.now);
+    this.events = new DynamoEvents(this.client, this.tableName, this.now, options.eventShards ?? eventShardCount());
     this.streams = new DynamoStreams(this.client, this.tableName, this.now);
     this.shards = options.shards ?? shardCounts();
     if (options.counter) countRequests(this.client, options.counter);
@@ -499,6 +507,10 @@ export class DynamoRunStore implements RunStore {
 
   async findEvents(key: string, since: number, afterSeq?: number): Promise<StoredEvent[]> {
     return this.events.find(key, since, afterSeq);
+  }
+
+  async findEventsPage(key: string, query: EventQuery): Promise<EventPage> {
+    return this.events.page(key, query);
   }
 
   async putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean> {

@@ -28,6 +28,8 @@ export const ENV = {
   payloadBucket: 'DURABLE_PAYLOAD_BUCKET',
   /** The largest input, output or step result in bytes (`maxPayloadBytes`; default 32 MiB). */
   maxPayloadBytes: 'DURABLE_MAX_PAYLOAD_BYTES',
+  /** Partitions the recorded events of one key are spread over (by sequence number); raise it, never lower it. */
+  eventShards: 'DURABLE_EVENT_SHARDS',
 } as const;
 
 /** Key prefix of every large-payload blob in the payload bucket: `runs/<runId>/<sha256>`. */

@@ -53,6 +53,20 @@ export function shardCounts(env: Record<string, string | undefined> = process.en
   return { waiter: shardCount(env, ENV.waiterShards, WAITER_SHARDS), sweep: shardCount(env, ENV.sweepShards, SWEEP_SHARDS) };
 }
 
+/**
+ * Default number of partitions the recorded events of one key are spread over (`EVT#<key>` for shard 0,
+ * `EVT@<shard>#<key>` beyond; shard = sequence number modulo the count). One partition takes 1,000 WCU/s, as
+ * many 1 KB events a second, and the key's sequence item caps a key at about that many pushes anyway, so 1 suffices
+ * for events up to 1 KB; raise it for larger events on a hot key (README, "Capacity model").
+ * `DURABLE_EVENT_SHARDS` (the construct's `eventShards`) overrides it: see `eventShardCount`.
+ */
+export const EVENT_SHARDS = 1;
+
+/** The event-record shard count set in `env` (`DURABLE_EVENT_SHARDS`), else {@link EVENT_SHARDS}. Raise, never lower. */
+export function eventShardCount(env: Record<string, string | undefined> = process.env): number {
+  return shardCount(env, ENV.eventShards, EVENT_SHARDS);
+}
+
 function shardCount(env: Record<string, string | undefined>, name: string, fallback: number): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;

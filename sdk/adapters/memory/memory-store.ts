@@ -12,6 +12,8 @@ import type {
   RunStatus,
   RunStore,
   StoredEvent,
+  EventPage,
+  EventQuery,
   TaskState,
   Waiter,
   WaiterRef,
@@ -298,6 +300,17 @@ export class MemoryRunStore implements RunStore {
       .filter((e) => (e.time >= since || (afterSeq !== undefined && e.seq > afterSeq)) && !expired(e.ttl, now))
       .sort((a, b) => a.time - b.time || a.seq - b.seq)
       .map((e) => ({ ...e }));
+  }
+
+  async findEventsPage(key: string, query: EventQuery): Promise<EventPage> {
+    this.count('findEventsPage');
+    const now = this.now();
+    const from = query.cursor === undefined ? Number.NEGATIVE_INFINITY : Number(query.cursor);
+    const all = (this.events.get(key) ?? [])
+      .filter((e) => e.seq >= from && (e.time >= query.since || (query.afterSeq !== undefined && e.seq > query.afterSeq)) && !expired(e.ttl, now))
+      .sort((a, b) => a.seq - b.seq);
+    const events = all.slice(0, query.limit).map((e) => ({ ...e }));
+    return { events, ...(all.length > query.limit ? { cursor: String(all[query.limit]!.seq) } : {}) };
   }
 
   async putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean> {

@@ -4,13 +4,13 @@
  * router resolves them first-wins and wakes the run); ParentCondition leaves are decided at once from the
  * parent's output. The first gate to be satisfied decides; ties go skip > cancel > run.
  */
-import type { Backend, JournalEntry, TaskState, Waiter } from '../../ports.ts';
+import type { Backend, JournalEntry, StoredEvent, TaskState, Waiter } from '../../ports.ts';
 import { compileExpression } from '../cel.ts';
 import { evaluate, leaves, type ConditionNode, type LeafNode } from '../conditions.ts';
 import type { TaskSpec } from '../definitions.ts';
 import { decodePayload } from '../json.ts';
 import { timerId } from '../replay.ts';
-import { eventWaiter, findEventsFor, stampEventOrder } from '../event-order.ts';
+import { eventWaiter, eventsFor, stampEventOrder } from '../event-order.ts';
 import { GATES, dagPosition, type Gate } from './positions.ts';
 
 /** What the gates decided: run, skip or cancel the task (with the data of the conditions that did it), or wait. */
@@ -168,7 +168,13 @@ export async function registerWaiters(backend: Backend, waiters: Waiter[]): Prom
   for (const w of waiters) {
     if (w.type === 'event') {
       const filter = compileExpression(w.expression ?? '', 'input');
-      const hit = (await findEventsFor(backend, w)).find((e) => (w.scope === undefined || e.scope === w.scope) && matchesSafely(filter, e.payload));
+      let hit: StoredEvent | undefined;
+      for await (const e of eventsFor(backend, w)) {
+        if ((w.scope === undefined || e.scope === w.scope) && matchesSafely(filter, e.payload)) {
+          hit = e;
+          break;
+        }
+      }
       if (hit) {
         const satisfiedWaiter = { ...w, satisfiedAt: hit.time, data: hit.payload };
         marked.push(satisfiedWaiter);
