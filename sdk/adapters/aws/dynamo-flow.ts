@@ -15,7 +15,7 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ConsumeResult, FlowStore, RateQueueEntry, SlotQueueEntry, SlotState } from '../../ports.ts';
 import { ExpressionBuilder } from './dynamo-expressions.ts';
-import { isConditionalFailure } from './dynamo-store.ts';
+import { isConditionalFailure } from './dynamo-put-first.ts';
 import { pad } from './dynamo-keys.ts';
 import type { Item } from './dynamo-items.ts';
 import { PARTITION_KEY, SORT_KEY } from './table-schema.ts';

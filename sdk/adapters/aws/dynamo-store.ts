@@ -74,6 +74,7 @@ import { OUTPUT_REF, mustSpill, spillPatch, type StoredRun } from './dynamo-outp
 import { SWEEP_HOLD_MS, acceptableSweepKey, isSweepCandidate, planSweepUpdate, sweepKey } from './dynamo-sweep.ts';
 import { countRequests } from './request-counter.ts';
 import { DynamoFlowStore } from './dynamo-flow.ts';
+import { isConditionalFailure, putFirst } from './dynamo-put-first.ts';
 import { mapItemTooLarge } from './dynamo-item-size.ts';
 import {
   PARTITION_KEY,
@@ -313,30 +314,8 @@ export class DynamoRunStore implements RunStore {
    */
   async putEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
     const item = entryItem(runId, entry, carried);
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { won: true, ...entryOf(item) };
-    } catch (error) {
-      if (!isConditionalFailure(error)) throw error;
-      let existing = (error as { Item?: Item }).Item;
-      if (!existing) {
-        ({ Item: existing } = await this.client.send(
-          new GetItemCommand({ TableName: this.tableName, Key: key(runPk(runId), entrySk(entry.attempt, entry.position, entry.generation)), ConsistentRead: true }),
-        ));
-      }
-      if (!existing) {
-        throw new DurableError(`internal: journal entry ${entry.attempt}/${entry.position} of run '${runId}' was neither written nor readable`);
-      }
-      return { won: false, ...entryOf(existing) };
-    }
+    const existing = await putFirst(this.client, this.tableName, item, `journal entry ${entry.attempt}/${entry.position} of run '${runId}'`);
+    return existing ? { won: false, ...entryOf(existing) } : { won: true, ...entryOf(item) };
   }
 
   /**
@@ -752,6 +731,4 @@ function isMissingIndex(error: unknown): boolean {
   return name === 'ValidationException' && typeof message === 'string' && /specified index|index/i.test(message) && !/cursor/.test(message);
 }
 
-export function isConditionalFailure(error: unknown): boolean {
-  return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
-}
+

@@ -9,11 +9,12 @@
  * - `read`: one Query from just after the last sort key a subscriber saw, `Limit` chunks, strongly consistent.
  * `loadRun` reads the chunks with the rest of the partition (its one paginated Query), so no extra request.
  */
-import { GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DurableError } from '../../core/errors.ts';
 import type { JournalEntry } from '../../ports.ts';
 import { pad, runPk } from './dynamo-keys.ts';
 import { expired, fromItem, toItem, type Item } from './dynamo-items.ts';
+import { putFirst } from './dynamo-put-first.ts';
 import { PARTITION_KEY, SORT_KEY } from './table-schema.ts';
 
 /** Sort-key prefix of a run's stream chunks. */
@@ -40,27 +41,8 @@ export class DynamoStreams {
   async put(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }> {
     if (!Number.isInteger(entry.seq) || entry.seq! < 1) throw new DurableError(`internal: stream chunk of run '${runId}' without a seq`);
     const item = streamItem(runId, entry);
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { won: true, entry: fromItem<JournalEntry>(item) };
-    } catch (error) {
-      if ((error as { name?: unknown } | null)?.name !== 'ConditionalCheckFailedException') throw error;
-      let existing = (error as { Item?: Item }).Item;
-      if (!existing) {
-        const key = { [PARTITION_KEY]: item[PARTITION_KEY]!, [SORT_KEY]: item[SORT_KEY]! };
-        ({ Item: existing } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
-      }
-      if (!existing) throw new DurableError(`internal: stream chunk ${entry.seq} of run '${runId}' was neither written nor readable`);
-      return { won: false, entry: fromItem<JournalEntry>(existing) };
-    }
+    const existing = await putFirst(this.client, this.tableName, item, `stream chunk ${entry.seq} of run '${runId}'`);
+    return existing ? { won: false, entry: fromItem<JournalEntry>(existing) } : { won: true, entry: fromItem<JournalEntry>(item) };
   }
 
   /** One Query: chunks after `afterSeq`, oldest first, at most `limit`. */
