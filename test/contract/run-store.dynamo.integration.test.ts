@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand, QueryCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { sweepPk, waiterShard } from '../../sdk/adapters/aws/dynamo-keys.ts';
@@ -7,26 +6,16 @@ import { SWEEP_HOLD_MS } from '../../sdk/adapters/aws/dynamo-sweep.ts';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { InMemoryRequestCounter } from '../../sdk/adapters/aws/request-counter.ts';
 import { SWEEP_READ_ATTRIBUTES } from '../../sdk/adapters/aws/table-schema.ts';
-import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
 import { makeEntry, makeRun, makeWaiter, runStoreContract } from './run-store.contract.ts';
-import { dynamoClient, startDynalite, type LocalServer } from '../support/servers.ts';
+import { dynamoClient } from '../support/servers.ts';
+import { useDynalite } from '../support/dynalite-suite.ts';
 
-let dynalite: LocalServer;
-let client: DynamoDBClient;
-beforeAll(async () => {
-  dynalite = await startDynalite();
-  client = dynamoClient(dynalite.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await dynalite?.stop();
-});
+const dynalite = useDynalite();
 
 /** A fresh table per test: dynalite creates one in a few milliseconds. */
 async function freshStore(counter?: InMemoryRequestCounter) {
-  const tableName = `durable-${randomUUID()}`;
-  await ensureTable(client, tableName);
-  return { tableName, store: new DynamoRunStore({ client, tableName, ...(counter ? { counter } : {}) }) };
+  const tableName = await dynalite.freshTable('durable');
+  return { tableName, store: new DynamoRunStore({ client: dynalite.client, tableName, ...(counter ? { counter } : {}) }) };
 }
 
 runStoreContract('DynamoDB (dynalite)', async () => {
@@ -94,7 +83,7 @@ describe('DynamoRunStore on dynalite', () => {
     await store.putEntry(run.runId, makeEntry(3, { attempt: 1 }));
     await store.putWaiters([makeWaiter(run.runId, { position: 3, index: 2, attempt: 1, createdAt: 42 }), makeWaiter(run.runId, { type: 'sleep', index: 3 })]);
     const get = async (pk: string, sk: string) =>
-      (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
+      (await dynalite.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
 
     const runItem = await get(`RUN#${run.runId}`, 'RUN');
     expect(runItem?.gsi2pk?.S).toMatch(/^SWEEP#[0-3]$/);
@@ -115,7 +104,7 @@ describe('DynamoRunStore on dynalite', () => {
     expect(indexItem && withoutKeys(indexItem)).toEqual(withoutKeys(eventWaiter!));
     const sleepWaiter = await get(`RUN#${run.runId}`, 'WAIT#0000#00000001#0003');
     expect(sleepWaiter).toBeDefined();
-    const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName }));
+    const { Items = [] } = await dynalite.client.send(new ScanCommand({ TableName: tableName }));
     expect(Items.filter((item) => item.pk?.S?.startsWith('WAITKEY#')).map((item) => item.sk?.S)).toEqual([`${run.runId}#0001#00000003#0002`]);
     expect(Items.filter((item) => item.gsi1pk !== undefined || item.gsi1sk !== undefined)).toEqual([]);
 
@@ -134,7 +123,7 @@ describe('DynamoRunStore on dynalite', () => {
     const counter = new InMemoryRequestCounter();
     const { tableName } = await freshStore();
     const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await dynalite.client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection])).toEqual([
       ['gsi2', { ProjectionType: 'KEYS_ONLY' }],
       ['gsi3', { ProjectionType: 'KEYS_ONLY' }], // the listing indexes (runs.list), keys only too
@@ -142,7 +131,7 @@ describe('DynamoRunStore on dynalite', () => {
     ]);
     const run = makeRun({ input: JSON.stringify('i'.repeat(10_000)), metadata: { a: 1 }, error: { name: 'E', message: 'm' }, runningMs: 5 });
     await store.createRun(run);
-    const { Items = [] } = await client.send(
+    const { Items = [] } = await dynalite.client.send(
       new QueryCommand({ TableName: tableName, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': { S: sweepPk(run.runId) } } }),
     );
     expect(Items).toHaveLength(1);
@@ -174,7 +163,7 @@ describe('DynamoRunStore on dynalite', () => {
     const { tableName } = await freshStore();
     const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
     const sweepAttributes = async () => {
-      const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } }, ConsistentRead: true }));
+      const { Item } = await dynalite.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } }, ConsistentRead: true }));
       return { gsi2pk: Item?.gsi2pk?.S, gsi2sk: Item?.gsi2sk?.N === undefined ? undefined : Number(Item.gsi2sk.N) };
     };
     const leaseClauses = (at: number) => [
@@ -248,7 +237,7 @@ describe('DynamoRunStore on dynalite', () => {
     // WAITING with a pending wake but indexed far in the future: a key a failed repair could have left.
     const run = makeRun({ status: 'WAITING', wake: 1, seen: 0 });
     await store.createRun(run);
-    await client.send(
+    await dynalite.client.send(
       new UpdateItemCommand({
         TableName: tableName,
         Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } },

@@ -1,26 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describe, expect, test } from 'vitest';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { InMemoryRequestCounter } from '../../sdk/adapters/aws/request-counter.ts';
-import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
 import { flowStoreContract } from './flow-store.contract.ts';
-import { dynamoClient, startDynalite, type LocalServer } from '../support/servers.ts';
+import { dynamoClient } from '../support/servers.ts';
+import { useDynalite } from '../support/dynalite-suite.ts';
 
-let dynalite: LocalServer;
-let client: DynamoDBClient;
-beforeAll(async () => {
-  dynalite = await startDynalite();
-  client = dynamoClient(dynalite.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await dynalite?.stop();
-});
+const dynalite = useDynalite();
 
 async function fresh(counter?: InMemoryRequestCounter) {
-  const tableName = `flow-${randomUUID()}`;
-  await ensureTable(client, tableName);
+  const tableName = await dynalite.freshTable('flow');
   return { tableName, store: new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, ...(counter ? { counter } : {}) }) };
 }
 
@@ -31,7 +20,7 @@ describe('DynamoFlowStore items and request counts', () => {
     const { store, tableName } = await fresh();
     await Promise.all(Array.from({ length: 12 }, (_, i) => store.flow.acquireSlot('t#k', `r${i}`, 5)));
     await Promise.all(['r0', 'r1', 'r2', 'r3', 'r4', 'r5'].map((id) => store.flow.releaseSlot('t#k', id)));
-    const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'CONC#t#k' }, sk: { S: 'SLOT' } }, ConsistentRead: true }));
+    const { Item } = await dynalite.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'CONC#t#k' }, sk: { S: 'SLOT' } }, ConsistentRead: true }));
     const held = Object.keys(Item ?? {}).filter((k) => k.startsWith('H#'));
     expect(Number(Item?.['n']?.N)).toBe(held.length);
   });

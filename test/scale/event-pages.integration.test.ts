@@ -5,32 +5,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BatchWriteItemCommand, QueryCommand, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { ENV } from '../../sdk/adapters/aws/env.ts';
 import { eventItem, eventShardPk } from '../../sdk/adapters/aws/dynamo-events.ts';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { eventShardCount } from '../../sdk/adapters/aws/table-schema.ts';
-import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
 import { eventsFor } from '../../sdk/core/event-order.ts';
 import type { Backend, StoredEvent, Waiter } from '../../sdk/ports.ts';
-import { dynamoClient, startDynalite, type LocalServer } from '../support/servers.ts';
+import { dynamoClient } from '../support/servers.ts';
+import { useDynalite } from '../support/dynalite-suite.ts';
 import { eventPagesContract } from './event-pages.contract.ts';
 
-let dynalite: LocalServer;
-let client: DynamoDBClient;
-beforeAll(async () => {
-  dynalite = await startDynalite();
-  client = dynamoClient(dynalite.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await dynalite?.stop();
-});
+const dynalite = useDynalite();
 
 async function store(eventShards: number) {
-  const tableName = `t-${randomUUID().slice(0, 8)}`;
-  await ensureTable(client, tableName);
-  return { tableName, store: new DynamoRunStore({ client, tableName, eventShards }) };
+  const tableName = await dynalite.freshTable('t');
+  return { tableName, store: new DynamoRunStore({ client: dynalite.client, tableName, eventShards }) };
 }
 
 for (const shards of [1, 3]) eventPagesContract(`DynamoDB (dynalite), ${shards} event shard(s)`, async () => ({ store: (await store(shards)).store, shards }));
@@ -42,7 +32,7 @@ const event = (key: string, seq: number, time: number): StoredEvent => ({ eventI
 async function record(tableName: string, events: StoredEvent[], shards: number) {
   for (let i = 0; i < events.length; i += 25) {
     const RequestItems = { [tableName]: events.slice(i, i + 25).map((e) => ({ PutRequest: { Item: eventItem(e, shards) } })) };
-    await client.send(new BatchWriteItemCommand({ RequestItems }));
+    await dynalite.client.send(new BatchWriteItemCommand({ RequestItems }));
   }
 }
 
@@ -69,7 +59,7 @@ describe('recorded events on DynamoDB', () => {
     const key = 'orders#1'; // a '#' in the key cannot collide with another key's shard
     for (let seq = 1; seq <= 12; seq++) await s.recordEvent(event(key, seq, T0 + seq));
     for (let shard = 0; shard < 4; shard++) {
-      const { Items = [] } = await client.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: eventShardPk(key, shard) } } }));
+      const { Items = [] } = await dynalite.client.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: eventShardPk(key, shard) } } }));
       expect(Items.map((i) => Number(i.seq!.N))).toEqual([1, 2, 3].map((n) => (n - 1) * 4 + (shard === 0 ? 4 : shard)).sort((a, b) => a - b));
     }
     expect(eventShardPk('orders', 1)).not.toBe(eventShardPk('orders#1', 0));
