@@ -11,20 +11,22 @@ import type { JournalEntry, OperationKind } from '../../ports.ts';
 import type { DurableContext } from '../context-types.ts';
 import { runInDurableContext } from '../durable-scope.ts';
 import { InvalidDefinitionError } from '../errors.ts';
+import type { JournalWriter } from './journal-writer.ts';
 import { checkAnchor, checkFanOut, fanOutEntry, runBranches, settledFromJournal, type FanOutOptions, type JournalScope } from './fan-out.ts';
 
 /** What a fan-out needs of the replay (replay.ts's Replayer). */
 export interface FanOutHost {
   /** Takes `scope`'s next position, or ends the replay (cancelled, timed out, ended) and returns undefined. */
   takePosition(scope: JournalScope): number | undefined;
-  entryAt(position: number): JournalEntry | undefined;
+  /** The replay's journal by position. */
+  readonly entries: ReadonlyMap<number, JournalEntry>;
   /** Runs `body` at `position`, tracked in flight; a failure that must end the replay ends it. */
   runAt<T>(position: number, body: (position: number) => Promise<T>): Promise<T>;
   /** @throws a fatal NonDeterminismError when the recorded operation is another one */
   expect(position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string): void;
   newEntry(position: number, kind: OperationKind, name: string, fields: Partial<JournalEntry>): JournalEntry;
-  /** Writes `entry` first-wins and returns the entry that holds the position. */
-  record(entry: JournalEntry): Promise<JournalEntry>;
+  /** Records the anchor's outcome (journal-writer.ts: `record` writes first-wins and returns the entry that holds the position). */
+  readonly journal: Pick<JournalWriter, 'record'>;
   /** The recorded value (a large one fetched from the payload store), or throws the recorded error. */
   answer<T>(entry: JournalEntry): T | Promise<T>;
   /** The largest payload (bytes) the fan-out's results may be (`maxPayloadBytes`). */
@@ -60,7 +62,7 @@ export async function runFanOut(
   };
   const anchor = host.takePosition(scope);
   if (anchor === undefined) return never();
-  const recorded = host.entryAt(anchor);
+  const recorded = host.entries.get(anchor);
   if (recorded) {
     return host.runAt(anchor, async () => {
       host.expect(anchor, recorded, kind, name);
@@ -75,7 +77,7 @@ export async function runFanOut(
     return runInDurableContext(ctx, () => branches[index]!(ctx));
   });
   return host.runAt(anchor, async () => {
-    const winner = await host.record(host.newEntry(anchor, kind, name, fanOutEntry(`ctx.${kind}('${name}')`, settled, tolerant, tolerated, host.limit)));
+    const winner = await host.journal.record(host.newEntry(anchor, kind, name, fanOutEntry(`ctx.${kind}('${name}')`, settled, tolerant, tolerated, host.limit)));
     host.expect(anchor, winner, kind, name);
     return decode(winner);
   });
