@@ -13,16 +13,16 @@ import type { Condition } from './conditions.ts';
 import type { DurableContext, FanOutOptions, Jsonified, Logger, StepOptions, WaitForEventOptions } from './context-types.ts';
 import { TaskDefinition, WorkflowDefinition, type RunRef, type TaskSpec } from './definitions.ts';
 import type { Duration } from './duration.ts';
-import { DurableError, ExecutionTimeoutError, InvalidDefinitionError, NonDeterminismError, RunCancelledError, deserializeError } from './errors.ts';
+import { DurableError, ExecutionTimeoutError, InvalidDefinitionError, RunCancelledError } from './errors.ts';
 import { PAYLOAD_LIMIT_BYTES, decodePayload, encodePayload } from './json.ts';
-import { isPayloadRef, readPayload, resolvePayload } from './payloads.ts';
+import { resolvePayload } from './payloads.ts';
 import { OperationTraces } from './tracing.ts';
 import { runInDurableContext } from './durable-scope.ts';
 import { BranchContext, type ScopedContext } from './operations/branch-context.ts';
 import { runChild, spawnChild } from './operations/child.ts';
 import { JournalScope, placeOf } from './operations/fan-out.ts';
 import { mapBranches, runFanOut, type FanOutHost } from './operations/fan-out-run.ts';
-import { Fatal, PARK, describeOp, guardBackend, isRetryable, never, type OperationHost, type Park, type ReplayOutcome, type ReplayServices } from './operations/host.ts';
+import { Fatal, PARK, guardBackend, isRetryable, never, type OperationHost, type Park, type ReplayOutcome, type ReplayServices } from './operations/host.ts';
 import { JournalWriter } from './operations/journal-writer.ts';
 import { now } from './operations/now.ts';
 import { deprecatePatch, patched } from './operations/patched.ts';
@@ -57,7 +57,7 @@ class Replayer implements ScopedContext, FanOutHost, OperationHost {
   /** The run's own journal scope; a `ctx.map` / `ctx.parallel` branch has one of its own (operations/fan-out.ts). */
   private readonly root = new JournalScope();
   /** Labels of the fan-outs of this replay by position (`map 'charge-all'`), to name a branch in errors. */
-  private readonly fanOutLabels = new Map<number, string>();
+  readonly fanOutLabels = new Map<number, string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly parked: { position: number; wakeAt: number | undefined }[] = [];
   private readonly abort = new AbortController();
@@ -150,7 +150,7 @@ class Replayer implements ScopedContext, FanOutHost, OperationHost {
     this.settle(outcome);
   }
 
-  private fail(fatal: Fatal) {
+  fail(fatal: Fatal) {
     if (fatal.infrastructure) this.finish({ type: 'aborted', error: fatal.error });
     else if (fatal.cancelled) this.finish({ type: 'cancelled' });
     else this.finish({ type: 'failed', error: fatal.error, retryable: isRetryable(fatal.error) });
@@ -239,35 +239,6 @@ class Replayer implements ScopedContext, FanOutHost, OperationHost {
       const dues = this.parked.map((p) => p.wakeAt).filter((t): t is number => t !== undefined);
       this.finish({ type: 'suspended', wakeAt: dues.length ? Math.min(...dues) : undefined });
     });
-  }
-
-  expect(position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string) {
-    this.describeOperation(position, kind, name);
-    if (recorded.kind !== kind || recorded.name !== name) {
-      const place = placeOf(position);
-      const where = place && `${this.fanOutLabels.get(place.anchor) ?? `fan-out at position ${place.anchor}`} branch ${place.branch}, operation ${place.n}`;
-      throw new Fatal(new NonDeterminismError(position, describeOp(recorded.kind, recorded.name), describeOp(kind, name), where));
-    }
-  }
-
-  expectOrThrow(position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string) {
-    try {
-      this.expect(position, recorded, kind, name);
-    } catch (fatal) {
-      this.fail(fatal as Fatal);
-      throw (fatal as Fatal).error;
-    }
-  }
-
-  newEntry(position: number, kind: OperationKind, name: string, fields: Partial<JournalEntry>): JournalEntry {
-    this.describeOperation(position, kind, name);
-    return { attempt: this.attempt, position, kind, name, status: 'done', createdAt: this.backend.clock.now(), ...fields };
-  }
-
-  /** The recorded outcome: a large result is fetched from the payload store only here, when the replay reaches it. */
-  answer<T>(entry: JournalEntry): T | Promise<T> {
-    if (entry.status === 'failed') throw deserializeError(entry.error ?? { name: 'Error', message: 'failed' });
-    return isPayloadRef(entry.result) ? readPayload<T>(this.backend.payloads, entry.result) : decodePayload<T>(entry.result);
   }
 
   /** The largest payload (bytes) an output, step result, child input or fan-out result may be. */

@@ -12,7 +12,7 @@ import { TaskDefinition, WorkflowDefinition, type RunRef } from '../definitions.
 import { InvalidDefinitionError } from '../errors.ts';
 import { encodePayload } from '../json.ts';
 import type { JournalScope } from './fan-out.ts';
-import { Fatal, type OperationHost } from './host.ts';
+import { Fatal, answer, expect, newEntry, type OperationHost } from './host.ts';
 import { dropWaiters, registerChildWaiter } from './wait.ts';
 
 export function runChild<I, O>(host: OperationHost, task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I, scope: JournalScope): Promise<O> {
@@ -20,14 +20,14 @@ export function runChild<I, O>(host: OperationHost, task: TaskDefinition<I, O> |
   return host.durable(async (position) => {
     const recorded = host.entries.get(position);
     if (recorded) {
-      host.expect(position, recorded, 'child', name);
+      expect(host, position, recorded, 'child', name);
       const leftovers = host.waiters.get(position);
       if (leftovers) await dropWaiters(host, leftovers);
-      return host.answer<O>(recorded);
+      return answer<O>(host, recorded);
     }
     const waiting = host.waiters.get(position);
     if (waiting) {
-      host.expect(position, { kind: waiting[0]!.opKind, name: waiting[0]!.opName }, 'child', name);
+      expect(host, position, { kind: waiting[0]!.opKind, name: waiting[0]!.opName }, 'child', name);
       return host.park(position, undefined);
     }
     const childRunId = `${host.runId}.${host.attempt}.${position}`;
@@ -44,14 +44,14 @@ export function spawnChild<I, O>(host: OperationHost, task: TaskDefinition<I, O>
   return host.durable(async (position) => {
     const recorded = host.entries.get(position);
     if (recorded) {
-      host.expect(position, recorded, 'spawn', name);
-      return host.services.runRef((await host.answer<{ runId: string }>(recorded)).runId) as RunRef<O>;
+      expect(host, position, recorded, 'spawn', name);
+      return host.services.runRef((await answer<{ runId: string }>(host, recorded)).runId) as RunRef<O>;
     }
     const childRunId = `${host.runId}.${host.attempt}.${position}`;
     const encoded = encodePayload(input, `child '${name}' input`, host.limit) ?? 'null';
     await host.services.createChildRun({ ...host.runItem }, -1, task, encoded, childRunId).catch((e) => Promise.reject(new Fatal(e, false, true)));
-    const { won, entry } = await host.journal.put(host.newEntry(position, 'spawn', name, { result: JSON.stringify({ runId: childRunId }) }));
-    host.expect(position, entry, 'spawn', name);
+    const { won, entry } = await host.journal.put(newEntry(host, position, 'spawn', name, { result: JSON.stringify({ runId: childRunId }) }));
+    expect(host, position, entry, 'spawn', name);
     if (won) await host.backend.dispatcher.dispatch({ runId: childRunId });
     return host.services.runRef(childRunId) as RunRef<O>;
   }, scope);

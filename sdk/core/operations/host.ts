@@ -1,15 +1,18 @@
 /**
  * What a durable operation (step.ts, sleep.ts, wait.ts, child.ts, now.ts, patched.ts, stream.ts, fan-out-run.ts)
- * needs of the replay that runs it (replay.ts's Replayer), and the few pieces they share: the `PARK` answer, the
- * `Fatal` wrapper and the never-settling promise. Each operation holds its replay answer (a recorded entry at its
- * position), its new-ground work and its recording (through journal-writer.ts); the Replayer keeps the lifecycle,
- * the positions and the suspend decision.
+ * needs of the replay that runs it: the `OperationHost` (replay.ts's Replayer implements it), and what every
+ * operation shares: the determinism check (`expect`), the recorded answer (`answer`), a new entry (`newEntry`), the
+ * `PARK` answer, the `Fatal` wrapper, the never-settling promise and the guarded backend. Each operation holds its
+ * replay answer, its new-ground work and its recording (through journal-writer.ts); the Replayer keeps the
+ * lifecycle, the positions, the calls in flight and the suspend decision.
  */
 import type { Backend, JournalEntry, OperationKind, RunRecord, Waiter } from '../../ports.ts';
-import { DurableError } from '../errors.ts';
 import type { Logger } from '../context-types.ts';
 import type { RunRef, TaskDefinition, WorkflowDefinition } from '../definitions.ts';
-import type { JournalScope } from './fan-out.ts';
+import { DurableError, NonDeterminismError, deserializeError } from '../errors.ts';
+import { decodePayload } from '../json.ts';
+import { isPayloadRef, readPayload } from '../payloads.ts';
+import { placeOf, type JournalScope } from './fan-out.ts';
 import type { JournalWriter } from './journal-writer.ts';
 
 /** How a replay ended. */
@@ -170,18 +173,46 @@ export interface OperationHost {
   durable<T>(body: (position: number) => Promise<T | Park>, scope: JournalScope): Promise<T>;
   /** Notes a parked call; returns PARK for the body to return. */
   park(position: number, wakeAt: number | undefined): Park;
-  /** @throws a Fatal NonDeterminismError when the recorded operation is another one */
-  expect(position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string): void;
-  /** `expect` for a synchronous call: ends the replay and throws the error to the caller. */
-  expectOrThrow(position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string): void;
-  /** A new entry of this attempt at `position`. */
-  newEntry(position: number, kind: OperationKind, name: string, fields: Partial<JournalEntry>): JournalEntry;
-  /** The recorded value (a large one fetched from the payload store), or throws the recorded error. */
-  answer<T>(entry: JournalEntry): T | Promise<T>;
+  /** Labels of this replay's fan-outs by anchor position (`map 'charge-all'`), to name a branch in errors. */
+  readonly fanOutLabels: ReadonlyMap<number, string>;
+  /** Ends the replay for `fatal` (failed, cancelled or aborted). */
+  fail(fatal: Fatal): void;
   /** Names a call's trace span. */
   describeOperation(position: number, kind: OperationKind, name: string): void;
   /** Ends the replay (cancelled, timed out, ended) and throws the error to a synchronous caller. */
   checkLiveOrThrow(): void;
   /** Tracks a write a synchronous call started, so the replay does not end before it lands. */
   background(write: Promise<unknown>): void;
+}
+
+/** @throws a Fatal NonDeterminismError when the operation recorded at `position` is another one (naming a fan-out branch). */
+export function expect(host: OperationHost, position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string): void {
+  host.describeOperation(position, kind, name);
+  if (recorded.kind !== kind || recorded.name !== name) {
+    const place = placeOf(position);
+    const where = place && `${host.fanOutLabels.get(place.anchor) ?? `fan-out at position ${place.anchor}`} branch ${place.branch}, operation ${place.n}`;
+    throw new Fatal(new NonDeterminismError(position, describeOp(recorded.kind, recorded.name), describeOp(kind, name), where));
+  }
+}
+
+/** `expect` for a synchronous call: ends the replay and throws the error to the caller. */
+export function expectOrThrow(host: OperationHost, position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string): void {
+  try {
+    expect(host, position, recorded, kind, name);
+  } catch (fatal) {
+    host.fail(fatal as Fatal);
+    throw (fatal as Fatal).error;
+  }
+}
+
+/** A new entry of the host's attempt at `position`. */
+export function newEntry(host: OperationHost, position: number, kind: OperationKind, name: string, fields: Partial<JournalEntry>): JournalEntry {
+  host.describeOperation(position, kind, name);
+  return { attempt: host.attempt, position, kind, name, status: 'done', createdAt: host.backend.clock.now(), ...fields };
+}
+
+/** The recorded outcome, or throws the recorded error: a large result is fetched from the payload store only here, when the replay reaches it. */
+export function answer<T>(host: Pick<OperationHost, 'backend'>, entry: JournalEntry): T | Promise<T> {
+  if (entry.status === 'failed') throw deserializeError(entry.error ?? { name: 'Error', message: 'failed' });
+  return isPayloadRef(entry.result) ? readPayload<T>(host.backend.payloads, entry.result) : decodePayload<T>(entry.result);
 }

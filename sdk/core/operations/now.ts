@@ -9,19 +9,19 @@
 import { DurableError } from '../errors.ts';
 import { decodePayload } from '../json.ts';
 import type { JournalScope } from './fan-out.ts';
-import { Fatal, type OperationHost } from './host.ts';
+import { Fatal, expectOrThrow, newEntry, type OperationHost } from './host.ts';
 
 export function now(host: OperationHost, scope: JournalScope): Date {
   host.checkLiveOrThrow();
   const position = scope.take();
   const recorded = host.entries.get(position);
   if (recorded) {
-    host.expectOrThrow(position, recorded, 'now', '');
+    expectOrThrow(host, position, recorded, 'now', '');
     return new Date(decodePayload<number>(recorded.result));
   }
   const at = host.backend.clock.now();
   host.background(
-    host.journal.record(host.newEntry(position, 'now', '', { result: String(at) })).then((winner) => {
+    host.journal.record(newEntry(host, position, 'now', '', { result: String(at) })).then((winner) => {
       // A racing replay recorded another value first; this one must not go on with a different clock.
       if (decodePayload<number>(winner.result) !== at) throw new Fatal(new DurableError(`a concurrent replay recorded ctx.now() at position ${position} first; retrying`));
     }),

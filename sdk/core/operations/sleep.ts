@@ -9,7 +9,7 @@ import { parseDuration, type Duration } from '../duration.ts';
 import { DurableError } from '../errors.ts';
 import { decodePayload } from '../json.ts';
 import type { JournalScope } from './fan-out.ts';
-import { timerId, type OperationHost } from './host.ts';
+import { expect, newEntry, timerId, type OperationHost } from './host.ts';
 
 export function sleepFor(host: OperationHost, duration: Duration, scope: JournalScope): Promise<{ durationMs: number }> {
   const ms = parseDuration(duration);
@@ -27,15 +27,15 @@ function sleep(host: OperationHost, due: (now: number) => number, scope: Journal
   return host.durable(async (position) => {
     let entry = host.entries.get(position);
     if (entry) {
-      host.expect(position, entry, 'sleep', '');
+      expect(host, position, entry, 'sleep', '');
     } else {
       const now = backend.clock.now();
       const dueAt = Math.max(now, due(now));
       // No write of its own: the park (or the next entry item) records it (sdk/core/journal.ts).
-      const written = host.journal.hold(host.newEntry(position, 'sleep', '', { dueAt, result: JSON.stringify({ durationMs: dueAt - now }) }));
+      const written = host.journal.hold(newEntry(host, position, 'sleep', '', { dueAt, result: JSON.stringify({ durationMs: dueAt - now }) }));
       if (written) await written;
       entry = host.entries.get(position)!;
-      host.expect(position, entry, 'sleep', '');
+      expect(host, position, entry, 'sleep', '');
       if (entry.dueAt! > backend.clock.now()) {
         await backend.timers.schedule(timerId(host.runId, host.attempt, position), entry.dueAt!, { runId: host.runId });
       }

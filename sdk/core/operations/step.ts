@@ -13,7 +13,7 @@ import { runInDurableContext } from '../durable-scope.ts';
 import { DurableError, InvalidDefinitionError, NonRetryableError, serializeError } from '../errors.ts';
 import { decodePayload, encodePayload } from '../json.ts';
 import type { JournalScope } from './fan-out.ts';
-import { Fatal, timerId, type OperationHost, type Park } from './host.ts';
+import { Fatal, answer, expect, newEntry, timerId, type OperationHost, type Park } from './host.ts';
 
 export function step<T>(host: OperationHost, name: string, fn: (attempt: number) => T | Promise<T>, options: StepOptions | undefined, scope: JournalScope): Promise<Jsonified<Awaited<T>>> {
   type Out = Jsonified<Awaited<T>>;
@@ -27,8 +27,8 @@ export function step<T>(host: OperationHost, name: string, fn: (attempt: number)
     const recorded = host.entries.get(position);
     let stepAttempt = 0;
     if (recorded) {
-      host.expect(position, recorded, 'step', name);
-      if (recorded.status !== 'retrying') return host.answer<Out>(recorded);
+      expect(host, position, recorded, 'step', name);
+      if (recorded.status !== 'retrying') return answer<Out>(host, recorded);
       if (recorded.retryAt! > backend.clock.now()) return host.park(position, recorded.retryAt);
       stepAttempt = recorded.stepAttempt!;
     }
@@ -41,10 +41,10 @@ export function step<T>(host: OperationHost, name: string, fn: (attempt: number)
         if (host.ended) throw new Fatal(new DurableError('replay ended while the step ran'));
         const retry = stepAttempt + 1;
         if (thrown instanceof NonRetryableError || stepAttempt >= retries) {
-          const failed = host.newEntry(position, 'step', name, { status: 'failed', error: serializeError(thrown), stepAttempt });
+          const failed = newEntry(host, position, 'step', name, { status: 'failed', error: serializeError(thrown), stepAttempt });
           const winner = await journal.commitStep(failed, recorded ? stepAttempt : undefined);
           if (winner.status === 'retrying') throw concurrentRetry(name, position);
-          return host.answer<Out>(winner);
+          return answer<Out>(host, winner);
         }
         const delay = backoffDelayMs(backoff, retry);
         if (delay === 0) {
@@ -52,18 +52,18 @@ export function step<T>(host: OperationHost, name: string, fn: (attempt: number)
           continue;
         }
         const retryAt = backend.clock.now() + delay;
-        const retrying = host.newEntry(position, 'step', name, { status: 'retrying', stepAttempt: retry, retryAt, error: serializeError(thrown) });
+        const retrying = newEntry(host, position, 'step', name, { status: 'retrying', stepAttempt: retry, retryAt, error: serializeError(thrown) });
         const winner = await journal.commitStep(retrying, recorded ? stepAttempt : undefined);
         if (winner.status === 'retrying' && winner.stepAttempt !== retry) throw concurrentRetry(name, position);
-        if (winner.status !== 'retrying') return host.answer<Out>(winner);
+        if (winner.status !== 'retrying') return answer<Out>(host, winner);
         await backend.timers.schedule(timerId(host.runId, host.attempt, position, retry), retryAt, { runId: host.runId });
         return host.park(position, retryAt);
       }
-      const done = host.newEntry(position, 'step', name, { result: encodePayload(value, `step '${name}' result`, host.limit), stepAttempt });
+      const done = newEntry(host, position, 'step', name, { result: encodePayload(value, `step '${name}' result`, host.limit), stepAttempt });
       const winner = await journal.commitStep(done, recorded ? stepAttempt : undefined);
       if (winner.status === 'retrying') throw concurrentRetry(name, position);
       if (winner === done) return decodePayload<Out>(done.result);
-      return host.answer<Out>(winner);
+      return answer<Out>(host, winner);
     }
   }, scope);
 }

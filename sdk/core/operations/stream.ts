@@ -18,7 +18,7 @@ import type { JournalEntry, RunStore } from '../../ports.ts';
 import { PayloadTooLargeError, DurableError } from '../errors.ts';
 import { encodePayload } from '../json.ts';
 import type { JournalScope } from './fan-out.ts';
-import { never, type OperationHost } from './host.ts';
+import { expectOrThrow, never, newEntry, type OperationHost } from './host.ts';
 
 /**
  * `ctx.putStream(chunk)` in a replay. Synchronous like `now`: the position is taken at the call and the write goes on
@@ -31,10 +31,10 @@ export function putStream(host: OperationHost, chunk: unknown, scope: JournalSco
   const position = scope.take();
   const recorded = host.entries.get(position);
   if (recorded) {
-    host.expectOrThrow(position, recorded, 'stream', '');
+    expectOrThrow(host, position, recorded, 'stream', '');
     return Promise.resolve();
   }
-  const written = host.journal.writeChunk(host.newEntry(position, 'stream', '', { result: text })).then((winner) => {
+  const written = host.journal.writeChunk(newEntry(host, position, 'stream', '', { result: text })).then((winner) => {
     host.entries.set(position, winner);
     host.services.streamed?.(host.runId);
   });

@@ -20,7 +20,7 @@ import { InvalidDefinitionError, WaitTimeoutError } from '../errors.ts';
 import { eventWaiter, eventsFor, stampEventOrder } from '../event-order.ts';
 import { decodePayload } from '../json.ts';
 import type { JournalScope } from './fan-out.ts';
-import { timerId, type OperationHost } from './host.ts';
+import { answer, expect, newEntry, timerId, type OperationHost } from './host.ts';
 
 /** Reserved readableDataKey of the timeout leaf of `waitForEvent`. */
 const TIMEOUT_KEY = '__timeout';
@@ -61,8 +61,8 @@ function wait(host: OperationHost, kind: OperationKind, name: string, node: Cond
   return host.durable(async (position) => {
     const recorded = host.entries.get(position);
     if (recorded) {
-      host.expect(position, recorded, kind, name);
-      const data = await host.answer<Record<string, unknown>>(recorded);
+      expect(host, position, recorded, kind, name);
+      const data = await answer<Record<string, unknown>>(host, recorded);
       const leftovers = host.waiters.get(position);
       if (leftovers) await cleanupWaiters(host, leftovers);
       return { data };
@@ -71,7 +71,7 @@ function wait(host: OperationHost, kind: OperationKind, name: string, node: Cond
     const satisfied = new Map<number, { at: number; data: unknown; eventId?: string }>();
     const registered = !waiters;
     if (waiters) {
-      host.expect(position, { kind: waiters[0]!.opKind, name: waiters[0]!.opName }, kind, name);
+      expect(host, position, { kind: waiters[0]!.opKind, name: waiters[0]!.opName }, kind, name);
       node = JSON.parse(waiters[0]!.conditions) as ConditionNode;
     } else {
       waiters = await register(host, position, kind, name, node, satisfied);
@@ -97,7 +97,7 @@ function wait(host: OperationHost, kind: OperationKind, name: string, node: Cond
     const data: Record<string, unknown> = {};
     for (const i of deciding) data[all[i]!.key] = satisfied.get(i)!.data;
     const eventIds = deciding.map((i) => satisfied.get(i)!.eventId).filter((id): id is string => id !== undefined);
-    const entry = host.newEntry(position, kind, name, {
+    const entry = newEntry(host, position, kind, name, {
       result: JSON.stringify(data),
       resolvedBy: deciding.map((i) => all[i]!.key).join(','),
       ...(eventIds.length ? { eventIds } : {}),
@@ -108,7 +108,7 @@ function wait(host: OperationHost, kind: OperationKind, name: string, node: Cond
     // parked on this very wait: wake the run, as the router would, before removing the waiters.
     if (registered && waiters.some((w) => w.type === 'event' && w.satisfiedAt !== undefined)) await wakeRun(host);
     await cleanupWaiters(host, waiters);
-    return { data: await host.answer<Record<string, unknown>>(winner) };
+    return { data: await answer<Record<string, unknown>>(host, winner) };
   }, scope);
 }
 
