@@ -15,6 +15,7 @@ import type { JournalScope } from './fan-out.ts';
 import { Fatal, answer, expect, newEntry, type OperationHost } from './host.ts';
 import { dropWaiters, registerChildWaiter } from './wait.ts';
 
+/** `ctx.runChild(task, input)`: the child's output (or its error), once it finishes. */
 export function runChild<I, O>(host: OperationHost, task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I, scope: JournalScope): Promise<O> {
   const name = childName(task);
   return host.durable(async (position) => {
@@ -39,6 +40,7 @@ export function runChild<I, O>(host: OperationHost, task: TaskDefinition<I, O> |
   }, scope);
 }
 
+/** `ctx.spawnChild(task, input)`: a reference to the started child. */
 export function spawnChild<I, O>(host: OperationHost, task: TaskDefinition<I, O> | WorkflowDefinition<I>, input: I, scope: JournalScope): Promise<RunRef<O>> {
   const name = childName(task);
   return host.durable(async (position) => {

@@ -11,6 +11,7 @@ import { decodePayload } from '../json.ts';
 import type { JournalScope } from './fan-out.ts';
 import { Fatal, expectOrThrow, newEntry, type OperationHost } from './host.ts';
 
+/** `ctx.now()` at `scope`'s next position. */
 export function now(host: OperationHost, scope: JournalScope): Date {
   host.checkLiveOrThrow();
   const position = scope.take();

@@ -11,11 +11,13 @@ import { decodePayload } from '../json.ts';
 import type { JournalScope } from './fan-out.ts';
 import { expect, newEntry, timerId, type OperationHost } from './host.ts';
 
+/** `ctx.sleepFor(duration)`. @throws {InvalidDurationError} a duration that does not parse */
 export function sleepFor(host: OperationHost, duration: Duration, scope: JournalScope): Promise<{ durationMs: number }> {
   const ms = parseDuration(duration);
   return sleep(host, (now) => now + ms, scope);
 }
 
+/** `ctx.sleepUntil(date)`. @throws {DurableError} not a valid Date or epoch milliseconds */
 export function sleepUntil(host: OperationHost, date: Date | number, scope: JournalScope): Promise<{ durationMs: number }> {
   const at = date instanceof Date ? date.getTime() : date;
   if (typeof at !== 'number' || !Number.isFinite(at)) throw new DurableError(`sleepUntil needs a valid Date or epoch milliseconds, got ${String(date)}`);

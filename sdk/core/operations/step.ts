@@ -15,6 +15,7 @@ import { decodePayload, encodePayload } from '../json.ts';
 import type { JournalScope } from './fan-out.ts';
 import { Fatal, answer, expect, newEntry, timerId, type OperationHost, type Park } from './host.ts';
 
+/** `ctx.step(name, fn, options)`. @throws {InvalidDefinitionError} a bad name, fn or retries */
 export function step<T>(host: OperationHost, name: string, fn: (attempt: number) => T | Promise<T>, options: StepOptions | undefined, scope: JournalScope): Promise<Jsonified<Awaited<T>>> {
   type Out = Jsonified<Awaited<T>>;
   assertName(name, 'a step');

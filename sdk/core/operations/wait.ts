@@ -25,6 +25,7 @@ import { answer, expect, newEntry, timerId, type OperationHost } from './host.ts
 /** Reserved readableDataKey of the timeout leaf of `waitForEvent`. */
 const TIMEOUT_KEY = '__timeout';
 
+/** `ctx.waitFor(condition)`: resolves with the deciding leaves' data by key. @throws {InvalidDefinitionError} a ParentCondition */
 export function waitFor(host: OperationHost, condition: Condition, scope: JournalScope): Promise<Record<string, unknown>> {
   const node = toConditionNode(condition);
   if (leaves(node).some((leaf) => leaf.type === 'parent')) {
@@ -36,6 +37,7 @@ export function waitFor(host: OperationHost, condition: Condition, scope: Journa
   return wait(host, 'wait', name, node, scope).then((result) => result.data);
 }
 
+/** `ctx.waitForEvent(key, expression, options)`: the matching event's payload. @throws {WaitTimeoutError} when `timeout` passes first */
 export function waitForEvent<T = unknown>(host: OperationHost, key: string, expression = '', options: WaitForEventOptions = {}, scope: JournalScope): Promise<T> {
   assertEventKey(key);
   compileExpression(expression ?? '', 'input');
