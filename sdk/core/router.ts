@@ -10,6 +10,7 @@ import { evaluate, leaves, type ConditionNode } from './conditions.ts';
 import { wakeRun } from './executor.ts';
 import { decodePayload, encodePayload } from './json.ts';
 import { recordWaitResolution } from './operations/journal-writer.ts';
+import { writeWaiters } from './operations/wait.ts';
 
 /** Runs whose waits one event resolves at the same time. */
 export const ROUTER_CONCURRENCY = 16;
@@ -170,7 +171,7 @@ export async function resolveWaiter(
       await wake(waiter, backend, claim);
       return false;
     }
-    await backend.store.putWaiters([{ ...waiter, satisfiedAt: at, data: payload, ...(eventId !== undefined ? { eventId } : {}) }]);
+    await writeWaiters(backend.store, [{ ...waiter, satisfiedAt: at, data: payload, ...(eventId !== undefined ? { eventId } : {}) }]);
   }
   return wake(waiter, backend, claim);
 }

@@ -8,10 +8,11 @@
  * - New ground: register the waiters (the event order: ARCHITECTURE.md, "Event order"), schedule the sleeps'
  *   timers, look for events pushed since, and decide as above.
  *
- * Every waiter write of the replay is here (`register`, and `registerChildWaiter` / `dropWaiters` for child.ts).
+ * Every waiter write is here (`writeWaiters`: the replay's, the router's leaf marks, a DAG gate's; child.ts uses
+ * `registerChildWaiter` / `dropWaiters`).
  * The router's resolution of a wait outside the replay is journal-writer.ts's `recordWaitResolution`.
  */
-import type { OperationKind, Waiter } from '../../ports.ts';
+import type { OperationKind, RunStore, Waiter } from '../../ports.ts';
 import { compileExpression } from '../cel.ts';
 import { assertEventKey, evaluate, leaves, toConditionNode, type Condition, type ConditionNode, type LeafNode } from '../conditions.ts';
 import type { WaitForEventOptions } from '../context-types.ts';
@@ -90,7 +91,7 @@ function wait(host: OperationHost, kind: OperationKind, name: string, node: Cond
     if (!deciding) {
       if (registered) {
         const marked = waiters.filter((w) => w.type === 'event' && w.satisfiedAt !== undefined);
-        if (marked.length) await host.backend.store.putWaiters(marked);
+        if (marked.length) await writeWaiters(host.backend.store, marked);
       }
       const dues = waiters.filter((w) => w.type === 'sleep' && !satisfied.has(w.index)).map((w) => w.dueAt!);
       return host.park(position, dues.length ? Math.min(...dues) : undefined);
@@ -131,7 +132,7 @@ async function register(
   const waiters: Waiter[] = leaves(node).map((leaf, index) => waiterFor(host, leaf, index, position, kind, name, conditions, since));
   for (const w of waiters) if (w.type === 'event') compileExpression(w.expression ?? '', 'input');
   await stampEventOrder(host.backend, waiters);
-  await host.backend.store.putWaiters(waiters);
+  await writeWaiters(host.backend.store, waiters);
   for (const w of waiters) {
     if (w.type === 'sleep' && w.dueAt! > since) {
       await host.backend.timers.schedule(timerId(host.runId, host.attempt, position, w.index), w.dueAt!, { runId: host.runId });
@@ -216,6 +217,14 @@ async function cleanupWaiters(host: OperationHost, waiters: readonly Waiter[]) {
   host.waiters.delete(waiters[0]!.position);
 }
 
+/**
+ * Stores waiters (new ones, or leaves marked satisfied): every waiter write of the core goes through here
+ * (a durable wait's registration and marks, a child's waiter, the router's leaf marks, a DAG gate's waiters).
+ */
+export function writeWaiters(store: Pick<RunStore, 'putWaiters'>, waiters: Waiter[]): Promise<void> {
+  return store.putWaiters(waiters);
+}
+
 /** An attempt's waiters by position (a pending wait is its waiters). */
 export function waitersByPosition(waiters: readonly Waiter[], attempt: number): Map<number, Waiter[]> {
   const byPosition = new Map<number, Waiter[]>();
@@ -232,7 +241,7 @@ export function waitersByPosition(waiters: readonly Waiter[], attempt: number): 
 export async function registerChildWaiter(host: OperationHost, position: number, name: string, childRunId: string): Promise<void> {
   const node: ConditionNode = { type: 'child', childRunId, key: name };
   const waiter = waiterFor(host, node, 0, position, 'child', name, JSON.stringify(node), host.backend.clock.now());
-  await host.backend.store.putWaiters([waiter]);
+  await writeWaiters(host.backend.store, [waiter]);
   host.waiters.set(position, [waiter]);
 }
 
