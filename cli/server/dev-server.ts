@@ -2,13 +2,13 @@
  * The `durable dev` server: a JSON API over a `Durable` client and the dashboard page, on 127.0.0.1 only.
  * The routes are listed in cli/README.md.
  */
-import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Durable } from '../../sdk/index.ts';
 import { RUN_STATUSES, type ListQuery, type RunStatus } from '../api/types.ts';
 import { decodeListCursor } from '../../sdk/core/list-cursor.ts';
 import { createCron, describeCrons } from '../api/crons.ts';
+import { loadDashboardPage } from './dashboard-page.ts';
 import { describeDefinitions } from './definitions.ts';
 import { AwsJsonError, awsJsonErrorBody, handleAwsJson, isAwsJsonRequest, sendAwsJson } from './eventbridge-api.ts';
 import { HttpError, toErrorResponse } from './http-errors.ts';
@@ -34,7 +34,6 @@ export interface DevServer {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
-const DASHBOARD = new URL('../dashboard/index.html', import.meta.url);
 const DASHBOARD_CSP =
   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
 
@@ -52,7 +51,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const pollMs = options.pollMs ?? 250;
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const closing = new AbortController();
-  const dashboard = await readFile(DASHBOARD, 'utf8');
+  const dashboard = await loadDashboardPage();
   let port = options.port ?? 8787;
 
   const routes: Route[] = [
