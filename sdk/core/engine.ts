@@ -395,7 +395,7 @@ export class Engine {
     this.cancelledHere.add(runId);
     const children = await this.childrenOf(runId);
     // Parked or queued: nobody runs it, finish it here. Running: flag it; the worker stops at its next durable call.
-    const flagged = await backend.store.updateRun(runId, { set: { cancelRequested: true }, incrementWake: true }, { status: ['QUEUED', 'WAITING', 'RUNNING'] });
+    const flagged = await backend.store.requestCancel(runId);
     // Kept only for a replay of this run in progress here (whose end drops it); added before the flag is written so
     // a replay that starts and ends meanwhile drops it too.
     if (!this.processing.has(runId)) this.cancelledHere.delete(runId);
@@ -440,7 +440,7 @@ export class Engine {
     let dispatched = 0;
     let rearmed = 0;
     for (const run of await backend.store.sweepCandidates(Number.MAX_SAFE_INTEGER, 100_000)) {
-      if (run.status === 'RUNNING') await backend.store.updateRun(run.runId, { set: { leaseUntil: 0 } }, { status: ['RUNNING'] });
+      if (run.status === 'RUNNING') await backend.store.expireLease(run.runId);
       if (run.status === 'WAITING' && run.wake === run.seen && run.wakeAt !== undefined && run.wakeAt > now) {
         await backend.timers.schedule(`${run.runId}-recover-${run.wakeAt}`, run.wakeAt, { runId: run.runId });
         rearmed++;

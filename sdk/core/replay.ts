@@ -833,7 +833,7 @@ class Replayer implements ScopedContext, FanOutHost {
 
   /** Bumps the run's wake counter (a parked owner replays; a replaying one replays again), dispatching a parked run. */
   private async wakeRun() {
-    const woken = await this.backend.store.updateRun(this.runId, { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] });
+    const woken = await this.backend.store.wake(this.runId);
     if (woken && woken.status !== 'RUNNING') await this.backend.dispatcher.dispatch({ runId: this.runId });
   }
 

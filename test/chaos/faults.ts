@@ -169,7 +169,9 @@ export interface CallObserver {
 
 type Port = 'store' | 'dispatcher' | 'timers' | 'bus' | 'flow';
 
-const STORE_WRITES = new Set(['createRun', 'updateRun', 'putEntry', 'updateRetryingEntry', 'putWaiters', 'deleteWaiters', 'takeEventSequence', 'recordEvent', 'putTaskState']);
+/** The run store's writes of the run item, one per intent (sdk/ports/run-intents.ts). */
+export const RUN_INTENTS = ['lease', 'heartbeat', 'releaseLease', 'expireLease', 'replayAgain', 'suspend', 'retry', 'finish', 'finishCancelled', 'wake', 'requestCancel', 'setFlow', 'queue'];
+const STORE_WRITES = new Set(['createRun', ...RUN_INTENTS, 'putEntry', 'updateRetryingEntry', 'putWaiters', 'deleteWaiters', 'takeEventSequence', 'recordEvent', 'putTaskState']);
 /** Flow-control counters (sdk/ports.ts FlowStore): every method but `queueHead` writes. */
 const FLOW_METHODS = [
   'acquireSlot',
@@ -458,7 +460,7 @@ const STORE_METHODS = [
   'createRun',
   'getRun',
   'listRuns',
-  'updateRun',
+  ...RUN_INTENTS,
   'loadRun',
   'putEntry',
   'putStreamChunk',

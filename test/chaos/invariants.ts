@@ -12,7 +12,7 @@
  */
 import type { JournalEntry, RunRecord, RunStore } from '../../sdk/ports.ts';
 import { TERMINAL_STATUSES } from '../../sdk/ports.ts';
-import { CrashError, TAINTING, type CallObserver, type Chaos, type FaultKind, type Op } from './faults.ts';
+import { CrashError, RUN_INTENTS, TAINTING, type CallObserver, type Chaos, type FaultKind, type Op } from './faults.ts';
 import { attemptsOf, childPrograms, expectedOutcome, expectedStream, type Program, type StepLedger } from './workload.ts';
 
 interface Execution {
@@ -125,7 +125,7 @@ export class Ledger implements StepLedger, CallObserver {
     if (method !== 'getRun' && method !== 'loadRun' && method !== 'listRuns' && method !== 'findWaiters' && method !== 'findEvents' && method !== 'findEventsPage' && method !== 'eventSequence' && method !== 'sweepCandidates') {
       this.writes++;
     }
-    if (method === 'updateRun') {
+    if (RUN_INTENTS.includes(method)) {
       const run = result as RunRecord | undefined;
       if (run && TERMINAL_STATUSES.includes(run.status) && !this.terminalSeq.has(run.runId)) this.terminalSeq.set(run.runId, seq);
     }

@@ -123,12 +123,12 @@ describe('a run item the store rejects for its size when the run ends', () => {
     let rejected = 0;
     const c = clientWithStore((inner) =>
       delegatingStore(inner, {
-        updateRun: async (runId, patch, condition) => {
-          if (patch.set?.status === 'SUCCEEDED') {
+        finish: async (runId, intent) => {
+          if (intent.outcome.status === 'SUCCEEDED') {
             rejected++;
             throw new PayloadTooLargeError(`the run item of '${runId}'`, 500_000, MAX_ITEM_BYTES);
           }
-          return inner.updateRun(runId, patch, condition);
+          return inner.finish(runId, intent);
         },
       }),
     );

@@ -134,13 +134,13 @@ describe('no lost wake-up', () => {
     let hold = false;
     const c = clientWithStore((inner) =>
       delegatingStore(inner, {
-        updateRun: async (runId, patch, condition) => {
-          if (hold && patch.set?.status === 'WAITING') {
+        suspend: async (runId, intent) => {
+          if (hold) {
             hold = false;
             reached.resolve();
             await gate.promise; // the replay is about to park: deliver the second event right now
           }
-          return inner.updateRun(runId, patch, condition);
+          return inner.suspend(runId, intent);
         },
       }),
     );
@@ -193,12 +193,12 @@ describe('crashes lose nothing', () => {
     let effects = 0;
     const c = clientWithStore((inner) =>
       delegatingStore(inner, {
-        updateRun: async (runId, patch, condition) => {
-          if (crash && patch.set?.status === 'SUCCEEDED') {
+        finish: async (runId, intent) => {
+          if (crash && intent.outcome.status === 'SUCCEEDED') {
             crash = false;
             throw new Error('process killed');
           }
-          return inner.updateRun(runId, patch, condition);
+          return inner.finish(runId, intent);
         },
       }),
     );

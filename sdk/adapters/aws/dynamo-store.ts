@@ -24,8 +24,7 @@ import type {
   WaiterPage,
   LoadedRun,
   RequestCounter,
-  RunCondition,
-  RunPatch,
+  RunIntent,
   RunRecord,
   RunStatus,
   RunStore,
@@ -41,7 +40,7 @@ import { DynamoEvents } from './dynamo-events.ts';
 import { DynamoStreams, STREAM_PREFIX } from './dynamo-streams.ts';
 import { listRunsPage } from './dynamo-list.ts';
 import { ExpressionBuilder, runConditionExpression, runUpdateExpression } from './dynamo-expressions.ts';
-import { mergeJournal, type EntryItem } from '../../core/journal.ts';
+import { mergeJournal, type EntryItem } from '../shared/merge-journal.ts';
 import {
   entryItem,
   entryOf,
@@ -71,7 +70,9 @@ import {
   waiterSk,
 } from './dynamo-keys.ts';
 import { OUTPUT_REF, mustSpill, spillPatch, type StoredRun } from './dynamo-output.ts';
-import { SWEEP_HOLD_MS, acceptableSweepKey, isSweepCandidate, planSweepUpdate, sweepKey } from './dynamo-sweep.ts';
+import { SWEEP_HOLD_MS, acceptableSweepKey, isSweepCandidate, sweepKey, sweepPlanFor, type SweepPlan } from './dynamo-sweep.ts';
+import type { RunCondition, RunPatch } from '../shared/run-patch.ts';
+import { RunItemWrites, planIntent } from '../shared/run-intents.ts';
 import { countRequests } from './request-counter.ts';
 import { DynamoFlowStore } from './dynamo-flow.ts';
 import { isConditionalFailure, putFirst } from './dynamo-put-first.ts';
@@ -142,7 +143,7 @@ const BATCH_ATTEMPTS = 8;
  * const store = new DynamoRunStore({ client: new DynamoDBClient({}), tableName: process.env.DURABLE_TABLE_NAME! });
  * const loaded = await store.loadRun(runId);
  */
-export class DynamoRunStore implements RunStore {
+export class DynamoRunStore extends RunItemWrites implements RunStore {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
   private readonly now: () => number;
@@ -154,6 +155,7 @@ export class DynamoRunStore implements RunStore {
   private readonly shards: ShardCounts;
 
   constructor(options: DynamoRunStoreOptions) {
+    super();
     this.client = options.client;
     this.tableName = options.tableName;
     this.now = options.now ?? Date.now;
@@ -233,18 +235,35 @@ export class DynamoRunStore implements RunStore {
   }
 
   /**
-   * One conditional UpdateItem (ReturnValues ALL_NEW). The sweep index key is updated in the same request
-   * (see dynamo-sweep.ts); when the returned item shows the patch left it ambiguous and the guess was
-   * wrong, a second conditional request repairs it. An output over 64 KiB is first written to its own item
-   * (see dynamo-output.ts), which is deleted again if the condition fails.
+   * One conditional UpdateItem (ReturnValues ALL_NEW) that also moves the run in the sweep index as the intent
+   * says (dynamo-sweep.ts), which is exact: no second request. An output over 64 KiB is first written to its own item (see dynamo-output.ts),
+   * which is deleted again if the condition fails.
    */
-  async updateRun(runId: string, requested: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined> {
+  protected async applyIntent(runId: string, intent: RunIntent): Promise<RunRecord | undefined> {
+    const { patch, condition } = planIntent(intent);
+    const written = await this.writeRun(runId, patch, condition, sweepPlanFor(intent, this.now(), this.holdMs));
+    // Exact for every item this version wrote; an item left wrong by something else (an older version's guess, a
+    // forged test state) is put right here, at no cost when it is right (the check reads the returned item).
+    if (written) await this.repairSweepKey(written.run, written.item);
+    return written?.run;
+  }
+
+  /**
+   * The low-level write every intent is made of (not on the port: tests use it to forge states). It does not know
+   * the intent, so it leaves the sweep index alone and then checks the returned item, repairing the key with a
+   * second conditional request when it is wrong.
+   */
+  async updateRun(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined> {
+    const written = await this.writeRun(runId, patch, condition, { type: 'keep' });
+    if (written) await this.repairSweepKey(written.run, written.item);
+    return written?.run;
+  }
+
+  private async writeRun(runId: string, requested: RunPatch, condition: RunCondition | undefined, sweep: SweepPlan): Promise<{ run: RunRecord; item: Item } | undefined> {
     const { spill, patch } = spillPatch(requested);
     if (spill) await this.writeOutput(runId, spill.output, patch.set?.ttl, spill.ref);
     const b = new ExpressionBuilder();
-    const now = this.now();
-    const sweep = planSweepUpdate(patch, condition, now, this.holdMs);
-    const ConditionExpression = runConditionExpression(b, condition, now);
+    const ConditionExpression = runConditionExpression(b, condition, this.now());
     const UpdateExpression = runUpdateExpression(b, patch, sweep, sweepPk(runId, this.shards.sweep));
     let attributes: Item | undefined;
     try {
@@ -264,9 +283,7 @@ export class DynamoRunStore implements RunStore {
       throw error;
     }
     if (!attributes) return undefined;
-    const run = await this.withOutput(fromItem<StoredRun>(attributes), spill && { [spill.ref]: spill.output });
-    await this.repairSweepKey(run, attributes);
-    return run;
+    return { run: await this.withOutput(fromItem<StoredRun>(attributes), spill && { [spill.ref]: spill.output }), item: attributes };
   }
 
   async loadRun(runId: string): Promise<LoadedRun | undefined> {
@@ -575,7 +592,7 @@ export class DynamoRunStore implements RunStore {
   }
 
   /**
-   * Makes the sweep index agree with `run` when the single-request plan guessed wrong. Conditional on the
+   * Makes the sweep index agree with `run` after a low-level `updateRun`. Conditional on the
    * fields the key depends on being unchanged: if they moved, a later update has recomputed the key itself.
    * A RUNNING run is right with any key up to the end of its lease, or up to now (every later sweep reads it
    * and skips it while the lease holds): a lease leaves the key where it was (dynamo-sweep.ts).

@@ -25,17 +25,15 @@
  *   lease renewals only push the end later, so **a lease leaves the key as it is**: the sweeper sees the
  *   RUNNING run, and skips it until its lease expires.
  *
- * Why the key is kept right from a single `UpdateItem`: a patch does not say what the item holds, yet most
- * patches determine the key anyway (a suspend sets status and `wakeAt`; a finish sets a terminal status; a
- * wake makes a resolution pending). `planSweepUpdate` derives it from the patch (and from the condition,
- * which pins the status when every clause names the same one), using `if_not_exists(attr, ...)` to copy an
- * attribute the patch leaves alone. When the patch leaves it ambiguous, it guesses; the store then checks the
- * returned item against `sweepKey` and, only on a mismatch, repairs the key with a second, conditional
- * request (see `DynamoRunStore.updateRun`). Of the engine's own patches only one ever needs it, rarely: a
- * retry parked on its backoff while a resolution arrived (the key must then be 0, not the backoff's end).
+ * Why the key is kept right from a single `UpdateItem`: the store writes a run item only by intent (the port's
+ * `lease`, `suspend`, `wake`, ...: sdk/ports/run-intents.ts), and each intent says where the key goes
+ * ({@link sweepPlanFor}): a lease, heartbeat or replay-again leaves it; a suspend or retry sets it to the timer (or
+ * holds an earlier one), or takes the run out when it waits on events alone; a wake, a cancel request or a queue
+ * sets it to 0; a finish removes it. Nothing is guessed, so no second request repairs it. (The bundled stores'
+ * low-level `updateRun`, which tests use to forge states, does not know the intent: it checks the returned item
+ * and repairs the key when needed, see `DynamoRunStore.updateRun`.)
  */
-import type { RunCondition, RunPatch, RunRecord, RunStatus } from '../../ports.ts';
-import { TERMINAL_STATUSES, clausesOf } from '../../ports.ts';
+import type { RunIntent, RunRecord } from '../../ports.ts';
 import { SWEEP_INDEX_SORT_KEY } from './table-schema.ts';
 
 /**
@@ -92,7 +90,7 @@ export function isSweepCandidate(run: RunRecord, now: number): boolean {
  */
 export type SweepOperand = { value: number } | { attribute: 'wakeAt' | 'gsi2sk'; fallback: number };
 
-/** How one `updateRun` moves the run in the sweep index. */
+/** How one write of the run item moves the run in the sweep index. */
 export type SweepPlan =
   | { type: 'keep' }
   | { type: 'remove' }
@@ -102,91 +100,30 @@ export type SweepPlan =
    */
   | { type: 'set'; key: SweepOperand; withPartition: boolean };
 
-/**
- * Derives the sweep-index change of `patch`; exact whenever the patch (and condition) determine it. `now`
- * and `holdMs` decide whether a timer due soon keeps the key the run has (file comment).
- */
-export function planSweepUpdate(patch: RunPatch, condition: RunCondition | undefined, now: number, holdMs = SWEEP_HOLD_MS): SweepPlan {
-  const set = patch.set ?? {};
-  const removed = removedFields(patch);
-  const touches = (field: 'wakeAt' | 'seen') => removed.has(field) || set[field] !== undefined;
-  const setStatus = removed.has('status') ? undefined : set.status;
-  // The lease (`leaseUntil`, `leaseOwner`) never moves the key: see the file comment.
-  const relevant = setStatus !== undefined || touches('wakeAt') || touches('seen') || patch.incrementWake === true || patch.markSeen === true;
-  if (!relevant) return { type: 'keep' };
-
-  const status = setStatus ?? statusPinnedBy(condition);
-  if (status !== undefined && TERMINAL_STATUSES.includes(status)) return { type: 'remove' };
-  const withPartition = setStatus !== undefined || nonTerminalBy(condition);
-
-  const wakeAt = operandFor(set.wakeAt, removed.has('wakeAt'));
-  // After the patch, is a resolution pending (wake <> seen)? markSeen settles it; incrementWake alone makes it so.
-  const pending = patch.markSeen ? false : patch.incrementWake && !touches('seen') ? true : undefined;
-
-  switch (status) {
-    case 'QUEUED':
-      return { type: 'set', key: { value: 0 }, withPartition };
-    case 'RUNNING':
-      // A lease, a heartbeat, a lease break: the key is already early enough (file comment).
+/** Where `intent` moves the run in the sweep index; `now` and `holdMs` decide whether a timer due soon keeps the key it has. */
+export function sweepPlanFor(intent: RunIntent, now: number, holdMs = SWEEP_HOLD_MS): SweepPlan {
+  switch (intent.type) {
+    case 'lease':
+    case 'heartbeat':
+    case 'releaseLease':
+    case 'expireLease':
+    case 'replayAgain':
+    case 'setFlow':
+      // The key is already early enough for a RUNNING run (file comment).
       return { type: 'keep' };
-    case 'WAITING': {
-      // Unknown pendency: guess "not pending" (a suspend is conditional on `wake`); verified afterwards.
-      if (pending) return { type: 'set', key: { value: 0 }, withPartition };
-      if (wakeAt === undefined) return { type: 'remove' };
-      // A suspend is conditional on the lease, so the run is RUNNING and its key is already in the past.
-      if ('value' in wakeAt && wakeAt.value - now <= holdMs && condition !== undefined && heldBy(condition)) {
-        return { type: 'set', key: { attribute: SWEEP_INDEX_SORT_KEY, fallback: wakeAt.value }, withPartition };
-      }
-      return { type: 'set', key: wakeAt, withPartition };
-    }
-    default:
-      // Status unknown (a wake, a re-lease after a failed suspend, a patch without a condition).
-      if (pending) return { type: 'set', key: { value: 0 }, withPartition };
-      if (touches('wakeAt') && wakeAt !== undefined) return { type: 'set', key: wakeAt, withPartition };
-      return { type: 'keep' };
+    case 'suspend':
+    case 'retry':
+      // Leased (the condition names the owner), so the key is in the past; every resolution so far is seen.
+      if (intent.wakeAt === undefined) return intent.type === 'suspend' ? { type: 'remove' } : { type: 'set', key: { value: 0 }, withPartition: true };
+      if (intent.wakeAt - now <= holdMs) return { type: 'set', key: { attribute: SWEEP_INDEX_SORT_KEY, fallback: intent.wakeAt }, withPartition: true };
+      return { type: 'set', key: { value: intent.wakeAt }, withPartition: true };
+    case 'wake':
+    case 'requestCancel':
+    case 'queue':
+      // A resolution is pending (or the run is QUEUED): 0. The run may have left the index (parked on events).
+      return { type: 'set', key: { value: 0 }, withPartition: true };
+    case 'finish':
+    case 'cancelled':
+      return { type: 'remove' };
   }
-}
-
-/** Fields the patch deletes: `remove`, plus `set` fields given as `undefined` (the memory store leaves them undefined). */
-export function removedFields(patch: RunPatch): Set<string> {
-  const removed = new Set<string>(patch.remove ?? []);
-  for (const [field, value] of Object.entries(patch.set ?? {})) if (value === undefined) removed.add(field);
-  return removed;
-}
-
-/** The key a timer wait wants: `wakeAt` as set, as stored (when the patch leaves it), or none (removed). */
-function operandFor(value: number | undefined, removed: boolean): SweepOperand | undefined {
-  if (removed) return undefined;
-  if (value !== undefined) return { value };
-  // Left alone: DynamoDB copies the stored `wakeAt`; a run without one is repaired afterwards.
-  return { attribute: 'wakeAt', fallback: 0 };
-}
-
-/** Every clause requires a lease owner: the run is RUNNING (a lease owner exists only then). */
-function heldBy(condition: RunCondition): boolean {
-  const clauses = clausesOf(condition);
-  return clauses.length > 0 && clauses.every((c) => c.leaseOwner !== undefined);
-}
-
-/** Every clause requires a non-terminal status (or a lease owner, which only a RUNNING run has). */
-function nonTerminalBy(condition: RunCondition | undefined): boolean {
-  if (condition === undefined) return false;
-  const clauses = clausesOf(condition);
-  return (
-    clauses.length > 0 &&
-    clauses.every((c) => c.leaseOwner !== undefined || (c.status !== undefined && c.status.length > 0 && c.status.every((s) => !TERMINAL_STATUSES.includes(s))))
-  );
-}
-
-/** The status every clause of `condition` requires, when they all require the same single one. */
-function statusPinnedBy(condition: RunCondition | undefined): RunStatus | undefined {
-  if (condition === undefined) return undefined;
-  let pinned: RunStatus | undefined;
-  for (const clause of clausesOf(condition)) {
-    if (clause.status?.length !== 1) return undefined;
-    const status = clause.status[0]!;
-    if (pinned !== undefined && pinned !== status) return undefined;
-    pinned = status;
-  }
-  return pinned;
 }
