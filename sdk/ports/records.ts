@@ -1,5 +1,3 @@
-import type { RunStore } from './run-store.ts';
-
 /** Lifecycle of a run. Terminal: SUCCEEDED, FAILED, CANCELLED, SKIPPED. */
 export type RunStatus = 'QUEUED' | 'RUNNING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'SKIPPED';
 

@@ -34,7 +34,10 @@
  * and repairs the key when needed, see `DynamoRunStore.updateRun`.)
  */
 import type { RunIntent, RunRecord } from '../../ports.ts';
-import { SWEEP_INDEX_SORT_KEY } from './table-schema.ts';
+import { expired, fromItem, type Item } from './dynamo-items.ts';
+import { sweepShardPk } from './dynamo-keys.ts';
+import { BATCH_GET_SIZE, compare, itemKey, type DynamoTable } from './dynamo-table.ts';
+import { PARTITION_KEY, SORT_KEY, SWEEP_INDEX, SWEEP_INDEX_PARTITION_KEY, SWEEP_INDEX_SORT_KEY, SWEEP_READ_ATTRIBUTES } from './table-schema.ts';
 
 /**
  * How long before its timer a parked run may keep an earlier sweep key (see the file comment). Holding
@@ -126,4 +129,52 @@ export function sweepPlanFor(intent: RunIntent, now: number, holdMs = SWEEP_HOLD
     case 'cancelled':
       return { type: 'remove' };
   }
+}
+
+/**
+ * Queries the sweep index (`gsi2sk <= now`, keys only) of each shard in parallel, reads those runs with
+ * eventually consistent BatchGetItems (100 keys each) and keeps the ones the memory store's predicate
+ * accepts, most overdue first. The index is eventually consistent: a run that just became due may show up
+ * one sweep later. Running runs (a lease leaves their key in the past) and runs holding an early key
+ * before a short timer (dynamo-sweep.ts) are read too, and filtered out until they are due.
+ *
+ * The records carry `SWEEP_READ_ATTRIBUTES` only: `runId`, `name`, `status`, `createdAt`, `updatedAt`,
+ * `attempt`, `wake`, `seen`, `leaseUntil`, `wakeAt`, `ttl` — everything the sweeper and `recover()` read.
+ * Read the run (`getRun`) for the rest.
+ */
+export async function readSweepCandidates(table: DynamoTable, now: number, limit: number): Promise<RunRecord[]> {
+  if (limit <= 0) return [];
+  const clock = table.now();
+  const shards = await Promise.all(
+    Array.from({ length: table.shards.sweep }, async (_, shard) => {
+      const found: { due: number; run: RunRecord }[] = [];
+      let page: { due: number; key: Item }[] = [];
+      const flush = async () => {
+        const due = new Map(page.map((p) => [p.key[PARTITION_KEY]!.S!, p.due]));
+        for (const item of await table.batchGet(page.map((p) => p.key), [PARTITION_KEY, ...SWEEP_READ_ATTRIBUTES])) {
+          const { [PARTITION_KEY]: pk, ...attributes } = item;
+          const run = fromItem<RunRecord>(attributes);
+          if (!expired(run.ttl, clock) && isSweepCandidate(run, now)) found.push({ due: due.get(pk!.S!) ?? 0, run });
+        }
+        page = [];
+      };
+      for await (const entry of table.query({
+        IndexName: SWEEP_INDEX,
+        KeyConditionExpression: '#pk = :pk AND #sk <= :now',
+        ExpressionAttributeNames: { '#pk': SWEEP_INDEX_PARTITION_KEY, '#sk': SWEEP_INDEX_SORT_KEY },
+        ExpressionAttributeValues: { ':pk': { S: sweepShardPk(shard) }, ':now': { N: String(now) } },
+      })) {
+        page.push({ due: Number(entry[SWEEP_INDEX_SORT_KEY]?.N ?? 0), key: itemKey(entry[PARTITION_KEY]!.S!, entry[SORT_KEY]!.S!) });
+        if (page.length >= BATCH_GET_SIZE) await flush();
+        if (found.length >= limit) break;
+      }
+      if (page.length && found.length < limit) await flush();
+      return found;
+    }),
+  );
+  return shards
+    .flat()
+    .sort((a, b) => a.due - b.due || compare(a.run.runId, b.run.runId))
+    .slice(0, limit)
+    .map((c) => c.run);
 }
