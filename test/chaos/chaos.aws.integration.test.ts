@@ -11,8 +11,10 @@ import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { SqsDispatcher } from '../../sdk/adapters/aws/sqs-dispatcher.ts';
 import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
 import { createQueue, dynamoClient, sqsClient, startDynalite, startFauxqs, type LocalServer } from '../support/servers.ts';
-import { describeFailure, runSchedule, type BackendFactory, type ScheduleReport } from './driver.ts';
-import { PROFILES } from './faults.ts';
+import { runSchedule } from './driver.ts';
+import { PROFILES } from './profiles.ts';
+import { describeFailure, type ScheduleReport } from './report.ts';
+import type { BackendFactory } from './world.ts';
 import { dynamoRawEntries } from './raw-journal.ts';
 import { summarize } from './summary.ts';
 

@@ -5,8 +5,9 @@
  * `CHAOS_SEED=<n> [CHAOS_PROFILE=<name>]`, as a failing schedule prints.
  */
 import { afterAll, describe, expect, test } from 'vitest';
-import { PROFILES } from './faults.ts';
-import { describeFailure, runSchedule, type ScheduleReport } from './driver.ts';
+import { PROFILES } from './profiles.ts';
+import { runSchedule } from './driver.ts';
+import { describeFailure, type ScheduleReport } from './report.ts';
 import { summarize } from './summary.ts';
 
 const RUNS_PER_SCHEDULE = 8;

@@ -10,63 +10,19 @@
  * nothing may change.
  */
 import { randomUUID } from 'node:crypto';
-import { Durable } from 'durable-tasks';
 import { eventBridgeEvent } from '../support/aws-events.ts';
-import { ClockTimers, InMemoryRequestCounter, InProcessBus, MemoryRunStore, VirtualClock } from '../../sdk/adapters/memory/index.ts';
-import type { Backend, Dispatcher, FlowStore, JournalEntry, RunStore, Timers } from '../../sdk/ports.ts';
 import { TERMINAL_STATUSES } from '../../sdk/ports.ts';
-import {
-  Chaos,
-  ChaosQueue,
-  CrashError,
-  InjectedFault,
-  TAINTING,
-  faultyBus,
-  faultyDispatcher,
-  faultyStore,
-  faultyFlow,
-  faultyTimers,
-  type FaultProfile,
-  type FaultRecord,
-  type Delivery,
-} from './faults.ts';
-import { DAG_POSITION_BASE } from '../../sdk/core/dag/positions.ts';
-import { Ledger, checkFlowInFlight, checkOutcomes, type StepStats } from './invariants.ts';
-import { memoryRawEntries } from './raw-journal.ts';
-import { laggingSweepIndex, type LaggingIndexStats } from './lagging-index.ts';
-import { Random } from './random.ts';
-import { checkForks, planForks } from './forks.ts';
-import {
-  defineWorkload,
-  eventSpecs,
-  expectedDurationMs,
-  generateProgram,
-  shouldPush,
-  childPrograms,
-  DAG_TASKS,
-  FLOW_MAX_RUNS,
-  type EventSpec,
-  type Program,
-} from './workload.ts';
-
-/** The storage (and, for AWS, the transport) one schedule runs on. */
-export interface ChaosBackendParts {
-  /** The real store the engine writes to (wrapped with faults by the driver). */
-  store: RunStore;
-  /** The same data, read by the driver and the checks without faults. */
-  inspect: RunStore;
-  /** Each journal entry item's own entry as stored, before `mergeJournal` (the duplicate-position check). */
-  rawEntries(runId: string): Promise<JournalEntry[]>;
-  /** A real queue messages travel through (SQS); absent: in-process. */
-  transport?: Dispatcher;
-  close(): Promise<void>;
-}
-export type BackendFactory = (clock: VirtualClock) => Promise<ChaosBackendParts>;
-
-export const memoryBackend: BackendFactory = async (clock) => {
-  const store = new MemoryRunStore(undefined, () => clock.now());
-  return { store, inspect: store, rawEntries: async (runId) => memoryRawEntries(store, runId), close: async () => undefined };
-};
+import type { Delivery } from './chaos-queue.ts';
+import { CrashError, InjectedFault } from './faults.ts';
+import { planForks } from './forks.ts';
+import { lostWakeup } from './lost-wakeup.ts';
+import type { FaultProfile } from './profiles.ts';
+import type { ScheduleReport } from './report.ts';
+import { aftershock, judge } from './verdict.ts';
+import { buildWorld, type BackendFactory } from './world.ts';
+import { generateProgram } from './workload/generate.ts';
+import { eventSpecs, expectedDurationMs, shouldPush } from './workload/oracle.ts';
+import type { EventSpec, Program } from './workload/program.ts';
 
 export interface ScheduleOptions {
   seed: number;
@@ -77,47 +33,9 @@ export interface ScheduleOptions {
   leaseMs?: number;
 }
 
-export interface ScheduleReport {
-  seed: number;
-  profile: string;
-  runs: number;
-  childRuns: number;
-  faults: Record<string, number>;
-  checks: number;
-  failures: string[];
-  steps: StepStats;
-  /** Virtual time the schedule took, and the latest time a run finished, from the start. */
-  virtualMs: number;
-  lastFinishMs: number;
-  deliveries: number;
-  concurrentDeliveries: number;
-  /** Pushes delivered as EventBridge delivers them to the router Lambda, and the runs it resumed itself. */
-  routerPushes: number;
-  routerResumes: number;
-  sweeps: number;
-  sweepRedispatched: number;
-  /** Fork runs made by the fork workload (forks.ts), and fork calls that failed (and were made again). */
-  forks: number;
-  failedForks: number;
-  /** Finished runs with waiters left behind by a worker that died or failed mid-cleanup (explained by faults). */
-  explainedLeftovers: number;
-  /**
-   * Wake-ups the sweeper had to repair (a wake whose message was lost, or a run parked on a timer that already
-   * fired); always 0 without faults.
-   */
-  wakeupsRepairedBySweeper: number;
-  /** Sweeps answered by the lagging sweep index with an earlier snapshot (stale), and with the present. */
-  sweepIndex: LaggingIndexStats;
-  processResults: Record<string, number>;
-  programs: Program[];
-  faultLog: FaultRecord[];
-  trace: string[];
-}
-
 const SWEEP_EVERY_MS = 60_000;
 const REPUSH_AFTER_MS = 60_000;
 const TWO_WORKERS = 0.15;
-const WORKERS = ['worker-a', 'worker-b'];
 
 interface Action {
   at: number;
@@ -135,47 +53,8 @@ interface PushState {
 export async function runSchedule(options: ScheduleOptions): Promise<ScheduleReport> {
   const { seed, profile } = options;
   const leaseMs = options.leaseMs ?? 30_000;
-  const clock = new VirtualClock(Date.UTC(2030, 0, 1));
-  const random = new Random(seed);
-  const workloadRandom = random.fork('workload');
-  const driverRandom = random.fork('driver');
-  const chaos = new Chaos(profile, random.fork('faults'), clock, leaseMs + 1_000);
-  const ledger = new Ledger(chaos);
-  chaos.observer = ledger;
-  const parts = await (options.factory ?? memoryBackend)(clock);
-  const queue = new ChaosQueue(chaos, clock, parts.transport);
-  const timers = new ClockTimers(clock, queue.timerTarget());
-  // Due times of the timers each run scheduled: a run parked on one of them after it fired had its wake-up dropped.
-  const timerDues = new Map<string, Set<number>>();
-  const recordingTimers: Timers = {
-    schedule: async (timerId, dueAt, message) => {
-      await timers.schedule(timerId, dueAt, message);
-      let dues = timerDues.get(message.runId);
-      if (!dues) timerDues.set(message.runId, (dues = new Set()));
-      dues.add(dueAt);
-    },
-    cancel: (timerId) => timers.cancel(timerId),
-  };
-  const sweepIndex: LaggingIndexStats = { stale: 0, fresh: 0 };
-  const backend: Backend = {
-    store: faultyStore(laggingSweepIndex(parts.store, clock, random.fork('sweep-index'), 90_000, sweepIndex), chaos),
-    flow: faultyFlow((parts.store as { flow?: FlowStore }).flow!, chaos),
-    dispatcher: faultyDispatcher(queue, chaos),
-    timers: faultyTimers(recordingTimers, chaos),
-    bus: faultyBus(new InProcessBus(), chaos),
-    clock,
-    counter: new InMemoryRequestCounter(),
-    close: async () => timers.clear(),
-  };
-  const workers = WORKERS.map((workerId) => {
-    const durable = new Durable({ backend, workerId, leaseMs, cancelPollMs: 0, log: () => undefined });
-    defineWorkload(durable, ledger, (ms) => elapse(ms));
-    return durable;
-  });
-  await new Promise((r) => setImmediate(r)); // the clients connect the bus to their router
-  // The router Lambda's handler of each client: it resumes the first run an event wakes itself (under the same
-  // faults as any worker), instead of dispatching it.
-  const routers = new Map(workers.map((w) => [w, w.worker('router', { workflows: w.engine.registry.all() }).eventRouterHandler()]));
+  const world = await buildWorld({ seed, profile, leaseMs, ...(options.factory ? { factory: options.factory } : {}), elapse: (ms) => elapse(ms) });
+  const { clock, random, workloadRandom, driverRandom, chaos, ledger, parts, queue, timerDues, sweepIndex, workers, routers } = world;
   let routerPushes = 0;
   let routerResumes = 0;
 
@@ -393,28 +272,12 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
         schedule(at, `push ${spec.key}`, () => pushOp(run.runId, spec, s, push), run.runId);
       }
       // Parked with nothing left to wait for: every registered wait is resolved in the journal, no timer is due
-      // for it (no wakeAt) and no wake is pending. Nobody will ever replay it: a lost wake-up. (A stale replay
-      // may leave waiters at positions the run has passed; those are garbage, not what the run waits for.)
-      if (quiescent && !actions.some((a) => a.runId === run.runId) && run.status === 'WAITING' && run.wake === run.seen && run.wakeAt === undefined) {
-        const live = new Set(runs.filter((r) => !TERMINAL_STATUSES.includes(r.status)).map((r) => r.runId));
-        const relevant = program.dag ? loaded.waiters : loaded.waiters.filter((w) => w.attempt === run.attempt);
-        const pending = relevant.filter((w) => {
-          if (program.dag) {
-            // A workflow run: a gate matters while its task is undecided.
-            if (w.position < DAG_POSITION_BASE) return false;
-            const task = DAG_TASKS[Math.floor((w.position - DAG_POSITION_BASE) / 4)];
-            const state = loaded.tasks.find((t) => t.task === task);
-            return state === undefined || state.status === 'WAITING';
-          }
-          return true;
-        });
-        const unresolved = pending.filter((w) => !decided.has(w.position) || (w.type === 'child' && live.has(w.childRunId!)));
-        const taskRunsLive = program.dag && loaded.tasks.some((t) => t.taskRunId !== undefined && live.has(t.taskRunId));
-        if (pending.length > 0 && unresolved.length === 0 && !taskRunsLive && !lostReported.has(run.runId)) {
+      // for it (no wakeAt) and no wake is pending. Nobody will ever replay it: a lost wake-up.
+      if (quiescent && !actions.some((a) => a.runId === run.runId) && run.status === 'WAITING' && run.wake === run.seen && run.wakeAt === undefined && !lostReported.has(run.runId)) {
+        const lost = lostWakeup(run, loaded, program, decided, runs);
+        if (lost) {
           lostReported.add(run.runId);
-          failures.push(
-            `lost wake-up: run ${run.runId} is WAITING (wake ${run.wake} = seen ${run.seen}, no wakeAt) although every wait it registered is resolved in the journal (positions ${[...new Set(pending.map((w) => w.position))].join(', ')}); no message and no sweep will replay it`,
-          );
+          failures.push(lost);
         }
       }
     }
@@ -518,60 +381,9 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   chaos.releaseStalls(Infinity);
   await settle();
 
-  const eventKeys = new Set<string>();
-  const collect = (p: Program) => {
-    for (const s of eventSpecs(p)) eventKeys.add(s.key);
-    for (const c of childPrograms(p)) collect(c);
-  };
-  programs.forEach(collect);
-  const explained = (runId: string) => ledger.leftoversExplained(runId);
-  const checked = await checkOutcomes(parts.inspect, programs, eventKeys, explained, (runId) => parts.rawEntries(runId));
-  failures.push(...checked.failures);
-  for (const [runId, s] of checked.snapshot) if (typeof s.run.metadata?.forkedFrom === 'string') ledger.forked(runId, s.run.metadata.forkedFrom);
-  const forkCheck = checkForks(checked.snapshot, forkPlans, programs, ledger);
-  failures.push(...forkCheck.failures);
-  if (!stuck && forkCheck.forks < forked.size) failures.push(`${forked.size} fork call(s) succeeded but ${forkCheck.forks} fork run(s) exist`);
-  failures.push(...checkFlowInFlight(ledger.flowEntries, checked.snapshot, FLOW_MAX_RUNS));
-  const strict = ![...chaos.counts.keys()].some((k) => TAINTING.has(k));
-  const steps = ledger.checkSteps(
-    new Map([...checked.snapshot].map(([id, s]) => [id, { run: s.run, entries: s.entries }])),
-    strict,
-  );
-  failures.push(...ledger.violations);
-  if ((profile.name === 'clean' || profile.name === 'races') && wakeupsRepairedBySweeper > 0) {
-    failures.push(`${wakeupsRepairedBySweeper} wake-up(s) had to be repaired by the sweeper in a schedule where no message is lost`);
-  }
-
-  // Aftershock: every event again, every timer fired, sweeps: finished runs must not change.
-  if (!stuck) {
-    const before = checked.snapshot;
-    const all = (p: Program): Program[] => [p, ...childPrograms(p).flatMap(all)];
-    for (const p of programs.flatMap(all)) {
-      for (const spec of eventSpecs(p)) {
-        const w = worker();
-        chaos.run('push', w.engine.workerId, p.id, () => w.events.push(spec.key, spec.payload, spec.scope !== undefined ? { scope: spec.scope } : {})).promise.catch(
-          (error) => failures.push(`late push of ${spec.key} failed: ${(error as Error).message}`),
-        );
-      }
-    }
-    await settle();
-    clock.fireDue(clock.now() + 4 * 86_400_000);
-    await sweep();
-    await settle();
-    await queue.pump();
-    for (const d of queue.takeReadyAll()) deliver(d);
-    await settle();
-    const after = await checkOutcomes(parts.inspect, programs, eventKeys, explained, (runId) => parts.rawEntries(runId));
-    for (const [runId, b] of before) {
-      const a = after.snapshot.get(runId);
-      // A late event may resolve a left-behind waiter into the journal (and remove it); only faults explain those.
-      const entriesChanged = a !== undefined && a.entries.length !== b.entries.length && !(b.waiters > 0 && explained(runId));
-      if (!a || a.run.status !== b.run.status || a.run.output !== b.run.output || entriesChanged) {
-        failures.push(`run ${runId} changed after it finished: ${b.run.status}/${b.entries.length} entries → ${a?.run.status}/${a?.entries.length} entries`);
-      }
-    }
-    for (const f of after.failures) if (!checked.failures.includes(f)) failures.push(`after late events: ${f}`);
-  }
+  const verdict = await judge({ world, profile, programs, forkPlans, forked, stuck, wakeupsRepairedBySweeper, failures });
+  const { checked, steps, forkCheck } = verdict;
+  if (!stuck) await aftershock(world, programs, verdict, { worker, settle, sweep, deliver }, failures);
 
   for (const w of workers) await w.close();
   await parts.close();
@@ -607,20 +419,4 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
 /** A replay that found a concurrent replay ahead of it aborts (the run's current owner carries on): expected after a stall. */
 function isStaleReplayAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'DurableError' && /concurrent replay/.test(error.message);
-}
-
-/** A failing schedule, printed so it can be replayed with CHAOS_SEED. */
-export function describeFailure(report: ScheduleReport, replay = `CHAOS_SEED=${report.seed} CHAOS_PROFILE=${report.profile} npx vitest run test/chaos/chaos.test.ts`): string {
-  return [
-    `chaos schedule failed: seed ${report.seed}, profile ${report.profile} (replay: ${replay})`,
-    `failures (${report.failures.length}):`,
-    ...report.failures.slice(0, 20).map((f) => `  - ${f}`),
-    `faults: ${JSON.stringify(report.faults)}`,
-    `programs:`,
-    ...report.programs.map((p) => `  ${JSON.stringify(p)}`),
-    `fault log (last 60 of ${report.faultLog.length}):`,
-    ...report.faultLog.slice(-60).map((f) => `  #${f.seq} +${((f.at - Date.UTC(2030, 0, 1)) / 1000).toFixed(1)}s ${f.kind} ${f.call} run=${f.runId ?? '-'} op=${f.op ?? '-'}`),
-    `trace (last 80 of ${report.trace.length}):`,
-    ...report.trace.slice(-80).map((t) => `  ${t}`),
-  ].join('\n');
 }

@@ -1,16 +1,18 @@
 /**
- * Fault injection at every I/O boundary of the engine: a wrapper for each port (RunStore, Dispatcher,
- * Timers, EventBus) that, per call and with seeded probabilities, throws before the call, performs it and
- * then throws (the caller never learns it succeeded), delays it, or stalls it past the lease (a paused
- * worker whose lease is taken over). A queue that duplicates, holds back (reorders) and drops dispatches.
- * And crashes: the worker processing a run dies at its Nth adapter call, before or after that call; a dead
- * worker makes no further call and runs no further side effect.
+ * Fault injection at every I/O boundary of the engine: every intercepted call of a port (RunStore, FlowStore,
+ * Dispatcher, Timers, EventBus; fault-wrappers.ts routes them here) may, with the seeded probabilities of the
+ * profile (profiles.ts), throw before the call, perform it and then throw (the caller never learns it succeeded),
+ * be delayed, or stall past the lease (a paused worker whose lease is taken over). The queue (chaos-queue.ts)
+ * duplicates, holds back (reorders) and drops dispatches. And crashes: the worker processing a run dies at its
+ * Nth adapter call, before or after that call; a dead worker makes no further call and runs no further side effect.
  *
  * Every call runs inside the driver operation that caused it (AsyncLocalStorage), so faults are attributed
  * to an operation and a run, and the driver can tell when every operation is done or stalled.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Clock, DispatchMessage, Dispatcher, EventBus, FlowStore, ReceivedMessage, RunStore, Timers } from '../../sdk/ports.ts';
+import type { Clock, DispatchMessage } from '../../sdk/ports.ts';
+import { FLOW_READS, KEYED_BY_EVENT_KEY, LOAD_RUN, STORE_WRITES } from './port-methods.ts';
+import type { FaultProfile } from './profiles.ts';
 import type { Random } from './random.ts';
 
 /** What can go wrong, as recorded in the fault log. */
@@ -65,73 +67,6 @@ function safe(args: unknown[]): string {
   }
 }
 
-/** Per-call probabilities by port, plus the per-operation crash rate. All zero: a clean schedule. */
-export interface FaultProfile {
-  name: string;
-  storeRead: { throwBefore: number; delay: number };
-  storeWrite: { throwBefore: number; throwAfter: number; delay: number; stall: number };
-  dispatch: { throwBefore: number; throwAfter: number; delay: number; duplicate: number; hold: number; drop: number };
-  timers: { throwBefore: number; throwAfter: number; delay: number };
-  bus: { throwBefore: number; throwAfter: number; delay: number };
-  /** Probability that a process or routing operation crashes at one of its first `crashWithin` calls. */
-  crash: number;
-  crashWithin: number;
-  /** Real milliseconds for a delay (AWS mode); 0: a few event-loop turns (deterministic, memory mode). */
-  realDelayMs: number;
-}
-
-const none = { throwBefore: 0, throwAfter: 0, delay: 0 };
-export const CLEAN: FaultProfile = {
-  name: 'clean',
-  storeRead: { throwBefore: 0, delay: 0 },
-  storeWrite: { ...none, stall: 0 },
-  dispatch: { ...none, duplicate: 0, hold: 0, drop: 0 },
-  timers: { ...none },
-  bus: { ...none },
-  crash: 0,
-  crashWithin: 1,
-  realDelayMs: 0,
-};
-
-/** Races only: duplicates, reordering, delays and two workers, but nothing fails. */
-export const RACES: FaultProfile = {
-  ...CLEAN,
-  name: 'races',
-  storeRead: { throwBefore: 0, delay: 0.15 },
-  storeWrite: { ...none, delay: 0.15, stall: 0 },
-  dispatch: { ...none, delay: 0.1, duplicate: 0.2, hold: 0.15, drop: 0 },
-  timers: { ...none, delay: 0.1 },
-  bus: { ...none, delay: 0.1 },
-};
-
-/** Everything, no throw-after: a side effect must then run exactly once per successful attempt unless a crash or stall hit it. */
-export const NO_THROW_AFTER: FaultProfile = {
-  name: 'no-throw-after',
-  storeRead: { throwBefore: 0.02, delay: 0.1 },
-  storeWrite: { throwBefore: 0.02, throwAfter: 0, delay: 0.1, stall: 0.004 },
-  dispatch: { throwBefore: 0.03, throwAfter: 0, delay: 0.1, duplicate: 0.1, hold: 0.1, drop: 0.03 },
-  timers: { throwBefore: 0.03, throwAfter: 0, delay: 0.1 },
-  bus: { throwBefore: 0.05, throwAfter: 0, delay: 0.1 },
-  crash: 0.08,
-  crashWithin: 25,
-  realDelayMs: 0,
-};
-
-/** Everything at once. */
-export const ALL: FaultProfile = {
-  name: 'all',
-  storeRead: { throwBefore: 0.02, delay: 0.1 },
-  storeWrite: { throwBefore: 0.02, throwAfter: 0.02, delay: 0.1, stall: 0.004 },
-  dispatch: { throwBefore: 0.03, throwAfter: 0.03, delay: 0.1, duplicate: 0.1, hold: 0.1, drop: 0.03 },
-  timers: { throwBefore: 0.03, throwAfter: 0.03, delay: 0.1 },
-  bus: { throwBefore: 0.04, throwAfter: 0.04, delay: 0.1 },
-  crash: 0.08,
-  crashWithin: 25,
-  realDelayMs: 0,
-};
-
-export const PROFILES: readonly FaultProfile[] = [CLEAN, RACES, NO_THROW_AFTER, ALL];
-
 /** One driver operation (a dispatch being processed, a push being routed, a sweep...). */
 export interface Op {
   id: number;
@@ -167,30 +102,7 @@ export interface CallObserver {
   completed(port: string, method: string, args: unknown[], result: unknown, seq: number, op: Op | undefined): void;
 }
 
-type Port = 'store' | 'dispatcher' | 'timers' | 'bus' | 'flow';
-
-/** The run store's writes of the run item, one per intent (sdk/ports/run-intents.ts). */
-export const RUN_INTENTS = ['lease', 'heartbeat', 'releaseLease', 'expireLease', 'replayAgain', 'suspend', 'retry', 'finish', 'finishCancelled', 'wake', 'requestCancel', 'setFlow', 'queue'];
-const STORE_WRITES = new Set(['createRun', ...RUN_INTENTS, 'putEntry', 'updateRetryingEntry', 'putWaiters', 'deleteWaiters', 'takeEventSequence', 'recordEvent', 'putTaskState']);
-/** Flow-control counters (sdk/ports.ts FlowStore): every method but `queueHead` writes. */
-const FLOW_METHODS = [
-  'acquireSlot',
-  'readSlot',
-  'releaseSlot',
-  'transferSlot',
-  'markSlotChecked',
-  'enqueue',
-  'dequeue',
-  'queueHead',
-  'consumeUnits',
-  'upsertRateLimit',
-  'enqueueRateWaiter',
-  'dequeueRateWaiter',
-  'rateWaitersAhead',
-  'markRateChecked',
-];
-/** The flow store's reads (faulted as reads: they can fail or lag, never half-apply). */
-const FLOW_READS = new Set(['readSlot', 'queueHead', 'rateWaitersAhead']);
+export type Port = 'store' | 'dispatcher' | 'timers' | 'bus' | 'flow';
 
 /** One storage for every schedule: each AsyncLocalStorage instance costs every async operation of the process. */
 const OPS = new AsyncLocalStorage<Op>();
@@ -334,7 +246,7 @@ export class Chaos {
 
   private async invoke(port: Port, method: string, args: unknown[], invoke: () => Promise<unknown>, op: Op | undefined) {
     const startSeq = ++this.seq;
-    if (op && port === 'store' && method === 'loadRun') op.loads.set(args[0] as string, startSeq);
+    if (op && port === 'store' && method === LOAD_RUN) op.loads.set(args[0] as string, startSeq);
     const result = await invoke();
     const endSeq = ++this.seq;
     this.observer?.completed(port, method, args, result, endSeq, op);
@@ -428,9 +340,6 @@ export class Chaos {
   }
 }
 
-/** Store methods whose first argument is an event key, not a run id. */
-const KEYED_BY_EVENT_KEY = new Set(['findWaiters', 'findEvents', 'findEventsPage', 'takeEventSequence', 'eventSequence']);
-
 function runIdOf(port: Port, method: string, args: unknown[]): string | undefined {
   const [first] = args;
   if (typeof first === 'string' && port === 'store' && !KEYED_BY_EVENT_KEY.has(method)) return first;
@@ -444,161 +353,3 @@ function runIdOf(port: Port, method: string, args: unknown[]): string | undefine
   return undefined;
 }
 
-/** Wraps every method of a port object: calls go through the chaos plan; other properties pass through. */
-function wrap<T extends object>(target: T, port: Port, chaos: Chaos, methods: readonly string[]): T {
-  return new Proxy(target, {
-    get(obj, prop, receiver) {
-      const value = Reflect.get(obj, prop, receiver);
-      if (typeof value !== 'function') return value;
-      if (typeof prop !== 'string' || !methods.includes(prop)) return value.bind(obj);
-      return (...args: unknown[]) => chaos.call(port, prop, args, () => value.apply(obj, args) as Promise<unknown>);
-    },
-  });
-}
-
-const STORE_METHODS = [
-  'createRun',
-  'getRun',
-  'listRuns',
-  ...RUN_INTENTS,
-  'loadRun',
-  'putEntry',
-  'putStreamChunk',
-  'updateRetryingEntry',
-  'putWaiters',
-  'deleteWaiters',
-  'findWaiters',
-  'takeEventSequence',
-  'eventSequence',
-  'recordEvent',
-  'findEvents',
-  'findEventsPage',
-  'putTaskState',
-  'sweepCandidates',
-];
-
-export function faultyStore(store: RunStore, chaos: Chaos): RunStore {
-  return wrap(store, 'store', chaos, STORE_METHODS);
-}
-/** Faults on the flow-control counters, as on the store (slot takes, hand-overs and rate-limit units can fail or crash). */
-export function faultyFlow(flow: FlowStore, chaos: Chaos): FlowStore {
-  return wrap(flow, 'flow', chaos, FLOW_METHODS);
-}
-export function faultyTimers(timers: Timers, chaos: Chaos): Timers {
-  return wrap(timers, 'timers', chaos, ['schedule', 'cancel']);
-}
-export function faultyBus<B extends EventBus>(bus: B, chaos: Chaos): B {
-  return wrap(bus, 'bus', chaos, ['publish']);
-}
-export function faultyDispatcher(dispatcher: Dispatcher, chaos: Chaos): Dispatcher {
-  return wrap(dispatcher, 'dispatcher', chaos, ['dispatch']);
-}
-
-/** A message on its way to a worker. */
-export interface Delivery {
-  runId: string;
-  /** Virtual time before which it is not delivered (held back: reordering). */
-  notBefore: number;
-  source: string;
-}
-
-/**
- * The dispatch queue the driver delivers from. In memory mode it is the transport itself; in AWS mode
- * messages travel through SQS (fauxqs) first and `pump()` receives them. Either way the queue may
- * duplicate, hold back or drop a message as it arrives.
- */
-export class ChaosQueue implements Dispatcher {
-  private readonly pendingDeliveries: Delivery[] = [];
-  sent = 0;
-
-  constructor(
-    private readonly chaos: Chaos,
-    private readonly clock: Clock,
-    private readonly transport?: Dispatcher,
-  ) {}
-
-  async dispatch(message: DispatchMessage): Promise<void> {
-    this.sent++;
-    if (this.transport) await this.transport.dispatch(message);
-    else this.arrive(message.runId, 'dispatch');
-  }
-
-  /** The sink timers fire into: the timer service's own delivery never reports errors to anyone. */
-  timerTarget(): Dispatcher {
-    return {
-      dispatch: (message) => this.dispatch(message).catch(() => this.chaos.record('drop', 'timer.fire', message.runId, undefined)),
-      receive: async () => [],
-    };
-  }
-
-  /** AWS mode: moves every message waiting in SQS into the delivery list (acknowledging it). */
-  async pump(): Promise<number> {
-    if (!this.transport) return 0;
-    let moved = 0;
-    for (;;) {
-      const batch = await this.transport.receive(10, 0);
-      if (batch.length === 0) return moved;
-      for (const received of batch) {
-        await received.ack();
-        if (received.message) this.arrive(received.message.runId, 'sqs');
-        moved++;
-      }
-    }
-  }
-
-  private arrive(runId: string, source: string) {
-    const now = this.clock.now();
-    switch (this.chaos.queueFault()) {
-      case 'drop':
-        this.chaos.record('drop', 'queue.deliver', runId, undefined);
-        return;
-      case 'duplicate':
-        this.chaos.record('duplicate', 'queue.deliver', runId, undefined);
-        this.pendingDeliveries.push({ runId, notBefore: now, source }, { runId, notBefore: now, source: `${source}+dup` });
-        return;
-      case 'hold':
-        this.chaos.record('hold', 'queue.deliver', runId, undefined);
-        this.pendingDeliveries.push({ runId, notBefore: now + this.chaos.holdMs(), source: `${source}+held` });
-        return;
-      default:
-        this.pendingDeliveries.push({ runId, notBefore: now, source });
-    }
-  }
-
-  /** Puts a message back (SQS redelivery after a failed processing). */
-  redeliver(runId: string, at: number) {
-    this.pendingDeliveries.push({ runId, notBefore: at, source: 'redelivery' });
-  }
-
-  /** Takes every message deliverable now. */
-  takeReady(): Delivery[] {
-    const now = this.clock.now();
-    const ready = this.pendingDeliveries.filter((d) => d.notBefore <= now);
-    const rest = this.pendingDeliveries.filter((d) => d.notBefore > now);
-    this.pendingDeliveries.length = 0;
-    this.pendingDeliveries.push(...rest);
-    return ready;
-  }
-
-  /** Every message still on its way, deliverable or not (the aftershock delivers them all). */
-  takeReadyAll(): Delivery[] {
-    return this.pendingDeliveries.splice(0);
-  }
-
-  pendingRunIds(): string[] {
-    return this.pendingDeliveries.map((d) => d.runId);
-  }
-
-  /** When the next held message becomes deliverable. */
-  nextAt(): number | undefined {
-    return this.pendingDeliveries.length ? Math.min(...this.pendingDeliveries.map((d) => d.notBefore)) : undefined;
-  }
-
-  get size(): number {
-    return this.pendingDeliveries.length;
-  }
-
-  async receive(): Promise<ReceivedMessage[]> {
-    return [];
-  }
-}

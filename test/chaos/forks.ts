@@ -10,7 +10,8 @@
  */
 import type { JournalEntry, RunRecord } from '../../sdk/ports.ts';
 import type { Random } from './random.ts';
-import { expectedOutcome, type BranchOp, type Program, type ProgramOp } from './workload.ts';
+import { expectedOutcome } from './workload/oracle.ts';
+import type { BranchOp, Program, ProgramOp } from './workload/program.ts';
 
 export interface ForkPlan {
   source: string;

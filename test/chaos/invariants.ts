@@ -12,8 +12,11 @@
  */
 import type { JournalEntry, RunRecord, RunStore } from '../../sdk/ports.ts';
 import { TERMINAL_STATUSES } from '../../sdk/ports.ts';
-import { CrashError, RUN_INTENTS, TAINTING, type CallObserver, type Chaos, type FaultKind, type Op } from './faults.ts';
-import { attemptsOf, childPrograms, expectedOutcome, expectedStream, type Program, type StepLedger } from './workload.ts';
+import { CrashError, TAINTING, type CallObserver, type Chaos, type FaultKind, type Op } from './faults.ts';
+import { isLedgerWrite, storeCallEffect } from './port-methods.ts';
+import type { StepLedger } from './workload/interpret.ts';
+import { attemptsOf, childPrograms, expectedOutcome, expectedStream } from './workload/oracle.ts';
+import type { Program } from './workload/program.ts';
 
 interface Execution {
   x: string;
@@ -122,16 +125,14 @@ export class Ledger implements StepLedger, CallObserver {
 
   completed(port: string, method: string, args: unknown[], result: unknown, seq: number): void {
     if (port !== 'store') return;
-    if (method !== 'getRun' && method !== 'loadRun' && method !== 'listRuns' && method !== 'findWaiters' && method !== 'findEvents' && method !== 'findEventsPage' && method !== 'eventSequence' && method !== 'sweepCandidates') {
-      this.writes++;
-    }
-    if (RUN_INTENTS.includes(method)) {
-      const run = result as RunRecord | undefined;
+    if (isLedgerWrite(method)) this.writes++;
+    const effect = storeCallEffect(method, args, result);
+    if (effect.kind === 'run-updated') {
+      const { run } = effect;
       if (run && TERMINAL_STATUSES.includes(run.status) && !this.terminalSeq.has(run.runId)) this.terminalSeq.set(run.runId, seq);
     }
-    if (method === 'putEntry') {
-      const [runId, entry] = args as [string, JournalEntry];
-      const { won } = result as { won: boolean };
+    if (effect.kind === 'entry-put') {
+      const { runId, entry, won } = effect;
       if (!won) return;
       const key = `${runId}|${entry.attempt}|${entry.position}`;
       const wins = (this.wins.get(key) ?? 0) + 1;
@@ -139,10 +140,7 @@ export class Ledger implements StepLedger, CallObserver {
       if (wins > 1) this.violations.push(`journal position ${key} was won ${wins} times (first-wins broken)`);
       if (entry.kind === 'step') this.record(runId, entry, seq);
     }
-    if (method === 'updateRetryingEntry' && result === true) {
-      const [runId, entry] = args as [string, JournalEntry];
-      this.record(runId, entry, seq);
-    }
+    if (effect.kind === 'retry-updated' && effect.applied) this.record(effect.runId, effect.entry, seq);
   }
 
   /**

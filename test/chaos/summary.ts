@@ -1,4 +1,4 @@
-import type { ScheduleReport } from './driver.ts';
+import type { ScheduleReport } from './report.ts';
 
 /** The figures of a chaos run: runs, injected faults by kind, outcomes checked, failures. */
 export function summarize(label: string, reports: readonly ScheduleReport[]): string {

@@ -1,15 +1,9 @@
 /** Parents: a task runs once, after all its parents are done; independent tasks run concurrently. */
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { ParentCondition, type Durable } from 'durable-tasks';
-import { createTestEnvironment, type TestEnvironment } from 'durable-tasks/testing';
+import { describe, expect, test } from 'vitest';
+import { ParentCondition } from 'durable-tasks';
+import { durable, env, taskStatuses, useDagEnvironment } from './fixture.ts';
 
-let env: TestEnvironment;
-let durable: Durable;
-beforeEach(async () => {
-  env = await createTestEnvironment();
-  durable = env.durable;
-});
-afterEach(() => env.close());
+useDagEnvironment();
 
 function gate() {
   let open!: () => void;
@@ -126,7 +120,7 @@ describe('ParentCondition', () => {
     const out = await ref.result();
     expect(out).toEqual({ first: { randomNumber: 80 }, big: { branch: 'big' }, report: { big: { branch: 'big' }, small: null } });
     expect(ran).toEqual(['big']);
-    const statuses = Object.fromEntries((await durable.runs.get(ref.runId)).tasks!.map((t) => [t.name, t.status]));
+    const statuses = await taskStatuses(ref.runId);
     expect(statuses).toEqual({ first: 'SUCCEEDED', big: 'SUCCEEDED', small: 'SKIPPED', report: 'SUCCEEDED' });
   });
 

@@ -1,15 +1,9 @@
 /** A failed task fails its workflow run after its retries; its descendants never run; independent branches finish. */
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { NonRetryableError, RunCancelledError, type Durable } from 'durable-tasks';
-import { createTestEnvironment, type TestEnvironment } from 'durable-tasks/testing';
+import { describe, expect, test } from 'vitest';
+import { NonRetryableError, RunCancelledError } from 'durable-tasks';
+import { durable, env, taskOf, taskStatuses, useDagEnvironment } from './fixture.ts';
 
-let env: TestEnvironment;
-let durable: Durable;
-beforeEach(async () => {
-  env = await createTestEnvironment();
-  durable = env.durable;
-});
-afterEach(() => env.close());
+useDagEnvironment();
 
 describe('failure', () => {
   function defineShop(failCharge: () => boolean, retries = 0) {
@@ -60,7 +54,7 @@ describe('failure', () => {
     await env.advanceTime('1m');
     expect(await ref.result()).toEqual({ order: { id: 'o-1' }, charge: { charged: true }, ship: 'shipped', notify: 'notified', analytics: 'logged' });
     expect(executions).toEqual({ order: 1, charge: 3, ship: 1, notify: 1, analytics: 1 });
-    const chargeRun = (await durable.runs.get(ref.runId)).tasks!.find((t) => t.name === 'charge')!.runId!;
+    const chargeRun = (await taskOf(ref.runId, 'charge')).runId!;
     expect((await durable.runs.get(chargeRun)).attempt).toBe(2);
   });
 
@@ -99,9 +93,9 @@ describe('failure', () => {
     wf.task({ name: 'after', parents: [slow], fn: async () => 2 });
     const ref = await wf.runNoWait({});
     await env.settle();
-    const slowRun = (await durable.runs.get(ref.runId)).tasks!.find((t) => t.name === 'slow')!.runId!;
+    const slowRun = (await taskOf(ref.runId, 'slow')).runId!;
     await durable.runs.cancel(slowRun);
     await expect(ref.result()).rejects.toBeInstanceOf(RunCancelledError);
-    expect(Object.fromEntries((await durable.runs.get(ref.runId)).tasks!.map((t) => [t.name, t.status]))).toEqual({ slow: 'CANCELLED', after: 'CANCELLED' });
+    expect(await taskStatuses(ref.runId)).toEqual({ slow: 'CANCELLED', after: 'CANCELLED' });
   });
 });

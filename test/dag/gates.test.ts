@@ -1,19 +1,9 @@
 /** skipIf, cancelIf and waitFor race once the parents are done: the first satisfied decides; ties go skip > cancel > run. */
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { And, Or, ParentCondition, RunCancelledError, SleepCondition, UserEventCondition, type Durable } from 'durable-tasks';
-import { createTestEnvironment, type TestEnvironment } from 'durable-tasks/testing';
+import { describe, expect, test } from 'vitest';
+import { And, Or, ParentCondition, RunCancelledError, SleepCondition, UserEventCondition } from 'durable-tasks';
+import { durable, env, taskOf, taskStatuses, useDagEnvironment } from './fixture.ts';
 
-let env: TestEnvironment;
-let durable: Durable;
-beforeEach(async () => {
-  env = await createTestEnvironment();
-  durable = env.durable;
-});
-afterEach(() => env.close());
-
-async function statuses(runId: string) {
-  return Object.fromEntries((await durable.runs.get(runId)).tasks!.map((t) => [t.name, t.status]));
-}
+useDagEnvironment();
 
 describe('cancelIf', () => {
   function defineApproval() {
@@ -40,7 +30,7 @@ describe('cancelIf', () => {
     await expect(ref.result()).rejects.toBeInstanceOf(RunCancelledError);
     const details = await durable.runs.get(ref.runId);
     expect(details.status).toBe('CANCELLED');
-    expect(await statuses(ref.runId)).toEqual({ submit: 'SUCCEEDED', approve: 'CANCELLED', audit: 'CANCELLED', ship: 'CANCELLED' });
+    expect(await taskStatuses(ref.runId)).toEqual({ submit: 'SUCCEEDED', approve: 'CANCELLED', audit: 'CANCELLED', ship: 'CANCELLED' });
     expect(details.tasks!.find((t) => t.name === 'approve')!.triggers).toEqual({ withdrawn: { reason: 'changed my mind' } });
     const audit = details.tasks!.find((t) => t.name === 'audit')!;
     expect((await durable.runs.get(audit.runId!)).status).toBe('CANCELLED');
@@ -88,7 +78,7 @@ describe('priority when several gates are satisfied together: skip > cancel > ru
     await env.settle();
     await durable.events.push('go', {});
     expect(await ref.result()).toEqual({ first: {} });
-    expect((await durable.runs.get(ref.runId)).tasks!.find((t) => t.name === 'second')).toMatchObject({ status: 'SKIPPED', triggers: { skip: {} } });
+    expect(await taskOf(ref.runId, 'second')).toMatchObject({ status: 'SKIPPED', triggers: { skip: {} } });
   });
 
   test('one event satisfying cancelIf and waitFor cancels', async () => {

@@ -7,11 +7,19 @@ import { describe, expect, test, vi } from 'vitest';
 import { UserEventCondition } from 'durable-tasks';
 import type { RunRecord, TaskState } from '../../sdk/ports.ts';
 import { clientWithStore, delegatingStore } from '../support/env.ts';
+import { taskOf } from './fixture.ts';
 
 const LEASE_MS = 30_000;
 
 function quietly() {
   return vi.spyOn(console, 'error').mockImplementation(() => undefined);
+}
+
+/** The crashed pass's lease runs out and the sweeper re-dispatches the workflow run. */
+async function sweepAfterLease(env: ReturnType<typeof clientWithStore>) {
+  await env.advance(LEASE_MS + 1);
+  await env.durable.engine.sweep();
+  await env.settle();
 }
 
 describe('crash recovery', () => {
@@ -36,9 +44,7 @@ describe('crash recovery', () => {
     await env.settle();
     expect(crashed).toBe(true);
     expect((await env.durable.runs.get(ref.runId)).status).toBe('RUNNING'); // leased by the crashed pass
-    await env.advance(LEASE_MS + 1);
-    await env.durable.engine.sweep();
-    await env.settle();
+    await sweepAfterLease(env);
     expect(await ref.result()).toEqual({ only: 1 });
     expect(executions).toBe(1);
     errors.mockRestore();
@@ -64,10 +70,8 @@ describe('crash recovery', () => {
     const ref = await wf.runNoWait({});
     await env.settle();
     expect(crashed).toBe(true);
-    await env.advance(LEASE_MS + 1);
-    await env.durable.engine.sweep();
-    await env.settle();
-    expect((await env.durable.runs.get(ref.runId)).tasks!.find((t) => t.name === 'later')!.status).toBe('WAITING');
+    await sweepAfterLease(env);
+    expect((await taskOf(ref.runId, 'later', env.durable)).status).toBe('WAITING');
     await env.advance(5 * 60_000 - LEASE_MS - 1); // exactly 5 minutes after the first registration
     expect(await ref.result()).toEqual({ first: 1, later: { 'sleep-5m': { durationMs: 300_000 } } });
     errors.mockRestore();
@@ -94,9 +98,7 @@ describe('crash recovery', () => {
     const ref = await wf.runNoWait({});
     await env.settle();
     expect(crashes).toBe(1);
-    await env.advance(LEASE_MS + 1);
-    await env.durable.engine.sweep();
-    await env.settle();
+    await sweepAfterLease(env);
     expect(await ref.result()).toEqual({ a: 1, b: 1 });
     expect(counts).toEqual({ a: 1, b: 1 });
     errors.mockRestore();

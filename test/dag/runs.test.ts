@@ -1,15 +1,9 @@
 /** Starting workflow runs (events, schedules, children), durable tasks inside them, inspecting and cancelling them. */
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { RunCancelledError, SleepCondition, UserEventCondition, type Durable } from 'durable-tasks';
-import { createTestEnvironment, type TestEnvironment } from 'durable-tasks/testing';
+import { describe, expect, test } from 'vitest';
+import { RunCancelledError, SleepCondition, UserEventCondition } from 'durable-tasks';
+import { durable, env, taskOf, useDagEnvironment } from './fixture.ts';
 
-let env: TestEnvironment;
-let durable: Durable;
-beforeEach(async () => {
-  env = await createTestEnvironment();
-  durable = env.durable;
-});
-afterEach(() => env.close());
+useDagEnvironment();
 
 describe('starting workflow runs', () => {
   test('onEvents: a pushed event starts one run with the payload as input, once per event', async () => {
@@ -81,7 +75,7 @@ describe('durable tasks in a workflow', () => {
     await env.settle();
     await durable.events.push('go', { x: 1 });
     await env.advanceTime('10m');
-    const taskRun = (await durable.runs.get(ref.runId)).tasks!.find((t) => t.name === 'durable')!;
+    const taskRun = await taskOf(ref.runId, 'durable');
     expect(taskRun.status).toBe('RUNNING');
     expect((await durable.runs.get(taskRun.runId!)).status).toBe('WAITING');
     await durable.events.push('approve', { ok: true });

@@ -2,17 +2,11 @@
  * The seed's DAG (start → wait_for_event, start → skip_on_event) in our API, with every branch taken, and
  * the seed's TypeScript example (first-task → second-task waiting on Or(event, sleep)).
  */
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { Or, SleepCondition, UserEventCondition, type Durable } from 'durable-tasks';
-import { createTestEnvironment, type TestEnvironment } from 'durable-tasks/testing';
+import { describe, expect, test } from 'vitest';
+import { Or, SleepCondition, UserEventCondition } from 'durable-tasks';
+import { durable, env, taskOf, taskStatuses, useDagEnvironment } from './fixture.ts';
 
-let env: TestEnvironment;
-let durable: Durable;
-beforeEach(async () => {
-  env = await createTestEnvironment();
-  durable = env.durable;
-});
-afterEach(() => env.close());
+useDagEnvironment();
 
 function defineSeedDag() {
   const runs: string[] = [];
@@ -44,11 +38,6 @@ function defineSeedDag() {
     },
   });
   return { wf, runs };
-}
-
-async function taskStatuses(runId: string) {
-  const details = await durable.runs.get(runId);
-  return Object.fromEntries((details.tasks ?? []).map((t) => [t.name, t.status]));
 }
 
 describe('the seed DAG', () => {
@@ -104,7 +93,7 @@ describe('the seed DAG', () => {
     const out = await ref.result();
     expect(Object.keys(out).sort()).toEqual(['start', 'wait_for_event']);
     expect(runs).not.toContain('skip_on_event');
-    const skipped = (await durable.runs.get(ref.runId)).tasks!.find((t) => t.name === 'skip_on_event')!;
+    const skipped = await taskOf(ref.runId, 'skip_on_event');
     expect(skipped.triggers).toEqual({ 'skip_on_event:skip': {} });
   });
 

@@ -1,5 +1,5 @@
 /** A broken DAG fails where it is defined, with a typed error naming the task. */
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   InvalidDefinitionError,
   InvalidDurationError,
@@ -7,17 +7,10 @@ import {
   Or,
   ParentCondition,
   SleepCondition,
-  type Durable,
 } from 'durable-tasks';
-import { createTestEnvironment, type TestEnvironment } from 'durable-tasks/testing';
+import { durable, useDagEnvironment } from './fixture.ts';
 
-let env: TestEnvironment;
-let durable: Durable;
-beforeEach(async () => {
-  env = await createTestEnvironment();
-  durable = env.durable;
-});
-afterEach(() => env.close());
+useDagEnvironment();
 
 const fn = async () => 1;
 

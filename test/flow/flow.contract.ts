@@ -31,15 +31,30 @@ export function flowContract(name: string, make: HarnessFactory) {
         },
       });
     }
+    type Parked = Awaited<ReturnType<ReturnType<typeof parking>['runNoWait']>>;
+
+    /**
+     * Starts one parking run per id on key u1, in turn: between two starts, `advance` lets 1 ms pass (each run is
+     * older than the next), `settle` lets the run just started take its slot or queue.
+     */
+    async function startInTurn<const Ids extends readonly string[]>(
+      harness: Harness,
+      task: ReturnType<typeof parking>,
+      ids: Ids,
+      pause: 'advance' | 'settle',
+    ): Promise<{ [K in keyof Ids]: Parked }> {
+      const refs: Parked[] = [];
+      for (const [i, id] of ids.entries()) {
+        if (i > 0) await (pause === 'advance' ? harness.advance(1) : harness.settle());
+        refs.push(await task.runNoWait({ userId: 'u1', id }));
+      }
+      return refs as { [K in keyof Ids]: Parked };
+    }
 
     test('GROUP_ROUND_ROBIN: one run per key in flight, the others QUEUED saying why; a freed slot starts the next at once', async () => {
       h = await make();
       const task = parking(h, ConcurrencyLimitStrategy.GROUP_ROUND_ROBIN);
-      const a = await task.runNoWait({ userId: 'u1', id: 'a' });
-      await h.advance(1);
-      const b = await task.runNoWait({ userId: 'u1', id: 'b' });
-      await h.advance(1);
-      const c = await task.runNoWait({ userId: 'u1', id: 'c' });
+      const [a, b, c] = await startInTurn(h, task, ['a', 'b', 'c'], 'advance');
       const other = await task.runNoWait({ userId: 'u2', id: 'other' });
       await h.settle();
       expect(await statuses(h, [a.runId, b.runId, c.runId, other.runId])).toEqual(['WAITING', 'QUEUED', 'QUEUED', 'WAITING']);
@@ -88,9 +103,7 @@ export function flowContract(name: string, make: HarnessFactory) {
     test('CANCEL_IN_PROGRESS: a new run cancels the oldest in flight and takes its slot', async () => {
       h = await make();
       const task = parking(h, ConcurrencyLimitStrategy.CANCEL_IN_PROGRESS);
-      const a = await task.runNoWait({ userId: 'u1', id: 'a' });
-      await h.settle();
-      const b = await task.runNoWait({ userId: 'u1', id: 'b' });
+      const [a, b] = await startInTurn(h, task, ['a', 'b'], 'settle');
       await h.settle();
       expect(await statuses(h, [a.runId, b.runId])).toEqual(['CANCELLED', 'WAITING']);
       await h.durable.events.push('go:b', {});
@@ -101,9 +114,7 @@ export function flowContract(name: string, make: HarnessFactory) {
     test('CANCEL_NEWEST: a new run that finds its key full is cancelled at once', async () => {
       h = await make();
       const task = parking(h, ConcurrencyLimitStrategy.CANCEL_NEWEST);
-      const a = await task.runNoWait({ userId: 'u1', id: 'a' });
-      await h.settle();
-      const b = await task.runNoWait({ userId: 'u1', id: 'b' });
+      const [a, b] = await startInTurn(h, task, ['a', 'b'], 'settle');
       await h.settle();
       expect(await statuses(h, [a.runId, b.runId])).toEqual(['WAITING', 'CANCELLED']);
       await expect(b.result()).rejects.toThrow(/CANCEL_NEWEST/);
@@ -222,9 +233,7 @@ export function flowContract(name: string, make: HarnessFactory) {
     test('crash recovery: a slot held by a run that ended without releasing it (crash) is freed', async () => {
       h = await make();
       const task = parking(h, ConcurrencyLimitStrategy.GROUP_ROUND_ROBIN);
-      const a = await task.runNoWait({ userId: 'u1', id: 'a' });
-      await h.settle();
-      const b = await task.runNoWait({ userId: 'u1', id: 'b' });
+      const [a, b] = await startInTurn(h, task, ['a', 'b'], 'settle');
       await h.settle();
       expect(await statuses(h, [a.runId, b.runId])).toEqual(['WAITING', 'QUEUED']);
       // The process that finished `a` died between its terminal write and the release.
@@ -241,11 +250,7 @@ export function flowContract(name: string, make: HarnessFactory) {
     test('cancel: a cancelled queued run leaves the queue; a cancelled holder passes its slot on at once', async () => {
       h = await make();
       const task = parking(h, ConcurrencyLimitStrategy.GROUP_ROUND_ROBIN);
-      const a = await task.runNoWait({ userId: 'u1', id: 'a' });
-      await h.advance(1);
-      const b = await task.runNoWait({ userId: 'u1', id: 'b' });
-      await h.advance(1);
-      const c = await task.runNoWait({ userId: 'u1', id: 'c' });
+      const [a, b, c] = await startInTurn(h, task, ['a', 'b', 'c'], 'advance');
       await h.settle();
       await h.durable.runs.cancel(b.runId);
       await h.settle();
