@@ -2,7 +2,7 @@
  * Where a run's journal lives. Most entries have an item of their own (first-wins conditional put). A
  * sleep's entry does not need one: nobody races the replay to decide it (only the clock resolves it), so
  * instead of a write of its own it rides on the run item's next write (the park, or the finish) as
- * `parkedEntries`, and on the next entry item the run writes (`putEntry`'s `carried`), after which the
+ * `parkedEntries`, and on the next entry item the run writes (`recordEntry`'s `carried`), after which the
  * run item lets go of it. A sleep then costs its park and its wake-up, not a third write.
  *
  * Why it stays exactly-once: the park is conditional on the lease, so one replay decides a sleep's `dueAt`;

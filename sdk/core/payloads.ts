@@ -112,9 +112,9 @@ export function offloadingStore(store: RunStore, payloads: () => PayloadStore, e
       const stored = output === undefined ? outcome : { status: 'SUCCEEDED' as const, output };
       return store.finish(runId, { ...intent, outcome: stored, parked: await parkedOf(runId, intent.parked) });
     },
-    putEntry: async (runId, e, carried) => {
+    recordEntry: async (runId, e, carried) => {
       const stored = await entry(runId, e);
-      const outcome = await store.putEntry(runId, stored, carried);
+      const outcome = await store.recordEntry(runId, stored, carried);
       // Won: the position holds the entry given, whose result the caller has in hand (no fetch needed to answer it);
       // the caller may also compare the winner with the entry it passed (`winner === done`).
       return outcome.won || outcome.entry === stored ? { ...outcome, entry: e } : outcome;

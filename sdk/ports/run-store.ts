@@ -88,11 +88,11 @@ export interface RunStore {
    * wins), with the entries its item carries. `carried`: earlier entries of the run kept on the run item
    * (`parkedEntries`), stored in the same item so the run item may let go of them.
    */
-  putEntry(runId: string, entry: JournalEntry, carried?: readonly JournalEntry[]): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }>;
+  recordEntry(runId: string, entry: JournalEntry, carried?: readonly JournalEntry[]): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }>;
   /** Moves a retrying step forward: replaces the entry iff it is still `retrying` at `expectedStepAttempt`. */
   updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean>;
   /** Idempotent (same runId/attempt/position/index overwrites). */
-  putWaiters(waiters: readonly Waiter[]): Promise<void>;
+  registerWaiters(waiters: readonly Waiter[]): Promise<void>;
   deleteWaiters(waiters: readonly WaiterRef[]): Promise<void>;
   /** Every event waiter registered for `eventKey` (all shards). */
   findWaiters(eventKey: string): Promise<Waiter[]>;
@@ -125,7 +125,7 @@ export interface RunStore {
   putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean>;
   /**
    * Writes a stream chunk (a `kind: 'stream'` entry with `seq`) iff the run's stream has no chunk at `entry.seq`
-   * (first wins, like `putEntry`); returns the chunk that holds that place afterwards. `loadRun` returns chunks
+   * (first wins, like `recordEntry`); returns the chunk that holds that place afterwards. `loadRun` returns chunks
    * among the entries (at their positions), so a replay finds the chunk it put.
    */
   putStreamChunk(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }>;

@@ -16,10 +16,10 @@ export const STORE_METHODS = [
   'listRuns',
   ...RUN_INTENTS,
   'loadRun',
-  'putEntry',
+  'recordEntry',
   'putStreamChunk',
   'updateRetryingEntry',
-  'putWaiters',
+  'registerWaiters',
   'deleteWaiters',
   'findWaiters',
   'takeEventSequence',
@@ -32,7 +32,7 @@ export const STORE_METHODS = [
 ];
 
 /** Faulted as writes (they may also fail after applying, or stall past the lease); the others as reads. */
-export const STORE_WRITES = new Set(['createRun', ...RUN_INTENTS, 'putEntry', 'updateRetryingEntry', 'putWaiters', 'deleteWaiters', 'takeEventSequence', 'recordEvent', 'putTaskState']);
+export const STORE_WRITES = new Set(['createRun', ...RUN_INTENTS, 'recordEntry', 'updateRetryingEntry', 'registerWaiters', 'deleteWaiters', 'takeEventSequence', 'recordEvent', 'putTaskState']);
 
 /** Store methods whose first argument is an event key, not a run id. */
 export const KEYED_BY_EVENT_KEY = new Set(['findWaiters', 'findEvents', 'findEventsPage', 'takeEventSequence', 'eventSequence']);
@@ -75,7 +75,7 @@ export type StoreCallEffect =
 export function storeCallEffect(method: string, args: unknown[], result: unknown): StoreCallEffect {
   if (RUN_INTENTS.includes(method)) return { kind: 'run-updated', run: result as RunRecord | undefined };
   switch (method) {
-    case 'putEntry': {
+    case 'recordEntry': {
       const [runId, entry] = args as [string, JournalEntry];
       return { kind: 'entry-put', runId, entry, won: (result as { won: boolean }).won };
     }

@@ -58,9 +58,9 @@ export function engineContract(name: string, make: HarnessFactory) {
       const written: string[] = [];
       h = await make((inner) =>
         delegatingStore(inner, {
-          putEntry: (runId, entry, carried) => {
+          recordEntry: (runId, entry, carried) => {
             written.push(`${entry.kind}@${entry.position}+${(carried ?? []).map((e) => `${e.kind}@${e.position}`).join(',')}`);
-            return inner.putEntry(runId, entry, carried);
+            return inner.recordEntry(runId, entry, carried);
           },
         }),
       );

@@ -11,15 +11,15 @@ import type { Harness, HarnessFactory } from './harness.ts';
 
 const total = (h: Harness) => Object.values(h.durable.metrics().requests).reduce((a, b) => a + b, 0);
 
-/** A store whose putEntry fails after `budget` more writes to runs other than `spare` (a crash mid-copy). */
+/** A store whose recordEntry fails after `budget` more writes to runs other than `spare` (a crash mid-copy). */
 function crashingStore(fault: { budget: number; spare: Set<string> }) {
   return (store: RunStore): RunStore =>
     new Proxy(store, {
       get(target, prop, receiver) {
-        if (prop === 'putEntry') {
+        if (prop === 'recordEntry') {
           return async (runId: string, ...rest: unknown[]) => {
             if (!fault.spare.has(runId) && fault.budget-- <= 0) throw new Error('injected crash mid-copy');
-            return (target.putEntry as (...a: unknown[]) => unknown).call(target, runId, ...rest);
+            return (target.recordEntry as (...a: unknown[]) => unknown).call(target, runId, ...rest);
           };
         }
         const value = Reflect.get(target, prop, receiver);

@@ -73,12 +73,12 @@ export function leaseContract(name: string, make: HarnessFactory) {
       let failed = false;
       h = await make((store) =>
         delegatingStore(store, {
-          putEntry: async (runId, entry, carried) => {
+          recordEntry: async (runId, entry, carried) => {
             if (!failed && entry.name === 'charge') {
               failed = true;
               throw Object.assign(new Error('ProvisionedThroughputExceededException (injected)'), { name: 'ProvisionedThroughputExceededException' });
             }
-            return store.putEntry(runId, entry, carried);
+            return store.recordEntry(runId, entry, carried);
           },
         }),
       );

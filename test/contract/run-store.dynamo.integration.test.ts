@@ -24,7 +24,7 @@ runStoreContract('DynamoDB (dynalite)', async () => {
 });
 
 describe('DynamoRunStore on dynalite', () => {
-  test('request counts: createRun, lease, putEntry and a 10-entry loadRun are one request each', async () => {
+  test('request counts: createRun, lease, recordEntry and a 10-entry loadRun are one request each', async () => {
     const counter = new InMemoryRequestCounter();
     const { tableName } = await freshStore();
     const measured = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
@@ -38,11 +38,11 @@ describe('DynamoRunStore on dynalite', () => {
     const now = Date.now();
     const lease = () => measured.lease(run.runId, { owner: 'w', until: now + 60_000, now });
     expect(await delta(lease)).toEqual({ 'DynamoDB.UpdateItem': 1 });
-    expect(await delta(() => measured.putEntry(run.runId, makeEntry(0)))).toEqual({ 'DynamoDB.PutItem': 1 });
-    for (let p = 1; p < 10; p++) await measured.putEntry(run.runId, makeEntry(p));
+    expect(await delta(() => measured.recordEntry(run.runId, makeEntry(0)))).toEqual({ 'DynamoDB.PutItem': 1 });
+    for (let p = 1; p < 10; p++) await measured.recordEntry(run.runId, makeEntry(p));
     expect(await delta(() => measured.loadRun(run.runId))).toEqual({ 'DynamoDB.Query': 1 });
     // dynalite ignores ReturnValuesOnConditionCheckFailure, so a lost race reads the winner back.
-    expect(await delta(() => measured.putEntry(run.runId, makeEntry(0, { name: 'late' })))).toEqual({ 'DynamoDB.PutItem': 1, 'DynamoDB.GetItem': 1 });
+    expect(await delta(() => measured.recordEntry(run.runId, makeEntry(0, { name: 'late' })))).toEqual({ 'DynamoDB.PutItem': 1, 'DynamoDB.GetItem': 1 });
     const suspend = () => measured.suspend(run.runId, { owner: 'w', wake: 0, now, ranMs: 3, parked: [] });
     expect(await delta(suspend)).toEqual({ 'DynamoDB.UpdateItem': 1 });
     expect(await delta(() => measured.wake(run.runId))).toEqual({
@@ -51,14 +51,14 @@ describe('DynamoRunStore on dynalite', () => {
     expect(await delta(() => measured.findWaiters('k'))).toEqual({ 'DynamoDB.Query': 4 });
     // One Query per shard, and a BatchGetItem for the runs the keys-only index names (the woken run is due).
     expect(await delta(() => measured.sweepCandidates(now, 10))).toEqual({ 'DynamoDB.Query': 4, 'DynamoDB.BatchGetItem': 1 });
-    // Event waiters: their index items first, then the run's copies (see DynamoRunStore.putWaiters).
+    // Event waiters: their index items first, then the run's copies (see DynamoRunStore.registerWaiters).
     const waiters = [makeWaiter(run.runId), makeWaiter(run.runId, { index: 1 })];
-    expect(await delta(() => measured.putWaiters(waiters))).toEqual({ 'DynamoDB.BatchWriteItem': 2 });
+    expect(await delta(() => measured.registerWaiters(waiters))).toEqual({ 'DynamoDB.BatchWriteItem': 2 });
     const sleep = makeWaiter(run.runId, { type: 'sleep', eventKey: undefined, expression: undefined, dueAt: now, position: 2 });
-    expect(await delta(() => measured.putWaiters([sleep]))).toEqual({ 'DynamoDB.BatchWriteItem': 1 });
+    expect(await delta(() => measured.registerWaiters([sleep]))).toEqual({ 'DynamoDB.BatchWriteItem': 1 });
     expect(await delta(() => measured.deleteWaiters([...waiters, sleep]))).toEqual({ 'DynamoDB.BatchWriteItem': 1 });
     // A bare reference: the event key is read first, with one Query on the run's partition.
-    await measured.putWaiters(waiters);
+    await measured.registerWaiters(waiters);
     expect(await delta(() => measured.deleteWaiters(waiters.map(({ runId, attempt, position, index }) => ({ runId, attempt, position, index }))))).toEqual({
       'DynamoDB.Query': 1,
       'DynamoDB.BatchWriteItem': 1,
@@ -70,8 +70,8 @@ describe('DynamoRunStore on dynalite', () => {
     const { store, tableName } = await freshStore();
     const run = makeRun({ status: 'WAITING', wakeAt: 1234, error: { name: 'E', message: 'm' }, cancelRequested: false });
     await store.createRun(run);
-    await store.putEntry(run.runId, makeEntry(3, { attempt: 1 }));
-    await store.putWaiters([makeWaiter(run.runId, { position: 3, index: 2, attempt: 1, createdAt: 42 }), makeWaiter(run.runId, { type: 'sleep', index: 3 })]);
+    await store.recordEntry(run.runId, makeEntry(3, { attempt: 1 }));
+    await store.registerWaiters([makeWaiter(run.runId, { position: 3, index: 2, attempt: 1, createdAt: 42 }), makeWaiter(run.runId, { type: 'sleep', index: 3 })]);
     const get = async (pk: string, sk: string) =>
       (await dynalite.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
 
@@ -237,7 +237,7 @@ describe('DynamoRunStore on dynalite', () => {
     const run = makeRun();
     await store.createRun(run);
     const text = JSON.stringify('y'.repeat(8192));
-    await Promise.all(Array.from({ length: 200 }, (_, p) => store.putEntry(run.runId, makeEntry(p, { result: text }))));
+    await Promise.all(Array.from({ length: 200 }, (_, p) => store.recordEntry(run.runId, makeEntry(p, { result: text }))));
     counter.reset();
     const loaded = await store.loadRun(run.runId);
     expect(loaded?.entries).toHaveLength(200);

@@ -81,11 +81,11 @@ describe('findWaiters', () => {
   });
 });
 
-describe('putWaiters', () => {
+describe('registerWaiters', () => {
   test('a new event waiter: its index item is written (and acknowledged) before the copy under the run', async () => {
     ddb.on(BatchWriteItemCommand).resolves({});
     const w = waiter();
-    await store.putWaiters([w, waiter({ type: 'sleep', eventKey: undefined, dueAt: NOW, index: 1 })]);
+    await store.registerWaiters([w, waiter({ type: 'sleep', eventKey: undefined, dueAt: NOW, index: 1 })]);
     const shard = waiterShard('run-1');
     expect(batches().map((b) => b.map(keyOf))).toEqual([
       [`put WAITKEY#order:paid#${shard} run-1#0000#00000002#0000`, 'put RUN#run-1 WAIT#0000#00000002#0001'],
@@ -99,7 +99,7 @@ describe('putWaiters', () => {
 
   test('a satisfied mark: the copy under the run (what the replay decides on) first, then the index item', async () => {
     ddb.on(BatchWriteItemCommand).resolves({});
-    await store.putWaiters([waiter({ satisfiedAt: NOW + 1, data: '{"a":1}' })]);
+    await store.registerWaiters([waiter({ satisfiedAt: NOW + 1, data: '{"a":1}' })]);
     expect(batches().map((b) => b.map(keyOf))).toEqual([
       ['put RUN#run-1 WAIT#0000#00000002#0000'],
       [`put WAITKEY#order:paid#${waiterShard('run-1')} run-1#0000#00000002#0000`],
@@ -111,7 +111,7 @@ describe('putWaiters', () => {
       .on(BatchWriteItemCommand)
       .callsFakeOnce((input: BatchWriteItemCommandInput) => ({ UnprocessedItems: { [TableName]: input.RequestItems![TableName]!.slice(1) } }))
       .resolves({});
-    await store.putWaiters([waiter(), waiter({ index: 1 })]);
+    await store.registerWaiters([waiter(), waiter({ index: 1 })]);
     const sent = batches().map((b) => b.map(keyOf));
     expect(sent).toHaveLength(3);
     expect(sent[0]!.every((k) => k.includes('WAITKEY#'))).toBe(true);
@@ -121,7 +121,7 @@ describe('putWaiters', () => {
 
   test('at most 25 requests per BatchWriteItem', async () => {
     ddb.on(BatchWriteItemCommand).resolves({});
-    await store.putWaiters(Array.from({ length: 30 }, (_, index) => waiter({ index })));
+    await store.registerWaiters(Array.from({ length: 30 }, (_, index) => waiter({ index })));
     expect(batches().map((b) => b.length)).toEqual([25, 5, 25, 5]);
   });
 });

@@ -71,7 +71,7 @@ export class DynamoJournal {
    * PutItem with `attribute_not_exists`. The loser reads the winner back from the failed condition
    * (`ReturnValuesOnConditionCheckFailure`), or with a consistent GetItem where that is not supported.
    */
-  async putEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
+  async recordEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
     const item = entryItem(runId, entry, carried);
     const existing = await putFirst(this.table.client, this.table.tableName, item, `journal entry ${entry.attempt}/${entry.position} of run '${runId}'`);
     return existing ? { won: false, ...entryOf(existing) } : { won: true, ...entryOf(item) };

@@ -67,8 +67,8 @@ export interface DynamoRunStoreOptions {
 
 /**
  * RunStore over one DynamoDB table. Request cost: `createRun`, every run-item intent (`lease`, `suspend`, `wake`,
- * `finish`, ...), `putEntry` (won), `getRun`, `loadRun` (up to 1 MB) are one request each; `putEntry` (lost) is one
- * on AWS, two on dynalite (which ignores `ReturnValuesOnConditionCheckFailure`); `putWaiters` one BatchWriteItem
+ * `finish`, ...), `recordEntry` (won), `getRun`, `loadRun` (up to 1 MB) are one request each; `recordEntry` (lost) is one
+ * on AWS, two on dynalite (which ignores `ReturnValuesOnConditionCheckFailure`); `registerWaiters` one BatchWriteItem
  * per 25 items, in two rounds when event waiters are involved (each has an index item too, written in a safe
  * order); `deleteWaiters` one BatchWriteItem per 25 items (plus one Query per run for references without `type`);
  * `findWaiters` and `sweepCandidates` one Query per shard (4); `listRuns` one Query per listing shard and a
@@ -131,8 +131,8 @@ export class DynamoRunStore extends RunItemWrites implements RunStore {
     return this.journal.loadRun(runId);
   }
 
-  putEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
-    return this.journal.putEntry(runId, entry, carried);
+  recordEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
+    return this.journal.recordEntry(runId, entry, carried);
   }
 
   updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean> {
@@ -153,8 +153,8 @@ export class DynamoRunStore extends RunItemWrites implements RunStore {
     return this.streams.read(runId, generation, afterSeq, limit);
   }
 
-  putWaiters(waiters: readonly Waiter[]): Promise<void> {
-    return this.waiters.putWaiters(waiters);
+  registerWaiters(waiters: readonly Waiter[]): Promise<void> {
+    return this.waiters.registerWaiters(waiters);
   }
 
   deleteWaiters(waiters: readonly WaiterRef[]): Promise<void> {

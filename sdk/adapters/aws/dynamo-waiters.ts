@@ -24,7 +24,7 @@ export class DynamoWaiters {
    *   one the replay decides on; the router skips a leaf whose index copy is already marked, so an index
    *   copy marked alone would lose the mark.
    */
-  async putWaiters(waiters: readonly Waiter[]): Promise<void> {
+  async registerWaiters(waiters: readonly Waiter[]): Promise<void> {
     const unique = new Map<string, Waiter>();
     for (const waiter of waiters) unique.set(`${waiter.runId}|${waiterSk(waiter)}`, waiter);
     const first: WriteRequest[] = [];

@@ -37,7 +37,7 @@ interface RunSlot {
   run: RunRecord;
   /** key `${generation}|${attempt}:${position}` */
   entries: Map<string, JournalEntry>;
-  /** The entries each entry item carries (see `RunStore.putEntry`), by the same key. */
+  /** The entries each entry item carries (see `RunStore.recordEntry`), by the same key. */
   carried: Map<string, JournalEntry[]>;
   /** key `${generation}|${attempt}:${position}:${index}` */
   waiters: Map<string, Waiter>;
@@ -171,8 +171,8 @@ export class MemoryRunStore extends RunItemWrites implements RunStore {
     return { run: copyRun(slot.run), entries, parked, waiters, tasks };
   }
 
-  async putEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
-    this.count('putEntry');
+  async recordEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
+    this.count('recordEntry');
     const slot = this.runs.get(runId) ?? this.unownedItems(runId);
     checkSize(`journal entry ${entry.attempt}/${entry.position} of run '${runId}'`, { entry, carried });
     const key = entryKey(entry.attempt, entry.position, entry.generation);
@@ -185,7 +185,7 @@ export class MemoryRunStore extends RunItemWrites implements RunStore {
 
   async putStreamChunk(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }> {
     this.count('putStreamChunk');
-    // Like putEntry: a chunk may be written before its run item (runs.fork copies them first), as on DynamoDB.
+    // Like recordEntry: a chunk may be written before its run item (runs.fork copies them first), as on DynamoDB.
     const slot = this.runs.get(runId) ?? this.unownedItems(runId);
     checkSize(`stream chunk ${entry.seq} of run '${runId}'`, entry);
     const key = `${entry.generation ?? ''}|${entry.seq}`;
@@ -217,8 +217,8 @@ export class MemoryRunStore extends RunItemWrites implements RunStore {
     return true;
   }
 
-  async putWaiters(waiters: readonly Waiter[]): Promise<void> {
-    this.count('putWaiters');
+  async registerWaiters(waiters: readonly Waiter[]): Promise<void> {
+    this.count('registerWaiters');
     for (const waiter of waiters) checkSize(`a waiter of run '${waiter.runId}'`, waiter);
     for (const waiter of waiters) {
       const slot = this.mustGet(waiter.runId);

@@ -18,14 +18,14 @@ export function waitersEventsContract(current: CurrentStore): void {
       const sleep = makeWaiter(run.runId, { position: 10, index: 1, type: 'sleep', dueAt: T0 + 60_000, eventKey: undefined, expression: undefined, readableDataKey: 'sleep' });
       const event = makeWaiter(run.runId, { position: 10, index: 0, scope: 'tenant-a' });
       const earlier = makeWaiter(run.runId, { position: 2, index: 3 });
-      await store.putWaiters([sleep, event, earlier]);
+      await store.registerWaiters([sleep, event, earlier]);
       expect((await store.loadRun(run.runId))?.waiters).toEqual([earlier, event, sleep]);
       const satisfied = { ...event, satisfiedAt: T0 + 5, data: '{"amount":120}' };
-      await store.putWaiters([satisfied]);
+      await store.registerWaiters([satisfied]);
       expect((await store.loadRun(run.runId))?.waiters).toEqual([earlier, satisfied, sleep]);
       await store.deleteWaiters([{ runId: run.runId, attempt: 0, position: 10, index: 0 }, { runId: run.runId, attempt: 0, position: 99, index: 0 }]);
       expect((await store.loadRun(run.runId))?.waiters).toEqual([earlier, sleep]);
-      await store.putWaiters([]);
+      await store.registerWaiters([]);
       await store.deleteWaiters([]);
     });
 
@@ -34,8 +34,8 @@ export function waitersEventsContract(current: CurrentStore): void {
       const runs = Array.from({ length: 16 }, () => makeRun({ status: 'WAITING' }));
       for (const run of runs) await store.createRun(run);
       const wanted = runs.map((run, i) => makeWaiter(run.runId, { eventKey: key, position: i % 3, createdAt: T0 + i }));
-      await store.putWaiters(wanted);
-      await store.putWaiters([
+      await store.registerWaiters(wanted);
+      await store.registerWaiters([
         makeWaiter(runs[0]!.runId, { eventKey: `${key}-other`, position: 7 }),
         makeWaiter(runs[1]!.runId, { type: 'sleep', eventKey: key, dueAt: T0, position: 8 }),
         makeWaiter(runs[2]!.runId, { type: 'child', eventKey: key, childRunId: 'c', position: 9 }),
@@ -57,12 +57,12 @@ export function waitersEventsContract(current: CurrentStore): void {
       const key = `key-${randomUUID()}`;
       const live = makeWaiter(run.runId, { eventKey: key, position: 1, ttl: liveTtl() });
       const dead = makeWaiter(run.runId, { eventKey: key, position: 2, ttl: expiredTtl() });
-      await store.putWaiters([live, dead]);
+      await store.registerWaiters([live, dead]);
       expect(await store.findWaiters(key)).toEqual([live]);
       expect((await store.loadRun(run.runId))?.waiters).toEqual([live]);
     });
 
-    test('findWaiters sees a waiter as soon as putWaiters returns, and not once deleteWaiters returns', async () => {
+    test('findWaiters sees a waiter as soon as registerWaiters returns, and not once deleteWaiters returns', async () => {
       // The router records an event, then looks for waiters; a wait registers its waiters, then looks for
       // events. Whichever comes second must see the first: both reads must follow the writes before them.
       const run = makeRun({ status: 'WAITING' });
@@ -70,7 +70,7 @@ export function waitersEventsContract(current: CurrentStore): void {
       const key = `key-${randomUUID()}`;
       for (let i = 0; i < 5; i++) {
         const waiter = makeWaiter(run.runId, { eventKey: key, position: i, index: 1 });
-        await store.putWaiters([waiter]);
+        await store.registerWaiters([waiter]);
         expect(await store.findWaiters(key)).toEqual([waiter]);
         await store.deleteWaiters([waiter]);
         expect(await store.findWaiters(key)).toEqual([]);
@@ -82,9 +82,9 @@ export function waitersEventsContract(current: CurrentStore): void {
       await store.createRun(run);
       const key = `key-${randomUUID()}`;
       const waiter = makeWaiter(run.runId, { eventKey: key, conditions: '{"type":"and"}' });
-      await store.putWaiters([waiter]);
+      await store.registerWaiters([waiter]);
       const marked = { ...waiter, satisfiedAt: T0 + 9, data: '{"amount":150}' };
-      await store.putWaiters([marked]);
+      await store.registerWaiters([marked]);
       expect(await store.findWaiters(key)).toEqual([marked]);
       expect((await store.loadRun(run.runId))?.waiters).toEqual([marked]);
       await store.deleteWaiters([marked]);
@@ -103,7 +103,7 @@ export function waitersEventsContract(current: CurrentStore): void {
         makeWaiter(run.runId, { eventKey: key, position: 5, index: 0 }),
       ];
       const [ofA, ofB] = [waiters(a), waiters(b)];
-      await store.putWaiters([...ofA, ...ofB]);
+      await store.registerWaiters([...ofA, ...ofB]);
       const bare = ({ runId, attempt, position, index }: Waiter) => ({ runId, attempt, position, index });
       await store.deleteWaiters([...ofA.slice(0, 3).map(bare), ...ofB.slice(0, 3), { runId: a.runId, attempt: 0, position: 99, index: 0 }]);
       expect(ids(await store.findWaiters(key))).toEqual(ids([ofA[3]!, ofB[3]!]));
@@ -117,7 +117,7 @@ export function waitersEventsContract(current: CurrentStore): void {
       await store.createRun(run);
       const key = `key-${randomUUID()}`;
       const waiters = Array.from({ length: 30 }, (_, i) => makeWaiter(run.runId, { eventKey: key, index: i }));
-      await store.putWaiters(waiters);
+      await store.registerWaiters(waiters);
       expect(await store.findWaiters(key)).toHaveLength(30);
       await store.deleteWaiters(waiters);
       expect(await store.findWaiters(key)).toEqual([]);
