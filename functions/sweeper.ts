@@ -6,6 +6,7 @@
  *
  * Thin on purpose: see functions/worker.ts for how `durable-tasks-user-entry` resolves.
  */
+// The handler itself is the AWS module's (sdk/adapters/aws/lambda/handlers.ts, `sweeperHandler`), built on the user's worker.
 import worker from 'durable-tasks-user-entry';
 
 export const handler = worker.sweeperHandler();

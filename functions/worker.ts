@@ -6,6 +6,7 @@
  * DurableTasks construct aliases it at bundle time to its `entry` prop (infra/constructs/bundling.ts); tsconfig
  * `paths` maps it to examples/worker.ts for type-checking.
  */
+// The handler itself is the AWS module's (sdk/adapters/aws/lambda/handlers.ts, `sqsHandler`), built on the user's worker.
 import worker from 'durable-tasks-user-entry';
 
 export const handler = worker.lambdaHandler();

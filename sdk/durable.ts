@@ -4,8 +4,9 @@
  * bundle never carries dynalite or fauxqs and the test environment never loads the AWS SDK.
  */
 import { ENV } from './adapters/aws/env.ts';
+import { LambdaWorker, type LambdaWorkerOptions } from './adapters/aws/lambda/worker.ts';
 import { DurableClient, type DurableOptions } from './core/client.ts';
-import type { DurableEvent } from './ports.ts';
+import { assertName } from './core/definitions.ts';
 import type { LocalOptions } from './local/options.ts';
 
 export type { DurableOptions, LocalOptions };
@@ -22,8 +23,13 @@ export type { DurableOptions, LocalOptions };
  * console.log(await hello.run({ name: 'Ada' }));
  */
 export class Durable extends DurableClient {
-  constructor(options: DurableOptions) {
-    super({ parseEvent: parseEventBridgeEvent, ...options });
+  /**
+   * A worker for the given tasks and workflows: its AWS Lambda handlers (`lambdaHandler()`, `eventRouterHandler()`,
+   * `sweeperHandler()`), or long-polling with `start()`. The Lambda glue is the AWS module's (adapters/aws/lambda/).
+   */
+  worker(name: string, options: LambdaWorkerOptions): LambdaWorker {
+    assertName(name, 'a worker');
+    return new LambdaWorker(name, this.engine, options);
   }
 
   /**
@@ -70,9 +76,3 @@ export class Durable extends DurableClient {
  * build). test/consumer/run.sh checks both on the packed package.
  */
 const loadLocal = (specifier = './local/index.ts'): Promise<typeof import('./local/index.ts')> => import(specifier);
-
-/** Parses EventBridge events with the AWS adapter, loaded on first use. */
-async function parseEventBridgeEvent(event: unknown): Promise<DurableEvent> {
-  const { parseEventBridgeEvent: parse } = await import('./adapters/aws/eventbridge-bus.ts');
-  return parse(event);
-}

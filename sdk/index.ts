@@ -41,7 +41,8 @@ export type { ForkOptions } from './core/fork/fork.ts';
 export type { RunFilter, BulkForkResult } from './core/fork/bulk.ts';
 export type { Crons, CronView, CreateCronOptions, CronTarget } from './core/cron/service.ts';
 export type { OnTrigger } from './core/cron/declared.ts';
-export { Worker, type WorkerOptions } from './core/worker.ts';
+// The worker with its Lambda handlers (the core's polling worker plus the AWS module's glue): see its module.
+export { LambdaWorker as Worker, type LambdaWorkerOptions as WorkerOptions } from './adapters/aws/lambda/worker.ts';
 export { useTracingApi } from './core/tracing.ts';
 export type { RunDetails, RunSummary, OperationView } from './core/run-view.ts';
 export type { RunStatus } from './ports.ts';

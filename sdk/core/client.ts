@@ -14,7 +14,7 @@ import { Engine, type EngineOptions } from './engine.ts';
 import { DurableError, RunNotFoundError, publicError } from './errors.ts';
 import { decodePayload } from './json.ts';
 import { dagWorkflowHooks, prepareWorkflowTask } from './dag/index.ts';
-import { Worker, type WorkerOptions } from './worker.ts';
+import { Worker } from './worker.ts';
 import { describeRun, fetchPayloads, type RunDetails, type RunSummary } from './run-view.ts';
 import { isPayloadRef, parsePayloadRef } from './payloads.ts';
 import { Crons, fireCronTick } from './cron/service.ts';
@@ -41,8 +41,6 @@ export interface DurableOptions extends EngineOptions {
   embeddedWorker?: EmbeddedWorkerMode;
   /** @internal Take up every unfinished run when the backend is ready (single-process local mode after a restart). @default false */
   recoverOnStart?: boolean;
-  /** @internal Turns an EventBridge event into a DurableEvent (for the router handler). */
-  parseEvent?: (event: unknown) => Promise<DurableEvent>;
 }
 
 /**
@@ -83,15 +81,10 @@ export class DurableClient {
           'embedded',
           this.engine,
           { workflows: [], allDefinitions: true, inProcessDelivery: true, recoverOnStart: options.recoverOnStart ?? false, sweepIntervalMs: 5_000, idleKeepsProcess: false },
-          this.parseEvent(),
         ));
         void worker.start();
       }
     }, () => undefined);
-  }
-
-  private parseEvent(): (event: unknown) => Promise<DurableEvent> {
-    return this.options.parseEvent ?? noEventParser;
   }
 
   private track<T>(work: Promise<T>): void {
@@ -140,12 +133,6 @@ export class DurableClient {
     this.engine.registry.add(wf);
     if (wf.crons.length) armDeclared(this.engine);
     return wf;
-  }
-
-  /** A worker for the given tasks and workflows (Lambda handler, or long-polling with `start()`). */
-  worker(name: string, options: WorkerOptions): Worker {
-    assertName(name, 'a worker');
-    return new Worker(name, this.engine, options, this.parseEvent());
   }
 
   // ---- events and runs -----------------------------------------------------------------------------
@@ -292,10 +279,6 @@ function summarize(run: RunRecord): RunSummary {
         : { output: decodePayload(run.output) }
       : {}),
   };
-}
-
-async function noEventParser(): Promise<DurableEvent> {
-  throw new DurableError('this client has no event parser: construct it with `parseEvent` (Durable does, for EventBridge events)');
 }
 
 /** The query of `runs.list`: filters, page size (`limit`, default 100) and the cursor of the previous page. */

@@ -5,21 +5,23 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Backend, DurableEvent, RunRecord } from '../ports.ts';
-import { assertEventKey } from './conditions.ts';
 import type { Logger } from './context-types.ts';
 import { TaskDefinition, WorkflowDefinition, type RunRef } from './definitions.ts';
-import { DurableError, RunNotFoundError, TaskNotFoundError, deserializeError } from './errors.ts';
-import { finalizeCancelled, isTerminal, processRun, removeWaiters, type ExecutorDeps, type ProcessResult } from './executor.ts';
+import { DurableError, TaskNotFoundError } from './errors.ts';
+import { processRun, removeWaiters, type ExecutorDeps, type ProcessResult } from './executor.ts';
 import { encodePayload } from './json.ts';
 import { Registry, type Definition } from './registry.ts';
 import type { ReplayServices } from './replay.ts';
 import { KeepAlive } from './keep-alive.ts';
-import { routeEvent, type RouteOptions, type RouteResult } from './router.ts';
+import type { RouteOptions, RouteResult } from './router.ts';
 import { newRunRecord } from './run-record.ts';
-import { offloadingStore, payloadLimit, readPayload } from './payloads.ts';
+import { offloadingStore, payloadLimit } from './payloads.ts';
 import { itemTtl, runScopedStore } from './run-scope.ts';
-import { redispatchQueued } from './sweep-policy.ts';
-import { loadTracing, tracePush, traceStart, withTraceparent } from './tracing.ts';
+import { loadTracing, traceStart, withTraceparent } from './tracing.ts';
+import { cancelRun } from './engine/cancel.ts';
+import { pushEvent, routeAndStart } from './engine/events.ts';
+import { awaitResult, watchRun } from './engine/run-results.ts';
+import { Sweeper, recoverRuns } from './engine/sweep.ts';
 import { admit, release } from './flow/gate.ts';
 import type { FlowSpec } from './flow/options.ts';
 import { flowStartFields, flowStoreOf, idempotentRunId, type FlowStartOptions } from './flow/start.ts';
@@ -72,6 +74,7 @@ export class Engine {
   readonly registry = new Registry();
   readonly workerId: string;
   readonly leaseMs: number;
+  /** Runs that became terminal in this process (engine/run-results.ts). */
   private readonly finished = new EventEmitter();
   /** Runs whose replay in this process recorded a stream chunk (`watchRun`). */
   private readonly streamed = new EventEmitter();
@@ -80,9 +83,9 @@ export class Engine {
    * with no store read). Held only while such a replay runs: afterwards the store's `cancelRequested` decides.
    */
   private readonly cancelledHere = new Set<string>();
-  private lastSweepAt: number | undefined;
   /** Replays of each run in progress in this process (`process` calls). */
   private readonly processing = new Map<string, number>();
+  private readonly sweeper = new Sweeper();
   workflowHooks: WorkflowHooks | undefined;
   private backendValue: Backend | undefined;
   private readonly ready: Promise<Backend>;
@@ -185,46 +188,7 @@ export class Engine {
    * process open meanwhile.
    */
   result(runId: string): Promise<unknown> {
-    return this.keepAlive.during(() => this.awaitResult(runId));
-  }
-
-  private async awaitResult(runId: string): Promise<unknown> {
-    const backend = await this.backend();
-    // A run that finishes in this process arrives with its terminal record: no read needed to return it.
-    let announced: RunRecord | undefined;
-    let signalled = false;
-    let wake: (() => void) | undefined;
-    const listener = (run?: RunRecord) => {
-      if (run && isTerminal(run)) announced = run;
-      signalled = true;
-      wake?.();
-    };
-    this.finished.on(runId, listener);
-    try {
-      for (;;) {
-        signalled = false;
-        const run = announced ?? (await backend.store.getRun(runId));
-        if (!run) throw new RunNotFoundError(runId);
-        if (isTerminal(run)) {
-          if (run.status === 'SUCCEEDED') return readPayload(backend.payloads, run.output);
-          if (run.status === 'SKIPPED') return undefined;
-          throw deserializeError(run.error ?? { name: 'DurableError', message: `run ended ${run.status}` });
-        }
-        if (signalled) continue; // announced while we read: read again at once
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, this.options.resultPollMs ?? 250);
-          timer.unref?.();
-          function done() {
-            clearTimeout(timer);
-            resolve();
-          }
-          wake = done;
-        });
-        wake = undefined;
-      }
-    } finally {
-      this.finished.off(runId, listener);
-    }
+    return this.keepAlive.during(async () => awaitResult(this.finished, await this.backend(), runId, this.options.resultPollMs ?? 250));
   }
 
   // ---- processing ----------------------------------------------------------------------------------
@@ -323,12 +287,7 @@ export class Engine {
    * notifications `result()` waits on too). Returns the function that removes it.
    */
   watchRun(runId: string, listener: () => void): () => void {
-    this.finished.on(runId, listener);
-    this.streamed.on(runId, listener);
-    return () => {
-      this.finished.off(runId, listener);
-      this.streamed.off(runId, listener);
-    };
+    return watchRun(this.finished, this.streamed, runId, listener);
   }
 
   /** Announces that a run became terminal in this process (used by the DAG module for workflow runs). */
@@ -348,86 +307,25 @@ export class Engine {
   // ---- events --------------------------------------------------------------------------------------
 
   /** Validates and publishes an event on the bus. */
-  async push(key: string, payload: unknown, options: { scope?: string; metadata?: Record<string, unknown> } = {}): Promise<{ eventId: string }> {
-    assertEventKey(key);
-    encodePayload(payload, `event '${key}' payload`);
-    if (options.scope !== undefined && (typeof options.scope !== 'string' || options.scope === '')) {
-      throw new DurableError(`event scope must be a non-empty string when given, got ${JSON.stringify(options.scope)}`);
-    }
-    const backend = await this.backend();
-    const event: DurableEvent = { eventId: randomUUID(), key, payload, time: backend.clock.now() };
-    if (options.scope !== undefined) event.scope = options.scope;
-    if (options.metadata !== undefined) event.metadata = options.metadata;
-    // The event's place in its key's order, taken before publishing: a wait that begins once `push` has returned
-    // reads this number or a greater one, so the event never counts for it (sdk/core/ARCHITECTURE.md, "Event order").
-    event.seq = await backend.store.takeEventSequence(key);
-    await tracePush(event, () => backend.bus.publish(event));
-    return { eventId: event.eventId };
+  push(key: string, payload: unknown, options: { scope?: string; metadata?: Record<string, unknown> } = {}): Promise<{ eventId: string }> {
+    return pushEvent(this, key, payload, options);
   }
 
   /** The router: resolves waiting runs and starts runs of workflows whose `onEvents` name the key. */
   async route(event: DurableEvent, options: RouteOptions = {}): Promise<RouteResult & { started: string[] }> {
-    return withTraceparent(event.traceparent, () => this.routeEvent(event, options));
-  }
-
-  private async routeEvent(event: DurableEvent, options: RouteOptions): Promise<RouteResult & { started: string[] }> {
-    const backend = await this.backend();
-    const result = await routeEvent(event, backend, options);
-    const started: string[] = [];
-    // A continuation (`from`) goes on with the waiters: its first invocation started the workflows already.
-    if (options.from) return { ...result, started };
-    for (const wf of this.registry.workflows()) {
-      if (!wf.onEvents.includes(event.key)) continue;
-      // One run per (workflow, event): a redelivered event starts nothing new.
-      const ref = await this.start(wf.name, event.payload, { runId: `${wf.name}:${event.eventId}`, metadata: { eventId: event.eventId, eventKey: event.key } });
-      started.push(ref.runId);
-    }
-    return { ...result, started };
+    return withTraceparent(event.traceparent, () => routeAndStart(this, event, options));
   }
 
   // ---- runs ----------------------------------------------------------------------------------------
 
-  async cancel(runId: string): Promise<void> {
-    const backend = await this.backend();
-    const run = await backend.store.getRun(runId);
-    if (!run) throw new RunNotFoundError(runId);
-    if (isTerminal(run)) return;
-    this.cancelledHere.add(runId);
-    const children = await this.childrenOf(runId);
-    // Parked or queued: nobody runs it, finish it here. Running: flag it; the worker stops at its next durable call.
-    const flagged = await backend.store.requestCancel(runId);
-    // Kept only for a replay of this run in progress here (whose end drops it); added before the flag is written so
-    // a replay that starts and ends meanwhile drops it too.
-    if (!this.processing.has(runId)) this.cancelledHere.delete(runId);
-    if (!flagged) return;
-    if (flagged.status !== 'RUNNING') {
-      // A flow-controlled run is finished by a worker (it passes its concurrency slot on, with a worker's grants).
-      if (this.flowSpecFor(flagged.name)?.concurrency) await backend.dispatcher.dispatch({ runId });
-      else await finalizeCancelled(flagged, await this.executorDeps());
-    }
-    for (const child of children) await this.cancel(child).catch(() => undefined);
-  }
-
-  private async childrenOf(runId: string): Promise<string[]> {
-    const backend = await this.backend();
-    const loaded = await backend.store.loadRun(runId);
-    return (loaded?.waiters ?? []).filter((w) => w.type === 'child' && w.childRunId).map((w) => w.childRunId!);
+  /** Cancels a run and its children (engine/cancel.ts). */
+  cancel(runId: string): Promise<void> {
+    return cancelRun(this, { cancelledHere: this.cancelledHere, isProcessing: (id) => this.processing.has(id) }, runId);
   }
 
   /** Re-dispatches runs stranded by a lost message or an expired lease. */
   async sweep(limit = 1000): Promise<number> {
-    const backend = await this.backend();
-    const now = backend.clock.now();
-    const candidates = await backend.store.sweepCandidates(now, limit);
-    // A QUEUED run is usually still on its way (or waiting in a backlog): only one untouched for a while may have
-    // lost its message, and it is re-sent at doubling ages, not every sweep (sweep-policy.ts).
-    const queuedAfter = this.options.sweepQueuedAfterMs ?? 60_000;
-    const sinceLastSweep = this.lastSweepAt === undefined ? (this.options.sweepPeriodMs ?? 60_000) : now - this.lastSweepAt;
-    const stale = candidates.filter((r) => r.status !== 'QUEUED' || redispatchQueued(now - r.updatedAt, queuedAfter, sinceLastSweep));
-    for (const run of stale) await backend.dispatcher.dispatch({ runId: run.runId });
-    // Only a sweep that finished counts: after a failed one, the next covers its window too.
-    this.lastSweepAt = now;
-    return stale.length;
+    return this.sweeper.sweep(await this.backend(), this.options, limit);
   }
 
   /**
@@ -435,21 +333,7 @@ export class Engine {
    * unfinished run is taken up at once (leases broken, due runs dispatched, future timers re-armed).
    */
   async recover(): Promise<{ dispatched: number; rearmed: number }> {
-    const backend = await this.backend();
-    const now = backend.clock.now();
-    let dispatched = 0;
-    let rearmed = 0;
-    for (const run of await backend.store.sweepCandidates(Number.MAX_SAFE_INTEGER, 100_000)) {
-      if (run.status === 'RUNNING') await backend.store.expireLease(run.runId);
-      if (run.status === 'WAITING' && run.wake === run.seen && run.wakeAt !== undefined && run.wakeAt > now) {
-        await backend.timers.schedule(`${run.runId}-recover-${run.wakeAt}`, run.wakeAt, { runId: run.runId });
-        rearmed++;
-      } else {
-        await backend.dispatcher.dispatch({ runId: run.runId });
-        dispatched++;
-      }
-    }
-    return { dispatched, rearmed };
+    return recoverRuns(await this.backend());
   }
 
   /** Removes every waiter of a run (used when a DAG run is cancelled). */

@@ -1,17 +1,18 @@
 /**
- * Workers take "replay this run" messages and process them: as an SQS-triggered Lambda handler, or by
- * long-polling the queue from any process. They also serve the event router and the sweeper on AWS.
+ * Workers take "replay this run" messages and process them: here, by long-polling the queue from any process
+ * (`start()`), or one run id at a time (`process`). The AWS Lambda entry points (the SQS batch handler, the event
+ * router, the sweeper) are built on this class by the AWS module (sdk/adapters/aws/lambda/worker.ts): the core
+ * knows no Lambda event, context or batch response.
  */
-import type { DispatchMessage, DurableEvent, RouteContinuation } from '../ports.ts';
+import type { RouteContinuation } from '../ports.ts';
 import type { RouteOptions } from './router.ts';
 import type { Definition } from './registry.ts';
 import type { Engine } from './engine.ts';
 import type { ProcessResult } from './executor.ts';
-import { parseContinuationBody, parseDispatchBody } from './dispatch-message.ts';
+import { parseContinuationBody } from './dispatch-message.ts';
 import { fireCronTick, reconcileCrons } from './cron/service.ts';
 import { parseCronTickBody, RECONCILE_CRONS_RUN_ID } from './cron/tick-message.ts';
 import { inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
-import { lambdaDeadline, routerBudget } from './lambda-deadline.ts';
 
 export interface WorkerOptions {
   /** The tasks and workflows this worker executes. */
@@ -20,20 +21,8 @@ export interface WorkerOptions {
   slots?: number;
   /** Durable runs processed at once (SQS event source maxConcurrency on AWS). @default slots */
   durableSlots?: number;
-  /**
-   * In a Lambda handler: how long before the invocation's deadline (`context.getRemainingTimeInMillis()`) the
-   * worker stops. It then starts no more runs (they are reported as batch item failures, so SQS redelivers them),
-   * and a run still in flight is abandoned: `ctx.signal` aborts, its lease is released, its record reported failed.
-   * @default 5 s, but never more than a quarter of the time the invocation has when it starts
-   */
-  deadlineMarginMs?: number;
   /** How often `start()` sweeps for stranded runs. @default 60 s */
   sweepIntervalMs?: number;
-  /**
-   * Runs an event's router invocation resumes itself, instead of dispatching them (see `eventRouterHandler`);
-   * 0 dispatches every woken run. @default 1
-   */
-  routerResumes?: number;
   /**
    * The largest input, output or step result (bytes) the runs this worker executes may write (above 256 KiB they go
    * to S3). Sets the client's `maxPayloadBytes`: a worker and its client share one engine. @default the client's (32 MiB)
@@ -49,35 +38,31 @@ export interface WorkerOptions {
   idleKeepsProcess?: boolean;
 }
 
-/** A minimal SQS Lambda event (aws-lambda's SQSEvent shape). */
-export interface SqsEvent {
-  Records: { messageId: string; body: string }[];
-}
-export interface SqsBatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
-
 export class Worker {
-  private readonly allowed: ReadonlySet<string> | undefined;
-  private readonly slots: number;
+  /** @internal the engine of the client that created this worker */
+  readonly engine: Engine;
+  /** @internal the definitions this worker executes (`undefined`: all of its client's) */
+  readonly allowed: ReadonlySet<string> | undefined;
+  /** @internal runs processed at once */
+  readonly slots: number;
+  private readonly options: WorkerOptions;
   private polling: AbortController | undefined;
   private loops: Promise<void>[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
   private readonly active = new Set<Promise<unknown>>();
   private detach: (() => void) | undefined;
-  /** Declared crons: reconciled at `start()`; on Lambda, requested once per sweeper container (retried until sent). */
-  private cronsReconciled: Promise<unknown> | undefined;
   private ownsCrons = false;
   private releaseProcess: (() => void) | undefined;
 
   /** Not for users: `durable.worker(name, options)` creates workers. */
   constructor(
     readonly name: string,
-    private readonly engine: Engine,
-    private readonly options: WorkerOptions,
-    private readonly parseEvent: (event: unknown) => Promise<DurableEvent>,
+    engine: Engine,
+    options: WorkerOptions,
   ) {
+    this.engine = engine;
+    this.options = options;
     this.allowed = options.allDefinitions ? undefined : new Set(options.workflows.map((d) => d.name));
     if (options.maxPayloadBytes !== undefined) engine.setMaxPayloadBytes(options.maxPayloadBytes);
     this.slots = Math.max(1, options.durableSlots ?? options.slots ?? 100);
@@ -89,146 +74,20 @@ export class Worker {
   }
 
   /**
-   * The SQS-triggered Lambda handler. Reports partial batch failures: a record whose processing threw is
-   * retried by SQS (and lands in the DLQ after maxReceiveCount); a malformed record is logged and reported
-   * as failed so it reaches the DLQ for inspection; the rest of the batch always proceeds. At most `slots`
-   * records are processed at once. Given the Lambda context, it keeps `deadlineMarginMs` before the deadline:
-   * records not started by then are reported failed (SQS redelivers them), and runs still in flight are abandoned
-   * with their leases released (reported failed too).
+   * @internal Routes the rest of an event (a continuation message). Given a time budget and where to hand on (the
+   * Lambda router's), it hands on again when it runs short; without, it routes the event in full. Woken runs are
+   * dispatched: the caller has other messages to process.
    */
-  lambdaHandler(): (event: SqsEvent, context?: unknown) => Promise<SqsBatchResponse> {
-    return async (event, context) => {
-      const deadline = lambdaDeadline(context, this.options.deadlineMarginMs);
-      const failures: { itemIdentifier: string }[] = [];
-      const records = Array.isArray(event?.Records) ? event.Records : [];
-      const running = new Set<Promise<void>>();
-      const stopped = new Promise<void>((resolve) => deadline.signal.addEventListener('abort', () => resolve(), { once: true }));
-      const handle = async (record: SqsEvent['Records'][number]) => {
-        const continuation = parseContinuationBody(record?.body);
-        if (continuation) {
-          // The rest of an event's routing, handed on by a router near its deadline: go on within this one's.
-          try {
-            await this.continueRoute(continuation, context);
-          } catch (error) {
-            console.error(JSON.stringify({ level: 'error', message: 'routing continuation failed; SQS will retry it', eventId: continuation.event.eventId, error: String((error as Error)?.message ?? error) }));
-            failures.push({ itemIdentifier: record.messageId });
-          }
-          return;
-        }
-        const tick = parseCronTickBody(record?.body);
-        if (tick) {
-          // A cron schedule's message: start the tick's one run (a failure is retried by SQS like any other).
-          await fireCronTick(this.engine, tick).catch((error) => {
-            console.error(JSON.stringify({ level: 'error', message: 'cron tick failed; SQS will retry it', cron: tick.cron, error: String((error as Error)?.message ?? error) }));
-            failures.push({ itemIdentifier: record.messageId });
-          });
-          return;
-        }
-        const message = parseDispatchBody(record?.body);
-        if (!message) {
-          console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message; sending to the DLQ', messageId: record?.messageId, body: String(record?.body).slice(0, 500) }));
-          failures.push({ itemIdentifier: record?.messageId });
-          return;
-        }
-        if (message.runId === RECONCILE_CRONS_RUN_ID) {
-          // The sweeper asks (after a deploy): reconcile with this worker's declarations; a failure is retried by SQS.
-          await this.reconcileNow().catch(() => failures.push({ itemIdentifier: record.messageId }));
-          return;
-        }
-        try {
-          await this.process(message.runId, deadline.signal);
-        } catch (error) {
-          console.error(JSON.stringify({ level: 'error', message: 'dispatch failed; SQS will retry it', runId: message.runId, error: String((error as Error)?.message ?? error) }));
-          failures.push({ itemIdentifier: record.messageId });
-        }
-      };
-      try {
-        for (const record of records) {
-          while (running.size >= this.slots && !deadline.signal.aborted) await Promise.race([...running, stopped]);
-          if (deadline.signal.aborted) {
-            // Not started: SQS redelivers it to an invocation with time to spare.
-            failures.push({ itemIdentifier: record?.messageId });
-            continue;
-          }
-          const job: Promise<void> = handle(record).finally(() => running.delete(job));
-          running.add(job);
-        }
-        await Promise.all(running);
-      } finally {
-        deadline.dispose();
-      }
-      return { batchItemFailures: failures };
-    };
-  }
-
-  /**
-   * The EventBridge rule target: routes one pushed event. A malformed event throws a DurableError naming the
-   * field. The first `routerResumes` runs the event wakes (and that this worker has the definitions of) are
-   * resumed right here instead of through the queue: no SQS round trip and no second invocation for the
-   * common one-event-one-wait case. If resuming one fails it is dispatched after all; if this invocation dies
-   * first, the sweeper finds the woken run.
-   */
-  eventRouterHandler(): (event: unknown, context?: unknown) => Promise<{ resolved: number; started: string[]; resumed: string[] }> {
-    const limit = this.options.routerResumes ?? 1;
-    return async (raw, context) => {
-      const deadline = lambdaDeadline(context, this.options.deadlineMarginMs);
-      const event = await this.parseEvent(raw);
-      const resumed: string[] = [];
-      const claim = (woken: { runId: string; name: string }) =>
-        resumed.length < limit && this.engine.registry.handles(woken.name, this.allowed) && resumed.push(woken.runId) > 0;
-      try {
-        const result = await this.engine.route(event, { claim, ...(await this.handOff(context)) });
-        for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
-        return { resolved: result.resolved, started: result.started, resumed };
-      } finally {
-        // Claimed runs are woken but not dispatched: resume them even if routing failed later on. Near the deadline
-        // a resume is abandoned (its lease released) and the run dispatched instead.
-        await Promise.all(resumed.map((runId) => this.resumeOrDispatch(runId, deadline.signal)));
-        deadline.dispose();
-      }
-    };
-  }
-
-  /**
-   * Routes the rest of an event (a continuation message), handing on again if this invocation runs short too.
-   * Woken runs are dispatched: this invocation has other records to process.
-   */
-  async continueRoute(continuation: RouteContinuation, context?: unknown): Promise<void> {
+  async continueRoute(continuation: RouteContinuation, budget: Pick<RouteOptions, 'outOfTime' | 'handOff'> = {}): Promise<void> {
     const result = await this.engine.route(continuation.event, {
       from: {
         shard: continuation.shard,
         ...(continuation.cursor !== undefined ? { cursor: continuation.cursor } : {}),
         ...(continuation.only ? { only: true as const } : {}),
       },
-      ...(await this.handOff(context)),
+      ...budget,
     });
     for (const e of result.errors) console.error(JSON.stringify({ level: 'error', message: 'event filter failed', runId: e.runId, error: e.message }));
-  }
-
-  /** The router's time budget from the Lambda context, and where it hands the rest on (the dispatch queue). */
-  private async handOff(context: unknown): Promise<Pick<RouteOptions, 'outOfTime' | 'handOff'>> {
-    const outOfTime = routerBudget(context, this.options.deadlineMarginMs);
-    const dispatcher = (await this.engine.backend()).dispatcher;
-    if (!outOfTime || !dispatcher.continueRoute) return {};
-    return { outOfTime, handOff: (c) => dispatcher.continueRoute!(c) };
-  }
-
-  private async resumeOrDispatch(runId: string, signal: AbortSignal): Promise<void> {
-    try {
-      await this.process(runId, signal);
-    } catch (error) {
-      console.error(JSON.stringify({ level: 'error', message: 'resuming a woken run in the router failed; dispatching it', runId, error: String((error as Error)?.message ?? error) }));
-      const backend = await this.engine.backend();
-      await backend.dispatcher.dispatch({ runId });
-    }
-  }
-
-  /** The one-minute schedule target: re-dispatches stranded runs. */
-  sweeperHandler(): () => Promise<{ redispatched: number }> {
-    return async () => {
-      await this.requestCronReconcile();
-      return { redispatched: await this.engine.sweep() };
-    };
   }
 
   /** Long-polls the queue from this process (containers, local) and sweeps at start and periodically. */
@@ -313,8 +172,11 @@ export class Worker {
     this.sweepTimer.unref?.();
   }
 
-  /** Reconciles the declared crons with their schedules (a no-op on backends without EventBridge Scheduler). */
-  private async reconcileNow(): Promise<void> {
+  /**
+   * @internal Reconciles the declared crons with their schedules (a no-op on backends without EventBridge
+   * Scheduler): at `start()`, and on AWS when the sweeper asks through the queue.
+   */
+  async reconcileNow(): Promise<void> {
     try {
       const result = await reconcileCrons(this.engine);
       if (result.put.length || result.deleted.length) console.log(JSON.stringify({ level: 'info', message: 'declared crons reconciled', ...result }));
@@ -322,21 +184,6 @@ export class Worker {
       console.error(JSON.stringify({ level: 'error', message: 'reconciling declared crons failed; retried', error: String((error as Error)?.message ?? error) }));
       throw error;
     }
-  }
-
-  /**
-   * The sweeper's part (it may not write the table or schedules): once per container, so within a minute of a
-   * deploy, it sends the worker a reconcile request. Retried on the next sweep until sent.
-   */
-  private async requestCronReconcile(): Promise<void> {
-    this.cronsReconciled ??= (async () => {
-      const backend = await this.engine.backend();
-      if (backend.cronSchedules) await backend.dispatcher.dispatch({ runId: RECONCILE_CRONS_RUN_ID });
-    })().catch((error) => {
-      this.cronsReconciled = undefined;
-      console.error(JSON.stringify({ level: 'error', message: 'requesting the cron reconcile failed; retried next sweep', error: String((error as Error)?.message ?? error) }));
-    });
-    await this.cronsReconciled;
   }
 
   /** Processes a run in a slot; then `done`, or `retry` when processing threw. */

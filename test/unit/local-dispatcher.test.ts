@@ -34,9 +34,7 @@ function setup(process: (runId: string) => Promise<unknown>, slots = 2) {
     process: (runId: string) => (processed.push(runId), process(runId)),
     keepAlive: new KeepAlive(),
   } as unknown as Engine;
-  const worker = new Worker('embedded', engine, { workflows: [], allDefinitions: true, inProcessDelivery: true, slots }, async () => {
-    throw new Error('no events here');
-  });
+  const worker = new Worker('embedded', engine, { workflows: [], allDefinitions: true, inProcessDelivery: true, slots });
   return { queue, dispatcher, worker, processed };
 }
 

@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { DurableError, PayloadTooLargeError } from 'durable-tasks';
 import { PAYLOAD_LIMIT_BYTES } from '../../sdk/core/json.ts';
 import type { RunRecord } from '../../sdk/ports.ts';
-import { eventBridgeEvent, manualClient, rejection, sqsRecord, type ManualClient } from './support.ts';
+import { rejection } from '../bad-input/support.ts';
+import { eventBridgeEvent, manualClient, sqsRecord, type ManualClient } from './support.ts';
 
 let c: ManualClient;
 beforeEach(() => {

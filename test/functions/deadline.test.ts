@@ -5,7 +5,7 @@
  * invocation takes it at once), its record is reported failed. A fake Lambda context drives it.
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { eventBridgeEvent, manualClient, sqsRecord, type ManualClient } from '../bad-input/support.ts';
+import { eventBridgeEvent, manualClient, sqsRecord, type ManualClient } from './support.ts';
 
 /** A Lambda context whose invocation ends `ms` from now (real time, as on Lambda). */
 function lambdaContext(ms: number) {

@@ -3,7 +3,7 @@
  * out, so a handler can stop taking work and give its leases back while it still can (a run whose lease outlives
  * the invocation would wait for the lease to run out, minutes on AWS, before any other worker could take it).
  */
-import { DurableError } from './errors.ts';
+import { DurableError } from '../../../core/errors.ts';
 
 /** The part of the Lambda context the handlers use (aws-lambda's `Context`). */
 export interface LambdaContext {
