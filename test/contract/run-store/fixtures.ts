@@ -3,7 +3,6 @@
  * Times are real epoch milliseconds (TTL checks compare with the store's clock, Date.now by default).
  */
 import { randomUUID } from 'node:crypto';
-import { beforeEach } from 'vitest';
 import type { RunClause, RunCondition, RunPatch } from '../../../sdk/adapters/shared/run-patch.ts';
 import type { JournalEntry, RunRecord, RunStore, Waiter } from '../../../sdk/ports.ts';
 
@@ -71,13 +70,4 @@ export const leaseClauses = (now: number): RunClause[] => [
 /** The store of the test that is running (the contract's beforeEach sets it). */
 export interface CurrentStore {
   store: RawRunStore;
-}
-
-/** For a part of the contract: the store of each test, set before the test runs. */
-export function useStore(current: CurrentStore): () => RawRunStore {
-  let store: RawRunStore;
-  beforeEach(() => {
-    store = current.store;
-  });
-  return () => store;
 }

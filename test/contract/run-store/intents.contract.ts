@@ -4,16 +4,15 @@
  */
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { JournalEntry, RunRecord } from '../../../sdk/ports.ts';
-import { T0, makeEntry, makeRun, useStore, type CurrentStore, type RawRunStore } from './fixtures.ts';
+import { T0, makeEntry, makeRun, type CurrentStore, type RawRunStore } from './fixtures.ts';
 
 const error = { name: 'Error', message: 'boom' };
 const sleepEntry = (position: number): JournalEntry => makeEntry(position, { kind: 'sleep', dueAt: T0 + 1000 });
 
 export function intentsContract(current: CurrentStore): void {
-  const use = useStore(current);
   let store: RawRunStore;
   beforeEach(() => {
-    store = use();
+    store = current.store;
   });
 
   /** A run created in `status` (with `fields`), returned as stored. */

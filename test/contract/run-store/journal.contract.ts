@@ -1,13 +1,12 @@
 /** The RunStore contract, journals: first-wins entries, parked and carried entries, retrying steps, loadRun. */
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { RunStore, TaskState } from '../../../sdk/ports.ts';
-import { T0, makeRun, makeEntry, makeWaiter, useStore, type CurrentStore, type RawRunStore } from './fixtures.ts';
+import { T0, makeRun, makeEntry, makeWaiter, type CurrentStore, type RawRunStore } from './fixtures.ts';
 
 export function journalContract(current: CurrentStore): void {
-  const use = useStore(current);
   let store: RawRunStore;
   beforeEach(() => {
-    store = use();
+    store = current.store;
   });
 
   describe('journal entries', () => {

@@ -4,13 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { RunRecord, RunStore } from '../../../sdk/ports.ts';
 import type { RunCondition } from '../../../sdk/adapters/shared/run-patch.ts';
 import { holds } from '../../../sdk/adapters/shared/run-patch.ts';
-import { T0, expiredTtl, liveTtl, makeRun, useStore, type CurrentStore, type RawRunStore } from './fixtures.ts';
+import { T0, expiredTtl, liveTtl, makeRun, type CurrentStore, type RawRunStore } from './fixtures.ts';
 
 export function runItemsContract(current: CurrentStore): void {
-  const use = useStore(current);
   let store: RawRunStore;
   beforeEach(() => {
-    store = use();
+    store = current.store;
   });
 
   describe('createRun / getRun', () => {

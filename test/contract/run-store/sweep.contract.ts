@@ -2,13 +2,12 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { RunRecord, RunStore } from '../../../sdk/ports.ts';
 import { holds } from '../../../sdk/adapters/shared/run-patch.ts';
-import { T0, expiredTtl, liveTtl, makeRun, ids, useStore, type CurrentStore, type RawRunStore } from './fixtures.ts';
+import { T0, expiredTtl, liveTtl, makeRun, ids, type CurrentStore, type RawRunStore } from './fixtures.ts';
 
 export function sweepContract(current: CurrentStore): void {
-  const use = useStore(current);
   let store: RawRunStore;
   beforeEach(() => {
-    store = use();
+    store = current.store;
   });
 
   describe('sweepCandidates', () => {

@@ -2,13 +2,12 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { RunRecord, RunStore, StoredEvent, TaskState, Waiter } from '../../../sdk/ports.ts';
-import { T0, expiredTtl, liveTtl, makeRun, makeWaiter, ids, useStore, type CurrentStore, type RawRunStore } from './fixtures.ts';
+import { T0, expiredTtl, liveTtl, makeRun, makeWaiter, ids, type CurrentStore, type RawRunStore } from './fixtures.ts';
 
 export function waitersEventsContract(current: CurrentStore): void {
-  const use = useStore(current);
   let store: RawRunStore;
   beforeEach(() => {
-    store = use();
+    store = current.store;
   });
 
   describe('waiters', () => {
