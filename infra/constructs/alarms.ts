@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
@@ -61,4 +62,54 @@ export function queueAgeAlarm(scope: Construct, id: string, queue: sqs.IQueue, t
     evaluationPeriods: 5,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
+}
+
+/** What the five alarms watch. */
+export interface AlarmSources {
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly eventDeadLetterQueue: sqs.IQueue;
+  readonly queue: sqs.IQueue;
+  readonly workerFunction: lambda.IFunction;
+  readonly eventRouterFunction: lambda.IFunction;
+}
+
+/** The alarms an operator needs, as DurableTasks names them. */
+export interface DurableAlarms {
+  readonly deadLetterQueueAlarm: cloudwatch.Alarm;
+  readonly eventDeadLetterQueueAlarm: cloudwatch.Alarm;
+  readonly workerErrorsAlarm: cloudwatch.Alarm;
+  readonly workerThrottlesAlarm: cloudwatch.Alarm;
+  readonly queueAgeAlarm: cloudwatch.Alarm;
+}
+
+/** Creates the five alarms in `scope`: the DLQs' depth, worker errors and throttles, the oldest message's age. */
+export function createAlarms(scope: Construct, sources: AlarmSources, queueAgeThreshold: Duration): DurableAlarms {
+  return {
+    deadLetterQueueAlarm: deadLetterAlarm(
+      scope,
+      'DeadLetterQueueAlarm',
+      sources.deadLetterQueue,
+      'A dispatch message failed repeatedly and was moved to the dead-letter queue; its run may be stuck until the next sweep.',
+    ),
+    eventDeadLetterQueueAlarm: deadLetterAlarm(
+      scope,
+      'EventDeadLetterQueueAlarm',
+      sources.eventDeadLetterQueue,
+      'A pushed event could not be routed; runs waiting for it were not woken.',
+      redeliverEvents(sources.eventRouterFunction.functionName),
+    ),
+    workerErrorsAlarm: functionMetricAlarm(
+      scope,
+      'WorkerErrorsAlarm',
+      sources.workerFunction.metricErrors(),
+      'A worker invocation threw (a failed run does not: it is recorded). See the worker log group.',
+    ),
+    workerThrottlesAlarm: functionMetricAlarm(
+      scope,
+      'WorkerThrottlesAlarm',
+      sources.workerFunction.metricThrottles(),
+      'Worker invocations were throttled: the account concurrency limit is reached (durableSlots cannot be met).',
+    ),
+    queueAgeAlarm: queueAgeAlarm(scope, 'QueueAgeAlarm', sources.queue, queueAgeThreshold),
+  };
 }

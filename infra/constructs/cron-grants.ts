@@ -8,8 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { CRON_PARTITION } from '../../sdk/adapters/aws/env.ts';
 import { CRON_SCHEDULE_ACTIONS, CRON_TABLE_ACTIONS } from './access.ts';
-
-const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
+import { SCHEDULER_SERVICE } from './scheduler.ts';
 
 /** The resources cron permissions are about. */
 export interface CronResources {

@@ -12,6 +12,7 @@ import { PayloadTooLargeError, RunCancelledError, TaskNotFoundError, serializeEr
 import { entryTimerIds, pendingTimerIds } from './pending-timers.ts';
 import { replay, timerId, type ReplayOutcome, type ReplayServices } from './replay.ts';
 import { scopeOf } from './run-scope.ts';
+import { recordChildOutcome, type ChildOutcome } from './operations/journal-writer.ts';
 import { traceReplay, withTraceparent } from './tracing.ts';
 import { LeaseLostError, releaseLease, watchLease } from './lease.ts';
 
@@ -303,28 +304,15 @@ function retention(deps: ExecutorDeps, now: number): { ttl?: number } {
 /** Writes the child's outcome at the parent's journal position (first wins), then wakes the parent. */
 export async function notifyParent(
   child: RunRecord,
-  outcome: { status: 'SUCCEEDED'; output?: string } | { status: 'FAILED' | 'CANCELLED'; error: ReturnType<typeof serializeError> },
+  outcome: ChildOutcome,
   deps: Pick<ExecutorDeps, 'backend' | 'retentionSeconds'>,
 ): Promise<void> {
   const parent = child.parent;
   if (!parent || parent.position < 0) return;
-  const { store, clock, dispatcher } = deps.backend;
-  const entry: JournalEntry = {
-    attempt: parent.attempt,
-    position: parent.position,
-    kind: 'child',
-    name: child.name,
-    status: outcome.status === 'SUCCEEDED' ? 'done' : 'failed',
-    resolvedBy: child.runId,
-    createdAt: clock.now(),
-  };
-  if (outcome.status === 'SUCCEEDED') {
-    if (outcome.output !== undefined) entry.result = outcome.output;
-  } else {
-    entry.error = outcome.error;
-  }
+  const { store, clock } = deps.backend;
+  const now = clock.now();
   // Into the journal of the parent's incarnation the child was started by (sdk/core/run-scope.ts).
-  await store.putEntry(parent.runId, { ...entry, ...scopeOf(parent.generation, deps.retentionSeconds, entry.createdAt) });
+  await recordChildOutcome(store, child, parent, outcome, now, scopeOf(parent.generation, deps.retentionSeconds, now));
   await wakeRun(parent.runId, deps);
 }
 

@@ -4,11 +4,13 @@
  * waking its run. Order matters: record first, then look for waiters; a wait registers its waiters
  * first, then looks for recorded events. Whichever happens second sees the other, so no event is missed.
  */
-import type { Backend, DurableEvent, JournalEntry, RouteContinuation, RunRecord, Waiter } from '../ports.ts';
+import type { Backend, DurableEvent, RouteContinuation, RunRecord, Waiter } from '../ports.ts';
 import { compileExpression } from './cel.ts';
 import { evaluate, leaves, type ConditionNode } from './conditions.ts';
 import { wakeRun } from './executor.ts';
 import { decodePayload, encodePayload } from './json.ts';
+import { recordWaitResolution } from './operations/journal-writer.ts';
+import { writeWaiters } from './operations/wait.ts';
 
 /** Runs whose waits one event resolves at the same time. */
 export const ROUTER_CONCURRENCY = 16;
@@ -155,21 +157,7 @@ export async function resolveWaiter(
   }
   const alone = evaluate(node, new Map([[waiter.index, at]]));
   if (alone) {
-    const entry: JournalEntry = {
-      attempt: waiter.attempt,
-      position: waiter.position,
-      kind: waiter.opKind,
-      name: waiter.opName,
-      status: 'done',
-      result: `{${JSON.stringify(waiter.readableDataKey)}:${payload}}`,
-      resolvedBy: waiter.readableDataKey,
-      createdAt: backend.clock.now(),
-      ...(eventId !== undefined ? { eventIds: [eventId] } : {}),
-    };
-    // In the journal of the incarnation that registered the waiter (a stale one's lands where no read looks).
-    if (waiter.generation !== undefined) entry.generation = waiter.generation;
-    if (waiter.ttl !== undefined) entry.ttl = waiter.ttl;
-    const { won, entry: held } = await backend.store.putEntry(waiter.runId, entry);
+    const { won, entry: held } = await recordWaitResolution(backend.store, waiter, payload, backend.clock.now(), eventId);
     if (!won) {
       // Already resolved: by a delivery of this event (a retried event, a duplicated continuation) or by another
       // leaf. A redelivery wakes the run only if no wake is pending: its first router may have died between the
@@ -183,7 +171,7 @@ export async function resolveWaiter(
       await wake(waiter, backend, claim);
       return false;
     }
-    await backend.store.putWaiters([{ ...waiter, satisfiedAt: at, data: payload, ...(eventId !== undefined ? { eventId } : {}) }]);
+    await writeWaiters(backend.store, [{ ...waiter, satisfiedAt: at, data: payload, ...(eventId !== undefined ? { eventId } : {}) }]);
   }
   return wake(waiter, backend, claim);
 }

@@ -231,3 +231,32 @@ export function traceOperation(runId: string, task: string, attempt: number, pos
     },
   };
 }
+
+/** The spans of one replay's durable calls by position (replay.ts). */
+export class OperationTraces {
+  private readonly spans = new Map<number, OperationTrace>();
+
+  constructor(
+    private readonly runId: string,
+    private readonly task: string,
+    private readonly attempt: number,
+    private readonly recorded: (position: number) => boolean,
+  ) {}
+
+  /** The call's span: calls on new ground only; a no-op without OpenTelemetry. */
+  start(position: number): OperationTrace {
+    const trace = traceOperation(this.runId, this.task, this.attempt, position, this.recorded(position));
+    if (trace !== NO_OPERATION_TRACE) this.spans.set(position, trace);
+    return trace;
+  }
+
+  /** Names a call's span; `now` and `patch` (no `durable()` of their own) get one that ends at once. */
+  describe(position: number, kind: string, name: string): void {
+    const trace = this.spans.get(position);
+    if (trace) return trace.describe(kind, name);
+    if (kind !== 'now' && kind !== 'patch') return;
+    const instant = this.start(position);
+    instant.describe(kind, name);
+    instant.end('done');
+  }
+}

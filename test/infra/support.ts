@@ -37,6 +37,14 @@ export function logicalId(stack: Stack, construct: { node: { defaultChild?: unkn
   return stack.getLogicalId(construct.node.defaultChild as never);
 }
 
+/** A resource as it appears in a template. */
+export type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+
+/** Every resource of `type` in `template`, by logical id. */
+export function resourcesOf(template: Template, type: string): Record<string, Resource> {
+  return template.findResources(type) as Record<string, Resource>;
+}
+
 /** IAM statement as it appears in a template. */
 export interface Statement {
   Effect: string;

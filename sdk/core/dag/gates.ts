@@ -11,6 +11,7 @@ import type { TaskSpec } from '../definitions.ts';
 import { decodePayload } from '../json.ts';
 import { timerId } from '../replay.ts';
 import { eventWaiter, eventsFor, stampEventOrder } from '../event-order.ts';
+import { writeWaiters } from '../operations/wait.ts';
 import { GATES, dagPosition, type Gate } from './positions.ts';
 
 /** What the gates decided: run, skip or cancel the task (with the data of the conditions that did it), or wait. */
@@ -159,7 +160,7 @@ export function gateWaiters(spec: TaskSpec, taskIndex: number, workflowRunId: st
 export async function registerWaiters(backend: Backend, waiters: Waiter[]): Promise<Waiter[]> {
   if (waiters.length === 0) return waiters;
   await stampEventOrder(backend, waiters);
-  await backend.store.putWaiters(waiters);
+  await writeWaiters(backend.store, waiters);
   for (const w of waiters) {
     if (w.type === 'sleep' && w.dueAt! > w.since) await backend.timers.schedule(timerId(w.runId, w.attempt, w.position, w.index), w.dueAt!, { runId: w.runId });
   }
@@ -184,7 +185,7 @@ export async function registerWaiters(backend: Backend, waiters: Waiter[]): Prom
     }
     out.push(w);
   }
-  if (marked.length) await backend.store.putWaiters(marked);
+  if (marked.length) await writeWaiters(backend.store, marked);
   return out;
 }
 

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { JournalEntry, LoadedRun } from '../../ports.ts';
 import { DAG_POSITION_BASE } from '../dag/positions.ts';
 import { BRANCH_BASE } from '../operations/fan-out.ts';
+import { recordForkedEntry } from '../operations/journal-writer.ts';
 import type { RunRef } from '../definitions.ts';
 import type { Engine } from '../engine.ts';
 import { DurableError, RunNotFoundError } from '../errors.ts';
@@ -55,8 +56,7 @@ export async function forkRun(engine: Engine, runId: string, options: ForkOption
     await Promise.all(
       copies
         .slice(i, i + COPY_CONCURRENCY)
-        // A stream chunk is its own item (the journal record of its position too), so subscribers of the fork see it.
-        .map((entry) => (entry.kind === 'stream' ? backend.store.putStreamChunk(run.runId, entry) : backend.store.putEntry(run.runId, entry))),
+        .map((entry) => recordForkedEntry(backend.store, run.runId, entry)),
     );
   }
   // The commit point: only now does the run exist (see the header).

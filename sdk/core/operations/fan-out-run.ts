@@ -7,33 +7,22 @@
  * from the journal and go on from where they stopped. Once every branch has settled, the outcome is recorded at
  * the anchor (one write), and replays after that answer the call from it without running any branch.
  */
-import type { JournalEntry, OperationKind } from '../../ports.ts';
+import type { JournalEntry } from '../../ports.ts';
 import type { DurableContext } from '../context-types.ts';
 import { runInDurableContext } from '../durable-scope.ts';
 import { InvalidDefinitionError } from '../errors.ts';
+import { answer, expect, never, newEntry, type OperationHost } from './host.ts';
 import { checkAnchor, checkFanOut, fanOutEntry, runBranches, settledFromJournal, type FanOutOptions, type JournalScope } from './fan-out.ts';
 
-/** What a fan-out needs of the replay (replay.ts's Replayer). */
-export interface FanOutHost {
+/** What a fan-out needs of the replay (replay.ts's Replayer) beyond what every operation needs (host.ts). */
+export interface FanOutHost extends OperationHost {
   /** Takes `scope`'s next position, or ends the replay (cancelled, timed out, ended) and returns undefined. */
   takePosition(scope: JournalScope): number | undefined;
-  entryAt(position: number): JournalEntry | undefined;
   /** Runs `body` at `position`, tracked in flight; a failure that must end the replay ends it. */
   runAt<T>(position: number, body: (position: number) => Promise<T>): Promise<T>;
-  /** @throws a fatal NonDeterminismError when the recorded operation is another one */
-  expect(position: number, recorded: { kind: OperationKind; name: string }, kind: OperationKind, name: string): void;
-  newEntry(position: number, kind: OperationKind, name: string, fields: Partial<JournalEntry>): JournalEntry;
-  /** Writes `entry` first-wins and returns the entry that holds the position. */
-  record(entry: JournalEntry): Promise<JournalEntry>;
-  /** The recorded value (a large one fetched from the payload store), or throws the recorded error. */
-  answer<T>(entry: JournalEntry): T | Promise<T>;
-  /** The largest payload (bytes) the fan-out's results may be (`maxPayloadBytes`). */
-  readonly limit: number;
   /** A child context for one branch, its operations journaled under (anchor, index). */
   branchContext(anchor: number, index: number, label: string): DurableContext;
 }
-
-const never = () => new Promise<never>(() => {});
 
 /** `ctx.map`'s items and fn as branches. @throws {InvalidDefinitionError} not an array, or not a function */
 export function mapBranches(name: string, items: readonly unknown[], fn: (item: never, ctx: DurableContext, index: number) => unknown): ((ctx: DurableContext) => unknown)[] {
@@ -55,15 +44,15 @@ export async function runFanOut(
   const tolerant = options?.toleratedFailures !== undefined;
   const tolerated = options?.toleratedFailures ?? 0;
   const decode = async (entry: JournalEntry) => {
-    const value = await host.answer<unknown>(entry);
+    const value = await answer<unknown>(host, entry);
     return tolerant ? settledFromJournal(value) : value;
   };
   const anchor = host.takePosition(scope);
   if (anchor === undefined) return never();
-  const recorded = host.entryAt(anchor);
+  const recorded = host.entries.get(anchor);
   if (recorded) {
     return host.runAt(anchor, async () => {
-      host.expect(anchor, recorded, kind, name);
+      expect(host, anchor, recorded, kind, name);
       return decode(recorded);
     });
   }
@@ -75,8 +64,8 @@ export async function runFanOut(
     return runInDurableContext(ctx, () => branches[index]!(ctx));
   });
   return host.runAt(anchor, async () => {
-    const winner = await host.record(host.newEntry(anchor, kind, name, fanOutEntry(`ctx.${kind}('${name}')`, settled, tolerant, tolerated, host.limit)));
-    host.expect(anchor, winner, kind, name);
+    const winner = await host.journal.record(newEntry(host, anchor, kind, name, fanOutEntry(`ctx.${kind}('${name}')`, settled, tolerant, tolerated, host.limit)));
+    expect(host, anchor, winner, kind, name);
     return decode(winner);
   });
 }

@@ -18,6 +18,35 @@
  */
 import type { JournalEntry, OperationKind } from '../../ports.ts';
 import { InvalidDefinitionError } from '../errors.ts';
+import type { JournalScope } from './fan-out.ts';
+import type { OperationHost } from './host.ts';
+
+/** `ctx.patched(id)` in a replay: decided once per scope and id; on new ground the marker is held like a sleep's entry. */
+export function patched(host: OperationHost, id: string, scope: JournalScope): boolean {
+  assertPatchId(id, 'patched');
+  const known = scope.patches.get(id);
+  if (known !== undefined) return known;
+  host.checkLiveOrThrow();
+  const position = scope.peek();
+  const decision = decidePatch(id, position, scope.view(host.entries, (p) => host.waiters.has(p)));
+  scope.patches.set(id, decision !== 'older');
+  if (decision === 'older') return false;
+  scope.take();
+  if (decision === 'new') {
+    // No write of its own, like a sleep (sdk/core/journal.ts): the next entry item or the park carries it.
+    host.describeOperation(position, 'patch', id);
+    const written = host.journal.hold(patchMarker(host.attempt, position, id, host.backend.clock.now()));
+    if (written) host.background(written);
+  }
+  return true;
+}
+
+/** `ctx.deprecatePatch(id)` in a replay: consumes the position when this id's marker holds it. */
+export function deprecatePatch(host: OperationHost, id: string, scope: JournalScope): void {
+  assertPatchId(id, 'deprecatePatch');
+  host.checkLiveOrThrow();
+  if (isMarkerOf(id, scope.peek(), scope.view(host.entries, (p) => host.waiters.has(p)))) scope.take();
+}
 
 /** What a patch decision reads of one journal scope (a run's attempt, or a branch of it). */
 export interface PatchJournal {

@@ -17,6 +17,33 @@
 import type { JournalEntry, RunStore } from '../../ports.ts';
 import { PayloadTooLargeError, DurableError } from '../errors.ts';
 import { encodePayload } from '../json.ts';
+import type { JournalScope } from './fan-out.ts';
+import { expectOrThrow, never, newEntry, type OperationHost } from './host.ts';
+
+/**
+ * `ctx.putStream(chunk)` in a replay. Synchronous like `now`: the position is taken at the call and the write goes on
+ * in the background (in call order, journal-writer.ts's `writeChunk`), so the call need not be awaited; the replay
+ * does not end before it lands. A recorded position writes nothing.
+ */
+export function putStream(host: OperationHost, chunk: unknown, scope: JournalScope): Promise<void> {
+  const text = encodeChunk(chunk);
+  host.checkLiveOrThrow();
+  const position = scope.take();
+  const recorded = host.entries.get(position);
+  if (recorded) {
+    expectOrThrow(host, position, recorded, 'stream', '');
+    return Promise.resolve();
+  }
+  const written = host.journal.writeChunk(newEntry(host, position, 'stream', '', { result: text })).then((winner) => {
+    host.entries.set(position, winner);
+    host.services.streamed?.(host.runId);
+  });
+  host.background(written);
+  return written.then(
+    () => undefined,
+    () => never(),
+  );
+}
 
 /** The largest chunk `ctx.putStream` takes (serialised as JSON, UTF-8). */
 export const STREAM_CHUNK_LIMIT_BYTES = 256 * 1024;
