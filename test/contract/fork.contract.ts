@@ -366,6 +366,30 @@ export function forkContract(name: string, make: HarnessFactory) {
       expect(await h.durable.runs.list({ name: 'order' })).toHaveLength(2);
     });
 
+    test('a dispatch that fails after the run item exists: the fork call still returns the new run, the sweeper starts it (seed 95 / no-throw-after)', async () => {
+      h = await make();
+      const { counts, state, ref } = await failedOrder(h, 'o3');
+      state.fixed = true;
+      // The run item is the commit point: a caller told "failed" here would fork again and get two forks.
+      const dispatcher = h.backend.dispatcher;
+      const dispatch = dispatcher.dispatch;
+      dispatcher.dispatch = async () => {
+        dispatcher.dispatch = dispatch;
+        throw new Error('queue throttled');
+      };
+      const fork = await h.durable.runs.fork(ref.runId, { fromStep: 'charge' });
+      await h.settle();
+      expect((await h.durable.runs.get(fork.runId)).status).toBe('QUEUED');
+      for (let minute = 0; minute < 3; minute++) {
+        await h.advance(60_000); // the sweeper's schedule
+        await h.durable.engine.sweep();
+        await h.settle();
+      }
+      expect(await fork.result()).toMatchObject({ charged: 'charged', shipped: 'shipped' });
+      expect(counts).toEqual({ reserve: 1, child: 1, charge: 2, ship: 1 });
+      expect(await h.durable.runs.list({ name: 'order' })).toHaveLength(2);
+    });
+
     test('bulkFork and bulkCancel by name, status and time range return counts', async () => {
       h = await make();
       let ran = 0;
