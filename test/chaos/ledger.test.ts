@@ -27,8 +27,8 @@ async function lateWaiters(options: { fault?: FaultKind; abandon: boolean; lands
   const held = new Promise<void>((resolve) => (release = resolve));
   let landed: Promise<unknown> | undefined;
   const stale = chaos.run('process', 'worker-b', 'r1', async () => {
-    if (options.fault) chaos.record(options.fault, 'store.putWaiters', 'r1', chaos.current());
-    landed = chaos.call('store', 'putWaiters', [waiters], () => held);
+    if (options.fault) chaos.record(options.fault, 'store.registerWaiters', 'r1', chaos.current());
+    landed = chaos.call('store', 'registerWaiters', [waiters], () => held);
     if (options.abandon) throw new Error('chaos: injected throw-before at store.putStreamChunk');
     await landed;
   });
@@ -38,7 +38,7 @@ async function lateWaiters(options: { fault?: FaultKind; abandon: boolean; lands
     await landed;
   }
   const finished = { runId: 'r1', status: 'SUCCEEDED' } as RunRecord;
-  await chaos.run('process', 'worker-a', 'r1', () => chaos.call('store', 'updateRun', ['r1', {}], async () => finished)).promise;
+  await chaos.run('process', 'worker-a', 'r1', () => chaos.call('store', 'finish', ['r1', {}], async () => finished)).promise;
   release();
   await landed;
   await stale.promise.catch(() => undefined);
