@@ -10,6 +10,7 @@
  */
 export * from './ports/records.ts';
 export * from './ports/run-store.ts';
+export * from './ports/run-intents.ts';
 export * from './ports/events.ts';
 export * from './ports/flow-store.ts';
 export * from './ports/messaging.ts';

@@ -22,12 +22,12 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ExpressionBuilder, runConditionExpression, runUpdateExpression } from '../../sdk/adapters/aws/dynamo-expressions.ts';
-import { planSweepUpdate } from '../../sdk/adapters/aws/dynamo-sweep.ts';
+import { sweepPlanFor } from '../../sdk/adapters/aws/dynamo-sweep.ts';
+import { planIntent } from '../../sdk/adapters/shared/run-intents.ts';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { ensureTable } from '../../sdk/adapters/aws/table-setup.ts';
-import { leaseCondition } from '../../sdk/core/executor.ts';
 import { newRunRecord } from '../../sdk/core/run-record.ts';
-import type { RunCondition, RunPatch } from '../../sdk/ports.ts';
+import type { RunIntent } from '../../sdk/ports.ts';
 import { median, round } from '../lib/stats.ts';
 
 const require = createRequire(import.meta.url);
@@ -38,19 +38,17 @@ const TABLE = 'micro';
 const WORKER = 'worker-1';
 const LEASE_MS = 30_000;
 
-/** The executor's patches (sdk/core/executor.ts: processRun, suspendRun, finish). */
-function leasePatch(now: number): RunPatch {
-  return { set: { status: 'RUNNING', leaseOwner: WORKER, leaseUntil: now + LEASE_MS, updatedAt: now }, markSeen: true, remove: ['wakeAt'] };
-}
-const suspendPatch = (now: number): RunPatch => ({ set: { status: 'WAITING', updatedAt: now, wakeAt: now + 1_000 }, remove: ['leaseOwner', 'leaseUntil'], addRunningMs: 3 });
-const finishPatch = (now: number): RunPatch => ({ set: { status: 'SUCCEEDED', updatedAt: now, output: '1' }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt', 'error'], addRunningMs: 3 });
-const owner = { leaseOwner: WORKER, notCancelRequested: true } as const;
+/** The executor's intents (sdk/core/executor.ts: processRun, suspendRun, finish). */
+const leaseIntent = (now: number): RunIntent => ({ type: 'lease', owner: WORKER, until: now + LEASE_MS, now });
+const suspendIntent = (now: number): RunIntent => ({ type: 'suspend', owner: WORKER, wake: 0, wakeAt: now + 1_000, now, ranMs: 3, parked: [] });
+const finishIntent = (now: number): RunIntent => ({ type: 'finish', owner: WORKER, outcome: { status: 'SUCCEEDED', output: '1' }, now, ranMs: 3, parked: [] });
 
-/** The request expressions `DynamoRunStore.updateRun` sends for `patch` under `condition`. */
-function expressions(runId: string, patch: RunPatch, condition: RunCondition, now: number) {
+/** The request expressions `DynamoRunStore` sends for `intent`. */
+function expressions(runId: string, intent: RunIntent, now: number) {
   const b = new ExpressionBuilder();
+  const { patch, condition } = planIntent(intent);
   const ConditionExpression = runConditionExpression(b, condition, now);
-  const UpdateExpression = runUpdateExpression(b, patch, planSweepUpdate(patch, condition, now), 'SWEEP#0');
+  const UpdateExpression = runUpdateExpression(b, patch, sweepPlanFor(intent, now), 'SWEEP#0');
   return { ConditionExpression, UpdateExpression, ...b.params(), runId };
 }
 
@@ -120,9 +118,9 @@ async function main() {
 
     const now = 1_700_000_000_000;
     const strip = ({ runId: _r, ...e }: ReturnType<typeof expressions>) => e;
-    const lease = strip(expressions('r', leasePatch(now), leaseCondition(now), now));
-    const suspend = strip(expressions('r', suspendPatch(now), { ...owner, wake: 0 }, now));
-    const finish = strip(expressions('r', finishPatch(now), owner, now));
+    const lease = strip(expressions('r', leaseIntent(now), now));
+    const suspend = strip(expressions('r', suspendIntent(now), now));
+    const finish = strip(expressions('r', finishIntent(now), now));
     const parse = await parseCpu({ leaseBeforeRewrite: LEGACY_LEASE, lease, suspend, finish }, 300);
 
     const perLease = await leaseCpu(client, 1_000, 3);
@@ -157,7 +155,7 @@ async function leaseCpu(client: DynamoDBClient, n: number, rounds: number) {
     const ms = await cpuMs(async () => {
       for (const runId of ids) {
         const now = Date.now();
-        if (!(await store.updateRun(runId, leasePatch(now), leaseCondition(now)))) throw new Error(`lease of ${runId} refused`);
+        if (!(await store.lease(runId, { owner: WORKER, until: now + LEASE_MS, now }))) throw new Error(`lease of ${runId} refused`);
       }
     });
     if (r >= 0) {

@@ -251,15 +251,21 @@ export class DurableClient {
     await this.close();
   }
 
-  /** Stops background work (polling, timers) and releases local servers. */
+  /**
+   * Stops background work (polling, timers) and releases local servers. Holds the process open while it does: what
+   * it waits for (a poll's timer, a server's sockets) does not, and a script's `await durable.close()` would
+   * otherwise end with Node's "unsettled top-level await" (exit code 13) when the event loop empties first.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    stopInProcessCrons(this.engine);
-    await this.pollingWorker?.stop();
-    await this.idle();
-    const backend = await this.engine.backend().catch(() => undefined);
-    await backend?.close();
+    await this.engine.keepAlive.during(async () => {
+      stopInProcessCrons(this.engine);
+      await this.pollingWorker?.stop();
+      await this.idle();
+      const backend = await this.engine.backend().catch(() => undefined);
+      await backend?.close();
+    });
   }
 }
 

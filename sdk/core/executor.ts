@@ -5,7 +5,7 @@
  * the run is replayed again at once: no wake-up is lost.
  */
 import { randomUUID } from 'node:crypto';
-import type { Backend, JournalEntry, LoadedRun, RunClause, RunPatch, RunRecord } from '../ports.ts';
+import type { Backend, JournalEntry, LoadedRun, RunRecord } from '../ports.ts';
 import { TERMINAL_STATUSES } from '../ports.ts';
 import { backoffDelayMs, type TaskSpec } from './definitions.ts';
 import { PayloadTooLargeError, RunCancelledError, TaskNotFoundError, serializeError } from './errors.ts';
@@ -52,28 +52,12 @@ export interface ExecutorDeps {
   signal?: AbortSignal;
 }
 
-const NON_TERMINAL: RunClause['status'] = ['QUEUED', 'RUNNING', 'WAITING'];
-
-/** The condition under which a worker may take a run. */
-export function leaseCondition(now: number): RunClause[] {
-  return [
-    { status: ['QUEUED'] },
-    { status: ['WAITING'], wakePending: true },
-    { status: ['WAITING'], wakeDueBy: now },
-    { status: ['RUNNING'], leaseExpiredBefore: now },
-  ];
-}
-
 export async function processRun(runId: string, workerDeps: ExecutorDeps): Promise<ProcessResult> {
   // Every write below is conditional on this lease's own token, not only on the worker's id.
   const deps: ExecutorDeps = { ...workerDeps, workerId: `${workerDeps.workerId}/${randomUUID().slice(0, 8)}` };
   const { store, clock } = deps.backend;
   const now = clock.now();
-  let run = await store.updateRun(
-    runId,
-    { set: { status: 'RUNNING', leaseOwner: deps.workerId, leaseUntil: now + deps.leaseMs, updatedAt: now }, markSeen: true, remove: ['wakeAt'] },
-    leaseCondition(now),
-  );
+  let run = await store.lease(runId, { owner: deps.workerId, until: now + deps.leaseMs, now });
   if (!run) return 'skipped';
   if (run.cancelRequested) return finalizeCancelled(run, deps);
   if (deps.admit) {
@@ -132,7 +116,6 @@ async function applyOutcome(
   deps: ExecutorDeps,
 ): Promise<{ type: 'done'; result: ProcessResult } | { type: 'again'; run: RunRecord }> {
   const { store, clock, timers, dispatcher } = deps.backend;
-  const owner: RunClause = { leaseOwner: deps.workerId, notCancelRequested: true };
   switch (outcome.type) {
     case 'completed': {
       const result = await finish(run, deps, { status: 'SUCCEEDED', ...(outcome.output !== undefined ? { output: outcome.output } : {}) }, ranMs, outcome.parked);
@@ -148,13 +131,9 @@ async function applyOutcome(
       if (outcome.retryable && run.attempt < spec.retries) {
         const delay = backoffDelayMs(spec.backoff, run.attempt + 1);
         const now = clock.now();
-        const patch: RunPatch = {
-          set: { attempt: run.attempt + 1, runningMs: 0, error, updatedAt: now, status: delay > 0 ? 'WAITING' : 'QUEUED', ...(delay > 0 ? { wakeAt: now + delay } : {}) },
-          remove: ['leaseOwner', 'leaseUntil'],
-        };
         // The backoff timer exists before the run parks; a stale one (lost lease) finds nothing to do.
         if (delay > 0) await timers.schedule(timerId(run.runId, run.attempt + 1, -1), now + delay, { runId: run.runId });
-        const updated = await store.updateRun(run.runId, patch, owner);
+        const updated = await store.retry(run.runId, { owner: deps.workerId, attempt: run.attempt + 1, error, now, ...(delay > 0 ? { wakeAt: now + delay } : {}) });
         if (!updated) return settleConflict(run, deps);
         // The failed attempt's waits and timers must not outlive it: a waiter resolved now would wake the run
         // before its backoff is due, and a long sleep's schedule would fire for nothing.
@@ -188,15 +167,6 @@ async function failTooLarge(error: unknown, run: RunRecord, ranMs: number, deps:
 }
 
 /**
- * The part of a run-item write that records the replay's parked journal entries (sdk/core/journal.ts):
- * `parked` replaces what the run item held (everything else is in entry items by now).
- */
-function parkedPatch(run: RunRecord, parked: readonly JournalEntry[] | undefined): { set: Pick<RunRecord, 'parkedEntries'>; remove: (keyof RunRecord)[] } {
-  if (parked?.length) return { set: { parkedEntries: [...parked] }, remove: [] };
-  return { set: {}, remove: run.parkedEntries?.length ? ['parkedEntries'] : [] };
-}
-
-/**
  * Parks a leased run (WAITING, until `wakeAt` if given), conditional on still holding the lease and on no
  * resolution having arrived since the lease (the wake counter). When one did, the lease is kept and the
  * caller goes again with the returned run: no wake-up is lost. Also used by the DAG orchestrator.
@@ -210,15 +180,14 @@ export async function suspendRun(
   parked?: readonly JournalEntry[],
 ): Promise<{ type: 'done'; result: ProcessResult } | { type: 'again'; run: RunRecord }> {
   const { store, clock } = deps.backend;
-  const owner: RunClause = { leaseOwner: deps.workerId, notCancelRequested: true };
-  const now = clock.now();
-  const entries = parkedPatch(run, parked);
-  const patch: RunPatch = {
-    set: { status: 'WAITING', updatedAt: now, ...(wakeAt !== undefined ? { wakeAt } : {}), ...entries.set },
-    remove: [...(wakeAt !== undefined ? ['leaseOwner', 'leaseUntil'] as const : ['leaseOwner', 'leaseUntil', 'wakeAt'] as const), ...entries.remove],
-    addRunningMs: ranMs,
-  };
-  const updated = await store.updateRun(run.runId, patch, { ...owner, wake: run.wake });
+  const updated = await store.suspend(run.runId, {
+    owner: deps.workerId,
+    wake: run.wake,
+    ...(wakeAt !== undefined ? { wakeAt } : {}),
+    now: clock.now(),
+    ranMs,
+    parked: parked ?? [],
+  });
   if (updated) return { type: 'done', result: 'suspended' };
   // Either a resolution arrived while we replayed (wake moved), a cancel, or we lost the lease.
   const current = await store.getRun(run.runId);
@@ -239,12 +208,7 @@ async function keepLease(
   parked?: readonly JournalEntry[],
 ): Promise<{ type: 'done'; result: ProcessResult } | { type: 'again'; run: RunRecord }> {
   const { store, clock } = deps.backend;
-  const entries = parkedPatch(run, parked);
-  const again = await store.updateRun(
-    run.runId,
-    { markSeen: true, addRunningMs: ranMs, set: { leaseUntil: clock.now() + deps.leaseMs, ...entries.set }, remove: entries.remove },
-    { leaseOwner: deps.workerId, status: ['RUNNING'] },
-  );
+  const again = await store.replayAgain(run.runId, { owner: deps.workerId, until: clock.now() + deps.leaseMs, ranMs, parked: parked ?? [] });
   if (!again) return settleConflict(run, deps);
   if (again.cancelRequested) return { type: 'done', result: await finalizeCancelled(again, deps) };
   return { type: 'again', run: again };
@@ -279,13 +243,7 @@ export async function finish(
   const { store, clock } = deps.backend;
   const now = clock.now();
   if (run.parent) await notifyParent(run, outcome, deps);
-  const entries = parkedPatch(run, parked);
-  const set: RunPatch['set'] = { status: outcome.status, updatedAt: now, ...retention(deps, now), ...entries.set };
-  if (outcome.status === 'SUCCEEDED' && outcome.output !== undefined) set.output = outcome.output;
-  if (outcome.status === 'FAILED') set.error = outcome.error;
-  const remove: (keyof RunRecord)[] = ['leaseOwner', 'leaseUntil', 'wakeAt', ...entries.remove];
-  if (outcome.status === 'SUCCEEDED') remove.push('error');
-  const updated = await store.updateRun(run.runId, { set, remove, addRunningMs: ranMs }, { leaseOwner: deps.workerId, notCancelRequested: true });
+  const updated = await store.finish(run.runId, { owner: deps.workerId, outcome, now, ...retention(deps, now), ranMs, parked: parked ?? [] });
   if (!updated) {
     const { result } = await settleConflict(run, deps);
     return result;
@@ -323,7 +281,7 @@ export async function notifyParent(
  * finds it (a woken run is a sweep candidate) if the caller dies first.
  */
 export async function wakeRun(runId: string, deps: Pick<ExecutorDeps, 'backend'>, claim?: (woken: RunRecord) => boolean): Promise<boolean> {
-  const woken = await deps.backend.store.updateRun(runId, { incrementWake: true }, { status: NON_TERMINAL });
+  const woken = await deps.backend.store.wake(runId);
   if (woken && woken.status !== 'RUNNING' && !claim?.(woken)) await deps.backend.dispatcher.dispatch({ runId });
   return woken !== undefined;
 }
@@ -340,11 +298,7 @@ export async function finalizeCancelled(run: RunRecord, deps: ExecutorDeps, reas
   // A pending long timer is a Scheduler schedule that would fire after the run ended: delete it (best effort).
   if (loaded) for (const id of pendingTimerIds(loaded, now)) await deps.backend.timers.cancel(id).catch(() => undefined);
   await removeWaiters(run.runId, deps, loaded);
-  const updated = await store.updateRun(
-    run.runId,
-    { set: { status: 'CANCELLED', error, updatedAt: now, cancelRequested: true, ...retention(deps, now) }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'] },
-    { status: NON_TERMINAL },
-  );
+  const updated = await store.finishCancelled(run.runId, { error, now, ...retention(deps, now) });
   if (updated) await deps.onFinished(updated);
   return 'cancelled';
 }

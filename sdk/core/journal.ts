@@ -2,41 +2,14 @@
  * Where a run's journal lives. Most entries have an item of their own (first-wins conditional put). A
  * sleep's entry does not need one: nobody races the replay to decide it (only the clock resolves it), so
  * instead of a write of its own it rides on the run item's next write (the park, or the finish) as
- * `parkedEntries`, and on the next entry item the run writes (`putEntry`'s `carried`), after which the
+ * `parkedEntries`, and on the next entry item the run writes (`recordEntry`'s `carried`), after which the
  * run item lets go of it. A sleep then costs its park and its wake-up, not a third write.
  *
  * Why it stays exactly-once: the park is conditional on the lease, so one replay decides a sleep's `dueAt`;
  * every copy (the run item's, an entry item's `carried`) is that decision copied. When copies could differ
  * (a replay that lost its lease raced the new owner), an entry item wins over the run item, which is the
- * order `mergeJournal` reads them in, and the replay that finds a different value fails and replays.
+ * order `mergeJournal` (sdk/adapters/shared/merge-journal.ts, what both stores' `loadRun` returns) reads them in,
+ * and the replay that finds a different value fails and replays.
  */
-import type { JournalEntry } from '../ports.ts';
-
 /** More parked entries than this and the replay writes them out (a loop of sleeps must not grow the run item). */
 export const MAX_PARKED_ENTRIES = 8;
-
-/** A stored entry item: its own entry and the earlier entries it carries. */
-export interface EntryItem {
-  entry: JournalEntry;
-  carried?: readonly JournalEntry[];
-}
-
-const key = (e: JournalEntry) => `${e.attempt}/${e.position}`;
-
-/**
- * One entry per (attempt, position): an item's own entry, else one an item carries, else a parked one;
- * sorted by attempt and position. `parked` lists the parked entries no item holds.
- */
-export function mergeJournal(items: readonly EntryItem[], parked: readonly JournalEntry[] = []): { entries: JournalEntry[]; parked: JournalEntry[] } {
-  const byKey = new Map<string, JournalEntry>();
-  for (const item of items) byKey.set(key(item.entry), item.entry);
-  for (const item of items) for (const e of item.carried ?? []) if (!byKey.has(key(e))) byKey.set(key(e), e);
-  const onlyParked: JournalEntry[] = [];
-  for (const e of parked) {
-    if (byKey.has(key(e))) continue;
-    byKey.set(key(e), e);
-    onlyParked.push(e);
-  }
-  const entries = [...byKey.values()].sort((a, b) => a.attempt - b.attempt || a.position - b.position);
-  return { entries, parked: onlyParked };
-}

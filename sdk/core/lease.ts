@@ -48,7 +48,7 @@ export function watchLease(runId: string, owner: string, leaseUntil: number, dep
   const every = Math.max(1_000, Math.floor(deps.leaseMs / 3));
   const timer = setInterval(() => {
     const until = clock.now() + deps.leaseMs;
-    store.updateRun(runId, { set: { leaseUntil: until } }, { leaseOwner: owner, status: ['RUNNING'] }).then(
+    store.heartbeat(runId, { owner, until }).then(
       (renewed) => {
         if (stopped) return;
         if (!renewed) return halt(new LeaseLostError(runId, 'another worker holds it now, or the run is no longer running'));
@@ -77,7 +77,5 @@ export function watchLease(runId: string, owner: string, leaseUntil: number, dep
  * left alone.
  */
 export async function releaseLease(runId: string, owner: string, backend: Backend): Promise<void> {
-  await backend.store
-    .updateRun(runId, { set: { leaseUntil: backend.clock.now() - 1 }, remove: ['leaseOwner'] }, { leaseOwner: owner, status: ['RUNNING'] })
-    .catch(() => undefined);
+  await backend.store.releaseLease(runId, { owner, now: backend.clock.now() }).catch(() => undefined);
 }

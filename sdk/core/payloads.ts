@@ -12,7 +12,7 @@
  * `result()`, `runs.export`, a DAG task reading its parent's output. `runs.list` never fetches.
  */
 import { createHash } from 'node:crypto';
-import type { JournalEntry, PayloadStore, RunPatch, RunStore } from '../ports.ts';
+import type { JournalEntry, PayloadStore, RunStore } from '../ports.ts';
 import { DurableError } from './errors.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, PAYLOAD_LIMIT_BYTES, PAYLOAD_REF_PREFIX, decodePayload } from './json.ts';
 
@@ -96,14 +96,7 @@ export function offloadingStore(store: RunStore, payloads: () => PayloadStore, e
     const result = await offload(runId, e.result);
     return result === e.result ? e : { ...e, result: result as string };
   };
-  const patch = async (runId: string, p: RunPatch): Promise<RunPatch> => {
-    if (!p.set) return p;
-    const set = { ...p.set };
-    if (set.input !== undefined) set.input = (await offload(runId, set.input))!;
-    if (set.output !== undefined) set.output = await offload(runId, set.output);
-    if (set.parkedEntries) set.parkedEntries = await Promise.all(set.parkedEntries.map((e) => entry(runId, e)));
-    return { ...p, set };
-  };
+  const parkedOf = async (runId: string, parked: readonly JournalEntry[]) => Promise.all(parked.map((e) => entry(runId, e)));
   const overrides: Partial<RunStore> & { [WRAPPED]: true } = {
     [WRAPPED]: true,
     createRun: async (run) => {
@@ -111,10 +104,17 @@ export function offloadingStore(store: RunStore, payloads: () => PayloadStore, e
       const output = await offload(run.runId, run.output);
       return store.createRun({ ...run, input, ...(output !== undefined ? { output } : {}) });
     },
-    updateRun: async (runId, p, condition) => store.updateRun(runId, await patch(runId, p), condition),
-    putEntry: async (runId, e, carried) => {
+    suspend: async (runId, intent) => store.suspend(runId, { ...intent, parked: await parkedOf(runId, intent.parked) }),
+    replayAgain: async (runId, intent) => store.replayAgain(runId, intent.parked ? { ...intent, parked: await parkedOf(runId, intent.parked) } : intent),
+    finish: async (runId, intent) => {
+      const { outcome } = intent;
+      const output = outcome.status === 'SUCCEEDED' ? await offload(runId, outcome.output) : undefined;
+      const stored = output === undefined ? outcome : { status: 'SUCCEEDED' as const, output };
+      return store.finish(runId, { ...intent, outcome: stored, parked: await parkedOf(runId, intent.parked) });
+    },
+    recordEntry: async (runId, e, carried) => {
       const stored = await entry(runId, e);
-      const outcome = await store.putEntry(runId, stored, carried);
+      const outcome = await store.recordEntry(runId, stored, carried);
       // Won: the position holds the entry given, whose result the caller has in hand (no fetch needed to answer it);
       // the caller may also compare the winner with the entry it passed (`winner === done`).
       return outcome.won || outcome.entry === stored ? { ...outcome, entry: e } : outcome;

@@ -54,10 +54,10 @@ export function runScopedStore(store: RunStore, run: Pick<RunRecord, 'runId' | '
     return { ...w, ...(generation !== undefined ? { generation } : {}), ...(ttl !== undefined && w.ttl === undefined ? { ttl } : {}) };
   };
   const overrides: Partial<RunStore> = {
-    putEntry: (runId, entry, carried) => store.putEntry(runId, own(runId) ? stampEntry(entry) : entry, carried),
+    recordEntry: (runId, entry, carried) => store.recordEntry(runId, own(runId) ? stampEntry(entry) : entry, carried),
     putStreamChunk: (runId, entry) => store.putStreamChunk(runId, own(runId) ? stampEntry(entry) : entry),
     updateRetryingEntry: (runId, entry, expected) => store.updateRetryingEntry(runId, own(runId) ? stampEntry(entry) : entry, expected),
-    putWaiters: (waiters) => store.putWaiters(waiters.map(stampWaiter)),
+    registerWaiters: (waiters) => store.registerWaiters(waiters.map(stampWaiter)),
     deleteWaiters: (refs) => store.deleteWaiters(refs.map(stampRef)),
     putTaskState: (state, expected) => {
       if (!own(state.workflowRunId) || state.generation !== undefined) return store.putTaskState(state, expected);

@@ -1,5 +1,4 @@
 import type { Waiter } from './records.ts';
-import type { RunStore } from './run-store.ts';
 
 /** A page of a key's event waiters (`RunStore.findWaitersPage`). */
 export interface WaiterPage {

@@ -1,5 +1,3 @@
-import type { RunStore } from './run-store.ts';
-
 /** Lifecycle of a run. Terminal: SUCCEEDED, FAILED, CANCELLED, SKIPPED. */
 export type RunStatus = 'QUEUED' | 'RUNNING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'SKIPPED';
 
@@ -79,7 +77,7 @@ export interface RunRecord {
   /**
    * Journal entries kept on the run item instead of an item of their own: a sleep's entry rides on the
    * write that parks (or finishes) the run, and the next journal item the run writes carries it
-   * (`putEntry`'s `carried`). Saves a write per sleep. See sdk/core/journal.ts.
+   * (`recordEntry`'s `carried`). Saves a write per sleep. See sdk/core/journal.ts.
    */
   parkedEntries?: JournalEntry[];
 }

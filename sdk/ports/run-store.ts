@@ -1,46 +1,24 @@
 import type { EventPage, EventQuery, StoredEvent, WaiterPage } from './events.ts';
 import type { JournalEntry, RunRecord, RunStatus, TaskState, Waiter, WaiterRef } from './records.ts';
-
-/** One clause of a condition on the run item: every field given must hold. */
-export interface RunClause {
-  status?: readonly RunStatus[];
-  leaseOwner?: string;
-  /** `leaseUntil < leaseExpiredBefore` (or no lease at all). */
-  leaseExpiredBefore?: number;
-  wake?: number;
-  /** `wake <> seen`: a resolution arrived since the last replay started. */
-  wakePending?: true;
-  /** `wakeAt <= wakeDueBy`. */
-  wakeDueBy?: number;
-  attempt?: number;
-  notCancelRequested?: true;
-}
-
-/** A condition on the run item: one clause, or several meaning Or. */
-export type RunCondition = RunClause | readonly RunClause[];
-
-/** The clauses of a condition (Or'ed): one clause, or the list as given. */
-export function clausesOf(condition: RunCondition): readonly RunClause[] {
-  return Array.isArray(condition) ? condition : [condition as RunClause];
-}
-
-/** A change to the run item. `set` overwrites fields, `remove` deletes them, `incrementWake` adds 1 to `wake`. */
-export interface RunPatch {
-  set?: Partial<Omit<RunRecord, 'runId' | 'wake'>>;
-  remove?: readonly (keyof RunRecord)[];
-  incrementWake?: true;
-  /** `seen = wake` (after `incrementWake`, when both are given): the replay about to start consumes every resolution so far. */
-  markSeen?: true;
-  /** Adds to `runningMs`. */
-  addRunningMs?: number;
-}
+import type {
+  CancelledIntent,
+  FinishIntent,
+  FlowIntent,
+  HeartbeatIntent,
+  LeaseIntent,
+  QueueIntent,
+  ReleaseLeaseIntent,
+  ReplayAgainIntent,
+  RetryIntent,
+  SuspendIntent,
+} from './run-intents.ts';
 
 /** Everything the engine needs to replay a run: read with one paginated query. */
 export interface LoadedRun {
   run: RunRecord;
   /**
    * The journal: every entry item, the entries they carry and the run item's `parkedEntries`, one per
-   * (attempt, position), an entry item's own first (see `mergeJournal`, sdk/core/journal.ts).
+   * (attempt, position), an entry item's own first (see `mergeJournal`, sdk/adapters/shared/merge-journal.ts).
    */
   entries: JournalEntry[];
   /** Of `entries`, those only the run item holds (`parkedEntries` no entry item carries yet). */
@@ -81,8 +59,28 @@ export interface RunStore {
    * more may follow, to pass back as `query.cursor`. Without `limit`, every run.
    */
   listRuns(query: ListRunsQuery): Promise<RunList>;
-  /** Applies `patch` iff `condition` holds; the updated run, or `undefined` when the condition failed or the run is absent. */
-  updateRun(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined>;
+  /*
+   * The writes of the run item, one method per intent (sdk/ports/run-intents.ts says what each means and under which
+   * condition it applies). Each returns the run as written, or `undefined` when the condition failed or the run is
+   * absent.
+   */
+  lease(runId: string, intent: LeaseIntent): Promise<RunRecord | undefined>;
+  heartbeat(runId: string, intent: HeartbeatIntent): Promise<RunRecord | undefined>;
+  releaseLease(runId: string, intent: ReleaseLeaseIntent): Promise<RunRecord | undefined>;
+  /** Ends a RUNNING run's lease now, whoever holds it (recovery after a crash of the process that held it). */
+  expireLease(runId: string): Promise<RunRecord | undefined>;
+  replayAgain(runId: string, intent: ReplayAgainIntent): Promise<RunRecord | undefined>;
+  suspend(runId: string, intent: SuspendIntent): Promise<RunRecord | undefined>;
+  retry(runId: string, intent: RetryIntent): Promise<RunRecord | undefined>;
+  finish(runId: string, intent: FinishIntent): Promise<RunRecord | undefined>;
+  finishCancelled(runId: string, intent: CancelledIntent): Promise<RunRecord | undefined>;
+  /** A resolution arrived (an event, a child's end): bumps the wake counter of a run that is not terminal. */
+  wake(runId: string): Promise<RunRecord | undefined>;
+  /** Flags a run that is not terminal as to be cancelled, and wakes it. */
+  requestCancel(runId: string): Promise<RunRecord | undefined>;
+  setFlow(runId: string, intent: FlowIntent): Promise<RunRecord | undefined>;
+  /** Back to QUEUED to wait for flow control (a concurrency slot, a rate limit's refill). */
+  queue(runId: string, intent: QueueIntent): Promise<RunRecord | undefined>;
   /** The run with its journal, waiters and DAG task states (one paginated Query on AWS). */
   loadRun(runId: string): Promise<LoadedRun | undefined>;
   /**
@@ -90,11 +88,11 @@ export interface RunStore {
    * wins), with the entries its item carries. `carried`: earlier entries of the run kept on the run item
    * (`parkedEntries`), stored in the same item so the run item may let go of them.
    */
-  putEntry(runId: string, entry: JournalEntry, carried?: readonly JournalEntry[]): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }>;
+  recordEntry(runId: string, entry: JournalEntry, carried?: readonly JournalEntry[]): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }>;
   /** Moves a retrying step forward: replaces the entry iff it is still `retrying` at `expectedStepAttempt`. */
   updateRetryingEntry(runId: string, entry: JournalEntry, expectedStepAttempt: number): Promise<boolean>;
   /** Idempotent (same runId/attempt/position/index overwrites). */
-  putWaiters(waiters: readonly Waiter[]): Promise<void>;
+  registerWaiters(waiters: readonly Waiter[]): Promise<void>;
   deleteWaiters(waiters: readonly WaiterRef[]): Promise<void>;
   /** Every event waiter registered for `eventKey` (all shards). */
   findWaiters(eventKey: string): Promise<Waiter[]>;
@@ -127,7 +125,7 @@ export interface RunStore {
   putTaskState(state: TaskState, expectedStatus?: RunStatus | readonly RunStatus[]): Promise<boolean>;
   /**
    * Writes a stream chunk (a `kind: 'stream'` entry with `seq`) iff the run's stream has no chunk at `entry.seq`
-   * (first wins, like `putEntry`); returns the chunk that holds that place afterwards. `loadRun` returns chunks
+   * (first wins, like `recordEntry`); returns the chunk that holds that place afterwards. `loadRun` returns chunks
    * among the entries (at their positions), so a replay finds the chunk it put.
    */
   putStreamChunk(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }>;

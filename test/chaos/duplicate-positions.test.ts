@@ -25,7 +25,7 @@ describe('duplicate journal positions are detectable', () => {
   test('memory: two entry items at one position are hidden by loadRun and reported from the raw entries', async () => {
     const store = new MemoryRunStore(undefined, () => NOW);
     await store.createRun(run);
-    await store.putEntry(run.runId, won);
+    await store.recordEntry(run.runId, won);
     expect(duplicatePositions(run.runId, await memoryRawEntries(store, run.runId))).toEqual([]);
     // A second item for (0, 0) under another key: what a broken first-wins write would leave.
     const slots = (store as unknown as { runs: Map<string, { entries: Map<string, JournalEntry> }> }).runs;
@@ -50,7 +50,7 @@ describe('duplicate journal positions are detectable', () => {
       await ensureTable(client, tableName);
       const store = new DynamoRunStore({ client, tableName, now: () => NOW });
       await store.createRun(run);
-      await store.putEntry(run.runId, won);
+      await store.recordEntry(run.runId, won);
       expect(duplicatePositions(run.runId, await dynamoRawEntries(client, tableName, run.runId))).toEqual([]);
       // The same (attempt, position) under an unpadded sort key: a key scheme that maps one position to two items.
       await client.send(new PutItemCommand({ TableName: tableName, Item: { ...entryItem(run.runId, second), sk: { S: 'OP#0#0' } } }));

@@ -340,7 +340,7 @@ export class Chaos {
   }
 }
 
-function runIdOf(port: Port, method: string, args: unknown[]): string | undefined {
+export function runIdOf(port: Port, method: string, args: unknown[]): string | undefined {
   const [first] = args;
   if (typeof first === 'string' && port === 'store' && !KEYED_BY_EVENT_KEY.has(method)) return first;
   if (first && typeof first === 'object') {

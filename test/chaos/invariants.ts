@@ -12,7 +12,7 @@
  */
 import type { JournalEntry, RunRecord, RunStore } from '../../sdk/ports.ts';
 import { TERMINAL_STATUSES } from '../../sdk/ports.ts';
-import { CrashError, TAINTING, type CallObserver, type Chaos, type FaultKind, type Op } from './faults.ts';
+import { CrashError, runIdOf, TAINTING, type CallObserver, type Chaos, type FaultKind, type Op } from './faults.ts';
 import { isLedgerWrite, storeCallEffect } from './port-methods.ts';
 import type { StepLedger } from './workload/interpret.ts';
 import { attemptsOf, childPrograms, expectedOutcome, expectedStream } from './workload/oracle.ts';
@@ -53,6 +53,8 @@ export class Ledger implements StepLedger, CallObserver {
   private nextExecution = 0;
   /** When each run turned terminal (call sequence of the write). */
   private readonly terminalSeq = new Map<string, number>();
+  /** Finished runs that a write of an abandoned operation reached after they turned terminal (see leftoversExplained). */
+  private readonly abandonedWrites = new Set<string>();
   writes = 0;
   /** Fork runs (runs.fork) and the run each was forked from: their copied step entries are the source's executions. */
   private readonly forkSources = new Map<string, string>();
@@ -123,9 +125,14 @@ export class Ledger implements StepLedger, CallObserver {
     this.observations.set(key, set);
   }
 
-  completed(port: string, method: string, args: unknown[], result: unknown, seq: number): void {
+  completed(port: string, method: string, args: unknown[], result: unknown, seq: number, op?: Op): void {
     if (port !== 'store') return;
     if (isLedgerWrite(method)) this.writes++;
+    // A write still in flight (stalled) when its worker gave up on the operation, landing after the run finished.
+    if (isLedgerWrite(method) && op?.done && [...op.faults].some((k) => TAINTING.has(k))) {
+      const runId = runIdOf('store', method, args);
+      if (runId !== undefined && this.terminalSeq.has(runId)) this.abandonedWrites.add(runId);
+    }
     const effect = storeCallEffect(method, args, result);
     if (effect.kind === 'run-updated') {
       const { run } = effect;
@@ -147,8 +154,13 @@ export class Ledger implements StepLedger, CallObserver {
    * Whether a fault explains garbage left behind a finished run (waiters, a late journal entry): a worker died or
    * failed after the run turned terminal, before its cleanup (the finisher, or a stale replay that registered
    * waiters after the finisher cleaned up). Nothing but a later matching event removes those.
+   * Also a write of an operation its worker had already given up on after a fault (the write stalled past the lease,
+   * then the replay failed on another call): it lands whenever it lands, and no code of that worker is left to see it
+   * (a Lambda's request in flight when it returned). Seed 2 / no-throw-after: a fork's replay registered a timeout's
+   * waiters (stalled) while its background stream write failed; another worker finished the run meanwhile.
    */
   leftoversExplained(runId: string): boolean {
+    if (this.abandonedWrites.has(runId)) return true;
     const at = this.terminalSeq.get(runId);
     if (at === undefined) return false;
     return this.chaos.log.some((f) => f.runId === runId && f.seq >= at && TAINTING.has(f.kind));

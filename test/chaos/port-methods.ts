@@ -6,17 +6,20 @@
  */
 import type { JournalEntry, RunRecord } from '../../sdk/ports.ts';
 
+/** The run store's writes of the run item, one per intent (sdk/ports/run-intents.ts). */
+export const RUN_INTENTS = ['lease', 'heartbeat', 'releaseLease', 'expireLease', 'replayAgain', 'suspend', 'retry', 'finish', 'finishCancelled', 'wake', 'requestCancel', 'setFlow', 'queue'];
+
 /** The RunStore methods the wrapper intercepts (faults, crashes, call counting); any other passes through. */
 export const STORE_METHODS = [
   'createRun',
   'getRun',
   'listRuns',
-  'updateRun',
+  ...RUN_INTENTS,
   'loadRun',
-  'putEntry',
+  'recordEntry',
   'putStreamChunk',
   'updateRetryingEntry',
-  'putWaiters',
+  'registerWaiters',
   'deleteWaiters',
   'findWaiters',
   'takeEventSequence',
@@ -29,7 +32,7 @@ export const STORE_METHODS = [
 ];
 
 /** Faulted as writes (they may also fail after applying, or stall past the lease); the others as reads. */
-export const STORE_WRITES = new Set(['createRun', 'updateRun', 'putEntry', 'updateRetryingEntry', 'putWaiters', 'deleteWaiters', 'takeEventSequence', 'recordEvent', 'putTaskState']);
+export const STORE_WRITES = new Set(['createRun', ...RUN_INTENTS, 'recordEntry', 'updateRetryingEntry', 'registerWaiters', 'deleteWaiters', 'takeEventSequence', 'recordEvent', 'putTaskState']);
 
 /** Store methods whose first argument is an event key, not a run id. */
 export const KEYED_BY_EVENT_KEY = new Set(['findWaiters', 'findEvents', 'findEventsPage', 'takeEventSequence', 'eventSequence']);
@@ -70,10 +73,9 @@ export type StoreCallEffect =
   | { kind: 'other' };
 
 export function storeCallEffect(method: string, args: unknown[], result: unknown): StoreCallEffect {
+  if (RUN_INTENTS.includes(method)) return { kind: 'run-updated', run: result as RunRecord | undefined };
   switch (method) {
-    case 'updateRun':
-      return { kind: 'run-updated', run: result as RunRecord | undefined };
-    case 'putEntry': {
+    case 'recordEntry': {
       const [runId, entry] = args as [string, JournalEntry];
       return { kind: 'entry-put', runId, entry, won: (result as { won: boolean }).won };
     }

@@ -6,7 +6,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { Durable } from 'durable-tasks';
 import { createMemoryBackend, VirtualClock } from '../../sdk/adapters/memory/index.ts';
 import type { Backend, RunStore, Timers } from '../../sdk/ports.ts';
-import { delegatingStore } from '../support/env.ts';
+import { delegatingStore, forgeRun } from '../support/env.ts';
 
 /** A client on memory adapters whose store and timers a test may wrap, with an embedded worker. */
 function client(wrap: { store?: (s: RunStore) => RunStore; timers?: (t: Timers) => Timers } = {}) {
@@ -36,12 +36,12 @@ describe('lost wake-ups', () => {
     const c = client({
       store: (inner) =>
         delegatingStore(inner, {
-          updateRun: async (runId, patch, condition) => {
-            if (dieOnWake && patch.incrementWake && !patch.set) {
+          wake: async (runId) => {
+            if (dieOnWake) {
               dieOnWake = false;
               throw new Error('router killed');
             }
-            return inner.updateRun(runId, patch, condition);
+            return inner.wake(runId);
           },
         }),
     });
@@ -80,7 +80,7 @@ describe('lost wake-ups', () => {
     logged.mockRestore();
     expect((await c.durable.runs.get(ref.runId)).tasks?.find((t) => t.name === 'second')?.status).toBe('QUEUED');
     // Another pass runs before the repair delay (a duplicate delivery once the dead worker's lease is gone) and parks.
-    await c.base.store.updateRun(ref.runId, { set: { leaseUntil: c.clock.now() - 1 } });
+    await forgeRun(c.base.store, ref.runId, { set: { leaseUntil: c.clock.now() - 1 } });
     expect(await c.durable.engine.process(ref.runId)).toBe('suspended');
     expect((await c.base.store.getRun(ref.runId))!.wakeAt).toBeDefined();
     await c.sweepAfter(60_000);

@@ -43,6 +43,9 @@ export interface ScheduleReport {
 
 /** A failing schedule, printed so it can be replayed with CHAOS_SEED. */
 export function describeFailure(report: ScheduleReport, replay = `CHAOS_SEED=${report.seed} CHAOS_PROFILE=${report.profile} npx vitest run test/chaos/chaos.test.ts`): string {
+  // CHAOS_LOG=<n>: print the last n faults and trace lines instead (a large n prints them all).
+  const faultLines = Number(process.env.CHAOS_LOG) || 60;
+  const traceLines = Number(process.env.CHAOS_LOG) || 80;
   return [
     `chaos schedule failed: seed ${report.seed}, profile ${report.profile} (replay: ${replay})`,
     `failures (${report.failures.length}):`,
@@ -50,9 +53,9 @@ export function describeFailure(report: ScheduleReport, replay = `CHAOS_SEED=${r
     `faults: ${JSON.stringify(report.faults)}`,
     `programs:`,
     ...report.programs.map((p) => `  ${JSON.stringify(p)}`),
-    `fault log (last 60 of ${report.faultLog.length}):`,
-    ...report.faultLog.slice(-60).map((f) => `  #${f.seq} +${((f.at - Date.UTC(2030, 0, 1)) / 1000).toFixed(1)}s ${f.kind} ${f.call} run=${f.runId ?? '-'} op=${f.op ?? '-'}`),
-    `trace (last 80 of ${report.trace.length}):`,
-    ...report.trace.slice(-80).map((t) => `  ${t}`),
+    `fault log (last ${Math.min(faultLines, report.faultLog.length)} of ${report.faultLog.length}):`,
+    ...report.faultLog.slice(-faultLines).map((f) => `  #${f.seq} +${((f.at - Date.UTC(2030, 0, 1)) / 1000).toFixed(1)}s ${f.kind} ${f.call} run=${f.runId ?? '-'} op=${f.op ?? '-'}`),
+    `trace (last ${Math.min(traceLines, report.trace.length)} of ${report.trace.length}):`,
+    ...report.trace.slice(-traceLines).map((t) => `  ${t}`),
   ].join('\n');
 }

@@ -58,9 +58,9 @@ export function engineContract(name: string, make: HarnessFactory) {
       const written: string[] = [];
       h = await make((inner) =>
         delegatingStore(inner, {
-          putEntry: (runId, entry, carried) => {
+          recordEntry: (runId, entry, carried) => {
             written.push(`${entry.kind}@${entry.position}+${(carried ?? []).map((e) => `${e.kind}@${e.position}`).join(',')}`);
-            return inner.putEntry(runId, entry, carried);
+            return inner.recordEntry(runId, entry, carried);
           },
         }),
       );
@@ -114,9 +114,17 @@ export function engineContract(name: string, make: HarnessFactory) {
       let most = 0;
       h = await make((inner) =>
         delegatingStore(inner, {
-          updateRun: async (runId, patch, condition) => {
-            most = Math.max(most, patch.set?.parkedEntries?.length ?? 0);
-            return inner.updateRun(runId, patch, condition);
+          suspend: async (runId, intent) => {
+            most = Math.max(most, intent.parked.length);
+            return inner.suspend(runId, intent);
+          },
+          replayAgain: async (runId, intent) => {
+            most = Math.max(most, intent.parked?.length ?? 0);
+            return inner.replayAgain(runId, intent);
+          },
+          finish: async (runId, intent) => {
+            most = Math.max(most, intent.parked.length);
+            return inner.finish(runId, intent);
           },
         }),
       );
@@ -176,13 +184,13 @@ export function engineContract(name: string, make: HarnessFactory) {
       let hold = false;
       h = await make((inner) =>
         delegatingStore(inner, {
-          updateRun: async (runId, patch, condition) => {
-            if (hold && patch.set?.status === 'WAITING') {
+          suspend: async (runId, intent) => {
+            if (hold) {
               hold = false;
               reached.resolve();
               await gate.promise;
             }
-            return inner.updateRun(runId, patch, condition);
+            return inner.suspend(runId, intent);
           },
         }),
       );

@@ -22,12 +22,12 @@ function holdBus(h: Harness) {
 }
 
 /** The store, with a hook run once before the first call of `method` for `key` (then the call goes through). */
-function hookBefore(method: 'eventSequence' | 'putWaiters' | 'findEventsPage', key: string, hook: () => Promise<void>) {
+function hookBefore(method: 'eventSequence' | 'registerWaiters' | 'findEventsPage', key: string, hook: () => Promise<void>) {
   let armed = true;
   return (inner: RunStore) =>
     delegatingStore(inner, {
       [method]: async (...args: unknown[]) => {
-        const k = method === 'putWaiters' ? (args[0] as { eventKey?: string }[]).find((w) => w.eventKey)?.eventKey : args[0];
+        const k = method === 'registerWaiters' ? (args[0] as { eventKey?: string }[]).find((w) => w.eventKey)?.eventKey : args[0];
         if (armed && k === key) {
           armed = false;
           await hook();
@@ -97,7 +97,7 @@ export function eventOrderContract(name: string, make: HarnessFactory) {
 
     for (const [method, when] of [
       ['eventSequence', 'before the wait reads the sequence (pushed before it began: never)'],
-      ['putWaiters', 'between the sequence read and the waiters (the router finds no waiter; the wait finds the event)'],
+      ['registerWaiters', 'between the sequence read and the waiters (the router finds no waiter; the wait finds the event)'],
       // The wait looks for recorded events a page at a time (findEventsPage).
       ['findEventsPage', 'between the waiters and the wait\'s look for events (both find it: resolved once)'],
     ] as const) {

@@ -11,15 +11,15 @@ import type { Harness, HarnessFactory } from './harness.ts';
 
 const total = (h: Harness) => Object.values(h.durable.metrics().requests).reduce((a, b) => a + b, 0);
 
-/** A store whose putEntry fails after `budget` more writes to runs other than `spare` (a crash mid-copy). */
+/** A store whose recordEntry fails after `budget` more writes to runs other than `spare` (a crash mid-copy). */
 function crashingStore(fault: { budget: number; spare: Set<string> }) {
   return (store: RunStore): RunStore =>
     new Proxy(store, {
       get(target, prop, receiver) {
-        if (prop === 'putEntry') {
+        if (prop === 'recordEntry') {
           return async (runId: string, ...rest: unknown[]) => {
             if (!fault.spare.has(runId) && fault.budget-- <= 0) throw new Error('injected crash mid-copy');
-            return (target.putEntry as (...a: unknown[]) => unknown).call(target, runId, ...rest);
+            return (target.recordEntry as (...a: unknown[]) => unknown).call(target, runId, ...rest);
           };
         }
         const value = Reflect.get(target, prop, receiver);
@@ -361,6 +361,30 @@ export function forkContract(name: string, make: HarnessFactory) {
       fault.budget = Infinity;
       const fork = await h.durable.runs.fork(ref.runId, { fromStep: 'charge' });
       await h.settle();
+      expect(await fork.result()).toMatchObject({ charged: 'charged', shipped: 'shipped' });
+      expect(counts).toEqual({ reserve: 1, child: 1, charge: 2, ship: 1 });
+      expect(await h.durable.runs.list({ name: 'order' })).toHaveLength(2);
+    });
+
+    test('a dispatch that fails after the run item exists: the fork call still returns the new run, the sweeper starts it (seed 95 / no-throw-after)', async () => {
+      h = await make();
+      const { counts, state, ref } = await failedOrder(h, 'o3');
+      state.fixed = true;
+      // The run item is the commit point: a caller told "failed" here would fork again and get two forks.
+      const dispatcher = h.backend.dispatcher;
+      const dispatch = dispatcher.dispatch;
+      dispatcher.dispatch = async () => {
+        dispatcher.dispatch = dispatch;
+        throw new Error('queue throttled');
+      };
+      const fork = await h.durable.runs.fork(ref.runId, { fromStep: 'charge' });
+      await h.settle();
+      expect((await h.durable.runs.get(fork.runId)).status).toBe('QUEUED');
+      for (let minute = 0; minute < 3; minute++) {
+        await h.advance(60_000); // the sweeper's schedule
+        await h.durable.engine.sweep();
+        await h.settle();
+      }
       expect(await fork.result()).toMatchObject({ charged: 'charged', shipped: 'shipped' });
       expect(counts).toEqual({ reserve: 1, child: 1, charge: 2, ship: 1 });
       expect(await h.durable.runs.list({ name: 'order' })).toHaveLength(2);

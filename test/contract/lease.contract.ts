@@ -5,7 +5,7 @@
  * leaves none of the failed attempt's waiters and timers behind.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import { delegatingStore, deferred } from '../support/env.ts';
+import { delegatingStore, deferred, forgeRun } from '../support/env.ts';
 import type { ClockTimers } from '../../sdk/adapters/memory/index.ts';
 import type { RunRecord } from '../../sdk/ports.ts';
 import type { Harness, HarnessFactory } from './harness.ts';
@@ -31,9 +31,9 @@ export function leaseContract(name: string, make: HarnessFactory) {
       let refusedLeases = 0;
       h = await make((store) =>
         delegatingStore(store, {
-          updateRun: async (runId, patch, condition) => {
-            const updated = await store.updateRun(runId, patch, condition);
-            if (!updated && patch.set?.status === 'RUNNING' && patch.set.leaseOwner !== undefined) refusedLeases++;
+          lease: async (runId, intent) => {
+            const updated = await store.lease(runId, intent);
+            if (!updated) refusedLeases++;
             return updated;
           },
         }),
@@ -73,12 +73,12 @@ export function leaseContract(name: string, make: HarnessFactory) {
       let failed = false;
       h = await make((store) =>
         delegatingStore(store, {
-          putEntry: async (runId, entry, carried) => {
+          recordEntry: async (runId, entry, carried) => {
             if (!failed && entry.name === 'charge') {
               failed = true;
               throw Object.assign(new Error('ProvisionedThroughputExceededException (injected)'), { name: 'ProvisionedThroughputExceededException' });
             }
-            return store.putEntry(runId, entry, carried);
+            return store.recordEntry(runId, entry, carried);
           },
         }),
       );
@@ -117,7 +117,7 @@ export function leaseContract(name: string, make: HarnessFactory) {
       const ref = await task.runNoWait({});
       await inStep.promise;
       // Another worker takes the run over (its lease ran out under a long GC pause, say).
-      const stolen = await h.backend.store.updateRun(ref.runId, { set: { leaseOwner: 'thief/1', leaseUntil: h.clock.now() + 3_600_000 } }, { status: ['RUNNING'] });
+      const stolen = await forgeRun(h.backend.store, ref.runId, { set: { leaseOwner: 'thief/1', leaseUntil: h.clock.now() + 3_600_000 } }, { status: ['RUNNING'] });
       expect(stolen).toBeDefined();
       await until(() => reason !== undefined, 'ctx.signal aborted');
       expect((reason as Error).name).toBe('LeaseLostError');
@@ -147,7 +147,7 @@ export function leaseContract(name: string, make: HarnessFactory) {
       const ref = await task.runNoWait({});
       await inStep.promise;
       // What `runs.cancel` in another process writes (this process never heard of it).
-      await h.backend.store.updateRun(ref.runId, { set: { cancelRequested: true } }, { status: ['RUNNING'] });
+      await forgeRun(h.backend.store, ref.runId, { set: { cancelRequested: true } }, { status: ['RUNNING'] });
       await until(() => reason !== undefined, 'ctx.signal aborted');
       expect((reason as Error).name).toBe('RunCancelledError');
       await h.settle();

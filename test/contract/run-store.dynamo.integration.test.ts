@@ -24,7 +24,7 @@ runStoreContract('DynamoDB (dynalite)', async () => {
 });
 
 describe('DynamoRunStore on dynalite', () => {
-  test('request counts: createRun, lease, putEntry and a 10-entry loadRun are one request each', async () => {
+  test('request counts: createRun, lease, recordEntry and a 10-entry loadRun are one request each', async () => {
     const counter = new InMemoryRequestCounter();
     const { tableName } = await freshStore();
     const measured = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
@@ -36,39 +36,29 @@ describe('DynamoRunStore on dynalite', () => {
     };
     expect(await delta(() => measured.createRun(run))).toEqual({ 'DynamoDB.PutItem': 1 });
     const now = Date.now();
-    const lease = () =>
-      measured.updateRun(
-        run.runId,
-        { set: { status: 'RUNNING', leaseOwner: 'w', leaseUntil: now + 60_000, updatedAt: now }, markSeen: true, remove: ['wakeAt'] },
-        [{ status: ['QUEUED'] }, { status: ['WAITING'], wakePending: true }, { status: ['WAITING'], wakeDueBy: now }, { status: ['RUNNING'], leaseExpiredBefore: now }],
-      );
+    const lease = () => measured.lease(run.runId, { owner: 'w', until: now + 60_000, now });
     expect(await delta(lease)).toEqual({ 'DynamoDB.UpdateItem': 1 });
-    expect(await delta(() => measured.putEntry(run.runId, makeEntry(0)))).toEqual({ 'DynamoDB.PutItem': 1 });
-    for (let p = 1; p < 10; p++) await measured.putEntry(run.runId, makeEntry(p));
+    expect(await delta(() => measured.recordEntry(run.runId, makeEntry(0)))).toEqual({ 'DynamoDB.PutItem': 1 });
+    for (let p = 1; p < 10; p++) await measured.recordEntry(run.runId, makeEntry(p));
     expect(await delta(() => measured.loadRun(run.runId))).toEqual({ 'DynamoDB.Query': 1 });
     // dynalite ignores ReturnValuesOnConditionCheckFailure, so a lost race reads the winner back.
-    expect(await delta(() => measured.putEntry(run.runId, makeEntry(0, { name: 'late' })))).toEqual({ 'DynamoDB.PutItem': 1, 'DynamoDB.GetItem': 1 });
-    const suspend = () =>
-      measured.updateRun(
-        run.runId,
-        { set: { status: 'WAITING', updatedAt: now }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'], addRunningMs: 3 },
-        { leaseOwner: 'w', notCancelRequested: true, wake: 0 },
-      );
+    expect(await delta(() => measured.recordEntry(run.runId, makeEntry(0, { name: 'late' })))).toEqual({ 'DynamoDB.PutItem': 1, 'DynamoDB.GetItem': 1 });
+    const suspend = () => measured.suspend(run.runId, { owner: 'w', wake: 0, now, ranMs: 3, parked: [] });
     expect(await delta(suspend)).toEqual({ 'DynamoDB.UpdateItem': 1 });
-    expect(await delta(() => measured.updateRun(run.runId, { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] }))).toEqual({
+    expect(await delta(() => measured.wake(run.runId))).toEqual({
       'DynamoDB.UpdateItem': 1,
     });
     expect(await delta(() => measured.findWaiters('k'))).toEqual({ 'DynamoDB.Query': 4 });
     // One Query per shard, and a BatchGetItem for the runs the keys-only index names (the woken run is due).
     expect(await delta(() => measured.sweepCandidates(now, 10))).toEqual({ 'DynamoDB.Query': 4, 'DynamoDB.BatchGetItem': 1 });
-    // Event waiters: their index items first, then the run's copies (see DynamoRunStore.putWaiters).
+    // Event waiters: their index items first, then the run's copies (see DynamoRunStore.registerWaiters).
     const waiters = [makeWaiter(run.runId), makeWaiter(run.runId, { index: 1 })];
-    expect(await delta(() => measured.putWaiters(waiters))).toEqual({ 'DynamoDB.BatchWriteItem': 2 });
+    expect(await delta(() => measured.registerWaiters(waiters))).toEqual({ 'DynamoDB.BatchWriteItem': 2 });
     const sleep = makeWaiter(run.runId, { type: 'sleep', eventKey: undefined, expression: undefined, dueAt: now, position: 2 });
-    expect(await delta(() => measured.putWaiters([sleep]))).toEqual({ 'DynamoDB.BatchWriteItem': 1 });
+    expect(await delta(() => measured.registerWaiters([sleep]))).toEqual({ 'DynamoDB.BatchWriteItem': 1 });
     expect(await delta(() => measured.deleteWaiters([...waiters, sleep]))).toEqual({ 'DynamoDB.BatchWriteItem': 1 });
     // A bare reference: the event key is read first, with one Query on the run's partition.
-    await measured.putWaiters(waiters);
+    await measured.registerWaiters(waiters);
     expect(await delta(() => measured.deleteWaiters(waiters.map(({ runId, attempt, position, index }) => ({ runId, attempt, position, index }))))).toEqual({
       'DynamoDB.Query': 1,
       'DynamoDB.BatchWriteItem': 1,
@@ -80,8 +70,8 @@ describe('DynamoRunStore on dynalite', () => {
     const { store, tableName } = await freshStore();
     const run = makeRun({ status: 'WAITING', wakeAt: 1234, error: { name: 'E', message: 'm' }, cancelRequested: false });
     await store.createRun(run);
-    await store.putEntry(run.runId, makeEntry(3, { attempt: 1 }));
-    await store.putWaiters([makeWaiter(run.runId, { position: 3, index: 2, attempt: 1, createdAt: 42 }), makeWaiter(run.runId, { type: 'sleep', index: 3 })]);
+    await store.recordEntry(run.runId, makeEntry(3, { attempt: 1 }));
+    await store.registerWaiters([makeWaiter(run.runId, { position: 3, index: 2, attempt: 1, createdAt: 42 }), makeWaiter(run.runId, { type: 'sleep', index: 3 })]);
     const get = async (pk: string, sk: string) =>
       (await dynalite.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
 
@@ -158,7 +148,7 @@ describe('DynamoRunStore on dynalite', () => {
     expect((await store.sweepCandidates(now, 7)).map((r) => r.runId)).toEqual(runs.slice(0, 7).map((r) => r.runId));
   });
 
-  test('a lease and a heartbeat leave the sweep index alone; suspend, wake and finish move the run in it', async () => {
+  test('a lease, a heartbeat and a replay-again leave the sweep index alone; suspend, wake and finish move the run in it', async () => {
     const counter = new InMemoryRequestCounter();
     const { tableName } = await freshStore();
     const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
@@ -166,20 +156,9 @@ describe('DynamoRunStore on dynalite', () => {
       const { Item } = await dynalite.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } }, ConsistentRead: true }));
       return { gsi2pk: Item?.gsi2pk?.S, gsi2sk: Item?.gsi2sk?.N === undefined ? undefined : Number(Item.gsi2sk.N) };
     };
-    const leaseClauses = (at: number) => [
-      { status: ['QUEUED' as const] },
-      { status: ['WAITING' as const], wakePending: true as const },
-      { status: ['WAITING' as const], wakeDueBy: at },
-      { status: ['RUNNING' as const], leaseExpiredBefore: at },
-    ];
-    const lease = (at: number) =>
-      store.updateRun(run.runId, { set: { status: 'RUNNING', leaseOwner: 'w', leaseUntil: at + 60_000, updatedAt: at }, markSeen: true, remove: ['wakeAt'] }, leaseClauses(at));
+    const lease = (at: number) => store.lease(run.runId, { owner: 'w', until: at + 60_000, now: at });
     const suspend = async (at: number, wakeAt?: number) =>
-      store.updateRun(
-        run.runId,
-        { set: { status: 'WAITING', updatedAt: at, ...(wakeAt !== undefined ? { wakeAt } : {}) }, remove: wakeAt !== undefined ? ['leaseOwner', 'leaseUntil'] : ['leaseOwner', 'leaseUntil', 'wakeAt'], addRunningMs: 1 },
-        { leaseOwner: 'w', notCancelRequested: true, wake: (await store.getRun(run.runId))!.wake },
-      );
+      store.suspend(run.runId, { owner: 'w', wake: (await store.getRun(run.runId))!.wake, ...(wakeAt !== undefined ? { wakeAt } : {}), now: at, ranMs: 1, parked: [] });
     const now = Date.now();
     const run = makeRun();
     await store.createRun(run);
@@ -190,7 +169,7 @@ describe('DynamoRunStore on dynalite', () => {
     expect(await lease(now)).toBeDefined();
     expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 1 });
     expect(await sweepAttributes()).toEqual(queued);
-    await store.updateRun(run.runId, { set: { leaseUntil: now + 120_000 } }, { leaseOwner: 'w', status: ['RUNNING'] });
+    await store.heartbeat(run.runId, { owner: 'w', until: now + 120_000 });
     expect(await sweepAttributes()).toEqual(queued);
     expect((await store.sweepCandidates(now + 60_001, 10)).map((r) => r.runId)).toEqual([]);
     expect((await store.sweepCandidates(now + 120_001, 10)).map((r) => r.runId)).toEqual([run.runId]);
@@ -215,17 +194,17 @@ describe('DynamoRunStore on dynalite', () => {
     expect(await sweepAttributes()).toEqual({ gsi2pk: undefined, gsi2sk: undefined });
     expect((await store.sweepCandidates(Number.MAX_SAFE_INTEGER, 10)).map((r) => r.runId)).toEqual([]);
     counter.reset();
-    await store.updateRun(run.runId, { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] });
+    await store.wake(run.runId);
     expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 1 });
     expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: 0 });
     // A re-lease after a failed suspend (a wake arrived during the replay) keeps it too.
     expect(await lease(now + 6_000)).toBeDefined();
-    await store.updateRun(run.runId, { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] });
+    await store.wake(run.runId);
     counter.reset();
-    await store.updateRun(run.runId, { markSeen: true, addRunningMs: 1, set: { leaseUntil: now + 70_000 } }, { leaseOwner: 'w' });
+    await store.replayAgain(run.runId, { owner: 'w', until: now + 70_000, ranMs: 1 });
     expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 1 });
     expect(await sweepAttributes()).toEqual({ ...queued, gsi2sk: 0 });
-    await store.updateRun(run.runId, { set: { status: 'SUCCEEDED', output: '1' }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'] }, { leaseOwner: 'w', notCancelRequested: true });
+    await store.finish(run.runId, { owner: 'w', outcome: { status: 'SUCCEEDED', output: '1' }, now: now + 7_000, ranMs: 1, parked: [] });
     expect(await sweepAttributes()).toEqual({ gsi2pk: undefined, gsi2sk: undefined });
   });
 
@@ -246,9 +225,7 @@ describe('DynamoRunStore on dynalite', () => {
       }),
     );
     counter.reset();
-    await store.updateRun(run.runId, { set: { status: 'RUNNING', leaseOwner: 'w', leaseUntil: now + 100, updatedAt: now }, markSeen: true, remove: ['wakeAt'] }, [
-      { status: ['WAITING'], wakePending: true },
-    ]);
+    await store.lease(run.runId, { owner: 'w', until: now + 100, now });
     expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 2 });
     expect((await store.sweepCandidates(now + 101, 10)).map((r) => r.runId)).toEqual([run.runId]);
   });
@@ -260,22 +237,21 @@ describe('DynamoRunStore on dynalite', () => {
     const run = makeRun();
     await store.createRun(run);
     const text = JSON.stringify('y'.repeat(8192));
-    await Promise.all(Array.from({ length: 200 }, (_, p) => store.putEntry(run.runId, makeEntry(p, { result: text }))));
+    await Promise.all(Array.from({ length: 200 }, (_, p) => store.recordEntry(run.runId, makeEntry(p, { result: text }))));
     counter.reset();
     const loaded = await store.loadRun(run.runId);
     expect(loaded?.entries).toHaveLength(200);
     expect(counter.snapshot()['DynamoDB.Query']).toBeGreaterThanOrEqual(2);
   });
 
-  test('a patch that leaves the sweep key ambiguous is repaired with one conditional request', async () => {
+  test('a forged low-level write that leaves the sweep key wrong is repaired with one conditional request', async () => {
     const counter = new InMemoryRequestCounter();
     const { tableName } = await freshStore();
     const store = new DynamoRunStore({ client: dynamoClient(dynalite.endpoint), tableName, counter });
     const run = makeRun({ status: 'RUNNING', leaseOwner: 'w', leaseUntil: Date.now() + 60_000, wake: 2, seen: 1, wakeAt: Date.now() + 600_000 });
     await store.createRun(run);
     counter.reset();
-    // Suspends without a wake condition while a resolution is pending: the guess (the stored timer) is wrong,
-    // the run must stay due.
+    // Parks without a wake condition while a resolution is pending (no intent does this): the run must stay due.
     await store.updateRun(run.runId, { set: { status: 'WAITING' }, remove: ['leaseOwner', 'leaseUntil'] });
     expect(counter.snapshot()).toEqual({ 'DynamoDB.UpdateItem': 2 });
     expect((await store.sweepCandidates(Date.now(), 10)).map((r) => r.runId)).toEqual([run.runId]);

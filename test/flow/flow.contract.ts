@@ -3,6 +3,7 @@
  * adapters over dynalite + fauxqs (the embedded default's): concurrency strategies, rate limits, priority,
  * idempotency keys and the recovery of a slot whose holder died.
  */
+import { forgeRun } from '../support/env.ts';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ConcurrencyLimitStrategy, Priority, RateLimitDuration } from 'durable-tasks';
 import type { Harness, HarnessFactory } from '../contract/harness.ts';
@@ -236,7 +237,7 @@ export function flowContract(name: string, make: HarnessFactory) {
       await h.settle();
       expect(await statuses(h, [a.runId, b.runId])).toEqual(['WAITING', 'QUEUED']);
       // The process that finished `a` died between its terminal write and the release.
-      await h.backend.store.updateRun(a.runId, { set: { status: 'FAILED', error: { name: 'Error', message: 'crashed' } } });
+      await forgeRun(h.backend.store, a.runId, { set: { status: 'FAILED', error: { name: 'Error', message: 'crashed' } } });
       await h.settle();
       expect(await statuses(h, [b.runId])).toEqual(['QUEUED']);
       // The sweeper re-dispatches the queued run; its gate checks the key's holders and frees the dead one's slot.

@@ -205,13 +205,13 @@ describe.each(backends)('large payloads on %s', (_name, factory) => {
       new Proxy(store, {
         get(target, prop) {
           const value = Reflect.get(target, prop, target);
-          if (prop !== 'putEntry') return typeof value === 'function' ? value.bind(target) : value;
-          return async (...args: Parameters<typeof store.putEntry>) => {
+          if (prop !== 'recordEntry') return typeof value === 'function' ? value.bind(target) : value;
+          return async (...args: Parameters<typeof store.recordEntry>) => {
             if (failNextPut && args[1].name === 'big') {
               failNextPut = false;
               throw new Error('crash after the blob, before the item');
             }
-            return store.putEntry(...args);
+            return store.recordEntry(...args);
           };
         },
       }),

@@ -104,7 +104,7 @@ describe('the DynamoDB store maps a too-large item to PayloadTooLargeError', () 
       const store = h.rawStore!; // the DynamoDB store itself (the engine's store offloads a large result to S3)
       await store.createRun({ runId: 'big', name: 't', status: 'QUEUED', input: '{}', createdAt: 0, updatedAt: 0, attempt: 0, wake: 0, seen: 0, runningMs: 0 });
       const entry = { attempt: 0, position: 0, kind: 'step' as const, name: 's', status: 'done' as const, result: JSON.stringify('r'.repeat(500_000)), createdAt: 0 };
-      const error = await store.putEntry('big', entry).then(
+      const error = await store.recordEntry('big', entry).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -123,12 +123,12 @@ describe('a run item the store rejects for its size when the run ends', () => {
     let rejected = 0;
     const c = clientWithStore((inner) =>
       delegatingStore(inner, {
-        updateRun: async (runId, patch, condition) => {
-          if (patch.set?.status === 'SUCCEEDED') {
+        finish: async (runId, intent) => {
+          if (intent.outcome.status === 'SUCCEEDED') {
             rejected++;
             throw new PayloadTooLargeError(`the run item of '${runId}'`, 500_000, MAX_ITEM_BYTES);
           }
-          return inner.updateRun(runId, patch, condition);
+          return inner.finish(runId, intent);
         },
       }),
     );

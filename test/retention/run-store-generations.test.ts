@@ -36,13 +36,13 @@ describe.each(stores)('run incarnations in the %s store', (_name, make) => {
     const run = makeRun({ generation: 'g1' });
     await store.createRun(run);
     const old = { generation: 'g0' };
-    await store.putEntry(run.runId, makeEntry(0, { ...old, result: '"old"' }));
-    await store.putWaiters([makeWaiter(run.runId, { ...old, position: 1 })]);
+    await store.recordEntry(run.runId, makeEntry(0, { ...old, result: '"old"' }));
+    await store.registerWaiters([makeWaiter(run.runId, { ...old, position: 1 })]);
     await store.putTaskState({ workflowRunId: run.runId, task: 't', status: 'SUCCEEDED', updatedAt: 0, ...old });
     // The same position in the current generation is free, and first-wins there.
-    expect((await store.putEntry(run.runId, makeEntry(0, { generation: 'g1', result: '"new"' }))).won).toBe(true);
-    expect((await store.putEntry(run.runId, makeEntry(0, { generation: 'g1', result: '"late"' }))).won).toBe(false);
-    await store.putWaiters([makeWaiter(run.runId, { generation: 'g1', position: 2 })]);
+    expect((await store.recordEntry(run.runId, makeEntry(0, { generation: 'g1', result: '"new"' }))).won).toBe(true);
+    expect((await store.recordEntry(run.runId, makeEntry(0, { generation: 'g1', result: '"late"' }))).won).toBe(false);
+    await store.registerWaiters([makeWaiter(run.runId, { generation: 'g1', position: 2 })]);
     await store.putTaskState({ workflowRunId: run.runId, task: 't', status: 'RUNNING', updatedAt: 0, generation: 'g1' });
     const loaded = (await store.loadRun(run.runId))!;
     expect(loaded.entries.map((e) => e.result)).toEqual(['"new"']);
@@ -58,8 +58,8 @@ describe.each(stores)('run incarnations in the %s store', (_name, make) => {
     const ttl = Math.floor(now / 1000) + 60;
     const first = makeRun({ generation: 'g1', status: 'SUCCEEDED', ttl });
     await store.createRun(first);
-    await store.putEntry(first.runId, makeEntry(0, { generation: 'g1', ttl: ttl + 3600 }));
-    await store.putEntry(first.runId, makeEntry(1, { generation: 'g1', ttl }));
+    await store.recordEntry(first.runId, makeEntry(0, { generation: 'g1', ttl: ttl + 3600 }));
+    await store.recordEntry(first.runId, makeEntry(1, { generation: 'g1', ttl }));
     expect(await store.createRun({ ...first, generation: 'g2', status: 'QUEUED' })).toBe(false);
     now += 61_000;
     expect((await store.loadRun(first.runId))).toBeUndefined();

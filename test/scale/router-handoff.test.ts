@@ -127,7 +127,7 @@ async function parkRuns(backend: Backend, count: number): Promise<string[]> {
     });
   }
   for (let i = 0; i < runs.length; i += 50) await Promise.all(runs.slice(i, i + 50).map((run) => backend.store.createRun(run)));
-  for (let i = 0; i < waiters.length; i += 100) await backend.store.putWaiters(waiters.slice(i, i + 100));
+  for (let i = 0; i < waiters.length; i += 100) await backend.store.registerWaiters(waiters.slice(i, i + 100));
   return ids;
 }
 

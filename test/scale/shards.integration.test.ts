@@ -41,9 +41,9 @@ describe('shard counts', () => {
     await ensureTable(client, tableName);
     const small = new DynamoRunStore({ client, tableName, shards: { waiter: 2, sweep: 4 } });
     const ids = Array.from({ length: 40 }, (_, i) => `r-${i}`);
-    await small.putWaiters(ids.slice(0, 20).map(waiter));
+    await small.registerWaiters(ids.slice(0, 20).map(waiter));
     const big = new DynamoRunStore({ client, tableName, shards: { waiter: 16, sweep: 4 } });
-    await big.putWaiters(ids.slice(20).map(waiter));
+    await big.registerWaiters(ids.slice(20).map(waiter));
     const used = [];
     for (let shard = 0; shard < 16; shard++) {
       const { Count = 0 } = await client.send(

@@ -1,7 +1,8 @@
 import { Durable } from 'durable-tasks';
 import { createTestEnvironment, type TestEnvironment } from 'durable-tasks/testing';
 import { createMemoryBackend, VirtualClock, type MemoryBackend } from '../../sdk/adapters/memory/index.ts';
-import type { RunStore } from '../../sdk/ports.ts';
+import type { RunRecord, RunStore } from '../../sdk/ports.ts';
+import type { RunCondition, RunPatch } from '../../sdk/adapters/shared/run-patch.ts';
 import { advanceVirtualTime } from '../../sdk/adapters/memory/virtual-clock.ts';
 
 export { createTestEnvironment, type TestEnvironment };
@@ -38,10 +39,23 @@ export function clientWithStore(wrap: (store: RunStore, backend: MemoryBackend) 
 /** Delegates every RunStore method to `inner`, letting a test override some. */
 export function delegatingStore(inner: RunStore, overrides: Partial<RunStore>): RunStore {
   const out = {} as RunStore;
-  for (const key of Object.getOwnPropertyNames(Object.getPrototypeOf(inner)) as (keyof RunStore)[]) {
-    if ((key as string) === 'constructor') continue;
-    const fn = (inner as any)[key];
-    if (typeof fn === 'function') (out as any)[key] = overrides[key] ?? fn.bind(inner);
+  // Every method along the prototype chain (the intent methods live on a base class, RunItemWrites).
+  for (let proto = Object.getPrototypeOf(inner); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const key of Object.getOwnPropertyNames(proto) as (keyof RunStore)[]) {
+      if ((key as string) === 'constructor' || key in out) continue;
+      const fn = (inner as any)[key];
+      if (typeof fn === 'function') (out as any)[key] = overrides[key] ?? fn.bind(inner);
+    }
   }
   return out;
+}
+
+/**
+ * Forges a state of the run item with the bundled stores' low-level write (`updateRun`, not on the port: the engine
+ * only writes by intent): what another process, a crash or a lost lease would leave behind.
+ */
+export function forgeRun(store: RunStore, runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined> {
+  const raw = store as unknown as { updateRun?: (runId: string, patch: RunPatch, condition?: RunCondition) => Promise<RunRecord | undefined> };
+  if (typeof raw.updateRun !== 'function') throw new Error('forgeRun needs one of the bundled run stores (memory or DynamoDB)');
+  return raw.updateRun(runId, patch, condition);
 }

@@ -19,7 +19,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoRunStore } from '../../sdk/adapters/aws/dynamo-store.ts';
 import { waiterShard } from '../../sdk/adapters/aws/dynamo-keys.ts';
 import { SWEEP_HOLD_MS } from '../../sdk/adapters/aws/dynamo-sweep.ts';
-import type { RunClause, RunRecord, Waiter } from '../../sdk/ports.ts';
+import type { RunRecord, Waiter } from '../../sdk/ports.ts';
 
 const ddb = mockClient(DynamoDBClient);
 const TableName = 'durable-test';
@@ -81,11 +81,11 @@ describe('findWaiters', () => {
   });
 });
 
-describe('putWaiters', () => {
+describe('registerWaiters', () => {
   test('a new event waiter: its index item is written (and acknowledged) before the copy under the run', async () => {
     ddb.on(BatchWriteItemCommand).resolves({});
     const w = waiter();
-    await store.putWaiters([w, waiter({ type: 'sleep', eventKey: undefined, dueAt: NOW, index: 1 })]);
+    await store.registerWaiters([w, waiter({ type: 'sleep', eventKey: undefined, dueAt: NOW, index: 1 })]);
     const shard = waiterShard('run-1');
     expect(batches().map((b) => b.map(keyOf))).toEqual([
       [`put WAITKEY#order:paid#${shard} run-1#0000#00000002#0000`, 'put RUN#run-1 WAIT#0000#00000002#0001'],
@@ -99,7 +99,7 @@ describe('putWaiters', () => {
 
   test('a satisfied mark: the copy under the run (what the replay decides on) first, then the index item', async () => {
     ddb.on(BatchWriteItemCommand).resolves({});
-    await store.putWaiters([waiter({ satisfiedAt: NOW + 1, data: '{"a":1}' })]);
+    await store.registerWaiters([waiter({ satisfiedAt: NOW + 1, data: '{"a":1}' })]);
     expect(batches().map((b) => b.map(keyOf))).toEqual([
       ['put RUN#run-1 WAIT#0000#00000002#0000'],
       [`put WAITKEY#order:paid#${waiterShard('run-1')} run-1#0000#00000002#0000`],
@@ -111,7 +111,7 @@ describe('putWaiters', () => {
       .on(BatchWriteItemCommand)
       .callsFakeOnce((input: BatchWriteItemCommandInput) => ({ UnprocessedItems: { [TableName]: input.RequestItems![TableName]!.slice(1) } }))
       .resolves({});
-    await store.putWaiters([waiter(), waiter({ index: 1 })]);
+    await store.registerWaiters([waiter(), waiter({ index: 1 })]);
     const sent = batches().map((b) => b.map(keyOf));
     expect(sent).toHaveLength(3);
     expect(sent[0]!.every((k) => k.includes('WAITKEY#'))).toBe(true);
@@ -121,7 +121,7 @@ describe('putWaiters', () => {
 
   test('at most 25 requests per BatchWriteItem', async () => {
     ddb.on(BatchWriteItemCommand).resolves({});
-    await store.putWaiters(Array.from({ length: 30 }, (_, index) => waiter({ index })));
+    await store.registerWaiters(Array.from({ length: 30 }, (_, index) => waiter({ index })));
     expect(batches().map((b) => b.length)).toEqual([25, 5, 25, 5]);
   });
 });
@@ -170,7 +170,7 @@ describe('deleteWaiters', () => {
   });
 });
 
-describe('updateRun and the sweep index', () => {
+describe('run-item intents and the sweep index', () => {
   const run: RunRecord = { runId: 'run-1', name: 't', status: 'RUNNING', input: '1', createdAt: NOW, updatedAt: NOW, attempt: 0, wake: 0, seen: 0, runningMs: 0 };
   /** The item UpdateItem returns (ALL_NEW); `gsi2sk` null: not in the sweep index. */
   const returned = (over: Partial<RunRecord>, gsi2sk: number | null = 0) => ({
@@ -178,41 +178,49 @@ describe('updateRun and the sweep index', () => {
   });
   const sweepAttributesIn = (input: UpdateItemCommandInput) =>
     Object.values(input.ExpressionAttributeNames ?? {}).filter((name) => name === 'gsi2pk' || name === 'gsi2sk');
-  const lease: RunClause[] = [
-    { status: ['QUEUED'] },
-    { status: ['WAITING'], wakePending: true },
-    { status: ['WAITING'], wakeDueBy: NOW },
-    { status: ['RUNNING'], leaseExpiredBefore: NOW },
-  ];
 
-  test('a lease and a heartbeat do not write gsi2pk/gsi2sk (one request each: the key is already in the past)', async () => {
+  test('a lease, a heartbeat, a replay-again, a lease release or expiry and a flow record do not write gsi2pk/gsi2sk (one request each: the key is already in the past)', async () => {
     ddb.on(UpdateItemCommand).resolves(returned({ leaseOwner: 'w', leaseUntil: NOW + 60_000 }));
-    await store.updateRun('run-1', { set: { status: 'RUNNING', leaseOwner: 'w', leaseUntil: NOW + 60_000, updatedAt: NOW }, markSeen: true, remove: ['wakeAt'] }, lease);
-    await store.updateRun('run-1', { set: { leaseUntil: NOW + 90_000 } }, { leaseOwner: 'w', status: ['RUNNING'] });
-    await store.updateRun('run-1', { markSeen: true, addRunningMs: 3, set: { leaseUntil: NOW + 90_000 } }, { leaseOwner: 'w' });
+    await store.lease('run-1', { owner: 'w', until: NOW + 60_000, now: NOW });
+    await store.heartbeat('run-1', { owner: 'w', until: NOW + 90_000 });
+    await store.replayAgain('run-1', { owner: 'w', until: NOW + 90_000, ranMs: 3 });
+    await store.setFlow('run-1', { owner: 'w', flow: { slot: 's' } });
+    await store.releaseLease('run-1', { owner: 'w', now: NOW });
+    await store.expireLease('run-1');
     const sent = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input as UpdateItemCommandInput);
-    expect(sent).toHaveLength(3);
+    expect(sent).toHaveLength(6);
     for (const input of sent) expect(sweepAttributesIn(input)).toEqual([]);
   });
 
-  test('suspend, wake and finish do write them (a wake also writes gsi2pk: the run may have left the index)', async () => {
-    ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wakeAt: NOW + 5 }, NOW + 5));
-    await store.updateRun('run-1', { set: { status: 'WAITING', wakeAt: NOW + 5 }, remove: ['leaseOwner', 'leaseUntil'] }, { leaseOwner: 'w', wake: 0 });
+  test('suspend, wake, request-cancel, retry, queue, finish and cancel do write them, one request each (a wake also writes gsi2pk: the run may have left the index)', async () => {
+    const error = { name: 'Error', message: 'x' };
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wakeAt: NOW + 3_600_000 }, NOW + 3_600_000));
+    await store.suspend('run-1', { owner: 'w', wake: 0, wakeAt: NOW + 3_600_000, now: NOW, ranMs: 1, parked: [] });
     ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wake: 1 }, 0));
-    await store.updateRun('run-1', { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] });
-    ddb.on(UpdateItemCommand).resolves(returned({ status: 'SUCCEEDED', wake: 1 }, null));
-    await store.updateRun('run-1', { set: { status: 'SUCCEEDED' }, remove: ['leaseOwner', 'leaseUntil', 'wakeAt'] }, { leaseOwner: 'w' });
+    await store.wake('run-1');
+    await store.requestCancel('run-1');
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'QUEUED', wake: 1, seen: 1 }, 0));
+    await store.retry('run-1', { owner: 'w', attempt: 1, error, now: NOW });
+    await store.queue('run-1', { owner: 'w', wake: 1, flow: { slot: 's', queued: true }, now: NOW });
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'SUCCEEDED', wake: 1, seen: 1 }, null));
+    await store.finish('run-1', { owner: 'w', outcome: { status: 'SUCCEEDED' }, now: NOW, ranMs: 1, parked: [] });
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'CANCELLED', wake: 1, seen: 1 }, null));
+    await store.finishCancelled('run-1', { error, now: NOW });
     const sent = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input as UpdateItemCommandInput);
-    expect(sent.map(sweepAttributesIn)).toEqual([['gsi2pk', 'gsi2sk'], ['gsi2pk', 'gsi2sk'], ['gsi2pk', 'gsi2sk']]);
-    expect(sent[2]!.UpdateExpression).toMatch(/REMOVE .*#a\d+, #a\d+$/);
+    expect(sent.map(sweepAttributesIn)).toEqual(Array.from({ length: 7 }, () => ['gsi2pk', 'gsi2sk']));
+    expect(sent.map(sweepAssignment)).toEqual([String(NOW + 3_600_000), '0', '0', '0', '0', undefined, undefined]);
+    expect(sent[5]!.UpdateExpression).toMatch(/REMOVE .*#a\d+, #a\d+$/);
   });
 
-  test('a wake whose condition admits a terminal run leaves gsi2pk alone (it must not re-index a finished run)', async () => {
-    ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wake: 1 }, 0));
-    await store.updateRun('run-1', { incrementWake: true }, { status: ['WAITING', 'SUCCEEDED'] });
-    await store.updateRun('run-1', { incrementWake: true });
+  test('the low-level updateRun (tests forge states with it) leaves the index to a repair when the returned item needs one', async () => {
+    // A forged finish: the returned item is terminal but still indexed, so a second request removes the key.
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'SUCCEEDED' }, 0));
+    await store.updateRun('run-1', { set: { status: 'SUCCEEDED' } });
+    // A forged heartbeat: the returned item is right as it is, nothing more is sent.
+    ddb.on(UpdateItemCommand).resolves(returned({ status: 'RUNNING', leaseOwner: 'w', leaseUntil: NOW + 5 }, 0));
+    await store.updateRun('run-1', { set: { leaseUntil: NOW + 5 } });
     const sent = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input as UpdateItemCommandInput);
-    expect(sent.map(sweepAttributesIn)).toEqual([['gsi2sk'], ['gsi2sk']]);
+    expect(sent.map(sweepAttributesIn)).toEqual([[], ['gsi2pk', 'gsi2sk'], []]);
   });
 
   /** The sweep-key assignment of one request, e.g. `#a3 = if_not_exists(#a3, :v4)`, with names and values resolved. */
@@ -227,13 +235,7 @@ describe('updateRun and the sweep index', () => {
   };
 
   test('a park on a timer due within the hold keeps the key (if_not_exists); a later one moves it; events only leave the index', async () => {
-    const owner = { leaseOwner: 'w', notCancelRequested: true, wake: 0 } as const;
-    const park = (wakeAt?: number) =>
-      store.updateRun(
-        'run-1',
-        { set: { status: 'WAITING', updatedAt: NOW, ...(wakeAt !== undefined ? { wakeAt } : {}) }, remove: wakeAt !== undefined ? ['leaseOwner', 'leaseUntil'] : ['leaseOwner', 'leaseUntil', 'wakeAt'] },
-        owner,
-      );
+    const park = (wakeAt?: number) => store.suspend('run-1', { owner: 'w', wake: 0, ...(wakeAt !== undefined ? { wakeAt } : {}), now: NOW, ranMs: 1, parked: [] });
     ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wakeAt: NOW + 1_000 }, 0));
     await park(NOW + 1_000);
     ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wakeAt: NOW + SWEEP_HOLD_MS }, 0));
@@ -257,7 +259,7 @@ describe('updateRun and the sweep index', () => {
   test('sweepHoldMs: 0 moves the key on every park', async () => {
     const eager = new DynamoRunStore({ client: new DynamoDBClient({ region: 'us-east-1' }), tableName: TableName, now: () => NOW, sweepHoldMs: 0 });
     ddb.on(UpdateItemCommand).resolves(returned({ status: 'WAITING', wakeAt: NOW + 1_000 }, NOW + 1_000));
-    await eager.updateRun('run-1', { set: { status: 'WAITING', wakeAt: NOW + 1_000 }, remove: ['leaseOwner', 'leaseUntil'] }, { leaseOwner: 'w', wake: 0 });
+    await eager.suspend('run-1', { owner: 'w', wake: 0, wakeAt: NOW + 1_000, now: NOW, ranMs: 1, parked: [] });
     const [input] = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input as UpdateItemCommandInput);
     expect(sweepAssignment(input!)).toBe(String(NOW + 1_000));
   });

@@ -134,13 +134,13 @@ describe('no lost wake-up', () => {
     let hold = false;
     const c = clientWithStore((inner) =>
       delegatingStore(inner, {
-        updateRun: async (runId, patch, condition) => {
-          if (hold && patch.set?.status === 'WAITING') {
+        suspend: async (runId, intent) => {
+          if (hold) {
             hold = false;
             reached.resolve();
             await gate.promise; // the replay is about to park: deliver the second event right now
           }
-          return inner.updateRun(runId, patch, condition);
+          return inner.suspend(runId, intent);
         },
       }),
     );
@@ -165,8 +165,8 @@ describe('no lost wake-up', () => {
     let pushed = false;
     const c = clientWithStore((inner) =>
       delegatingStore(inner, {
-        putWaiters: async (waiters) => {
-          await inner.putWaiters(waiters);
+        registerWaiters: async (waiters) => {
+          await inner.registerWaiters(waiters);
           registered.resolve();
           if (!pushed) await gate.promise;
         },
@@ -193,12 +193,12 @@ describe('crashes lose nothing', () => {
     let effects = 0;
     const c = clientWithStore((inner) =>
       delegatingStore(inner, {
-        updateRun: async (runId, patch, condition) => {
-          if (crash && patch.set?.status === 'SUCCEEDED') {
+        finish: async (runId, intent) => {
+          if (crash && intent.outcome.status === 'SUCCEEDED') {
             crash = false;
             throw new Error('process killed');
           }
-          return inner.updateRun(runId, patch, condition);
+          return inner.finish(runId, intent);
         },
       }),
     );
@@ -358,12 +358,12 @@ function Or2() {
 
 test('a store that rejects writes surfaces the error to the worker without corrupting the run', async () => {
   const failing: Partial<RunStore> = {
-    putEntry: async () => {
+    recordEntry: async () => {
       throw new Error('throttled');
     },
   };
   let fail = true;
-  const c = clientWithStore((inner) => delegatingStore(inner, { putEntry: (id, e) => (fail ? failing.putEntry!(id, e) : inner.putEntry(id, e)) }));
+  const c = clientWithStore((inner) => delegatingStore(inner, { recordEntry: (id, e) => (fail ? failing.recordEntry!(id, e) : inner.recordEntry(id, e)) }));
   let effects = 0;
   const task = c.durable.durableTask({ name: 'throttled', fn: async (_: {}, ctx) => ctx.step('s', () => ++effects) });
   const ref = await task.runNoWait({});
@@ -398,9 +398,9 @@ test('ctx.now() right before a sleep parks the run even when the sleep is record
   let slowNow = true;
   const c = clientWithStore((inner) =>
     delegatingStore(inner, {
-      putEntry: async (runId, entry) => {
+      recordEntry: async (runId, entry) => {
         if (slowNow && entry.kind === 'now') await new Promise((r) => setTimeout(r, 20)); // lands after the sleep's
-        return inner.putEntry(runId, entry);
+        return inner.recordEntry(runId, entry);
       },
     }),
   );

@@ -15,12 +15,12 @@ test('a crash between a patched wait registering its waiters and the park: the m
   const base = createMemoryBackend(clock);
   let dieOnPark = true;
   const store = delegatingStore(base.store, {
-    updateRun: async (runId, patch, condition) => {
-      if (dieOnPark && patch.set?.status === 'WAITING') {
+    suspend: async (runId, intent) => {
+      if (dieOnPark) {
         dieOnPark = false;
         throw new Error('worker killed before the park');
       }
-      return base.store.updateRun(runId, patch, condition);
+      return base.store.suspend(runId, intent);
     },
   });
   const backend: Backend = { ...base, store };

@@ -5,9 +5,9 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { convertToAttr } from '@aws-sdk/util-dynamodb';
-import { clausesOf, type RunClause, type RunCondition, type RunPatch } from '../../ports.ts';
+import { clausesOf, removedFields, type RunClause, type RunCondition, type RunPatch } from '../shared/run-patch.ts';
 import { toStorable } from './dynamo-items.ts';
-import { removedFields, type SweepOperand, type SweepPlan } from './dynamo-sweep.ts';
+import type { SweepOperand, SweepPlan } from './dynamo-sweep.ts';
 import { PARTITION_KEY, SWEEP_INDEX_PARTITION_KEY, SWEEP_INDEX_SORT_KEY, TTL_ATTRIBUTE } from './table-schema.ts';
 
 /** Collects `ExpressionAttributeNames` / `ExpressionAttributeValues` while expressions are built. */

@@ -8,7 +8,8 @@
  * GetItem. Small outputs (the common case) stay inline and cost nothing extra.
  */
 import { randomUUID } from 'node:crypto';
-import type { RunPatch, RunRecord } from '../../ports.ts';
+import type { RunRecord } from '../../ports.ts';
+import type { RunPatch } from '../shared/run-patch.ts';
 
 /** Outputs up to this many bytes (UTF-8) stay on the run item: input + output + the rest stays under 400 KB. */
 export const INLINE_OUTPUT_LIMIT = 64 * 1024;

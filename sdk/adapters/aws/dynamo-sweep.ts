@@ -25,18 +25,19 @@
  *   lease renewals only push the end later, so **a lease leaves the key as it is**: the sweeper sees the
  *   RUNNING run, and skips it until its lease expires.
  *
- * Why the key is kept right from a single `UpdateItem`: a patch does not say what the item holds, yet most
- * patches determine the key anyway (a suspend sets status and `wakeAt`; a finish sets a terminal status; a
- * wake makes a resolution pending). `planSweepUpdate` derives it from the patch (and from the condition,
- * which pins the status when every clause names the same one), using `if_not_exists(attr, ...)` to copy an
- * attribute the patch leaves alone. When the patch leaves it ambiguous, it guesses; the store then checks the
- * returned item against `sweepKey` and, only on a mismatch, repairs the key with a second, conditional
- * request (see `DynamoRunStore.updateRun`). Of the engine's own patches only one ever needs it, rarely: a
- * retry parked on its backoff while a resolution arrived (the key must then be 0, not the backoff's end).
+ * Why the key is kept right from a single `UpdateItem`: the store writes a run item only by intent (the port's
+ * `lease`, `suspend`, `wake`, ...: sdk/ports/run-intents.ts), and each intent says where the key goes
+ * ({@link sweepPlanFor}): a lease, heartbeat or replay-again leaves it; a suspend or retry sets it to the timer (or
+ * holds an earlier one), or takes the run out when it waits on events alone; a wake, a cancel request or a queue
+ * sets it to 0; a finish removes it. Nothing is guessed, so no second request repairs it. (The bundled stores'
+ * low-level `updateRun`, which tests use to forge states, does not know the intent: it checks the returned item
+ * and repairs the key when needed, see `DynamoRunStore.updateRun`.)
  */
-import type { RunCondition, RunPatch, RunRecord, RunStatus } from '../../ports.ts';
-import { TERMINAL_STATUSES, clausesOf } from '../../ports.ts';
-import { SWEEP_INDEX_SORT_KEY } from './table-schema.ts';
+import type { RunIntent, RunRecord } from '../../ports.ts';
+import { expired, fromItem, type Item } from './dynamo-items.ts';
+import { sweepShardPk } from './dynamo-keys.ts';
+import { BATCH_GET_SIZE, compare, itemKey, type DynamoTable } from './dynamo-table.ts';
+import { PARTITION_KEY, SORT_KEY, SWEEP_INDEX, SWEEP_INDEX_PARTITION_KEY, SWEEP_INDEX_SORT_KEY, SWEEP_READ_ATTRIBUTES } from './table-schema.ts';
 
 /**
  * How long before its timer a parked run may keep an earlier sweep key (see the file comment). Holding
@@ -92,7 +93,7 @@ export function isSweepCandidate(run: RunRecord, now: number): boolean {
  */
 export type SweepOperand = { value: number } | { attribute: 'wakeAt' | 'gsi2sk'; fallback: number };
 
-/** How one `updateRun` moves the run in the sweep index. */
+/** How one write of the run item moves the run in the sweep index. */
 export type SweepPlan =
   | { type: 'keep' }
   | { type: 'remove' }
@@ -102,91 +103,78 @@ export type SweepPlan =
    */
   | { type: 'set'; key: SweepOperand; withPartition: boolean };
 
+/** Where `intent` moves the run in the sweep index; `now` and `holdMs` decide whether a timer due soon keeps the key it has. */
+export function sweepPlanFor(intent: RunIntent, now: number, holdMs = SWEEP_HOLD_MS): SweepPlan {
+  switch (intent.type) {
+    case 'lease':
+    case 'heartbeat':
+    case 'releaseLease':
+    case 'expireLease':
+    case 'replayAgain':
+    case 'setFlow':
+      // The key is already early enough for a RUNNING run (file comment).
+      return { type: 'keep' };
+    case 'suspend':
+    case 'retry':
+      // Leased (the condition names the owner), so the key is in the past; every resolution so far is seen.
+      if (intent.wakeAt === undefined) return intent.type === 'suspend' ? { type: 'remove' } : { type: 'set', key: { value: 0 }, withPartition: true };
+      if (intent.wakeAt - now <= holdMs) return { type: 'set', key: { attribute: SWEEP_INDEX_SORT_KEY, fallback: intent.wakeAt }, withPartition: true };
+      return { type: 'set', key: { value: intent.wakeAt }, withPartition: true };
+    case 'wake':
+    case 'requestCancel':
+    case 'queue':
+      // A resolution is pending (or the run is QUEUED): 0. The run may have left the index (parked on events).
+      return { type: 'set', key: { value: 0 }, withPartition: true };
+    case 'finish':
+    case 'cancelled':
+      return { type: 'remove' };
+  }
+}
+
 /**
- * Derives the sweep-index change of `patch`; exact whenever the patch (and condition) determine it. `now`
- * and `holdMs` decide whether a timer due soon keeps the key the run has (file comment).
+ * Queries the sweep index (`gsi2sk <= now`, keys only) of each shard in parallel, reads those runs with
+ * eventually consistent BatchGetItems (100 keys each) and keeps the ones the memory store's predicate
+ * accepts, most overdue first. The index is eventually consistent: a run that just became due may show up
+ * one sweep later. Running runs (a lease leaves their key in the past) and runs holding an early key
+ * before a short timer (dynamo-sweep.ts) are read too, and filtered out until they are due.
+ *
+ * The records carry `SWEEP_READ_ATTRIBUTES` only: `runId`, `name`, `status`, `createdAt`, `updatedAt`,
+ * `attempt`, `wake`, `seen`, `leaseUntil`, `wakeAt`, `ttl` — everything the sweeper and `recover()` read.
+ * Read the run (`getRun`) for the rest.
  */
-export function planSweepUpdate(patch: RunPatch, condition: RunCondition | undefined, now: number, holdMs = SWEEP_HOLD_MS): SweepPlan {
-  const set = patch.set ?? {};
-  const removed = removedFields(patch);
-  const touches = (field: 'wakeAt' | 'seen') => removed.has(field) || set[field] !== undefined;
-  const setStatus = removed.has('status') ? undefined : set.status;
-  // The lease (`leaseUntil`, `leaseOwner`) never moves the key: see the file comment.
-  const relevant = setStatus !== undefined || touches('wakeAt') || touches('seen') || patch.incrementWake === true || patch.markSeen === true;
-  if (!relevant) return { type: 'keep' };
-
-  const status = setStatus ?? statusPinnedBy(condition);
-  if (status !== undefined && TERMINAL_STATUSES.includes(status)) return { type: 'remove' };
-  const withPartition = setStatus !== undefined || nonTerminalBy(condition);
-
-  const wakeAt = operandFor(set.wakeAt, removed.has('wakeAt'));
-  // After the patch, is a resolution pending (wake <> seen)? markSeen settles it; incrementWake alone makes it so.
-  const pending = patch.markSeen ? false : patch.incrementWake && !touches('seen') ? true : undefined;
-
-  switch (status) {
-    case 'QUEUED':
-      return { type: 'set', key: { value: 0 }, withPartition };
-    case 'RUNNING':
-      // A lease, a heartbeat, a lease break: the key is already early enough (file comment).
-      return { type: 'keep' };
-    case 'WAITING': {
-      // Unknown pendency: guess "not pending" (a suspend is conditional on `wake`); verified afterwards.
-      if (pending) return { type: 'set', key: { value: 0 }, withPartition };
-      if (wakeAt === undefined) return { type: 'remove' };
-      // A suspend is conditional on the lease, so the run is RUNNING and its key is already in the past.
-      if ('value' in wakeAt && wakeAt.value - now <= holdMs && condition !== undefined && heldBy(condition)) {
-        return { type: 'set', key: { attribute: SWEEP_INDEX_SORT_KEY, fallback: wakeAt.value }, withPartition };
+export async function readSweepCandidates(table: DynamoTable, now: number, limit: number): Promise<RunRecord[]> {
+  if (limit <= 0) return [];
+  const clock = table.now();
+  const shards = await Promise.all(
+    Array.from({ length: table.shards.sweep }, async (_, shard) => {
+      const found: { due: number; run: RunRecord }[] = [];
+      let page: { due: number; key: Item }[] = [];
+      const flush = async () => {
+        const due = new Map(page.map((p) => [p.key[PARTITION_KEY]!.S!, p.due]));
+        for (const item of await table.batchGet(page.map((p) => p.key), [PARTITION_KEY, ...SWEEP_READ_ATTRIBUTES])) {
+          const { [PARTITION_KEY]: pk, ...attributes } = item;
+          const run = fromItem<RunRecord>(attributes);
+          if (!expired(run.ttl, clock) && isSweepCandidate(run, now)) found.push({ due: due.get(pk!.S!) ?? 0, run });
+        }
+        page = [];
+      };
+      for await (const entry of table.query({
+        IndexName: SWEEP_INDEX,
+        KeyConditionExpression: '#pk = :pk AND #sk <= :now',
+        ExpressionAttributeNames: { '#pk': SWEEP_INDEX_PARTITION_KEY, '#sk': SWEEP_INDEX_SORT_KEY },
+        ExpressionAttributeValues: { ':pk': { S: sweepShardPk(shard) }, ':now': { N: String(now) } },
+      })) {
+        page.push({ due: Number(entry[SWEEP_INDEX_SORT_KEY]?.N ?? 0), key: itemKey(entry[PARTITION_KEY]!.S!, entry[SORT_KEY]!.S!) });
+        if (page.length >= BATCH_GET_SIZE) await flush();
+        if (found.length >= limit) break;
       }
-      return { type: 'set', key: wakeAt, withPartition };
-    }
-    default:
-      // Status unknown (a wake, a re-lease after a failed suspend, a patch without a condition).
-      if (pending) return { type: 'set', key: { value: 0 }, withPartition };
-      if (touches('wakeAt') && wakeAt !== undefined) return { type: 'set', key: wakeAt, withPartition };
-      return { type: 'keep' };
-  }
-}
-
-/** Fields the patch deletes: `remove`, plus `set` fields given as `undefined` (the memory store leaves them undefined). */
-export function removedFields(patch: RunPatch): Set<string> {
-  const removed = new Set<string>(patch.remove ?? []);
-  for (const [field, value] of Object.entries(patch.set ?? {})) if (value === undefined) removed.add(field);
-  return removed;
-}
-
-/** The key a timer wait wants: `wakeAt` as set, as stored (when the patch leaves it), or none (removed). */
-function operandFor(value: number | undefined, removed: boolean): SweepOperand | undefined {
-  if (removed) return undefined;
-  if (value !== undefined) return { value };
-  // Left alone: DynamoDB copies the stored `wakeAt`; a run without one is repaired afterwards.
-  return { attribute: 'wakeAt', fallback: 0 };
-}
-
-/** Every clause requires a lease owner: the run is RUNNING (a lease owner exists only then). */
-function heldBy(condition: RunCondition): boolean {
-  const clauses = clausesOf(condition);
-  return clauses.length > 0 && clauses.every((c) => c.leaseOwner !== undefined);
-}
-
-/** Every clause requires a non-terminal status (or a lease owner, which only a RUNNING run has). */
-function nonTerminalBy(condition: RunCondition | undefined): boolean {
-  if (condition === undefined) return false;
-  const clauses = clausesOf(condition);
-  return (
-    clauses.length > 0 &&
-    clauses.every((c) => c.leaseOwner !== undefined || (c.status !== undefined && c.status.length > 0 && c.status.every((s) => !TERMINAL_STATUSES.includes(s))))
+      if (page.length && found.length < limit) await flush();
+      return found;
+    }),
   );
-}
-
-/** The status every clause of `condition` requires, when they all require the same single one. */
-function statusPinnedBy(condition: RunCondition | undefined): RunStatus | undefined {
-  if (condition === undefined) return undefined;
-  let pinned: RunStatus | undefined;
-  for (const clause of clausesOf(condition)) {
-    if (clause.status?.length !== 1) return undefined;
-    const status = clause.status[0]!;
-    if (pinned !== undefined && pinned !== status) return undefined;
-    pinned = status;
-  }
-  return pinned;
+  return shards
+    .flat()
+    .sort((a, b) => a.due - b.due || compare(a.run.runId, b.run.runId))
+    .slice(0, limit)
+    .map((c) => c.run);
 }

@@ -5,9 +5,7 @@ import type {
   WaiterPage,
   LoadedRun,
   RequestCounter,
-  RunClause,
-  RunCondition,
-  RunPatch,
+  RunIntent,
   RunRecord,
   RunStatus,
   RunStore,
@@ -18,9 +16,11 @@ import type {
   Waiter,
   WaiterRef,
 } from '../../ports.ts';
-import { clausesOf, withCursor } from '../../ports.ts';
+import { withCursor } from '../../ports.ts';
+import { holds, type RunCondition, type RunPatch } from '../shared/run-patch.ts';
+import { RunItemWrites, planIntent } from '../shared/run-intents.ts';
 import { decodeListCursor, encodeListCursor, listSortKey } from '../../core/list-cursor.ts';
-import { mergeJournal } from '../../core/journal.ts';
+import { mergeJournal } from '../shared/merge-journal.ts';
 import { PayloadTooLargeError } from '../../core/errors.ts';
 import { MemoryFlowStore } from './memory-flow.ts';
 
@@ -37,7 +37,7 @@ interface RunSlot {
   run: RunRecord;
   /** key `${generation}|${attempt}:${position}` */
   entries: Map<string, JournalEntry>;
-  /** The entries each entry item carries (see `RunStore.putEntry`), by the same key. */
+  /** The entries each entry item carries (see `RunStore.recordEntry`), by the same key. */
   carried: Map<string, JournalEntry[]>;
   /** key `${generation}|${attempt}:${position}:${index}` */
   waiters: Map<string, Waiter>;
@@ -62,7 +62,7 @@ const taskKey = (t: Pick<TaskState, 'task' | 'generation'>) => `${t.generation ?
  * In-process RunStore with the same semantics as the DynamoDB one: single-item conditional writes,
  * first-wins journal entries. Objects are copied in and out so callers can never mutate stored state.
  */
-export class MemoryRunStore implements RunStore {
+export class MemoryRunStore extends RunItemWrites implements RunStore {
   private readonly runs = new Map<string, RunSlot>();
   /** eventKey → `indexRef(runId, waiterKey)` of its event waiters */
   private readonly waiterIndex = new Map<string, Set<string>>();
@@ -82,6 +82,7 @@ export class MemoryRunStore implements RunStore {
     private readonly counter?: RequestCounter,
     private readonly now: () => number = Date.now,
   ) {
+    super();
     this.flow = new MemoryFlowStore(counter);
   }
 
@@ -130,6 +131,12 @@ export class MemoryRunStore implements RunStore {
     return withCursor(page.map((o) => copyRun(o.run)), encodeListCursor(page[page.length - 1]!.sk));
   }
 
+  protected async applyIntent(runId: string, intent: RunIntent): Promise<RunRecord | undefined> {
+    const { patch, condition } = planIntent(intent);
+    return this.updateRun(runId, patch, condition);
+  }
+
+  /** The low-level write every intent is made of (not on the port: tests use it to forge states). */
   async updateRun(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined> {
     this.count('updateRun');
     const slot = this.live(runId);
@@ -164,8 +171,8 @@ export class MemoryRunStore implements RunStore {
     return { run: copyRun(slot.run), entries, parked, waiters, tasks };
   }
 
-  async putEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
-    this.count('putEntry');
+  async recordEntry(runId: string, entry: JournalEntry, carried: readonly JournalEntry[] = []): Promise<{ won: boolean; entry: JournalEntry; carried: JournalEntry[] }> {
+    this.count('recordEntry');
     const slot = this.runs.get(runId) ?? this.unownedItems(runId);
     checkSize(`journal entry ${entry.attempt}/${entry.position} of run '${runId}'`, { entry, carried });
     const key = entryKey(entry.attempt, entry.position, entry.generation);
@@ -178,7 +185,7 @@ export class MemoryRunStore implements RunStore {
 
   async putStreamChunk(runId: string, entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }> {
     this.count('putStreamChunk');
-    // Like putEntry: a chunk may be written before its run item (runs.fork copies them first), as on DynamoDB.
+    // Like recordEntry: a chunk may be written before its run item (runs.fork copies them first), as on DynamoDB.
     const slot = this.runs.get(runId) ?? this.unownedItems(runId);
     checkSize(`stream chunk ${entry.seq} of run '${runId}'`, entry);
     const key = `${entry.generation ?? ''}|${entry.seq}`;
@@ -210,8 +217,8 @@ export class MemoryRunStore implements RunStore {
     return true;
   }
 
-  async putWaiters(waiters: readonly Waiter[]): Promise<void> {
-    this.count('putWaiters');
+  async registerWaiters(waiters: readonly Waiter[]): Promise<void> {
+    this.count('registerWaiters');
     for (const waiter of waiters) checkSize(`a waiter of run '${waiter.runId}'`, waiter);
     for (const waiter of waiters) {
       const slot = this.mustGet(waiter.runId);
@@ -381,19 +388,3 @@ function expired(ttl: number | undefined, now: number): boolean {
   return ttl !== undefined && ttl * 1000 <= now;
 }
 
-/** Evaluates a RunCondition against a run item, with the same meaning as the DynamoDB condition expression. */
-export function holds(run: RunRecord, condition: RunCondition): boolean {
-  return clausesOf(condition).some((c) => clauseHolds(run, c));
-}
-
-function clauseHolds(run: RunRecord, c: RunClause): boolean {
-  if (c.status && !c.status.includes(run.status)) return false;
-  if (c.leaseOwner !== undefined && run.leaseOwner !== c.leaseOwner) return false;
-  if (c.leaseExpiredBefore !== undefined && run.leaseUntil !== undefined && run.leaseUntil >= c.leaseExpiredBefore) return false;
-  if (c.wake !== undefined && run.wake !== c.wake) return false;
-  if (c.wakePending && run.wake === run.seen) return false;
-  if (c.wakeDueBy !== undefined && (run.wakeAt === undefined || run.wakeAt > c.wakeDueBy)) return false;
-  if (c.attempt !== undefined && run.attempt !== c.attempt) return false;
-  if (c.notCancelRequested && run.cancelRequested === true) return false;
-  return true;
-}

@@ -19,7 +19,7 @@ export async function cancelRun(engine: Engine, here: ReplaysHere, runId: string
   here.cancelledHere.add(runId);
   const children = await childrenOf(backend, runId);
   // Parked or queued: nobody runs it, finish it here. Running: flag it; the worker stops at its next durable call.
-  const flagged = await backend.store.updateRun(runId, { set: { cancelRequested: true }, incrementWake: true }, { status: ['QUEUED', 'WAITING', 'RUNNING'] });
+  const flagged = await backend.store.requestCancel(runId);
   // Kept only for a replay of this run in progress here (whose end drops it); added before the flag is written so
   // a replay that starts and ends meanwhile drops it too.
   if (!here.isProcessing(runId)) here.cancelledHere.delete(runId);

@@ -34,7 +34,7 @@ export async function recoverRuns(backend: Backend): Promise<{ dispatched: numbe
   let dispatched = 0;
   let rearmed = 0;
   for (const run of await backend.store.sweepCandidates(Number.MAX_SAFE_INTEGER, 100_000)) {
-    if (run.status === 'RUNNING') await backend.store.updateRun(run.runId, { set: { leaseUntil: 0 } }, { status: ['RUNNING'] });
+    if (run.status === 'RUNNING') await backend.store.expireLease(run.runId);
     if (run.status === 'WAITING' && run.wake === run.seen && run.wakeAt !== undefined && run.wakeAt > now) {
       await backend.timers.schedule(`${run.runId}-recover-${run.wakeAt}`, run.wakeAt, { runId: run.runId });
       rearmed++;

@@ -135,7 +135,7 @@ async function admitOnce(run: RunRecord, spec: FlowSpec, deps: ExecutorDeps, gat
   }
   const unchanged = JSON.stringify(state) === JSON.stringify(run.flow ?? {});
   if (unchanged) return { type: 'go', run };
-  const updated = await deps.backend.store.updateRun(run.runId, { set: { flow: state } }, { leaseOwner: deps.workerId, notCancelRequested: true });
+  const updated = await deps.backend.store.setFlow(run.runId, { owner: deps.workerId, flow: state });
   if (updated) return { type: 'go', run: updated };
   return settle(run.runId, state, deps, gate);
 }
@@ -197,14 +197,7 @@ async function cancelOldest(holders: readonly string[], maxRuns: number, deps: E
  */
 async function park(run: RunRecord, state: RunFlowState, deps: ExecutorDeps, gate: GateDeps, wakeAt: number | undefined): Promise<GateResult | { type: 'again'; run: RunRecord }> {
   const { store, clock } = deps.backend;
-  const parked = await store.updateRun(
-    run.runId,
-    {
-      set: { status: 'QUEUED', flow: state, updatedAt: clock.now(), ...(wakeAt !== undefined ? { wakeAt } : {}) },
-      remove: wakeAt !== undefined ? ['leaseOwner', 'leaseUntil'] : ['leaseOwner', 'leaseUntil', 'wakeAt'],
-    },
-    { leaseOwner: deps.workerId, notCancelRequested: true, wake: run.wake },
-  );
+  const parked = await store.queue(run.runId, { owner: deps.workerId, wake: run.wake, flow: state, now: clock.now(), ...(wakeAt !== undefined ? { wakeAt } : {}) });
   if (parked) return { type: 'done', result: 'queued' };
   return settle(run.runId, state, deps, gate);
 }
@@ -220,6 +213,6 @@ async function settle(runId: string, state: RunFlowState, deps: ExecutorDeps, ga
     await release({ ...current, flow: state }, deps, gate.flow, gate.maxRuns);
     return { type: 'done', result };
   }
-  const again = await store.updateRun(runId, { markSeen: true, set: { flow: state, leaseUntil: clock.now() + deps.leaseMs } }, { leaseOwner: deps.workerId });
+  const again = await store.replayAgain(runId, { owner: deps.workerId, until: clock.now() + deps.leaseMs, flow: state });
   return again ? { type: 'again', run: again } : { type: 'done', result: 'lost-lease' };
 }

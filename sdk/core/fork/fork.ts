@@ -8,7 +8,8 @@
  * leases or dispatches the new run, so a crash (or a failed write) mid-copy leaves only unreferenced entry items
  * (hidden by their generation, removed by their TTL when the client has a retention) and the fork call rejects;
  * calling it again forks afresh under another id. Once the run item exists, the new run is an ordinary QUEUED run:
- * a dispatch lost to a crash is made good by the sweeper, as for `task.runNoWait`.
+ * a dispatch lost to a crash is made good by the sweeper, as for `task.runNoWait`, and a dispatch that fails does not
+ * fail the call (it returns the new run).
  */
 import { randomUUID } from 'node:crypto';
 import type { JournalEntry, LoadedRun } from '../../ports.ts';
@@ -60,7 +61,11 @@ export async function forkRun(engine: Engine, runId: string, options: ForkOption
   }
   // The commit point: only now does the run exist (see the header).
   await backend.store.createRun(run);
-  await backend.dispatcher.dispatch({ runId: run.runId });
+  // Past the commit point the fork exists: a failed dispatch must not fail the call (a caller told "failed" would
+  // fork again, and have two forks). The sweeper dispatches a QUEUED run whose message never came.
+  await backend.dispatcher.dispatch({ runId: run.runId }).catch((error: unknown) => {
+    console.error(JSON.stringify({ level: 'error', message: 'dispatching a new fork failed; the sweeper will start it', runId: run.runId, error: String((error as Error)?.message ?? error) }));
+  });
   return engine.runRef(run.runId);
 }
 

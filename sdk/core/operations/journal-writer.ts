@@ -56,14 +56,14 @@ export class JournalWriter {
   }
 
   /**
-   * `store.putEntry`, carrying the entries only the run item holds (`pending`). Won: they are in an entry
+   * `store.recordEntry`, carrying the entries only the run item holds (`pending`). Won: they are in an entry
    * item now. Lost: the winner's item may carry some of them; a copy that differs from what this replay
    * went on with means a replay that lost its lease raced the run's owner: this one stops (aborted, so the
    * message is retried) rather than go on from a history that is not the recorded one.
    */
   async put(entry: JournalEntry): Promise<{ won: boolean; entry: JournalEntry }> {
     const carried = this.pending.filter((e) => e.position !== entry.position);
-    const result = await this.store.putEntry(this.runId, entry, carried);
+    const result = await this.store.recordEntry(this.runId, entry, carried);
     const held = result.won ? [result.entry, ...carried] : [result.entry, ...result.carried];
     if (!result.won) {
       for (const copy of result.carried) {
@@ -131,7 +131,7 @@ export function recordWaitResolution(
   };
   if (waiter.generation !== undefined) entry.generation = waiter.generation;
   if (waiter.ttl !== undefined) entry.ttl = waiter.ttl;
-  return store.putEntry(waiter.runId, entry);
+  return store.recordEntry(waiter.runId, entry);
 }
 
 /** What a finished child tells its parent (executor.ts's notifyParent). */
@@ -163,10 +163,10 @@ export async function recordChildOutcome(
   } else {
     entry.error = outcome.error;
   }
-  await store.putEntry(parent.runId, { ...entry, ...scope });
+  await store.recordEntry(parent.runId, { ...entry, ...scope });
 }
 
 /** A fork's copy of a kept entry under the new run (fork/fork.ts): a stream chunk is its own item, so subscribers of the fork see it. */
 export function recordForkedEntry(store: RunStore, runId: string, entry: JournalEntry): Promise<unknown> {
-  return entry.kind === 'stream' ? store.putStreamChunk(runId, entry) : store.putEntry(runId, entry);
+  return entry.kind === 'stream' ? store.putStreamChunk(runId, entry) : store.recordEntry(runId, entry);
 }

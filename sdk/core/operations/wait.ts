@@ -204,7 +204,7 @@ export function waiterFor(host: OperationHost, leaf: LeafNode, index: number, po
 
 /** Bumps the run's wake counter (a parked owner replays; a replaying one replays again), dispatching a parked run. */
 async function wakeRun(host: OperationHost) {
-  const woken = await host.backend.store.updateRun(host.runId, { incrementWake: true }, { status: ['QUEUED', 'RUNNING', 'WAITING'] });
+  const woken = await host.backend.store.wake(host.runId);
   if (woken && woken.status !== 'RUNNING') await host.backend.dispatcher.dispatch({ runId: host.runId });
 }
 
@@ -221,8 +221,8 @@ async function cleanupWaiters(host: OperationHost, waiters: readonly Waiter[]) {
  * Stores waiters (new ones, or leaves marked satisfied): every waiter write of the core goes through here
  * (a durable wait's registration and marks, a child's waiter, the router's leaf marks, a DAG gate's waiters).
  */
-export function writeWaiters(store: Pick<RunStore, 'putWaiters'>, waiters: Waiter[]): Promise<void> {
-  return store.putWaiters(waiters);
+export function writeWaiters(store: Pick<RunStore, 'registerWaiters'>, waiters: Waiter[]): Promise<void> {
+  return store.registerWaiters(waiters);
 }
 
 /** An attempt's waiters by position (a pending wait is its waiters). */
