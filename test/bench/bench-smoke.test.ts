@@ -106,3 +106,28 @@ describe('npm run bench (quick, test environment)', () => {
     expect(svg).toContain('test environment');
   });
 });
+
+describe('npm run bench (quick, embedded default)', () => {
+  // The embedded rows meter DynamoDB capacity through the AWS store's client (bench/cost/capacity-meter.ts): a store
+  // that stopped exposing it made every embedded workload a FAILED row while the test-environment smoke stayed green.
+  test('given BENCH_MODES=local, when W1 runs, then it has an embedded row with its capacity per step and no FAILED row', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-local-'));
+    try {
+      const local = spawnSync(process.execPath, ['--no-warnings', '--import', 'tsx', 'bench/run.ts'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 150_000,
+        env: { ...process.env, BENCH_QUICK: '1', BENCH_MODES: 'local', BENCH_ONLY: 'W1', BENCH_PEERS: '0', BENCH_OUT: dir, PG_URL: '' },
+      });
+      expect(local.status, String(local.stderr)).toBe(0);
+      expect(`${local.stdout}${local.stderr}`).not.toContain('FAILED');
+      const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
+      const row = results.rows.find((r) => r.workload === 'W1' && r.system === 'embedded');
+      expect(row, String(local.stderr)).toBeDefined();
+      expect(row!.figures.length).toBeGreaterThan(0);
+      for (const f of row!.figures) expect(Number.isFinite(f.value), f.name).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 160_000);
+});

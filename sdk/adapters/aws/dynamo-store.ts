@@ -106,6 +106,11 @@ export class DynamoRunStore extends RunItemWrites implements RunStore {
     this.flow = new DynamoFlowStore(client, options.tableName);
   }
 
+  /** @internal The DynamoDB client every family uses (bench/cost/capacity-meter.ts meters its capacity). */
+  get client(): DynamoDBClient {
+    return this.table.client;
+  }
+
   createRun(run: RunRecord): Promise<boolean> {
     return this.runs.createRun(run);
   }
