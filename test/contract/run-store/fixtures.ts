@@ -71,3 +71,8 @@ export const leaseClauses = (now: number): RunClause[] => [
 export interface CurrentStore {
   store: RawRunStore;
 }
+
+/** Whether the sweeper at time `at` is given the run `runId` (one page of up to 100 candidates). */
+export async function isSwept(store: RunStore, runId: string, at: number): Promise<boolean> {
+  return (await store.sweepCandidates(at, 100)).some((r) => r.runId === runId);
+}

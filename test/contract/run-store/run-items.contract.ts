@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunRecord, RunStore } from '../../../sdk/ports.ts';
 import type { RunCondition } from '../../../sdk/adapters/shared/run-patch.ts';
 import { holds } from '../../../sdk/adapters/shared/run-patch.ts';
-import { T0, expiredTtl, liveTtl, makeRun, type CurrentStore, type RawRunStore } from './fixtures.ts';
+import { T0, isSwept, expiredTtl, liveTtl, makeRun, type CurrentStore, type RawRunStore } from './fixtures.ts';
 
 export function runItemsContract(current: CurrentStore): void {
   let store: RawRunStore;
@@ -243,7 +243,7 @@ export function runItemsContract(current: CurrentStore): void {
     test('whatever a forged patch changes, the sweeper sees the run as its fields say (the write repairs the index)', async () => {
       const run = makeRun();
       await store.createRun(run);
-      const swept = async (at: number) => (await store.sweepCandidates(at, 100)).some((r) => r.runId === run.runId);
+      const swept = (at: number) => isSwept(store, run.runId, at);
       expect(await swept(now)).toBe(true);
       // lease
       await store.updateRun(run.runId, { set: { status: 'RUNNING', leaseOwner: 'w', leaseUntil: now + 100 }, markSeen: true, remove: ['wakeAt'] });

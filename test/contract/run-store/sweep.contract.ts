@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { RunRecord, RunStore } from '../../../sdk/ports.ts';
 import { holds } from '../../../sdk/adapters/shared/run-patch.ts';
-import { T0, expiredTtl, liveTtl, makeRun, ids, type CurrentStore, type RawRunStore } from './fixtures.ts';
+import { T0, isSwept, expiredTtl, liveTtl, makeRun, ids, type CurrentStore, type RawRunStore } from './fixtures.ts';
 
 export function sweepContract(current: CurrentStore): void {
   let store: RawRunStore;
@@ -39,7 +39,7 @@ export function sweepContract(current: CurrentStore): void {
     test('a leased run is skipped while its lease holds (heartbeats extend it) and returned once it has expired', async () => {
       const run = makeRun();
       await store.createRun(run);
-      const swept = async (at: number) => (await store.sweepCandidates(at, 100)).some((r) => r.runId === run.runId);
+      const swept = (at: number) => isSwept(store, run.runId, at);
       const lease = (at: number, owner: string) => store.lease(run.runId, { owner, until: at + 100, now: at });
       // from QUEUED
       expect(await lease(now, 'w1')).toBeDefined();
@@ -86,7 +86,7 @@ export function sweepContract(current: CurrentStore): void {
     test('follows every intent the engine writes', async () => {
       const run = makeRun();
       await store.createRun(run);
-      const swept = async (at: number) => (await store.sweepCandidates(at, 100)).some((r) => r.runId === run.runId);
+      const swept = (at: number) => isSwept(store, run.runId, at);
       expect(await swept(now)).toBe(true);
       expect(await store.lease(run.runId, { owner: 'w', until: now + 100, now })).toBeDefined();
       expect(await swept(now)).toBe(false);
@@ -142,17 +142,13 @@ export function sweepContract(current: CurrentStore): void {
       await store.createRun(run);
       await store.lease(run.runId, { owner: 'w', until: now + 100, now });
       await store.suspend(run.runId, { owner: 'w', wake: 0, now, ranMs: 1, parked: [] });
-      expect(await swept(store, run.runId, now)).toBe(false);
+      expect(await isSwept(store, run.runId, now)).toBe(false);
       expect(await store.requestCancel(run.runId)).toMatchObject({ cancelRequested: true, wake: 1 });
-      expect(await swept(store, run.runId, now)).toBe(true);
+      expect(await isSwept(store, run.runId, now)).toBe(true);
       const error = { name: 'RunCancelledError', message: 'cancelled' };
       expect(await store.finishCancelled(run.runId, { error, now })).toMatchObject({ status: 'CANCELLED', error });
-      expect(await swept(store, run.runId, now + 10_000_000)).toBe(false);
+      expect(await isSwept(store, run.runId, now + 10_000_000)).toBe(false);
       expect(await store.finishCancelled(run.runId, { error, now })).toBeUndefined();
     });
   });
-}
-
-async function swept(store: RawRunStore, runId: string, at: number): Promise<boolean> {
-  return (await store.sweepCandidates(at, 100)).some((r) => r.runId === runId);
 }
