@@ -115,6 +115,9 @@ export class AwsEdge {
     });
   }
 
+  /** With SIM_TRACE set, every attempt (time, request, outcome): settle() prints those of a run left unfinished. */
+  readonly trace: { t: number; name: string; input: string; outcome: string }[] = [];
+
   /**
    * Instruments `client`. `answer`, for services with no emulator, returns the response of an attempt that got
    * through (and hands the request to the simulation).
@@ -124,6 +127,8 @@ export class AwsEdge {
       (next, context) => async (args) => {
         const operation = (context.commandName ?? '').replace(/Command$/, '');
         const name = `${service}.${operation}`;
+        const traced = process.env.SIM_TRACE ? { t: Date.now(), name, input: JSON.stringify(args.input), outcome: '' } : undefined;
+        if (traced) this.trace.push(traced);
         this.stats.attempts[name] = (this.stats.attempts[name] ?? 0) + 1;
         if (this.enforcing) {
           await this.delay(service);
@@ -133,11 +138,19 @@ export class AwsEdge {
             const scope = charges.find((c) => c.quota === denied && !this.bucket(c.quota, c.scope, c.shared).available(c.units))?.scope ?? '?';
             const where = `${denied} ${scope.replace(/RUN#.*/, 'RUN#*').replace(/^(EVTSEQ#|WAITKEY#|EVT#)/, '$1')}`;
             this.stats.hot[where] = (this.stats.hot[where] ?? 0) + 1;
+            if (traced) traced.outcome = 'THROTTLED';
             throw this.throttle(denied, service, operation);
           }
         }
-        if (answer) return { output: { $metadata: { httpStatusCode: 200 }, ...(answer(operation, args.input) as object) }, response: {} };
-        const result = await next(args);
+        let result;
+        try {
+          result = answer ? { output: { $metadata: { httpStatusCode: 200 }, ...(answer(operation, args.input) as object) }, response: {} } : await next(args);
+        } catch (error) {
+          if (traced) traced.outcome = `ERROR ${(error as Error).name}`;
+          throw error;
+        }
+        if (traced) traced.outcome = `ok ${JSON.stringify(result.output).slice(0, 400)}`;
+        if (answer) return result;
         if (service === 'DynamoDB' && this.enforcing) for (const c of chargesAfter(operation, args.input, result.output)) this.bucket(dynamoQuota(c), c.scope, !c.private).take(c.units);
         return result;
       },

@@ -167,6 +167,13 @@ async function settle(world: World, load: string, scale: number, accepted: Map<n
       const k = `${run?.status} wake=${run?.wake} seen=${run?.seen} out=${run?.output}`;
       statuses[k] = (statuses[k] ?? 0) + 1;
     }
+    // An unfinished run, with every request that named it (SIM_TRACE).
+    for (const { runId } of accepted.values()) {
+      const loaded = await world.observer.loadRun(runId);
+      if (loaded?.run.status === 'SUCCEEDED') continue;
+      console.error('unfinished', JSON.stringify(loaded));
+      for (const tr of world.edge.trace) if (tr.input.includes(runId) || tr.outcome.includes(runId)) console.error('  ', tr.t, tr.name, tr.outcome.slice(0, 300), tr.input.slice(0, 1_500));
+    }
     console.error('settle', load, JSON.stringify(statuses), JSON.stringify(world.stats), JSON.stringify(world.edge.stats.throttled));
   }
   const latencies = [...done].map(([n, end]) => end - (from ? from(n) : accepted.get(n)!.at));
@@ -217,7 +224,9 @@ export async function parkedLoad(quick: boolean): Promise<LoadResult> {
     ],
   });
   try {
-    world.start(5, 3_600_000); // no sweep inside the window: every wake comes from a schedule
+    // The sweeper runs during the set-up, as in production (every minute), and is paused for the window, so every
+    // wake after the hour comes from a schedule.
+    world.start(5, 2_000);
     const accepted = new Map<number, { runId: string; at: number }>();
     const retries = { n: 0 };
     await offer(count, 10_000 * scale, async (n) => {
@@ -225,11 +234,21 @@ export async function parkedLoad(quick: boolean): Promise<LoadResult> {
       accepted.set(n, { runId: ref.runId, at: world.clock.now() });
     });
     const parkStart = Math.min(...[...accepted.values()].map((a) => a.at));
-    // Parked: every run WAITING on its timer (a run whose park was throttled parks later, after SQS redelivers it).
+    // Parked: every run WAITING on its hour timer. A run whose park write stayed throttled through the SDK's retries
+    // gives its lease back; SQS redelivers its message, unless a duplicate delivery found the lease held and was
+    // deleted: then the sweeper redispatches it (it re-decides the sleep, which was never recorded).
+    const parkedOnTimer = async (runId: string) => {
+      const run = await world.observer.getRun(runId);
+      return run?.status === 'WAITING' && (run.wakeAt ?? 0) > world.clock.now() + 1_800_000;
+    };
     await until(async () => {
-      for (const { runId } of accepted.values()) if ((await world.observer.getRun(runId))?.status !== 'WAITING') return false;
+      for (const { runId } of accepted.values()) if (!(await parkedOnTimer(runId))) return false;
       return true;
     }, 120_000);
+    await world.pauseSweeper();
+    const unparked: string[] = [];
+    for (const { runId } of accepted.values()) if (!(await parkedOnTimer(runId))) unparked.push(runId);
+    if (unparked.length) throw new Error(`parked load: ${unparked.length} runs not parked on their timer after the set-up (${unparked.slice(0, 3).join(', ')})`);
     const parkedAt = world.clock.now();
     const parkedPerSecond = count / Math.max((parkedAt - parkStart) / 1000, 1e-3);
     // The hour passes: every schedule is due now.

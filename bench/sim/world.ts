@@ -102,6 +102,8 @@ export async function createWorld(options: WorldOptions) {
   });
   const scheduler = edge.instrument(new SchedulerClient(config('http://127.0.0.1:9')), 'Scheduler', (operation, input) => {
     if (operation === 'CreateSchedule') {
+      // As Scheduler: a name in use is a ConflictException (the adapter takes it as success: idempotent per timer id).
+      if (schedules.has(input.Name)) throw Object.assign(new Error(`Schedule ${input.Name} already exists.`), { name: 'ConflictException', $fault: 'client', $metadata: { httpStatusCode: 409 } });
       stats.schedulesCreated++;
       const at = Date.parse(`${/^at\((.*)\)$/.exec(input.ScheduleExpression ?? '')?.[1]}Z`);
       schedules.set(input.Name, { at, body: input.Target.Input });
@@ -218,17 +220,20 @@ export async function createWorld(options: WorldOptions) {
     }
   }
 
-  /** The sweeper Lambda on its schedule (every `everyMs`, compressed from the construct's minute). */
+  /** The sweeper Lambda on its schedule (every `everyMs`, compressed from the construct's minute), until paused. */
+  let sweepPaused = false;
+  let sweeping: Promise<unknown> = Promise.resolve();
   async function sweep(everyMs: number): Promise<void> {
     while (running) {
       for (let waited = 0; running && waited < everyMs; waited += 50) await new Promise((r) => setTimeout(r, 50));
-      if (!running) return;
-      await lambda
+      if (!running || sweepPaused) continue;
+      sweeping = lambda
         .run(async () => {
           stats.sweeps++;
           stats.redispatched += (await sweeperHandler()).redispatched;
         })
         .catch(() => undefined);
+      await sweeping;
     }
   }
 
@@ -258,6 +263,11 @@ export async function createWorld(options: WorldOptions) {
     start(pollers = 5, sweepEveryMs = 2_000) {
       for (let i = 0; i < pollers; i++) loops.push(poll());
       loops.push(fireSchedules(), sweep(sweepEveryMs));
+    },
+    /** Stops the sweeper's schedule (after the sweep in flight, if any). */
+    async pauseSweeper() {
+      sweepPaused = true;
+      await sweeping;
     },
     async close() {
       running = false;
