@@ -132,7 +132,7 @@ async function applyOutcome(
         const delay = backoffDelayMs(spec.backoff, run.attempt + 1);
         const now = clock.now();
         // The backoff timer exists before the run parks; a stale one (lost lease) finds nothing to do.
-        if (delay > 0) await timers.schedule(timerId(run.runId, run.attempt + 1, -1), now + delay, { runId: run.runId });
+        if (delay > 0) await timers.schedule(timerId(run.runId, run.attempt + 1, -1, 0, now + delay), now + delay, { runId: run.runId });
         const updated = await store.retry(run.runId, { owner: deps.workerId, attempt: run.attempt + 1, error, now, ...(delay > 0 ? { wakeAt: now + delay } : {}) });
         if (!updated) return settleConflict(run, deps);
         // The failed attempt's waits and timers must not outlive it: a waiter resolved now would wake the run
@@ -310,7 +310,7 @@ export async function removeWaiters(runId: string, deps: Pick<ExecutorDeps, 'bac
   const now = clock.now();
   for (const w of loaded.waiters) {
     // Best effort (Timers contract): a timer that fires anyway finds nothing to do; the waiters must still go.
-    if (w.type === 'sleep' && (w.dueAt ?? 0) > now) await timers.cancel(timerId(runId, w.attempt, w.position, w.index)).catch(() => undefined);
+    if (w.type === 'sleep' && (w.dueAt ?? 0) > now) await timers.cancel(timerId(runId, w.attempt, w.position, w.index, w.dueAt!)).catch(() => undefined);
   }
   await store.deleteWaiters(loaded.waiters);
 }
@@ -327,7 +327,7 @@ export async function removeAttemptLeftovers(runId: string, attempt: number, dep
   const now = clock.now();
   const ids = new Set(entryTimerIds(runId, [...loaded.entries, ...parked].filter((e) => e.attempt < attempt), now));
   const stale = loaded.waiters.filter((w) => w.attempt < attempt);
-  for (const w of stale) if (w.type === 'sleep' && (w.dueAt ?? 0) > now) ids.add(timerId(runId, w.attempt, w.position, w.index));
+  for (const w of stale) if (w.type === 'sleep' && (w.dueAt ?? 0) > now) ids.add(timerId(runId, w.attempt, w.position, w.index, w.dueAt!));
   // Best effort (Timers contract): a timer that fires anyway finds nothing to do.
   for (const id of ids) await timers.cancel(id).catch(() => undefined);
   if (stale.length) await store.deleteWaiters(stale);

@@ -20,7 +20,7 @@ export function pendingTimerIds(loaded: LoadedRun, now: number): string[] {
   const ids = new Set(entryTimerIds(run.runId, loaded.entries.filter((entry) => entry.attempt === run.attempt), now));
   if (run.wakeAt !== undefined && run.wakeAt > now) {
     if (run.attempt === 0 && loaded.entries.length === 0) ids.add(`${run.runId}-start`);
-    if (run.attempt > 0) ids.add(timerId(run.runId, run.attempt, -1));
+    if (run.attempt > 0) ids.add(timerId(run.runId, run.attempt, -1, 0, run.wakeAt));
   }
   return [...ids];
 }
@@ -29,8 +29,8 @@ export function pendingTimerIds(loaded: LoadedRun, now: number): string[] {
 export function entryTimerIds(runId: string, entries: readonly JournalEntry[], now: number): string[] {
   const ids: string[] = [];
   for (const entry of entries) {
-    if (entry.kind === 'sleep' && (entry.dueAt ?? 0) > now) ids.push(timerId(runId, entry.attempt, entry.position));
-    if (entry.status === 'retrying' && (entry.retryAt ?? 0) > now) ids.push(timerId(runId, entry.attempt, entry.position, entry.stepAttempt));
+    if (entry.kind === 'sleep' && (entry.dueAt ?? 0) > now) ids.push(timerId(runId, entry.attempt, entry.position, 0, entry.dueAt!));
+    if (entry.status === 'retrying' && (entry.retryAt ?? 0) > now) ids.push(timerId(runId, entry.attempt, entry.position, entry.stepAttempt ?? 0, entry.retryAt!));
   }
   return ids;
 }

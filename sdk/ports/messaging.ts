@@ -35,7 +35,10 @@ export interface Dispatcher {
 
 /** Fires "replay this run" at a time (SQS delay up to 15 min, EventBridge Scheduler beyond, virtual in tests). */
 export interface Timers {
-  /** Idempotent per `timerId`. */
+  /**
+   * Idempotent per `timerId` (the first schedule of an id stands). The engine's ids name the due time
+   * (sdk/core/operations/host.ts `timerId`), so a timer decided again is a new id.
+   */
   schedule(timerId: string, dueAt: number, message: DispatchMessage): Promise<void>;
   /** Best effort: a timer that fires anyway finds nothing to do. */
   cancel(timerId: string): Promise<void>;

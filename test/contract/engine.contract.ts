@@ -2,7 +2,7 @@
  * The engine contract, written once and run on every backend (memory and aws over dynalite + fauxqs), so
  * the two can never drift.
  */
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { And, NonDeterminismError, Or, RunCancelledError } from 'durable-tasks';
 import { delegatingStore, deferred } from '../support/env.ts';
 import { MAX_PARKED_ENTRIES } from '../../sdk/core/journal.ts';
@@ -108,6 +108,41 @@ export function engineContract(name: string, make: HarnessFactory) {
       await h.settle();
       expect((await h.durable.runs.get(ref.runId)).status).toBe('SUCCEEDED');
       expect(await ref.result()).toEqual({ slept: { durationMs: 3_600_000 }, poke: 1 });
+    });
+
+    test('a sleep decided again after its park failed wakes the run at the new time, not at the lost decision', async () => {
+      // The first park write fails (throttled through the SDK's retries, say): the sleep was never recorded, so the
+      // redelivered message's replay, a second later, decides it again. Its timer must fire at that later time; the
+      // lost decision's timer fires first, finds the run not due and does nothing.
+      let failures = 1;
+      h = await make((inner) =>
+        delegatingStore(inner, {
+          suspend: async (runId, intent) => {
+            if (failures-- <= 0) return inner.suspend(runId, intent);
+            h!.clock.fireDue(h!.clock.now() + 1_000); // the message comes back a second later
+            throw new Error('park write failed');
+          },
+        }),
+      );
+      const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined); // the failed processing's log line
+      const task = h.durable.durableTask({ name: 'nap-after-failed-park', fn: async (_: {}, ctx) => (await ctx.sleepFor('1h'), 'woke') });
+      const ref = await task.runNoWait({});
+      const startedAt = h.clock.now();
+      await h.settle();
+      // SQS redelivers by itself; the in-process queue does not (on SQS this one is a duplicate, skipped).
+      await h.backend.dispatcher.dispatch({ runId: ref.runId });
+      await vi.waitFor(async () => {
+        await h!.settle();
+        expect((await h!.backend.store.getRun(ref.runId))?.status).toBe('WAITING');
+      });
+      const parked = (await h.backend.store.getRun(ref.runId))!;
+      expect(failures).toBe(-1);
+      expect(parked.wakeAt).toBe(startedAt + 1_000 + 3_600_000);
+      await h.advance(parked.wakeAt! - h.clock.now());
+      await h.settle();
+      expect((await h.durable.runs.get(ref.runId)).status).toBe('SUCCEEDED');
+      expect(await ref.result()).toBe('woke');
+      quiet.mockRestore();
     });
 
     test('a loop of sleeps keeps at most MAX_PARKED_ENTRIES on the run item; the rest go to entry items', async () => {

@@ -42,7 +42,7 @@ const NAME_PATTERN = /^[0-9a-zA-Z_.-]{1,64}$/;
  *
  * @example
  * const timers = new AwsTimers({ sqs: dispatcher, scheduler: new SchedulerClient({}), groupName, queueArn, roleArn });
- * await timers.schedule(`${runId}-0-3-0`, Date.now() + 3_600_000, { runId });
+ * await timers.schedule(`${runId}-0-3-0-${dueAt}`, dueAt, { runId });
  */
 export class AwsTimers implements Timers {
   private readonly sqs: SqsDispatcher;

@@ -162,7 +162,7 @@ export async function registerWaiters(backend: Backend, waiters: Waiter[]): Prom
   await stampEventOrder(backend, waiters);
   await writeWaiters(backend.store, waiters);
   for (const w of waiters) {
-    if (w.type === 'sleep' && w.dueAt! > w.since) await backend.timers.schedule(timerId(w.runId, w.attempt, w.position, w.index), w.dueAt!, { runId: w.runId });
+    if (w.type === 'sleep' && w.dueAt! > w.since) await backend.timers.schedule(timerId(w.runId, w.attempt, w.position, w.index, w.dueAt!), w.dueAt!, { runId: w.runId });
   }
   const marked: Waiter[] = [];
   const out = [];
@@ -207,7 +207,7 @@ export async function removeGateWaiters(backend: Backend, waiters: readonly Wait
   const now = backend.clock.now();
   for (const w of waiters) {
     // Best effort (Timers contract): a timer that fires anyway finds nothing to do; the waiters must still go.
-    if (w.type === 'sleep' && w.dueAt! > now) await backend.timers.cancel(timerId(w.runId, w.attempt, w.position, w.index)).catch(() => undefined);
+    if (w.type === 'sleep' && w.dueAt! > now) await backend.timers.cancel(timerId(w.runId, w.attempt, w.position, w.index, w.dueAt!)).catch(() => undefined);
   }
   await backend.store.deleteWaiters(waiters);
 }

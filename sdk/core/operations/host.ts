@@ -145,9 +145,14 @@ export function isRetryable(error: unknown): boolean {
   return !(error instanceof DurableError && DETERMINISTIC.has(error.name));
 }
 
-/** Deterministic timer id (idempotent scheduling across replays). */
-export function timerId(runId: string, attempt: number, position: number, index = 0): string {
-  return `${runId}-${attempt}-${position}-${index}`;
+/**
+ * Deterministic timer id: the same decision names the same timer across replays (scheduling is idempotent per id).
+ * The due time is part of it: a timer decided again because its first decision was never recorded (the park write
+ * failed) is a new timer, due when the recorded decision says; the lost decision's timer fires, finds the run not
+ * due and does nothing. Without it, the first schedule (idempotent per name) would win and fire early.
+ */
+export function timerId(runId: string, attempt: number, position: number, index: number, dueAt: number): string {
+  return `${runId}-${attempt}-${position}-${index}-${dueAt}`;
 }
 
 /** The replay as an operation sees it (replay.ts's Replayer). */

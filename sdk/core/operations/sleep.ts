@@ -39,7 +39,7 @@ function sleep(host: OperationHost, due: (now: number) => number, scope: Journal
       entry = host.entries.get(position)!;
       expect(host, position, entry, 'sleep', '');
       if (entry.dueAt! > backend.clock.now()) {
-        await backend.timers.schedule(timerId(host.runId, host.attempt, position), entry.dueAt!, { runId: host.runId });
+        await backend.timers.schedule(timerId(host.runId, host.attempt, position, 0, entry.dueAt!), entry.dueAt!, { runId: host.runId });
       }
     }
     if (entry.dueAt! > backend.clock.now()) return host.park(position, entry.dueAt);

@@ -57,8 +57,9 @@ export function step<T>(host: OperationHost, name: string, fn: (attempt: number)
         const winner = await journal.commitStep(retrying, recorded ? stepAttempt : undefined);
         if (winner.status === 'retrying' && winner.stepAttempt !== retry) throw concurrentRetry(name, position);
         if (winner.status !== 'retrying') return answer<Out>(host, winner);
-        await backend.timers.schedule(timerId(host.runId, host.attempt, position, retry), retryAt, { runId: host.runId });
-        return host.park(position, retryAt);
+        const due = winner.retryAt ?? retryAt;
+        await backend.timers.schedule(timerId(host.runId, host.attempt, position, retry, due), due, { runId: host.runId });
+        return host.park(position, due);
       }
       const done = newEntry(host, position, 'step', name, { result: encodePayload(value, `step '${name}' result`, host.limit), stepAttempt });
       const winner = await journal.commitStep(done, recorded ? stepAttempt : undefined);

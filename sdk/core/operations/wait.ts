@@ -135,7 +135,7 @@ async function register(
   await writeWaiters(host.backend.store, waiters);
   for (const w of waiters) {
     if (w.type === 'sleep' && w.dueAt! > since) {
-      await host.backend.timers.schedule(timerId(host.runId, host.attempt, position, w.index), w.dueAt!, { runId: host.runId });
+      await host.backend.timers.schedule(timerId(host.runId, host.attempt, position, w.index, w.dueAt!), w.dueAt!, { runId: host.runId });
     }
   }
   const consumed = consumedEvents(host);
@@ -211,7 +211,7 @@ async function wakeRun(host: OperationHost) {
 async function cleanupWaiters(host: OperationHost, waiters: readonly Waiter[]) {
   const now = host.backend.clock.now();
   for (const w of waiters) {
-    if (w.type === 'sleep' && w.dueAt! > now) await host.backend.timers.cancel(timerId(host.runId, host.attempt, w.position, w.index));
+    if (w.type === 'sleep' && w.dueAt! > now) await host.backend.timers.cancel(timerId(host.runId, host.attempt, w.position, w.index, w.dueAt!));
   }
   await host.backend.store.deleteWaiters(waiters);
   host.waiters.delete(waiters[0]!.position);
