@@ -8,8 +8,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { PAYLOAD_KEY_PREFIX } from '../../sdk/adapters/aws/env.ts';
-import { IN_FLIGHT_SECONDS } from '../../sdk/core/run-scope.ts';
+import { IN_FLIGHT_SECONDS, PAYLOAD_KEY_PREFIX } from '../../sdk/adapters/aws/env.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
 
 /** What each kind of client sends: replays and starts put and get; nobody deletes (the lifecycle rule does). */

@@ -75,4 +75,8 @@ describe('given the import statements of the sources', () => {
   it('then infra/ imports no handler and no CLI code: it knows functions/*.ts by path only', () => {
     expect(violations(['infra'], RUNTIME)).toEqual([]);
   });
+
+  it('then infra/ reads the runtime only through its constants (env.ts) and the table layout (table-schema.ts)', () => {
+    expect(violations(['infra'], (target) => under('sdk')(target) && !under('sdk/adapters/aws/env.ts', 'sdk/adapters/aws/table-schema.ts')(target))).toEqual([]);
+  });
 });

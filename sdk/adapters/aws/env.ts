@@ -32,6 +32,12 @@ export const ENV = {
   eventShards: 'DURABLE_EVENT_SHARDS',
 } as const;
 
+/**
+ * How long past its retention a run's items may still be written to (sdk/core/run-scope.ts): the payload bucket's
+ * lifecycle rule keeps blobs that long too, so no live item points at a deleted blob.
+ */
+export { IN_FLIGHT_SECONDS } from '../../core/run-scope.ts';
+
 /** Key prefix of every large-payload blob in the payload bucket: `runs/<runId>/<sha256>`. */
 export const PAYLOAD_KEY_PREFIX = 'runs/';
 
