@@ -9,9 +9,8 @@ import type { RouteOptions } from './router.ts';
 import type { Definition } from './registry.ts';
 import type { Engine } from './engine.ts';
 import type { ProcessResult } from './executor.ts';
-import { parseContinuationBody } from './dispatch-message.ts';
+import { classifyQueueMessage } from './queue-message.ts';
 import { fireCronTick, reconcileCrons } from './cron/service.ts';
-import { parseCronTickBody, RECONCILE_CRONS_RUN_ID } from './cron/tick-message.ts';
 import { inProcessCronScheduler, startInProcessCrons, stopInProcessCrons } from './cron/in-process-scheduler.ts';
 
 export interface WorkerOptions {
@@ -136,27 +135,27 @@ export class Worker {
           continue;
         }
         for (const received of messages) {
-          const continuation = received.message ? undefined : parseContinuationBody(received.body);
-          if (continuation) {
-            // Handed on by a router on Lambda: routed here in full (no deadline), then acknowledged.
-            this.trackWork(() => this.continueRoute(continuation), () => received.ack(), () => received.retry(1000));
-            continue;
+          const message = classifyQueueMessage(received.body, received.message?.runId);
+          const ack = () => received.ack();
+          const retry = () => received.retry(1000);
+          switch (message.type) {
+            case 'run':
+              this.track(message.runId, ack, retry);
+              break;
+            case 'reconcile-crons':
+              this.trackWork(() => this.reconcileNow(), ack, retry);
+              break;
+            case 'continuation':
+              // Handed on by a router on Lambda: routed here in full (no deadline), then acknowledged.
+              this.trackWork(() => this.continueRoute(message.continuation), ack, retry);
+              break;
+            case 'cron-tick':
+              this.trackWork(() => fireCronTick(this.engine, message.tick), ack, retry);
+              break;
+            case 'malformed':
+              console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message dropped', body: received.body.slice(0, 500) }));
+              await received.ack().catch(() => undefined);
           }
-          if (received.message?.runId === RECONCILE_CRONS_RUN_ID) {
-            this.trackWork(() => this.reconcileNow(), () => received.ack(), () => received.retry(1000));
-            continue;
-          }
-          const tick = received.message ? undefined : parseCronTickBody(received.body);
-          if (tick) {
-            this.trackWork(() => fireCronTick(this.engine, tick), () => received.ack(), () => received.retry(1000));
-            continue;
-          }
-          if (!received.message) {
-            console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message dropped', body: received.body.slice(0, 500) }));
-            await received.ack().catch(() => undefined);
-            continue;
-          }
-          this.track(received.message.runId, () => received.ack(), () => received.retry(1000));
         }
       }
     };

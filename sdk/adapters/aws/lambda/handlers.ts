@@ -8,9 +8,9 @@ import type { DurableEvent } from '../../../ports.ts';
 import type { Engine } from '../../../core/engine.ts';
 import type { RouteOptions } from '../../../core/router.ts';
 import type { Worker } from '../../../core/worker.ts';
-import { parseContinuationBody, parseDispatchBody } from '../../../core/dispatch-message.ts';
+import { classifyQueueMessage } from '../../../core/queue-message.ts';
 import { fireCronTick } from '../../../core/cron/service.ts';
-import { parseCronTickBody, RECONCILE_CRONS_RUN_ID } from '../../../core/cron/tick-message.ts';
+import { RECONCILE_CRONS_RUN_ID } from '../../../core/cron/tick-message.ts';
 import { processBatch, type SqsBatchResponse, type SqsEvent, type SqsRecord } from './batch.ts';
 import { lambdaDeadline, routerBudget } from './deadline.ts';
 
@@ -38,26 +38,29 @@ export function sqsHandler(worker: Worker, marginMs: number | undefined): (event
 
 /** One record of the dispatch queue; rejects (after logging why) when SQS is to redeliver it. */
 async function handleRecord(worker: Worker, record: SqsRecord, context: unknown, signal: AbortSignal, marginMs: number | undefined): Promise<void> {
-  const continuation = parseContinuationBody(record?.body);
-  if (continuation) {
-    // The rest of an event's routing, handed on by a router near its deadline: go on within this one's.
-    const fields = { eventId: continuation.event.eventId };
-    return logged('routing continuation failed; SQS will retry it', fields, async () => worker.continueRoute(continuation, await handOff(worker.engine, context, marginMs)));
+  const message = classifyQueueMessage(record?.body);
+  switch (message.type) {
+    case 'run':
+      return logged('dispatch failed; SQS will retry it', { runId: message.runId }, () => worker.process(message.runId, signal));
+    case 'reconcile-crons':
+      // The sweeper asks (after a deploy): reconcile with this worker's declarations; a failure (logged there) is retried by SQS.
+      return worker.reconcileNow();
+    case 'continuation': {
+      // The rest of an event's routing, handed on by a router near its deadline: go on within this one's.
+      const { continuation } = message;
+      return logged('routing continuation failed; SQS will retry it', { eventId: continuation.event.eventId }, async () =>
+        worker.continueRoute(continuation, await handOff(worker.engine, context, marginMs)),
+      );
+    }
+    case 'cron-tick':
+      // A cron schedule's message: start the tick's one run (a failure is retried by SQS like any other).
+      return logged('cron tick failed; SQS will retry it', { cron: message.tick.cron }, () => fireCronTick(worker.engine, message.tick));
+    case 'malformed': {
+      const body = String(record?.body).slice(0, 500);
+      console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message; sending to the DLQ', messageId: record?.messageId, body }));
+      throw new Error('malformed dispatch message');
+    }
   }
-  const tick = parseCronTickBody(record?.body);
-  if (tick) {
-    // A cron schedule's message: start the tick's one run (a failure is retried by SQS like any other).
-    return logged('cron tick failed; SQS will retry it', { cron: tick.cron }, () => fireCronTick(worker.engine, tick));
-  }
-  const message = parseDispatchBody(record?.body);
-  if (!message) {
-    const body = String(record?.body).slice(0, 500);
-    console.error(JSON.stringify({ level: 'error', message: 'malformed dispatch message; sending to the DLQ', messageId: record?.messageId, body }));
-    throw new Error('malformed dispatch message');
-  }
-  // The sweeper asks (after a deploy): reconcile with this worker's declarations; a failure (logged there) is retried by SQS.
-  if (message.runId === RECONCILE_CRONS_RUN_ID) return worker.reconcileNow();
-  return logged('dispatch failed; SQS will retry it', { runId: message.runId }, () => worker.process(message.runId, signal));
 }
 
 /** Runs `work`; when it throws, logs `message` with `fields` and the error, and rethrows. */
