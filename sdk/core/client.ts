@@ -193,7 +193,8 @@ export class DurableClient {
     subscribeToStream: (runId: string, options?: SubscribeOptions): AsyncIterable<unknown> => this.streamOf(runId, options),
     /**
      * A new run of the current code of the run's task, with its input, whose journal keeps the operations recorded
-     * before the first step named `fromStep` (the rest re-executes). Its `metadata.forkedFrom` is `runId`.
+     * before the first step named `fromStep` (the rest re-executes). Its `metadata.forkedFrom` is `runId`. With an
+     * `idempotencyKey`, a second call with the key returns the first call's fork (a retry after an unknown outcome).
      * @throws {StepNotFoundError} no step of that name in the run's journal
      * @throws {RunNotForkableError} the run is still in flight, or is not a durable task run
      * @example const ref = await durable.runs.fork(failedRunId, { fromStep: 'charge' }); await ref.result();

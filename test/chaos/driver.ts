@@ -125,7 +125,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   const fork = (sourceId: string) => {
     const plan = forkPlans.get(sourceId)!;
     const w = forkRandom.pick(workers);
-    const { promise } = chaos.run('fork', w.engine.workerId, sourceId, () => w.runs.fork(sourceId, { fromStep: plan.fromStep }));
+    const { promise } = chaos.run('fork', w.engine.workerId, sourceId, () => w.runs.fork(sourceId, { fromStep: plan.fromStep, ...(plan.key ? { idempotencyKey: plan.key } : {}) }));
     promise.then(
       (ref) => {
         forked.add(sourceId);

@@ -6,7 +6,8 @@
  * - no step before the fork point ran in the fork (its outcome is the source's, copied): each such side effect
  *   happened once over both runs (the source's executions are checked by the ledger as for any run);
  * - every step from the fork point on ran again in the fork;
- * - the fork's journal holds the source's outcome (the same execution id) for every step before the fork point.
+ * - the fork's journal holds the source's outcome (the same execution id) for every step before the fork point;
+ * - a fork made with an idempotencyKey (half the plans) exists once, however often its call failed and was made again.
  */
 import type { JournalEntry, RunRecord } from '../../sdk/ports.ts';
 import type { Random } from './random.ts';
@@ -20,6 +21,8 @@ export interface ForkPlan {
   pre: string[];
   /** Steps the fork runs again. */
   post: string[];
+  /** The fork's idempotencyKey (half the plans): however often the call fails and is made again, one fork. */
+  key?: string;
 }
 
 const stepsOf = (op: ProgramOp | BranchOp): string[] => {
@@ -65,7 +68,9 @@ export function planForks(programs: readonly Program[], random: Random): Map<str
   for (const program of programs) {
     if (program.dag || program.fail || program.cancel) continue;
     const points = forkPoints(program);
-    if (points.length && random.chance(0.4)) plans.set(program.id, random.pick(points));
+    // Keyed by the id's last character, not by a draw: the schedule's random stream stays as it was.
+    const keyed = program.id.charCodeAt(program.id.length - 1) % 2 === 0;
+    if (points.length && random.chance(0.4)) plans.set(program.id, { ...random.pick(points), ...(keyed ? { key: `chaos-fork-${program.id}` } : {}) });
   }
   return plans;
 }
@@ -115,6 +120,13 @@ export function checkForks(all: ReadonlyMap<string, Snapshot>, plans: ReadonlyMa
       const ran = ledger.executions(run.runId, 0, step);
       check(ran >= 1, () => `fork ${run.runId} of ${sourceId} from '${plan.fromStep}': step '${step}' (at or after the fork point) did not run in the fork`);
     }
+  }
+  // A keyed fork is made once, whatever the failed calls and crashes before the call that succeeded.
+  for (const [sourceId, plan] of plans) {
+    if (plan.key === undefined) continue;
+    const made = forks.filter((f) => f.run.metadata!.forkedFrom === sourceId);
+    if (made.length === 0) continue; // never forked (the run did not succeed, or the schedule ended first): checked by the driver
+    check(made.length === 1 && made[0]!.run.idempotencyKey === plan.key, () => `keyed fork of ${sourceId} ('${plan.key}'): ${made.length} fork run(s) (${made.map((f) => `${f.run.runId} key ${f.run.idempotencyKey}`).join(', ')}), expected one with the key`);
   }
   return { failures, checks, forks: forks.length };
 }

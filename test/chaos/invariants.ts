@@ -141,7 +141,8 @@ export class Ledger implements StepLedger, CallObserver {
     if (effect.kind === 'entry-put') {
       const { runId, entry, won } = effect;
       if (!won) return;
-      const key = `${runId}|${entry.attempt}|${entry.position}`;
+      // Per generation: a keyed fork made again after a crash mid-copy writes its copies again under a new one.
+      const key = `${runId}|${entry.generation ?? ''}|${entry.attempt}|${entry.position}`;
       const wins = (this.wins.get(key) ?? 0) + 1;
       this.wins.set(key, wins);
       if (wins > 1) this.violations.push(`journal position ${key} was won ${wins} times (first-wins broken)`);
@@ -329,8 +330,10 @@ export async function checkOutcomes(
   await Promise.all(streamChecks);
 
   for (const [runId, { run, entries, waiters }] of all) {
-    // On the stored items, before `mergeJournal` (which keeps one entry per position, so could never show two).
-    const raw = rawEntries ? await rawEntries(runId) : entries;
+    // On the stored items, before `mergeJournal` (which keeps one entry per position, so could never show two), of
+    // the run item's generation: a keyed fork made again after a crash mid-copy reuses the run id, and the first
+    // call's copies stay behind under their own generation, hidden (they are not the run's journal).
+    const raw = rawEntries ? (await rawEntries(runId)).filter((e) => e.generation === run.generation) : entries;
     const duplicates = duplicatePositions(runId, raw);
     check(duplicates.length === 0, () => duplicates.join('\n'));
     if (TERMINAL_STATUSES.includes(run.status)) {

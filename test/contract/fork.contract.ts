@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { Durable, DurableError, RunNotForkableError, StepNotFoundError } from 'durable-tasks';
-import type { RunStore } from '../../sdk/ports.ts';
+import type { RunRecord, RunStore } from '../../sdk/ports.ts';
 import type { Harness, HarnessFactory } from './harness.ts';
 
 const total = (h: Harness) => Object.values(h.durable.metrics().requests).reduce((a, b) => a + b, 0);
@@ -388,6 +388,59 @@ export function forkContract(name: string, make: HarnessFactory) {
       expect(await fork.result()).toMatchObject({ charged: 'charged', shipped: 'shipped' });
       expect(counts).toEqual({ reserve: 1, child: 1, charge: 2, ship: 1 });
       expect(await h.durable.runs.list({ name: 'order' })).toHaveLength(2);
+    });
+
+    test('with an idempotencyKey, a fork call that failed after the commit point returns that fork when made again; concurrent calls make one', async () => {
+      let resetAfterCommit = true;
+      h = await make(
+        (store) =>
+          new Proxy(store, {
+            get(target, prop, receiver) {
+              if (prop === 'createRun') {
+                return async (run: RunRecord) => {
+                  const created = await target.createRun(run);
+                  // The run item is written, and the caller hears an error (a connection reset, a crash).
+                  if (run.metadata?.forkedFrom && resetAfterCommit) {
+                    resetAfterCommit = false;
+                    throw new Error('connection reset after the commit');
+                  }
+                  return created;
+                };
+              }
+              const value = Reflect.get(target, prop, receiver);
+              return typeof value === 'function' ? value.bind(target) : value;
+            },
+          }),
+      );
+      const { counts, state, ref } = await failedOrder(h, 'o5');
+      state.fixed = true;
+      await expect(h.durable.runs.fork(ref.runId, { fromStep: 'charge', idempotencyKey: 'fix-1' })).rejects.toThrow('connection reset');
+      const before = total(h);
+      const again = await h.durable.runs.fork(ref.runId, { fromStep: 'charge', idempotencyKey: 'fix-1' });
+      expect(total(h) - before).toBe(1); // one read finds it: nothing copied, nothing dispatched
+      const [one, two] = await Promise.all(['fix-2', 'fix-2'].map((idempotencyKey) => h!.durable.runs.fork(ref.runId, { fromStep: 'charge', idempotencyKey })));
+      expect(one!.runId).toBe(two!.runId);
+      expect(new Set([ref.runId, again.runId, one!.runId]).size).toBe(3);
+      for (let minute = 0; minute < 3; minute++) {
+        await h.advance(60_000); // the sweeper starts the fork whose call failed before its dispatch
+        await h.durable.engine.sweep();
+        await h.settle();
+      }
+      expect(await again.result()).toMatchObject({ charged: 'charged', shipped: 'shipped' });
+      expect(await one!.result()).toMatchObject({ charged: 'charged', shipped: 'shipped' });
+      expect(await h.durable.runs.list({ name: 'order' })).toHaveLength(3);
+      expect((await h.durable.runs.get(again.runId)).idempotencyKey).toBe('fix-1');
+      expect(counts).toEqual({ reserve: 1, child: 1, charge: 3, ship: 2 });
+    });
+
+    test('idempotencyKey errors: not a non-empty string of at most 512 characters; bulkFork takes none', async () => {
+      h = await make();
+      const { ref } = await failedOrder(h, 'o6');
+      for (const idempotencyKey of ['', 7, 'k'.repeat(513)]) {
+        await expect(h.durable.runs.fork(ref.runId, { fromStep: 'charge', idempotencyKey: idempotencyKey as string })).rejects.toThrow(/idempotencyKey must be a non-empty string/);
+      }
+      await expect(h.durable.runs.bulkFork({ name: 'order' }, { fromStep: 'charge', idempotencyKey: 'k' })).rejects.toThrow(/bulkFork takes no idempotencyKey/);
+      expect(await h.durable.runs.list({ name: 'order' })).toHaveLength(1);
     });
 
     test('bulkFork and bulkCancel by name, status and time range return counts', async () => {

@@ -19,8 +19,21 @@ export interface FlowStartOptions {
  * conditional put (`attribute_not_exists`) decides a race between two starts: one run, no extra item or request.
  */
 export function idempotentRunId(target: string, key: string): string {
-  const hex = createHash('sha256').update(`durable-tasks/idempotency\u0000${target}\u0000${key}`).digest('hex');
+  return nameBasedUuid(`durable-tasks/idempotency\u0000${target}\u0000${key}`);
+}
+
+/** A name-based (version 5 layout, SHA-256) UUID of `name`: the same for every call, on every client. */
+export function nameBasedUuid(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** `idempotencyKey` checked: a non-empty string of at most 512 characters. @throws {DurableError} */
+export function checkIdempotencyKey(key: unknown): string {
+  if (typeof key !== 'string' || key === '' || key.length > 512) {
+    throw new DurableError(`idempotencyKey must be a non-empty string of at most 512 characters, got ${JSON.stringify(key) ?? String(key)}`);
+  }
+  return key;
 }
 
 /** The flow fields of a new run item. @throws {DurableError} on a bad priority or idempotency key */
@@ -28,13 +41,7 @@ export function flowStartFields(target: string, options: FlowStartOptions, spec:
   const fields: { priority?: number; idempotencyKey?: string } = {};
   if (options.priority !== undefined) fields.priority = checkPriority(options.priority, 'priority', `starting '${target}'`);
   else if (spec && spec.defaultPriority !== 1) fields.priority = spec.defaultPriority;
-  const key = options.idempotencyKey;
-  if (key !== undefined) {
-    if (typeof key !== 'string' || key === '' || key.length > 512) {
-      throw new DurableError(`idempotencyKey must be a non-empty string of at most 512 characters, got ${JSON.stringify(key) ?? String(key)}`);
-    }
-    fields.idempotencyKey = key;
-  }
+  if (options.idempotencyKey !== undefined) fields.idempotencyKey = checkIdempotencyKey(options.idempotencyKey);
   return fields;
 }
 

@@ -110,6 +110,8 @@ export async function bulkFork(
   fork: (runId: string, options: ForkOptions) => Promise<RunRef<unknown>>,
 ): Promise<BulkForkResult> {
   checkForkOptions(options);
+  // A key per call would name one fork per run, but a retried bulk fork would also list the first call's forks.
+  if (options.idempotencyKey !== undefined) throw new DurableError('runs.bulkFork takes no idempotencyKey (runs.fork does)');
   // Listed first, forked after: the forks are new runs, and a paged listing must not meet them.
   const targets: string[] = [];
   let skipped = 0;

@@ -10,6 +10,10 @@
  * calling it again forks afresh under another id. Once the run item exists, the new run is an ordinary QUEUED run:
  * a dispatch lost to a crash is made good by the sweeper, as for `task.runNoWait`, and a dispatch that fails does not
  * fail the call (it returns the new run).
+ *
+ * With an `idempotencyKey` the new run's id is derived from (old run, key) (`forkRunId`), so a call that failed or
+ * crashed after the commit point, made again with the key, returns that fork instead of making a second: the run
+ * item's conditional put decides, as for a keyed start. Without one, a caller who never heard back cannot know.
  */
 import { randomUUID } from 'node:crypto';
 import type { JournalEntry, LoadedRun } from '../../ports.ts';
@@ -22,6 +26,7 @@ import { DurableError, RunNotFoundError } from '../errors.ts';
 import { isTerminal } from '../executor.ts';
 import { newRunRecord } from '../run-record.ts';
 import { scopeOf } from '../run-scope.ts';
+import { checkIdempotencyKey, nameBasedUuid } from '../flow/start.ts';
 import { TaskDefinition } from '../definitions.ts';
 import { RunNotForkableError, StepNotFoundError } from './errors.ts';
 import { planFork } from './plan.ts';
@@ -29,6 +34,16 @@ import { planFork } from './plan.ts';
 export interface ForkOptions {
   /** The name of the step to re-execute from: its first occurrence in the journal is the fork point. */
   fromStep: string;
+  /**
+   * A second fork of the same run with this key (within retention) forks nothing and returns the first fork's ref,
+   * whatever its `fromStep`. Not taken by `runs.bulkFork`.
+   */
+  idempotencyKey?: string;
+}
+
+/** The id of the fork of `sourceRunId` made with `key`. */
+export function forkRunId(sourceRunId: string, key: string): string {
+  return nameBasedUuid(`durable-tasks/fork\u0000${sourceRunId}\u0000${key}`);
 }
 
 /** How many entry items a fork writes at once. */
@@ -36,8 +51,12 @@ const COPY_CONCURRENCY = 16;
 
 export async function forkRun(engine: Engine, runId: string, options: ForkOptions): Promise<RunRef<unknown>> {
   const fromStep = checkForkOptions(options);
+  const key = options.idempotencyKey === undefined ? undefined : checkIdempotencyKey(options.idempotencyKey);
   if (typeof runId !== 'string' || runId === '') throw new DurableError(`runs.fork needs a run id, got ${JSON.stringify(runId)}`);
   const backend = await engine.backend();
+  const forkId = key === undefined ? randomUUID() : forkRunId(runId, key);
+  // Made already with this key: one read, before anything of the old run is read or copied.
+  if (key !== undefined && (await backend.store.getRun(forkId))) return engine.runRef(forkId);
   const loaded = await backend.store.loadRun(runId);
   if (!loaded) throw new RunNotFoundError(runId);
   const source = loaded.run;
@@ -47,9 +66,11 @@ export async function forkRun(engine: Engine, runId: string, options: ForkOption
 
   const now = backend.clock.now();
   const metadata = { ...(source.metadata ?? {}), forkedFrom: runId, forkedFromStep: fromStep };
-  const run = newRunRecord({ runId: randomUUID(), name: source.name, input: source.input, metadata }, now);
-  // Flow control: the fork keeps the source's priority; its idempotency key stays the source's (a fork is a new run).
+  const run = newRunRecord({ runId: forkId, name: source.name, input: source.input, metadata }, now);
+  // Flow control: the fork keeps the source's priority, not its idempotency key (a fork is a new run); a fork's own
+  // key is shown as its idempotencyKey.
   if (source.priority !== undefined) run.priority = source.priority;
+  if (key !== undefined) run.idempotencyKey = key;
   const scope = scopeOf(run.generation, engine.retentionSeconds(), now);
   const copies = renumberChunks(plan.keep.map((e) => copyEntry(e, scope)));
   for (let i = 0; i < copies.length; i += COPY_CONCURRENCY) {
@@ -59,8 +80,9 @@ export async function forkRun(engine: Engine, runId: string, options: ForkOption
         .map((entry) => recordForkedEntry(backend.store, run.runId, entry)),
     );
   }
-  // The commit point: only now does the run exist (see the header).
-  await backend.store.createRun(run);
+  // The commit point: only now does the run exist (see the header). Not created: a concurrent call with the key
+  // committed first (this call's copies are hidden by their generation).
+  if (!(await backend.store.createRun(run))) return engine.runRef(forkId);
   // Past the commit point the fork exists: a failed dispatch must not fail the call (a caller told "failed" would
   // fork again, and have two forks). The sweeper dispatches a QUEUED run whose message never came.
   await backend.dispatcher.dispatch({ runId: run.runId }).catch((error: unknown) => {
