@@ -25,8 +25,8 @@ export class DirectApi implements DurableApi {
     return this.getRun(runId);
   }
 
-  async forkRun(runId: string, fromStep: string): Promise<{ runId: string; forkedFrom: string }> {
-    const ref = await (await this.client).runs.fork(runId, { fromStep });
+  async forkRun(runId: string, fromStep: string, idempotencyKey?: string): Promise<{ runId: string; forkedFrom: string }> {
+    const ref = await (await this.client).runs.fork(runId, { fromStep, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) });
     return { runId: ref.runId, forkedFrom: runId };
   }
 

@@ -38,8 +38,9 @@ export class HttpApi implements DurableApi {
     return (await this.request('POST', `/api/runs/${encodeURIComponent(runId)}/cancel`, {})) as RunDetailsJson;
   }
 
-  async forkRun(runId: string, fromStep: string): Promise<{ runId: string; forkedFrom: string }> {
-    return (await this.request('POST', `/api/runs/${encodeURIComponent(runId)}/fork`, { fromStep })) as { runId: string; forkedFrom: string };
+  async forkRun(runId: string, fromStep: string, idempotencyKey?: string): Promise<{ runId: string; forkedFrom: string }> {
+    const body = { fromStep, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };
+    return (await this.request('POST', `/api/runs/${encodeURIComponent(runId)}/fork`, body)) as { runId: string; forkedFrom: string };
   }
 
   async exportRun(runId: string): Promise<RunHistory> {

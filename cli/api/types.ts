@@ -33,7 +33,7 @@ export interface DurableApi {
   getRun(runId: string): Promise<RunDetailsJson>;
   cancelRun(runId: string): Promise<RunDetailsJson>;
   /** `durable.runs.fork(runId, { fromStep })`: the new run's id. */
-  forkRun(runId: string, fromStep: string): Promise<{ runId: string; forkedFrom: string }>;
+  forkRun(runId: string, fromStep: string, idempotencyKey?: string): Promise<{ runId: string; forkedFrom: string }>;
   /** The run's recorded history (`durable.runs.export`, format 1). */
   exportRun(runId: string): Promise<RunHistory>;
   push(key: string, payload: unknown, options: PushOptions): Promise<{ eventId: string }>;

@@ -78,19 +78,23 @@ export const runsCancel: Command = {
 
 export const runsFork: Command = {
   name: 'runs fork',
-  usage: 'durable runs fork RUN_ID --from-step NAME',
+  usage: 'durable runs fork RUN_ID --from-step NAME [--idempotency-key KEY]',
   summary: 'Start a new run of the same task and input that keeps what the run recorded before the step NAME and re-executes from there',
   details:
     'The new run executes the current code (deploy or restart the fix first). Works on finished runs (SUCCEEDED, FAILED,\n' +
     'CANCELLED); cancel a run still in flight first. The new run\'s metadata.forkedFrom is RUN_ID.',
-  options: { 'from-step': { type: 'string' } },
-  optionHelp: ['--from-step NAME  the step to re-execute from (its first occurrence in the journal)'],
+  options: { 'from-step': { type: 'string' }, 'idempotency-key': { type: 'string' } },
+  optionHelp: [
+    '--from-step NAME        the step to re-execute from (its first occurrence in the journal)',
+    '--idempotency-key KEY   run again with the same KEY, it prints the fork the first call made instead of forking again',
+  ],
   positionals: { min: 1, max: 1, names: ['RUN_ID'] },
   remote: true,
   async run(ctx) {
     const fromStep = ctx.values['from-step'];
     if (typeof fromStep !== 'string' || fromStep === '') throw new UsageError('runs fork needs --from-step NAME (the step to re-execute from)');
-    const fork = await ctx.api().forkRun(ctx.positionals[0]!, fromStep);
+    const key = ctx.values['idempotency-key'];
+    const fork = await ctx.api().forkRun(ctx.positionals[0]!, fromStep, typeof key === 'string' ? key : undefined);
     if (ctx.json) ctx.print(JSON.stringify(fork));
     else ctx.print(`forked ${ctx.style.gray(fork.forkedFrom)} from step '${fromStep}': new run ${fork.runId}`);
     return 0;

@@ -83,7 +83,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }),
     route('POST', '/api/runs/:id/fork', async ({ req, res, params }) => {
       const body = await readJsonBody(req);
-      const ref = await durable.runs.fork(params[0]!, { fromStep: requireString(body, 'fromStep') });
+      const key = body.idempotencyKey === undefined ? {} : { idempotencyKey: body.idempotencyKey as string }; // checked by runs.fork
+      const ref = await durable.runs.fork(params[0]!, { fromStep: requireString(body, 'fromStep'), ...key });
       sendJson(res, 201, { runId: ref.runId, forkedFrom: params[0]! });
     }),
     route('GET', '/api/runs/:id/export', async ({ res, params, query }) => {

@@ -149,6 +149,15 @@ describe('against a dev server (--url), piped output', () => {
     const unknown = await runCli(['runs', 'fork', body.runId, '--from-step', 'nope', '--url', url]);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('StepNotFoundError');
+    // With a key, running the command again prints the first fork instead of making another.
+    const keyed = await Promise.all([1, 2].map(() => runCli(['runs', 'fork', body.runId, '--from-step', 'charge', '--idempotency-key', 'fix-7', '--url', url, '--json'])));
+    expect(json(keyed[1]!.stdout).runId).toBe(json(keyed[0]!.stdout).runId);
+    await h.env.settle();
+    expect(await h.env.durable.runs.get(json(keyed[0]!.stdout).runId)).toMatchObject({ status: 'SUCCEEDED', idempotencyKey: 'fix-7' });
+    expect((await h.env.durable.runs.list({ name: 'cli-fork' })).length).toBe(4);
+    const badKey = await runCli(['runs', 'fork', body.runId, '--from-step', 'charge', '--idempotency-key', 'k'.repeat(513), '--url', url]);
+    expect(badKey.code).not.toBe(0);
+    expect(badKey.stderr).toContain('idempotencyKey must be a non-empty string');
   });
 
   test('runs list hides DAG task runs unless --task-runs', async () => {
