@@ -7,22 +7,20 @@
  * first time, which no history can check.
  */
 import type { OperationKind } from '../../ports.ts';
-import { compileExpression } from '../cel.ts';
-import { assertEventKey, leaves, toConditionNode, type Condition } from '../conditions.ts';
+import type { Condition } from '../conditions.ts';
 import type { DurableContext, Jsonified, Logger, StepOptions, WaitForEventOptions } from '../context-types.ts';
 import { assertName, TaskDefinition, WorkflowDefinition, type RunRef, type TaskSpec } from '../definitions.ts';
 import { parseDuration, type Duration } from '../duration.ts';
-import { DurableError, InvalidDefinitionError, NonDeterminismError, WaitTimeoutError, deserializeError } from '../errors.ts';
+import { DurableError, InvalidDefinitionError, NonDeterminismError, deserializeError } from '../errors.ts';
 import { assertPatchId, decidePatch, isMarkerOf } from '../operations/patched.ts';
 import { encodeChunk } from '../operations/stream.ts';
+import { checkWaitForEvent, eventWaitAnswer, waitForCondition } from '../operations/wait.ts';
 import { JournalScope, placeOf, settledFromJournal, type FanOutOptions } from '../operations/fan-out.ts';
 import { describeOp } from '../replay.ts';
 import { taskRunName } from '../dag/positions.ts';
 import { parseHistory, type HistoryEntry, type ReplayableHistory, type RunHistory } from './format.ts';
 import { InvalidHistoryError } from './invalid-history-error.ts';
 
-/** Reserved readableDataKey of `waitForEvent`'s timeout leaf (as in replay.ts). */
-const TIMEOUT_KEY = '__timeout';
 const never = () => new Promise<never>(() => {});
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -243,26 +241,12 @@ class HistoryReplayer implements DurableContext {
   }
 
   waitFor(condition: Condition): Promise<Record<string, unknown>> {
-    const node = toConditionNode(condition);
-    if (leaves(node).some((leaf) => leaf.type === 'parent')) {
-      throw new InvalidDefinitionError("ParentCondition is only valid in a workflow task's waitFor/skipIf/cancelIf, not in ctx.waitFor");
-    }
-    const name = leaves(node)
-      .map((leaf) => leaf.key)
-      .join('|');
-    return this.op('wait', name, (e) => e.result as Record<string, unknown>);
+    return this.op('wait', waitForCondition(condition).name, (e) => e.result as Record<string, unknown>);
   }
 
   waitForEvent<T = unknown>(key: string, expression = '', options: WaitForEventOptions = {}): Promise<T> {
-    assertEventKey(key);
-    compileExpression(expression ?? '', 'input');
-    if (options.lookback !== undefined) parseDuration(options.lookback);
-    const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
-    return this.op('event', key, (e) => {
-      const data = e.result as Record<string, unknown>;
-      if (TIMEOUT_KEY in data) throw new WaitTimeoutError(key, timeoutMs ?? 0);
-      return data[key] as T;
-    });
+    const { timeoutMs } = checkWaitForEvent(key, expression, options);
+    return this.op('event', key, (e) => eventWaitAnswer<T>(key, e.result as Record<string, unknown>, timeoutMs));
   }
 
   runChild<I, O>(task: TaskDefinition<I, O> | WorkflowDefinition<I>, _input: I): Promise<O> {

@@ -26,8 +26,12 @@ import { answer, expect, newEntry, timerId, type OperationHost } from './host.ts
 /** Reserved readableDataKey of the timeout leaf of `waitForEvent`. */
 const TIMEOUT_KEY = '__timeout';
 
-/** `ctx.waitFor(condition)`: resolves with the deciding leaves' data by key. @throws {InvalidDefinitionError} a ParentCondition */
-export function waitFor(host: OperationHost, condition: Condition, scope: JournalScope): Promise<Record<string, unknown>> {
+/**
+ * `ctx.waitFor`'s condition as a tree, and the wait's journal name (its leaves' keys). The replay and the history
+ * replay (history/replay-history.ts) both take them from here, so both check a recorded wait alike.
+ * @throws {InvalidDefinitionError} a ParentCondition
+ */
+export function waitForCondition(condition: Condition): { node: ConditionNode; name: string } {
   const node = toConditionNode(condition);
   if (leaves(node).some((leaf) => leaf.type === 'parent')) {
     throw new InvalidDefinitionError('ParentCondition is only valid in a workflow task\'s waitFor/skipIf/cancelIf, not in ctx.waitFor');
@@ -35,14 +39,34 @@ export function waitFor(host: OperationHost, condition: Condition, scope: Journa
   const name = leaves(node)
     .map((leaf) => leaf.key)
     .join('|');
+  return { node, name };
+}
+
+/** `ctx.waitForEvent`'s arguments checked (key, CEL, durations), with its lookback and timeout. @throws on a bad one */
+export function checkWaitForEvent(key: string, expression: string, options: WaitForEventOptions): { lookbackMs?: number; timeoutMs?: number } {
+  assertEventKey(key);
+  compileExpression(expression ?? '', 'input');
+  return {
+    ...(options.lookback !== undefined ? { lookbackMs: parseDuration(options.lookback) } : {}),
+    ...(options.timeout !== undefined ? { timeoutMs: parseDuration(options.timeout) } : {}),
+  };
+}
+
+/** What a `waitForEvent` answers from its resolved data: the event's payload. @throws {WaitTimeoutError} the timeout decided it */
+export function eventWaitAnswer<T>(key: string, data: Record<string, unknown>, timeoutMs: number | undefined): T {
+  if (TIMEOUT_KEY in data) throw new WaitTimeoutError(key, timeoutMs ?? 0);
+  return data[key] as T;
+}
+
+/** `ctx.waitFor(condition)`: resolves with the deciding leaves' data by key. @throws {InvalidDefinitionError} a ParentCondition */
+export function waitFor(host: OperationHost, condition: Condition, scope: JournalScope): Promise<Record<string, unknown>> {
+  const { node, name } = waitForCondition(condition);
   return wait(host, 'wait', name, node, scope).then((result) => result.data);
 }
 
 /** `ctx.waitForEvent(key, expression, options)`: the matching event's payload. @throws {WaitTimeoutError} when `timeout` passes first */
 export function waitForEvent<T = unknown>(host: OperationHost, key: string, expression = '', options: WaitForEventOptions = {}, scope: JournalScope): Promise<T> {
-  assertEventKey(key);
-  compileExpression(expression ?? '', 'input');
-  const lookbackMs = options.lookback === undefined ? undefined : parseDuration(options.lookback);
+  const { lookbackMs, timeoutMs } = checkWaitForEvent(key, expression, options);
   const eventLeaf: ConditionNode = {
     type: 'event',
     eventKey: key,
@@ -51,13 +75,9 @@ export function waitForEvent<T = unknown>(host: OperationHost, key: string, expr
     ...(options.scope !== undefined ? { scope: options.scope } : {}),
     ...(lookbackMs ? { lookbackMs } : {}),
   };
-  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
   const node: ConditionNode =
     timeoutMs === undefined ? eventLeaf : { type: 'or', children: [eventLeaf, { type: 'sleep', durationMs: timeoutMs, key: TIMEOUT_KEY }] };
-  return wait(host, 'event', key, node, scope).then(({ data }) => {
-    if (TIMEOUT_KEY in data) throw new WaitTimeoutError(key, timeoutMs!);
-    return data[key] as T;
-  });
+  return wait(host, 'event', key, node, scope).then(({ data }) => eventWaitAnswer<T>(key, data, timeoutMs));
 }
 
 function wait(host: OperationHost, kind: OperationKind, name: string, node: ConditionNode, scope: JournalScope): Promise<{ data: Record<string, any> }> {
