@@ -2,8 +2,8 @@
  * The sweep index (`gsi2`, keys only): every run the sweeper may have to look at carries
  * `gsi2pk = SWEEP#<shard>` and `gsi2sk` = a time (epoch ms) from which the sweeper must look at it, so
  * `sweepCandidates(now)` reads the keys with `gsi2sk <= now`, reads those runs (BatchGetItem) and keeps
- * the ones the exact predicate accepts (`isSweepCandidate`). Terminal runs, and runs parked on events
- * alone, carry neither attribute and stay out of the index.
+ * the ones the exact predicate accepts (`isSweepCandidate`, adapters/shared/run-intents.ts: the runs a lease may
+ * take). Terminal runs, and runs parked on events alone, carry neither attribute and stay out of the index.
  *
  * Why keys only: an index write is paid on every change of an indexed key **or projected attribute**. With
  * the run's status and lease projected, every lease cost an index write; keys only, a lease costs nothing
@@ -34,6 +34,7 @@
  * and repairs the key when needed, see `DynamoRunStore.updateRun`.)
  */
 import type { RunIntent, RunRecord } from '../../ports.ts';
+import { isSweepCandidate } from '../shared/run-intents.ts';
 import { expired, fromItem, type Item } from './dynamo-items.ts';
 import { sweepShardPk } from './dynamo-keys.ts';
 import { BATCH_GET_SIZE, compare, itemKey, type DynamoTable } from './dynamo-table.ts';
@@ -76,15 +77,6 @@ export function acceptableSweepKey(run: RunRecord, actual: number | undefined, n
   if (actual === undefined || wanted === undefined) return false;
   if (run.status === 'RUNNING') return actual <= Math.max(wanted, now);
   return run.status === 'WAITING' && run.wake === run.seen && actual <= wanted && wanted - now <= holdMs;
-}
-
-/** The sweeper's predicate, identical to the memory store's. */
-export function isSweepCandidate(run: RunRecord, now: number): boolean {
-  return (
-    run.status === 'QUEUED' ||
-    (run.status === 'RUNNING' && (run.leaseUntil ?? 0) < now) ||
-    (run.status === 'WAITING' && (run.wake !== run.seen || (run.wakeAt !== undefined && run.wakeAt <= now)))
-  );
 }
 
 /**
@@ -133,8 +125,8 @@ export function sweepPlanFor(intent: RunIntent, now: number, holdMs = SWEEP_HOLD
 
 /**
  * Queries the sweep index (`gsi2sk <= now`, keys only) of each shard in parallel, reads those runs with
- * eventually consistent BatchGetItems (100 keys each) and keeps the ones the memory store's predicate
- * accepts, most overdue first. The index is eventually consistent: a run that just became due may show up
+ * eventually consistent BatchGetItems (100 keys each) and keeps the ones `isSweepCandidate` accepts, most
+ * overdue first. The index is eventually consistent: a run that just became due may show up
  * one sweep later. Running runs (a lease leaves their key in the past) and runs holding an early key
  * before a short timer (dynamo-sweep.ts) are read too, and filtered out until they are due.
  *

@@ -18,7 +18,7 @@ import type {
 } from '../../ports.ts';
 import { withCursor } from '../../ports.ts';
 import { holds, type RunCondition, type RunPatch } from '../shared/run-patch.ts';
-import { RunItemWrites, planIntent } from '../shared/run-intents.ts';
+import { RunItemWrites, isSweepCandidate, planIntent } from '../shared/run-intents.ts';
 import { decodeListCursor, encodeListCursor, listSortKey } from '../../core/list-cursor.ts';
 import { mergeJournal } from '../shared/merge-journal.ts';
 import { PayloadTooLargeError } from '../../core/errors.ts';
@@ -341,11 +341,7 @@ export class MemoryRunStore extends RunItemWrites implements RunStore {
     for (const { run } of this.runs.values()) {
       if (out.length >= limit) break;
       if (expired(run.ttl, this.now())) continue;
-      const due =
-        run.status === 'QUEUED' ||
-        (run.status === 'RUNNING' && (run.leaseUntil ?? 0) < now) ||
-        (run.status === 'WAITING' && (run.wake !== run.seen || (run.wakeAt !== undefined && run.wakeAt <= now)));
-      if (due) out.push(copyRun(run));
+      if (isSweepCandidate(run, now)) out.push(copyRun(run));
     }
     return out;
   }

@@ -20,7 +20,7 @@ import type {
   RunStatus,
   SuspendIntent,
 } from '../../ports.ts';
-import type { RunClause, RunCondition, RunPatch } from './run-patch.ts';
+import { holds, type RunClause, type RunCondition, type RunPatch } from './run-patch.ts';
 
 const NON_TERMINAL: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'WAITING'];
 
@@ -32,6 +32,14 @@ export function leaseCondition(now: number): RunClause[] {
     { status: ['WAITING'], wakeDueBy: now },
     { status: ['RUNNING'], leaseExpiredBefore: now },
   ];
+}
+
+/**
+ * The sweeper's predicate: the runs a worker may take at `now` (the lease's own condition), so both stores sweep
+ * exactly the runs a redispatch can lease.
+ */
+export function isSweepCandidate(run: RunRecord, now: number): boolean {
+  return holds(run, leaseCondition(now));
 }
 
 /** The run item's parked journal entries become `parked` (none: the attribute goes). */
