@@ -54,7 +54,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<ScheduleRep
   const { seed, profile } = options;
   const leaseMs = options.leaseMs ?? 30_000;
   const world = await buildWorld({ seed, profile, leaseMs, ...(options.factory ? { factory: options.factory } : {}), elapse: (ms) => elapse(ms) });
-  const { clock, random, workloadRandom, driverRandom, chaos, ledger, parts, queue, timerDues, sweepIndex, workers, routers } = world;
+  const { clock, random, workloadRandom, driverRandom, chaos, parts, queue, timerDues, sweepIndex, workers, routers } = world;
   let routerPushes = 0;
   let routerResumes = 0;
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DescribeTableCommand, DynamoDBClient, GetItemCommand, QueryCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, GetItemCommand, QueryCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { sweepPk, waiterShard } from '../../sdk/adapters/aws/dynamo-keys.ts';
 import { SWEEP_HOLD_MS } from '../../sdk/adapters/aws/dynamo-sweep.ts';

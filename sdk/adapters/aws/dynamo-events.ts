@@ -11,7 +11,7 @@
  *   time, to the first event older than the window, then reads forward from there page by page: a wait stops at
  *   its first match and never holds more than a page per shard.
  */
-import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EVENT_SEQUENCE_KEY_PREFIX } from './env.ts';
 import type { EventPage, EventQuery, StoredEvent } from '../../ports.ts';
 import { eventPk, pad } from './dynamo-keys.ts';

@@ -1,6 +1,6 @@
 /** The RunStore contract, journals: first-wins entries, parked and carried entries, retrying steps, loadRun. */
 import { beforeEach, describe, expect, test } from 'vitest';
-import type { RunStore, TaskState } from '../../../sdk/ports.ts';
+import type { TaskState } from '../../../sdk/ports.ts';
 import { T0, makeRun, makeEntry, makeWaiter, type CurrentStore, type RawRunStore } from './fixtures.ts';
 
 export function journalContract(current: CurrentStore): void {

@@ -1,7 +1,7 @@
 /** The RunStore contract, run items: create, read, list, and the low-level conditional write every intent is made of. */
 import { beforeEach, describe, expect, test } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { RunRecord, RunStore } from '../../../sdk/ports.ts';
+import type { RunRecord } from '../../../sdk/ports.ts';
 import type { RunCondition } from '../../../sdk/adapters/shared/run-patch.ts';
 import { holds } from '../../../sdk/adapters/shared/run-patch.ts';
 import { T0, isSwept, expiredTtl, liveTtl, makeRun, type CurrentStore, type RawRunStore } from './fixtures.ts';

@@ -1,7 +1,6 @@
 /** The RunStore contract, the sweeper's read: which runs it is given, after every intent the engine writes. */
 import { beforeEach, describe, expect, test } from 'vitest';
-import type { RunRecord, RunStore } from '../../../sdk/ports.ts';
-import { holds } from '../../../sdk/adapters/shared/run-patch.ts';
+import type { RunRecord } from '../../../sdk/ports.ts';
 import { T0, isSwept, expiredTtl, liveTtl, makeRun, ids, type CurrentStore, type RawRunStore } from './fixtures.ts';
 
 export function sweepContract(current: CurrentStore): void {

@@ -1,7 +1,7 @@
 /** The RunStore contract: event waiters, recorded events and their sequences, DAG task states. */
 import { beforeEach, describe, expect, test } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { RunRecord, RunStore, StoredEvent, TaskState, Waiter } from '../../../sdk/ports.ts';
+import type { RunRecord, StoredEvent, TaskState, Waiter } from '../../../sdk/ports.ts';
 import { T0, expiredTtl, liveTtl, makeRun, makeWaiter, ids, type CurrentStore, type RawRunStore } from './fixtures.ts';
 
 export function waitersEventsContract(current: CurrentStore): void {
